@@ -1,0 +1,112 @@
+package bytecode
+
+import "fmt"
+
+// Action is a seccomp filter return value: the action in the high 16 bits
+// (SECCOMP_RET_ACTION_FULL) and its data in the low 16 bits.
+type Action uint32
+
+// Action values (linux/seccomp.h).
+const (
+	ActKillProcess Action = 0x80000000
+	ActKillThread  Action = 0x00000000
+	ActTrap        Action = 0x00030000
+	ActErrno       Action = 0x00050000
+	ActUserNotif   Action = 0x7fc00000
+	ActTrace       Action = 0x7ff00000
+	ActLog         Action = 0x7ffc0000
+	ActAllow       Action = 0x7fff0000
+
+	actionMask Action = 0xffff0000
+	dataMask   Action = 0x0000ffff
+)
+
+// maxErrno is MAX_ERRNO: the kernel caps SECCOMP_RET_ERRNO data at this value.
+const maxErrno = 4095
+
+// Kind returns the action without its data (SECCOMP_RET_ACTION_FULL).
+func (a Action) Kind() Action { return a & actionMask }
+
+// Data returns the 16-bit data of the action (errno, trap or trace value).
+func (a Action) Data() uint16 { return uint16(a & dataMask) }
+
+// Known reports whether the action is one the kernel defines. The kernel
+// treats an unknown action as KILL_PROCESS.
+func (a Action) Known() bool {
+	switch a.Kind() {
+	case ActKillProcess, ActKillThread, ActTrap, ActErrno, ActUserNotif, ActTrace, ActLog, ActAllow:
+		return true
+	}
+	return false
+}
+
+// Effective returns the action the kernel actually takes for this return
+// value: unknown actions become KILL_PROCESS and errno data is capped.
+func (a Action) Effective() Action {
+	if !a.Known() {
+		return ActKillProcess
+	}
+	if a.Kind() == ActErrno && a.Data() > maxErrno {
+		return ActErrno | maxErrno
+	}
+	if a.Kind() == ActUserNotif || a.Kind() == ActLog || a.Kind() == ActAllow ||
+		a.Kind() == ActKillProcess || a.Kind() == ActKillThread {
+		// The kernel ignores the data of these actions.
+		return a.Kind()
+	}
+	return a
+}
+
+// precedence orders return values as the kernel does when several filters
+// run: lower is stronger. seccomp_run_filters compares the raw ACTION_FULL
+// bits as a signed value, before unknown actions are turned into
+// KILL_PROCESS.
+func (a Action) precedence() int32 { return int32(a.Kind()) }
+
+// Stronger reports whether a takes precedence over b in a filter stack.
+func (a Action) Stronger(b Action) bool { return a.precedence() < b.precedence() }
+
+// Permits reports whether the system call proceeds to the kernel under this
+// action without being denied by the filter itself: ALLOW and LOG run it;
+// TRACE and USER_NOTIF delegate the decision to another process.
+func (a Action) Permits() bool {
+	switch a.Effective().Kind() {
+	case ActAllow, ActLog, ActTrace, ActUserNotif:
+		return true
+	}
+	return false
+}
+
+// Name returns the action's name without data, as in seccomp-tools and the
+// OCI specification (without the SCMP_ACT_ prefix).
+func (a Action) Name() string {
+	switch a.Kind() {
+	case ActKillProcess:
+		return "KILL_PROCESS"
+	case ActKillThread:
+		return "KILL_THREAD"
+	case ActTrap:
+		return "TRAP"
+	case ActErrno:
+		return "ERRNO"
+	case ActUserNotif:
+		return "USER_NOTIF"
+	case ActTrace:
+		return "TRACE"
+	case ActLog:
+		return "LOG"
+	case ActAllow:
+		return "ALLOW"
+	}
+	return fmt.Sprintf("UNKNOWN(0x%08x)", uint32(a))
+}
+
+// String formats the action with its data where the data matters, for
+// example "ERRNO(1)" or "ALLOW".
+func (a Action) String() string {
+	switch a.Kind() {
+	case ActErrno, ActTrap, ActTrace:
+		return fmt.Sprintf("%s(%d)", a.Name(), a.Data())
+	}
+	return a.Name()
+}

@@ -1,0 +1,67 @@
+package bytecode
+
+import "fmt"
+
+// Data is struct seccomp_data, the input of a seccomp filter.
+type Data struct {
+	Nr                 uint32 // int nr, as the filter reads it
+	Arch               uint32
+	InstructionPointer uint64
+	Args               [6]uint64
+}
+
+// DataSize is sizeof(struct seccomp_data).
+const DataSize = 64
+
+// Offsets of the fields of struct seccomp_data.
+const (
+	OffsetNr   = 0
+	OffsetArch = 4
+	OffsetIP   = 8
+	OffsetArgs = 16
+)
+
+// Word returns the 32-bit word at byte offset off of the struct in host
+// (little-endian) byte order, as BPF_LD|BPF_W|BPF_ABS reads it. off must be
+// a valid, aligned offset (Validate ensures that).
+func (d *Data) Word(off uint32) uint32 {
+	switch {
+	case off == OffsetNr:
+		return d.Nr
+	case off == OffsetArch:
+		return d.Arch
+	case off == OffsetIP:
+		return uint32(d.InstructionPointer)
+	case off == OffsetIP+4:
+		return uint32(d.InstructionPointer >> 32)
+	case off >= OffsetArgs && off < DataSize:
+		v := d.Args[(off-OffsetArgs)/8]
+		if (off-OffsetArgs)%8 == 4 {
+			return uint32(v >> 32)
+		}
+		return uint32(v)
+	}
+	panic(fmt.Sprintf("seccomp_data offset %d out of range", off))
+}
+
+// WordName names the 32-bit word at offset off for people, for example
+// "nr", "arch", "args[1].hi".
+func WordName(off uint32) string {
+	switch {
+	case off == OffsetNr:
+		return "nr"
+	case off == OffsetArch:
+		return "arch"
+	case off == OffsetIP:
+		return "instruction_pointer.lo"
+	case off == OffsetIP+4:
+		return "instruction_pointer.hi"
+	case off >= OffsetArgs && off < DataSize && off%4 == 0:
+		half := "lo"
+		if (off-OffsetArgs)%8 == 4 {
+			half = "hi"
+		}
+		return fmt.Sprintf("args[%d].%s", (off-OffsetArgs)/8, half)
+	}
+	return fmt.Sprintf("data[%d]", off)
+}
