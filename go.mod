@@ -2,4 +2,9 @@ module github.com/seccomp-attest/seccomp-attest
 
 go 1.26.0
 
-require golang.org/x/sys v0.49.0 // indirect
+require github.com/spf13/cobra v1.10.2
+
+require (
+	github.com/inconshreveable/mousetrap v1.1.0 // indirect
+	github.com/spf13/pflag v1.0.9 // indirect
+)

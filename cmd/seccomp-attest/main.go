@@ -1,0 +1,59 @@
+// Command seccomp-attest reads, explains, compares and attests the seccomp
+// filters that the kernel enforces on processes and containers.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes shared by every subcommand: 0 success (or "equivalent",
+// "pass"), 1 a negative answer (different, failing), 2 an error.
+const (
+	exitOK    = 0
+	exitNo    = 1
+	exitError = 2
+)
+
+// negativeAnswer is returned by commands whose answer is "no" (diff found
+// differences, a check failed) after they printed their output.
+var errNegativeAnswer = errors.New("negative answer")
+
+func newRootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "seccomp-attest",
+		Short:         "Read, explain, compare and attest the seccomp filters the kernel enforces",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	for _, add := range subcommands {
+		root.AddCommand(add())
+	}
+	return root
+}
+
+// subcommands is filled by the init functions of the files that define them,
+// so each subcommand lives in a file of its own.
+var subcommands []func() *cobra.Command
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	root := newRootCommand()
+	root.SetArgs(args)
+	err := root.Execute()
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, errNegativeAnswer):
+		return exitNo
+	default:
+		fmt.Fprintf(os.Stderr, "seccomp-attest: %v\n", err)
+		return exitError
+	}
+}
