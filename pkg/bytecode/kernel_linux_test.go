@@ -1,0 +1,193 @@
+package bytecode
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// kernelLoadEnv names the file with the filter a helper process loads.
+const kernelLoadEnv = "BYTECODE_TEST_KERNEL_LOAD"
+
+// Exit codes of the helper process.
+const (
+	helperLoaded  = 0   // the kernel attached the filter
+	helperRefused = 100 // plus the errno seccomp(2) returned
+)
+
+// TestKernelLoadHelper is not a test: TestValidateAgreesWithKernel runs the
+// test binary again with only this function selected, to load one filter
+// into a throwaway process.
+//
+// The filter is attached to one locked thread only (no TSYNC), so other
+// threads keep working: one of them reports the result, because the
+// filtered thread may no longer be allowed any syscall, not even exit.
+func TestKernelLoadHelper(t *testing.T) {
+	path := os.Getenv(kernelLoadEnv)
+	if path == "" {
+		t.Skip("helper process of TestValidateAgreesWithKernel")
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil || len(raw) == 0 || len(raw)%InstructionSize != 0 {
+		fmt.Fprintf(os.Stderr, "helper: bad filter file: %v\n", err)
+		os.Exit(2)
+	}
+	runtime.GOMAXPROCS(2)
+	var loaded atomic.Bool
+	go func() {
+		for !loaded.Load() {
+		}
+		os.Exit(helperLoaded)
+	}()
+	runtime.LockOSThread() // never unlocked: the thread dies with the process
+	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+		fmt.Fprintf(os.Stderr, "helper: no_new_privs: %v\n", err)
+		os.Exit(2)
+	}
+	prog := unix.SockFprog{
+		Len:    uint16(len(raw) / InstructionSize),
+		Filter: (*unix.SockFilter)(unsafe.Pointer(&raw[0])),
+	}
+	_, _, errno := unix.RawSyscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, 0, uintptr(unsafe.Pointer(&prog)))
+	if errno != 0 {
+		os.Exit(helperRefused + int(errno))
+	}
+	loaded.Store(true)
+	for {
+	}
+}
+
+// kernelAccepts asks the running kernel whether it attaches prog as a
+// seccomp filter.
+func kernelAccepts(t *testing.T, dir string, i int, prog []Instruction) bool {
+	t.Helper()
+	path := filepath.Join(dir, strconv.Itoa(i)+".bpf")
+	if err := os.WriteFile(path, Encode(prog), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestKernelLoadHelper$", "-test.count=1")
+	// No async preemption: its signal's sigreturn would run on the
+	// filtered thread.
+	cmd.Env = append(os.Environ(), kernelLoadEnv+"="+path, "GODEBUG=asyncpreemptoff=1")
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		return true
+	case errors.As(err, &exit) && exit.ExitCode() == helperRefused+int(syscall.EINVAL):
+		return false
+	case errors.As(err, &exit) && exit.ExitCode() > helperRefused:
+		t.Fatalf("seccomp(2) failed with errno %d, not EINVAL: %s", exit.ExitCode()-helperRefused, out)
+	}
+	t.Fatalf("helper for program %d: %v\n%s", i, err, out)
+	return false
+}
+
+// TestValidateAgreesWithKernel loads programs into the running kernel and
+// checks that Validate accepts exactly those the kernel attaches. The
+// programs are random but reproducible, biased towards the edges of the
+// rules: opcodes next to allowed ones, offsets and shifts at their limits,
+// jumps to the last instruction and one past it, scratch slots read before
+// and after a store.
+func TestValidateAgreesWithKernel(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a process per program")
+	}
+	if os.Getenv(kernelLoadEnv) != "" {
+		t.Skip("inside the helper")
+	}
+	var progs [][]Instruction
+	for _, s := range seeds(t) {
+		p, err := Decode(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		progs = append(progs, p)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 1000 {
+		progs = append(progs, randomProgram(rng))
+	}
+	dir := t.TempDir()
+	accepted := 0
+	for i, p := range progs {
+		kernel := kernelAccepts(t, dir, i, p)
+		err := Validate(p)
+		if kernel != (err == nil) {
+			var b []byte
+			for _, l := range Disassemble(p, DisasmOptions{}) {
+				b = append(b, l.String()+"\n"...)
+			}
+			t.Errorf("program %d: kernel accepts: %v, Validate: %v\n%s", i, kernel, err, b)
+		}
+		if kernel {
+			accepted++
+		}
+	}
+	// The generator must exercise both outcomes to mean anything.
+	if accepted < len(progs)/5 || accepted > len(progs)*4/5 {
+		t.Errorf("kernel accepted %d of %d programs: generator unbalanced", accepted, len(progs))
+	}
+	t.Logf("kernel accepted %d of %d programs", accepted, len(progs))
+}
+
+// allowedOps are the opcodes seccomp_check_filter lets through.
+var allowedOps = []uint16{
+	ClassLD | SizeW | ModeABS, ClassLD | SizeW | ModeLEN, ClassLDX | SizeW | ModeLEN,
+	ClassLD | ModeIMM, ClassLDX | ModeIMM, ClassLD | ModeMEM, ClassLDX | ModeMEM, ClassST, ClassSTX,
+	ClassALU | AluADD | SrcK, ClassALU | AluSUB | SrcX, ClassALU | AluMUL | SrcK, ClassALU | AluDIV | SrcK,
+	ClassALU | AluDIV | SrcX, ClassALU | AluAND | SrcK, ClassALU | AluOR | SrcX, ClassALU | AluXOR | SrcK,
+	ClassALU | AluLSH | SrcK, ClassALU | AluRSH | SrcK, ClassALU | AluLSH | SrcX, ClassALU | AluNEG,
+	ClassJMP | JmpJA, ClassJMP | JmpJEQ | SrcK, ClassJMP | JmpJGT | SrcX, ClassJMP | JmpJGE | SrcK,
+	ClassJMP | JmpJSET | SrcK, ClassRET | RetK, ClassRET | RetA, ClassMISC | MiscTAX, ClassMISC | MiscTXA,
+}
+
+// randomProgram makes a short program that is valid with some probability.
+func randomProgram(rng *rand.Rand) []Instruction {
+	n := 1 + rng.IntN(6)
+	prog := make([]Instruction, n)
+	for i := range prog {
+		var in Instruction
+		switch r := rng.IntN(20); {
+		case r == 0:
+			in.Op = uint16(rng.IntN(256)) // anything classic BPF has
+		case r == 1:
+			in.Op = allowedOps[rng.IntN(len(allowedOps))] ^ 1<<rng.IntN(8) // a neighbour
+		default:
+			in.Op = allowedOps[rng.IntN(len(allowedOps))]
+		}
+		switch rng.IntN(4) {
+		case 0:
+			in.K = rng.Uint32()
+		default:
+			in.K = []uint32{0, 1, 2, 4, 15, 16, 31, 32, 60, 62, 63, 64}[rng.IntN(12)]
+		}
+		left := n - i - 1 // instructions after this one
+		pick := func() uint8 {
+			if rng.IntN(8) == 0 {
+				return uint8(left) // one past the end
+			}
+			return uint8(rng.IntN(left + 1))
+		}
+		in.Jt, in.Jf = pick(), pick()
+		if in.Op == ClassJMP|JmpJA && rng.IntN(4) != 0 {
+			in.K = uint32(rng.IntN(left + 1))
+		}
+		prog[i] = in
+	}
+	if rng.IntN(5) != 0 {
+		prog[n-1] = Instruction{Op: ClassRET | RetK, K: uint32(ActAllow)}
+	}
+	return prog
+}
