@@ -125,6 +125,13 @@ func main() {
 			log.Fatal(err)
 		}
 	}
+	if err := generate(*out, dir); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// generate writes every table into out from the x/sys tree at xsysDir.
+func generate(out, xsysDir string) error {
 	done := map[string][]entry{}
 	for _, t := range tables {
 		var entries []entry
@@ -132,19 +139,20 @@ func main() {
 			entries = t.derive(done[t.from])
 		} else {
 			var err error
-			if entries, err = parse(filepath.Join(dir, "unix", "zsysnum_linux_"+t.file+".go")); err != nil {
-				log.Fatal(err)
+			if entries, err = parse(filepath.Join(xsysDir, "unix", "zsysnum_linux_"+t.file+".go")); err != nil {
+				return err
 			}
 		}
 		entries = append(entries, t.extra...)
 		if err := check(t.arch, entries); err != nil {
-			log.Fatal(err)
+			return err
 		}
 		done[t.arch] = entries
-		if err := write(*out, t, entries); err != nil {
-			log.Fatal(err)
+		if err := write(out, t, entries); err != nil {
+			return err
 		}
 	}
+	return nil
 }
 
 // download fetches a module version through the module proxy and returns
