@@ -116,7 +116,11 @@ func TestValidateAgreesWithKernel(t *testing.T) {
 		progs = append(progs, p)
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
-	for range 1000 {
+	n := 1000
+	if raceEnabled {
+		n = 60
+	}
+	for range n {
 		progs = append(progs, randomProgram(rng))
 	}
 	dir := t.TempDir()

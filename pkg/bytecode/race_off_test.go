@@ -1,0 +1,5 @@
+//go:build !race
+
+package bytecode
+
+const raceEnabled = false
