@@ -1,0 +1,394 @@
+package bytecode
+
+import (
+	"errors"
+	"fmt"
+)
+
+// ErrTooComplex is returned when a filter needs more analysis work than the
+// budget allows. Callers that enforce a policy must treat it as "weaker"
+// (fail closed).
+var ErrTooComplex = errors.New("filter too complex to analyse within budget")
+
+// DefaultBudget bounds the symbolic execution: the number of instructions
+// executed over all paths. Real filters (about 1,000 instructions) need a
+// few thousand; a crafted 4,096-instruction filter that branches on
+// arguments at every step stops here instead of exploding.
+const DefaultBudget = 1 << 20
+
+// symKind says what the analysis knows about a register or scratch slot.
+type symKind uint8
+
+const (
+	symConst   symKind = iota // a known constant
+	symWord                   // (32-bit word of seccomp_data at off) & mask
+	symUnknown                // anything else: arithmetic the model cannot express
+)
+
+type sym struct {
+	kind symKind
+	off  uint32 // symWord: offset in seccomp_data
+	mask uint32 // symWord: mask applied to the word
+	k    uint32 // symConst: value
+}
+
+func constSym(k uint32) sym { return sym{kind: symConst, k: k} }
+
+// atom is a 32-bit comparison on an argument or instruction pointer word
+// recorded along a path: (word & mask) op k.
+type atom struct {
+	off  uint32
+	mask uint32
+	op   cmpOp
+	k    uint32
+}
+
+func (a atom) holds(d *Data) bool { return a.op.holds(uint64(d.Word(a.off)&a.mask), uint64(a.k)) }
+
+// leaf is one complete path through the program.
+type leaf struct {
+	arch, nr IntervalSet
+	atoms    []atom
+	action   Action
+	// approx marks a path whose condition the model could not express
+	// exactly; anyAction a path that returns a value it could not compute.
+	approx, anyAction bool
+}
+
+// state is one symbolic path under exploration.
+type state struct {
+	pc       int
+	a, x     sym
+	mem      [ScratchSlots]sym
+	arch, nr IntervalSet
+	atoms    []atom
+	approx   bool
+}
+
+type analyzer struct {
+	prog   []Instruction
+	budget int
+	leaves []leaf
+}
+
+// explore runs every feasible path of the program and collects its leaves.
+func (an *analyzer) explore() error {
+	stack := []*state{{a: constSym(0), x: constSym(0), arch: fullSet, nr: fullSet}}
+	for len(stack) > 0 {
+		st := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for {
+			an.budget--
+			if an.budget < 0 {
+				return ErrTooComplex
+			}
+			next, fork, done := an.step(st)
+			if fork != nil {
+				stack = append(stack, fork)
+			}
+			if done || next == nil {
+				break
+			}
+			st = next
+		}
+	}
+	return nil
+}
+
+// step executes the instruction at st.pc. It returns the state to continue
+// with, an optional second state to explore later, and done when the path
+// ended (its leaf recorded) or proved infeasible.
+func (an *analyzer) step(st *state) (next, fork *state, done bool) {
+	in := an.prog[st.pc]
+	switch in.Class() {
+	case ClassLD, ClassLDX:
+		var v sym
+		switch in.Mode() {
+		case ModeABS:
+			v = sym{kind: symWord, off: in.K, mask: 0xffffffff}
+		case ModeLEN:
+			v = constSym(DataSize)
+		case ModeIMM:
+			v = constSym(in.K)
+		case ModeMEM:
+			v = st.mem[in.K]
+		}
+		if in.Class() == ClassLD {
+			st.a = v
+		} else {
+			st.x = v
+		}
+	case ClassST:
+		st.mem[in.K] = st.a
+	case ClassSTX:
+		st.mem[in.K] = st.x
+	case ClassMISC:
+		if in.MiscOp() == MiscTAX {
+			st.x = st.a
+		} else {
+			st.a = st.x
+		}
+	case ClassALU:
+		if an.alu(st, in) {
+			return nil, nil, true
+		}
+	case ClassRET:
+		l := leaf{arch: st.arch, nr: st.nr, atoms: st.atoms, approx: st.approx}
+		switch {
+		case in.RetSrc() == RetK:
+			l.action = Action(in.K)
+		case st.a.kind == symConst:
+			l.action = Action(st.a.k)
+		default:
+			// RET A of a value the model does not know: any action.
+			l.approx, l.anyAction = true, true
+		}
+		an.leaves = append(an.leaves, l)
+		return nil, nil, true
+	case ClassJMP:
+		if in.AluOp() == JmpJA {
+			st.pc += int(in.K) + 1
+			return st, nil, false
+		}
+		return an.branch(st, in)
+	}
+	st.pc++
+	return st, nil, false
+}
+
+// alu applies an ALU instruction to A. It returns true when the path ends
+// (division by an X that is zero on this path: the program returns 0).
+func (an *analyzer) alu(st *state, in Instruction) bool {
+	operand := constSym(in.K)
+	if in.Src() == SrcX {
+		operand = st.x
+	}
+	op := in.AluOp()
+	if op == AluNEG {
+		operand = constSym(0)
+	}
+	if op == AluDIV && operand.kind == symConst && operand.k == 0 {
+		an.leaves = append(an.leaves, leaf{arch: st.arch, nr: st.nr, atoms: st.atoms, approx: st.approx, action: 0})
+		return true
+	}
+	switch {
+	case st.a.kind == symConst && operand.kind == symConst:
+		st.a = constSym(alu(op, st.a.k, operand.k))
+	case st.a.kind == symWord && op == AluAND && operand.kind == symConst:
+		st.a.mask &= operand.k
+		if st.a.mask == 0 {
+			st.a = constSym(0)
+		}
+	case op == AluAND && operand.kind == symConst && operand.k == 0:
+		st.a = constSym(0)
+	default:
+		if op == AluDIV && operand.kind != symConst {
+			// X may be zero: then the kernel returns 0. Record that as a
+			// possible outcome of this path.
+			an.leaves = append(an.leaves, leaf{arch: st.arch, nr: st.nr, atoms: st.atoms, approx: true, action: 0})
+		}
+		st.a = sym{kind: symUnknown}
+	}
+	return false
+}
+
+// branch splits the path at a conditional jump.
+func (an *analyzer) branch(st *state, in Instruction) (next, fork *state, done bool) {
+	taken, notTaken := st.pc+1+int(in.Jt), st.pc+1+int(in.Jf)
+	if taken == notTaken {
+		st.pc = taken
+		return st, nil, false
+	}
+	lhs, rhs := st.a, constSym(in.K)
+	if in.Src() == SrcX {
+		rhs = st.x
+	}
+	op := in.AluOp()
+	// k op word: turn it around so that the word is on the left.
+	if lhs.kind == symConst && rhs.kind == symWord {
+		lhs, rhs = rhs, lhs
+		switch op {
+		case JmpJGT: // k > w  <=>  !(w >= k)
+			op = JmpJGE
+			taken, notTaken = notTaken, taken
+		case JmpJGE: // k >= w  <=>  !(w > k)
+			op = JmpJGT
+			taken, notTaken = notTaken, taken
+		}
+	}
+	switch {
+	case lhs.kind == symConst && rhs.kind == symConst:
+		if jumpTaken(op, lhs.k, rhs.k) {
+			st.pc = taken
+		} else {
+			st.pc = notTaken
+		}
+		return st, nil, false
+	case lhs.kind == symWord && rhs.kind == symConst:
+		return an.branchOnWord(st, lhs, op, rhs.k, taken, notTaken)
+	}
+	// A comparison the model cannot express: both ways are possible.
+	other := st.clone()
+	other.pc, other.approx = notTaken, true
+	st.pc, st.approx = taken, true
+	return st, other, false
+}
+
+// branchOnWord splits on (word & mask) op k.
+func (an *analyzer) branchOnWord(st *state, w sym, op uint16, k uint32, taken, notTaken int) (next, fork *state, done bool) {
+	mask, cop := w.mask, opEQ
+	switch op {
+	case JmpJGT:
+		cop = opGT
+	case JmpJGE:
+		cop = opGE
+	case JmpJSET:
+		// (w & mask & k) != 0 is the negation of (w & (mask&k)) == 0.
+		mask &= k
+		k = 0
+		taken, notTaken = notTaken, taken
+	}
+	if w.off == OffsetNr || w.off == OffsetArch {
+		set := st.nr
+		if w.off == OffsetArch {
+			set = st.arch
+		}
+		t, f, ok := set.splitMasked(mask, cop, k)
+		if !ok {
+			other := st.clone()
+			other.pc, other.approx = notTaken, true
+			st.pc, st.approx = taken, true
+			return st, other, false
+		}
+		return an.splitOnSets(st, w.off, t, f, taken, notTaken)
+	}
+	yes := atom{off: w.off, mask: mask, op: cop, k: k}
+	no := atom{off: w.off, mask: mask, op: cop.negate(), k: k}
+	yesOK, noOK := feasible(st.atoms, yes), feasible(st.atoms, no)
+	switch {
+	case yesOK && noOK:
+		other := st.clone()
+		other.atoms = appendAtom(other.atoms, no)
+		other.pc = notTaken
+		st.atoms = appendAtom(st.atoms, yes)
+		st.pc = taken
+		return st, other, false
+	case yesOK:
+		st.atoms = appendAtom(st.atoms, yes)
+		st.pc = taken
+	case noOK:
+		st.atoms = appendAtom(st.atoms, no)
+		st.pc = notTaken
+	default:
+		return nil, nil, true
+	}
+	return st, nil, false
+}
+
+func (an *analyzer) splitOnSets(st *state, off uint32, t, f IntervalSet, taken, notTaken int) (next, fork *state, done bool) {
+	set := func(s *state, v IntervalSet) {
+		if off == OffsetNr {
+			s.nr = v
+		} else {
+			s.arch = v
+		}
+	}
+	switch {
+	case !t.Empty() && !f.Empty():
+		other := st.clone()
+		set(other, f)
+		other.pc = notTaken
+		set(st, t)
+		st.pc = taken
+		return st, other, false
+	case !t.Empty():
+		set(st, t)
+		st.pc = taken
+	case !f.Empty():
+		set(st, f)
+		st.pc = notTaken
+	default:
+		return nil, nil, true
+	}
+	return st, nil, false
+}
+
+func (st *state) clone() *state {
+	c := *st
+	// atoms is shared copy-on-append (see appendAtom); sets are never
+	// modified in place.
+	return &c
+}
+
+// appendAtom returns atoms with a appended, never writing into memory a
+// sibling path may share.
+func appendAtom(atoms []atom, a atom) []atom {
+	out := make([]atom, len(atoms), len(atoms)+1)
+	copy(out, atoms)
+	return append(out, a)
+}
+
+// feasible reports whether the atoms plus a can all hold. It answers false
+// only when that is proved (so pruning is sound); when unsure it says true.
+func feasible(atoms []atom, a atom) bool {
+	if a.k&^a.mask != 0 {
+		// (w & mask) == k with a bit of k outside mask can never hold,
+		// and != always holds.
+		switch a.op {
+		case opEQ:
+			return false
+		case opGT, opGE:
+			if a.k > a.mask {
+				return false
+			}
+		}
+	}
+	lo, hi := uint64(0), uint64(a.mask)
+	narrow := func(b atom) bool {
+		switch b.op {
+		case opGT:
+			lo = max(lo, uint64(b.k)+1)
+		case opGE:
+			lo = max(lo, uint64(b.k))
+		case opLT:
+			if b.k == 0 {
+				return false
+			}
+			hi = min(hi, uint64(b.k)-1)
+		case opLE:
+			hi = min(hi, uint64(b.k))
+		}
+		return true
+	}
+	for _, b := range append(atoms[:len(atoms):len(atoms)], a) {
+		if b.off != a.off {
+			continue
+		}
+		if b.mask == a.mask {
+			if !narrow(b) {
+				return false
+			}
+			if b.op == opEQ && a.op == opNE && b.k == a.k || b.op == opNE && a.op == opEQ && b.k == a.k {
+				return false
+			}
+		}
+		// Two equalities on overlapping masks must agree on shared bits.
+		if a.op == opEQ && b.op == opEQ && (a.k^b.k)&a.mask&b.mask != 0 {
+			return false
+		}
+	}
+	if lo > hi {
+		return false
+	}
+	for _, b := range append(atoms[:len(atoms):len(atoms)], a) {
+		if b.off == a.off && b.mask == a.mask && b.op == opEQ && (uint64(b.k) < lo || uint64(b.k) > hi) {
+			return false
+		}
+	}
+	return true
+}
+
+// String describes a leaf for debugging.
+func (l leaf) String() string {
+	return fmt.Sprintf("arch %v nr %v atoms %v -> %v (approx %v)", l.arch, l.nr, l.atoms, l.action, l.approx)
+}

@@ -1,0 +1,147 @@
+package bytecode
+
+import (
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// interestingValues returns the constants of a program and their
+// neighbours: the values where a filter's behaviour can change.
+func interestingValues(prog []Instruction) []uint32 {
+	seen := map[uint32]bool{}
+	var out []uint32
+	add := func(v uint32) {
+		if !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	for _, v := range []uint32{0, 1, 0x7fffffff, 0x80000000, 0xffffffff, 0x40000000} {
+		add(v)
+	}
+	for _, in := range prog {
+		add(in.K - 1)
+		add(in.K)
+		add(in.K + 1)
+		add(in.K | 0x40000000)
+	}
+	return out
+}
+
+// checkDifferential compares the decision table with the concrete
+// evaluator on n inputs: every arch value the program tests, every syscall
+// number range of the table (both ends and a random inside), argument
+// words at and around every constant, and random values.
+func checkDifferential(t *testing.T, f *Filter, tab *Table, n int) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(1, uint64(f.Len())))
+	vals := interestingValues(f.prog)
+	var archValues []uint32
+	for _, at := range tab.Arches {
+		for _, iv := range at.Values {
+			archValues = append(archValues, iv.First, iv.Last, iv.First+(iv.Last-iv.First)/2)
+		}
+	}
+	var nrs []uint32
+	for _, at := range tab.Arches {
+		for _, sr := range at.Syscalls {
+			nrs = append(nrs, sr.First, sr.Last)
+			if sr.Last > sr.First {
+				nrs = append(nrs, sr.First+uint32(rng.Uint64N(uint64(sr.Last-sr.First)+1)))
+			}
+		}
+	}
+	nrs = append(nrs, vals...)
+	word := func() uint32 {
+		if rng.IntN(3) == 0 {
+			return rng.Uint32()
+		}
+		return vals[rng.IntN(len(vals))]
+	}
+	mismatches := 0
+	for i := 0; i < n; i++ {
+		d := Data{Arch: archValues[rng.IntN(len(archValues))], Nr: nrs[i%len(nrs)]}
+		if i%7 == 0 {
+			d.Nr = rng.Uint32()
+		}
+		if i%11 == 0 {
+			d.Arch = rng.Uint32()
+		}
+		d.InstructionPointer = uint64(word())<<32 | uint64(word())
+		for a := range d.Args {
+			switch rng.IntN(4) {
+			case 0:
+				d.Args[a] = 0
+			case 1:
+				d.Args[a] = uint64(word())
+			default:
+				d.Args[a] = uint64(word())<<32 | uint64(word())
+			}
+		}
+		want := f.Run(&d)
+		got, exact, any := tab.Decide(&d)
+		ok := any
+		for _, g := range got {
+			ok = ok || g == want
+		}
+		if exact && (len(got) != 1 || got[0] != want) {
+			ok = false
+		}
+		if !ok {
+			mismatches++
+			if mismatches <= 5 {
+				_, sr := tab.Lookup(d.Arch, d.Nr)
+				t.Errorf("input arch=%#x nr=%#x ip=%#x args=%#x: evaluator %v, table %v (exact %v) rules %+v", d.Arch, d.Nr, d.InstructionPointer, d.Args, want, got, exact, sr)
+			}
+		}
+	}
+	if mismatches > 0 {
+		t.Fatalf("%d of %d inputs disagree", mismatches, n)
+	}
+}
+
+func loadFilter(t testing.TB, path string) *Filter {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := ParseFilter(raw)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return f
+}
+
+// realFilters lists the filters captured from real systems.
+func realFilters(t testing.TB) []string {
+	files, _ := filepath.Glob("testdata/*.bpf")
+	more, _ := filepath.Glob("testdata/fixtures/*.bpf")
+	files = append(files, more...)
+	if len(files) == 0 {
+		t.Fatal("no filter fixtures under testdata")
+	}
+	return files
+}
+
+func TestAnalyzeAgreesWithEvaluator(t *testing.T) {
+	n := 100_000
+	if testing.Short() {
+		n = 10_000
+	}
+	for _, path := range realFilters(t) {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			f := loadFilter(t, path)
+			tab, err := Analyze(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tab.Approximate {
+				t.Errorf("a filter compiled by a runtime should analyse exactly")
+			}
+			checkDifferential(t, f, tab, n)
+		})
+	}
+}

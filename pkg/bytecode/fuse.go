@@ -1,0 +1,213 @@
+package bytecode
+
+import "sort"
+
+// conditionOf turns the atoms of a path into a readable condition: the
+// constraints on each 32-bit word are reduced to their canonical form (an
+// equality, or bounds plus excluded values), and a high and a low word
+// equality on the same argument become one 64-bit comparison.
+func conditionOf(atoms []atom) Condition {
+	if len(atoms) == 0 {
+		return nil
+	}
+	type key struct{ off, mask uint32 }
+	groups := map[key][]atom{}
+	var keys []key
+	for _, a := range atoms {
+		k := key{a.off, a.mask}
+		if _, ok := groups[k]; !ok {
+			keys = append(keys, k)
+		}
+		groups[k] = append(groups[k], a)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].off != keys[j].off {
+			return keys[i].off < keys[j].off
+		}
+		return keys[i].mask > keys[j].mask
+	})
+	var cond Condition
+	for _, k := range keys {
+		cond = append(cond, canonical(k.off, k.mask, groups[k])...)
+	}
+	return fuseHalves(cond)
+}
+
+// canonical reduces the atoms on one (word & mask) to: == v, or > lo and/or
+// < hi plus != values strictly inside the bounds.
+func canonical(off, mask uint32, atoms []atom) Condition {
+	lo, hi := uint64(0), uint64(mask)
+	var eq *uint32
+	var ne []uint32
+	bounded := false
+	for _, a := range atoms {
+		bounded = bounded || a.op != opEQ && a.op != opNE
+		k := a.k
+		switch a.op {
+		case opEQ:
+			eq = &k
+		case opNE:
+			ne = append(ne, k)
+		case opGT:
+			lo = max(lo, uint64(k)+1)
+		case opGE:
+			lo = max(lo, uint64(k))
+		case opLT:
+			if k == 0 {
+				hi = 0 // infeasible, kept visible below
+				lo = 1
+			} else {
+				hi = min(hi, uint64(k)-1)
+			}
+		case opLE:
+			hi = min(hi, uint64(k))
+		}
+	}
+	op := operandAt(off)
+	cmp := func(o cmpOp, v uint64) Comparison {
+		return Comparison{Operand: op, Op: o, Mask: uint64(mask), Value: v}
+	}
+	if eq != nil {
+		return Condition{cmp(opEQ, uint64(*eq))}
+	}
+	// Excluded values at a bound move the bound.
+	sort.Slice(ne, func(i, j int) bool { return ne[i] < ne[j] })
+	for changed := bounded; changed; {
+		changed = false
+		for _, v := range ne {
+			if uint64(v) == lo && lo < hi {
+				lo++
+				changed = true
+			} else if uint64(v) == hi && hi > lo {
+				hi--
+				changed = true
+			}
+		}
+	}
+	if lo == hi {
+		return Condition{cmp(opEQ, lo)}
+	}
+	var out Condition
+	if lo > 0 {
+		out = append(out, cmp(opGT, lo-1))
+	}
+	if hi < uint64(mask) {
+		out = append(out, cmp(opLT, hi+1))
+	}
+	for i, v := range ne {
+		if uint64(v) > lo && uint64(v) < hi && (i == 0 || ne[i-1] != v) {
+			out = append(out, cmp(opNE, uint64(v)))
+		}
+	}
+	return out
+}
+
+// fuseHalves merges "args[i].hi (& mh) == H" and "args[i].lo (& ml) == L"
+// into "args[i] (& M) == H:L".
+func fuseHalves(cond Condition) Condition {
+	out := cond[:0:0]
+	used := make([]bool, len(cond))
+	for i, c := range cond {
+		if used[i] {
+			continue
+		}
+		if c.Op == opEQ && c.Operand.Half == High {
+			for j, d := range cond {
+				if !used[j] && j != i && d.Op == opEQ && d.Operand.Half == Low && d.Operand.Arg == c.Operand.Arg && onlyOne(cond, c.Operand) && onlyOne(cond, d.Operand) {
+					used[j] = true
+					c = Comparison{Operand: Operand{Arg: c.Operand.Arg, Half: Full}, Op: opEQ,
+						Mask: c.Mask<<32 | d.Mask, Value: c.Value<<32 | d.Value}
+					break
+				}
+			}
+		}
+		used[i] = true
+		out = append(out, c)
+	}
+	// Keep low halves in their original place relative to the others.
+	return out
+}
+
+func onlyOne(cond Condition, o Operand) bool {
+	n := 0
+	for _, c := range cond {
+		if c.Operand == o {
+			n++
+		}
+	}
+	return n == 1
+}
+
+// fuseRules merges pairs of rules with the same action that together
+// express one 64-bit comparison as libseccomp compiles it:
+//
+//	hi != H            |  hi == H && lo != L   =>  arg != H:L
+//	hi >  H            |  hi == H && lo >  L   =>  arg >  H:L
+//	hi <  H            |  hi == H && lo <  L   =>  arg <  H:L
+//
+// (with masks for the inequality of MASKED_EQ's negation). The rules of one
+// syscall are disjoint, so merging two of them keeps the meaning.
+func fuseRules(rules []Rule) []Rule {
+	for merged := true; merged; {
+		merged = false
+	search:
+		for i := range rules {
+			for j := range rules {
+				if i == j || rules[i].Action != rules[j].Action || rules[i].Approximate || rules[j].Approximate {
+					continue
+				}
+				if c, ok := fusePair(rules[i].When, rules[j].When); ok {
+					rules[i].When = c
+					rules = append(rules[:j], rules[j+1:]...)
+					merged = true
+					break search
+				}
+			}
+		}
+	}
+	return rules
+}
+
+// fusePair matches a = C && hi op H, b = C && hi == H && lo op L.
+func fusePair(a, b Condition) (Condition, bool) {
+	if len(b) != len(a)+1 {
+		return nil, false
+	}
+	for ai, hiCmp := range a {
+		if hiCmp.Operand.Half != High || (hiCmp.Op != opNE && hiCmp.Op != opGT && hiCmp.Op != opLT) {
+			continue
+		}
+		arg := hiCmp.Operand.Arg
+		var eqHi, loCmp = -1, -1
+		for bi, c := range b {
+			switch {
+			case c.Operand == hiCmp.Operand && c.Op == opEQ && c.Value == hiCmp.Value && c.Mask == hiCmp.Mask:
+				eqHi = bi
+			case c.Operand == (Operand{Arg: arg, Half: Low}) && c.Op == hiCmp.Op:
+				loCmp = bi
+			}
+		}
+		if eqHi < 0 || loCmp < 0 {
+			continue
+		}
+		lo := b[loCmp]
+		if hiCmp.Op != opNE && (hiCmp.Mask != 0xffffffff || lo.Mask != 0xffffffff) {
+			continue
+		}
+		// The rest of both conditions must be the same.
+		restA := append(append(Condition{}, a[:ai]...), a[ai+1:]...)
+		var restB Condition
+		for bi, c := range b {
+			if bi != eqHi && bi != loCmp {
+				restB = append(restB, c)
+			}
+		}
+		if !restA.equal(restB) {
+			continue
+		}
+		full := Comparison{Operand: Operand{Arg: arg, Half: Full}, Op: hiCmp.Op,
+			Mask: hiCmp.Mask<<32 | lo.Mask, Value: hiCmp.Value<<32 | lo.Value}
+		return append(restA, full), true
+	}
+	return nil, false
+}

@@ -1,0 +1,175 @@
+package bytecode
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Interval is an inclusive range of 32-bit values.
+type Interval struct{ First, Last uint32 }
+
+// IntervalSet is a sorted list of disjoint, non-adjacent intervals: the
+// domain the analysis uses for seccomp_data.nr and seccomp_data.arch.
+type IntervalSet []Interval
+
+// fullSet is every 32-bit value.
+var fullSet = IntervalSet{{0, 0xffffffff}}
+
+// Contains reports whether v is in the set.
+func (s IntervalSet) Contains(v uint32) bool {
+	lo, hi := 0, len(s)
+	for lo < hi {
+		m := (lo + hi) / 2
+		switch {
+		case v < s[m].First:
+			hi = m
+		case v > s[m].Last:
+			lo = m + 1
+		default:
+			return true
+		}
+	}
+	return false
+}
+
+// Empty reports whether the set has no values.
+func (s IntervalSet) Empty() bool { return len(s) == 0 }
+
+// Single returns the value of a one-value set.
+func (s IntervalSet) Single() (uint32, bool) {
+	if len(s) == 1 && s[0].First == s[0].Last {
+		return s[0].First, true
+	}
+	return 0, false
+}
+
+func (s IntervalSet) String() string {
+	parts := make([]string, len(s))
+	for i, iv := range s {
+		if iv.First == iv.Last {
+			parts[i] = fmt.Sprintf("%#x", iv.First)
+		} else {
+			parts[i] = fmt.Sprintf("%#x-%#x", iv.First, iv.Last)
+		}
+	}
+	return "{" + strings.Join(parts, ", ") + "}"
+}
+
+// appendInterval adds [first, last] after every interval already in s,
+// merging it with the last one when they touch.
+func (s IntervalSet) appendInterval(first, last uint32) IntervalSet {
+	if n := len(s); n > 0 && s[n-1].Last != 0xffffffff && s[n-1].Last+1 >= first {
+		if last > s[n-1].Last {
+			s[n-1].Last = last
+		}
+		return s
+	}
+	return append(s, Interval{first, last})
+}
+
+// splitRange splits s into the values within [first, last] and the rest.
+func (s IntervalSet) splitRange(first, last uint32) (in, out IntervalSet) {
+	for _, iv := range s {
+		if iv.Last < first || iv.First > last {
+			out = out.appendInterval(iv.First, iv.Last)
+			continue
+		}
+		if iv.First < first {
+			out = out.appendInterval(iv.First, first-1)
+		}
+		in = in.appendInterval(max(iv.First, first), min(iv.Last, last))
+		if iv.Last > last {
+			out = out.appendInterval(last+1, iv.Last)
+		}
+	}
+	return in, out
+}
+
+// maxSplitIntervals bounds the size of a set produced by a masked
+// comparison; beyond it the analysis gives up on exactness.
+const maxSplitIntervals = 4096
+
+// splitMasked splits s into the values v with (v & mask) op k true and
+// false. It decomposes the set into aligned power-of-two blocks on which
+// the masked value ranges over [fixed, fixed|free]; it returns ok=false when
+// the result would need more than maxSplitIntervals intervals.
+func (s IntervalSet) splitMasked(mask uint32, op cmpOp, k uint32) (t, f IntervalSet, ok bool) {
+	if mask == 0xffffffff {
+		switch op {
+		case opEQ:
+			t, f = s.splitRange(k, k)
+			return t, f, true
+		case opGT:
+			if k == 0xffffffff {
+				return nil, s, true
+			}
+			t, f = s.splitRange(k+1, 0xffffffff)
+			return t, f, true
+		case opGE:
+			t, f = s.splitRange(k, 0xffffffff)
+			return t, f, true
+		}
+	}
+	var walk func(base uint32, bits uint) bool
+	walk = func(base uint32, bits uint) bool {
+		var free uint32
+		if bits == 32 {
+			free = 0xffffffff
+		} else {
+			free = uint32(1)<<bits - 1
+		}
+		fixed := base & mask &^ free
+		hi := fixed | (mask & free)
+		allTrue, allFalse := blockVerdict(op, fixed, hi, mask&free, k)
+		last := base | free
+		switch {
+		case allTrue:
+			t = t.appendInterval(base, last)
+		case allFalse:
+			f = f.appendInterval(base, last)
+		default:
+			if bits == 0 {
+				panic("unreachable: a single value has a verdict")
+			}
+			if !walk(base, bits-1) || !walk(base|uint32(1)<<(bits-1), bits-1) {
+				return false
+			}
+		}
+		return len(t)+len(f) <= maxSplitIntervals
+	}
+	for _, iv := range s {
+		// Decompose [First, Last] into maximal aligned blocks.
+		v := uint64(iv.First)
+		for v <= uint64(iv.Last) {
+			bits := uint(0)
+			for bits < 32 && v&(uint64(1)<<bits) == 0 && v+(uint64(1)<<(bits+1))-1 <= uint64(iv.Last) {
+				bits++
+			}
+			if !walk(uint32(v), bits) {
+				return nil, nil, false
+			}
+			v += uint64(1) << bits
+		}
+	}
+	return t, f, true
+}
+
+// blockVerdict decides (v & mask) op k over a block whose masked values are
+// fixed | (any subset of varying): lo = fixed, hi = fixed|varying.
+func blockVerdict(op cmpOp, lo, hi, varying, k uint32) (allTrue, allFalse bool) {
+	switch op {
+	case opEQ:
+		if lo == hi {
+			return lo == k, lo != k
+		}
+		// Equality is possible only if k agrees with the fixed bits and
+		// sets no bit outside them and the varying ones.
+		possible := k&^varying == lo
+		return false, !possible
+	case opGT:
+		return lo > k, hi <= k
+	case opGE:
+		return lo >= k, hi < k
+	}
+	panic("blockVerdict: unexpected operator")
+}

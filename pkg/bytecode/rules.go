@@ -1,0 +1,135 @@
+package bytecode
+
+import (
+	"sort"
+
+	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
+)
+
+// nrSpace returns the syscall numbers that belong to an arch table: on
+// x86_64's AUDIT_ARCH value, numbers with X32SyscallBit are x32's.
+func nrSpace(at *ArchTable) IntervalSet {
+	if at.Arch == nil || at.Arch.Audit != arch.X86_64.Audit {
+		return fullSet
+	}
+	x32, native, _ := fullSet.splitMasked(arch.X32SyscallBit, opEQ, arch.X32SyscallBit)
+	if at.Arch == arch.X32 {
+		return x32
+	}
+	return native
+}
+
+// syscallRules builds the per-number rule lists of one arch table from the
+// leaves that apply to its arch values.
+func syscallRules(leaves []leaf, ids []int, at ArchTable) []SyscallRules {
+	space := nrSpace(&at)
+	var named []arch.Syscall
+	if at.Arch != nil {
+		named = at.Arch.Syscalls()
+	}
+	var out []SyscallRules
+	for _, r := range partition(leaves, func(l *leaf) IntervalSet { return l.nr }, ids) {
+		rules := buildRules(leaves, r.leaves)
+		for _, iv := range r.values {
+			for _, part := range intersect(IntervalSet{iv}, space) {
+				out = appendNamed(out, part, named, rules)
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].First < out[j].First })
+	return out
+}
+
+// appendNamed adds entries for [First, Last]: one per named syscall, and a
+// range for each run of unnamed numbers. Entries share the rules slice.
+func appendNamed(out []SyscallRules, iv Interval, named []arch.Syscall, rules []Rule) []SyscallRules {
+	next := uint64(iv.First)
+	i := sort.Search(len(named), func(i int) bool { return named[i].Nr >= iv.First })
+	for ; i < len(named) && named[i].Nr <= iv.Last; i++ {
+		nr := named[i].Nr
+		if uint64(nr) > next {
+			out = append(out, SyscallRules{First: uint32(next), Last: nr - 1, Rules: rules})
+		}
+		out = append(out, SyscallRules{First: nr, Last: nr, Name: named[i].Name, Rules: rules})
+		next = uint64(nr) + 1
+	}
+	if next <= uint64(iv.Last) {
+		out = append(out, SyscallRules{First: uint32(next), Last: iv.Last, Rules: rules})
+	}
+	return out
+}
+
+// intersect returns the values in both sets.
+func intersect(a, b IntervalSet) IntervalSet {
+	var out IntervalSet
+	for i, j := 0, 0; i < len(a) && j < len(b); {
+		lo, hi := max(a[i].First, b[j].First), min(a[i].Last, b[j].Last)
+		if lo <= hi {
+			out = out.appendInterval(lo, hi)
+		}
+		if a[i].Last < b[j].Last {
+			i++
+		} else {
+			j++
+		}
+	}
+	return out
+}
+
+// buildRules orders the leaves that apply to one set of syscall numbers
+// into a rule list ending in an unconditional rule. Exact paths through a
+// program are disjoint, so any order is correct; the action of the
+// unconditional path (or the most common action) becomes the final rule.
+func buildRules(leaves []leaf, ids []int) []Rule {
+	approx := false
+	count := map[Action]int{}
+	var dflt Action
+	haveDefault := false
+	for _, id := range ids {
+		l := &leaves[id]
+		approx = approx || l.approx
+		if l.anyAction {
+			continue
+		}
+		count[l.action]++
+		if len(l.atoms) == 0 && !haveDefault {
+			dflt, haveDefault = l.action, true
+		}
+	}
+	if !haveDefault {
+		best := -1
+		for _, id := range ids {
+			l := &leaves[id]
+			if !l.anyAction && count[l.action] > best {
+				dflt, best = l.action, count[l.action]
+			}
+		}
+	}
+	var rules []Rule
+	var defaultConds []Condition
+	for _, id := range ids {
+		l := &leaves[id]
+		cond := conditionOf(l.atoms)
+		if !approx && l.action == dflt {
+			defaultConds = append(defaultConds, cond)
+			continue
+		}
+		r := Rule{When: cond, Action: l.action}
+		if approx {
+			r.Approximate, r.AnyAction = true, l.anyAction
+			if !l.anyAction {
+				r.Actions = []Action{l.action}
+			}
+		}
+		rules = append(rules, r)
+	}
+	rules = fuseRules(rules)
+	last := Rule{Action: dflt}
+	if approx {
+		last.Approximate, last.Actions = true, []Action{dflt}
+		if len(count) == 0 {
+			last.AnyAction, last.Actions = true, nil
+		}
+	}
+	return append(rules, last)
+}

@@ -1,0 +1,232 @@
+package bytecode
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
+)
+
+// Table is the decision table of a filter or a stack of filters: for every
+// architecture the program distinguishes and every syscall number, the
+// ordered rules that decide the action.
+type Table struct {
+	Arches []ArchTable
+	// Approximate is true when some rule could not be modelled exactly
+	// (arithmetic on arguments, computed return values); such rules carry
+	// the sound set of actions they may return.
+	Approximate bool
+}
+
+// ArchTable holds the decisions for one architecture, or for a set of arch
+// values the program does not tell apart ("other").
+type ArchTable struct {
+	// Arch is the architecture, nil for arch values the program does not
+	// test individually.
+	Arch *arch.Arch
+	// Values are the seccomp_data.arch values this table covers.
+	Values IntervalSet
+	// Syscalls covers every syscall number of this architecture's number
+	// space, in ascending order: named numbers one by one, unnamed ones
+	// as ranges.
+	Syscalls []SyscallRules
+}
+
+// Name names the table: the architecture, "other", or the arch value.
+func (t *ArchTable) Name() string {
+	if t.Arch != nil {
+		return t.Arch.Name
+	}
+	if v, ok := t.Values.Single(); ok {
+		return fmt.Sprintf("arch:%#08x", v)
+	}
+	return "other"
+}
+
+// SyscallRules is the rule list for one syscall number or an unnamed range
+// of numbers that all behave alike.
+type SyscallRules struct {
+	First, Last uint32 // numbers as in seccomp_data.nr (x32 includes 0x40000000)
+	Name        string // empty for unnamed numbers
+	Rules       []Rule // the last rule's condition is always empty
+}
+
+// Rule says: when the condition holds, the action is taken. Rules are
+// tried in order.
+type Rule struct {
+	When   Condition
+	Action Action
+	// Approximate rules may return any of Actions (all actions when
+	// AnyAction) and their condition is an over-approximation.
+	Approximate bool
+	AnyAction   bool
+	Actions     []Action
+}
+
+// Lookup finds the rules for an arch value and syscall number.
+func (t *Table) Lookup(archValue, nr uint32) (*ArchTable, *SyscallRules) {
+	for i := range t.Arches {
+		at := &t.Arches[i]
+		if !at.Values.Contains(archValue) {
+			continue
+		}
+		if at.Arch != nil && at.Arch.Audit == arch.X86_64.Audit && (at.Arch == arch.X32) != (nr&arch.X32SyscallBit != 0) {
+			continue
+		}
+		j := sort.Search(len(at.Syscalls), func(j int) bool { return at.Syscalls[j].Last >= nr })
+		if j < len(at.Syscalls) && at.Syscalls[j].First <= nr {
+			return at, &at.Syscalls[j]
+		}
+		return at, nil
+	}
+	return nil, nil
+}
+
+// Decide returns the action the table gives for d. For approximate rules it
+// returns every action the program may return (any=true for all actions).
+func (t *Table) Decide(d *Data) (actions []Action, exact, any bool) {
+	_, sr := t.Lookup(d.Arch, d.Nr)
+	if sr == nil {
+		return nil, false, true
+	}
+	exact = true
+	for _, r := range sr.Rules {
+		if !r.When.Holds(d) {
+			continue
+		}
+		if !r.Approximate {
+			return append(actions, r.Action), exact, false
+		}
+		exact = false
+		if r.AnyAction {
+			any = true
+		}
+		actions = append(actions, r.Actions...)
+	}
+	return actions, exact, any
+}
+
+// Analyze computes the decision table of one validated filter.
+func Analyze(f *Filter) (*Table, error) { return AnalyzeBudget(f, DefaultBudget) }
+
+// AnalyzeBudget is Analyze with an explicit budget of executed
+// instructions over all paths.
+func AnalyzeBudget(f *Filter, budget int) (*Table, error) {
+	an := &analyzer{prog: f.prog, budget: budget}
+	if err := an.explore(); err != nil {
+		return nil, fmt.Errorf("analyse %d-instruction filter: %w", len(f.prog), err)
+	}
+	return buildTable(an.leaves), nil
+}
+
+// buildTable turns the leaves of the symbolic execution into per-arch,
+// per-number rule lists.
+func buildTable(leaves []leaf) *Table {
+	t := &Table{}
+	for _, l := range leaves {
+		if l.approx {
+			t.Approximate = true
+			break
+		}
+	}
+	for _, region := range partition(leaves, func(l *leaf) IntervalSet { return l.arch }, nil) {
+		for _, at := range archTablesFor(region.values) {
+			at.Syscalls = syscallRules(leaves, region.leaves, at)
+			t.Arches = append(t.Arches, at)
+		}
+	}
+	// Known architectures first, in the order of arch.All, then the rest.
+	rank := func(at ArchTable) int {
+		for i, a := range arch.All {
+			if a == at.Arch {
+				return i
+			}
+		}
+		return len(arch.All)
+	}
+	sort.SliceStable(t.Arches, func(i, j int) bool { return rank(t.Arches[i]) < rank(t.Arches[j]) })
+	return t
+}
+
+// archTablesFor names an arch region: a single known AUDIT_ARCH value is
+// that architecture (x86_64 gives x86_64 and x32), anything else is kept as
+// values.
+func archTablesFor(values IntervalSet) []ArchTable {
+	if v, ok := values.Single(); ok {
+		if as := arch.ByAudit(v); len(as) > 0 {
+			out := make([]ArchTable, len(as))
+			for i, a := range as {
+				out[i] = ArchTable{Arch: a, Values: values}
+			}
+			return out
+		}
+	}
+	return []ArchTable{{Values: values}}
+}
+
+// region is a set of values on which the same leaves apply.
+type region struct {
+	values IntervalSet
+	leaves []int
+}
+
+// partition splits the 32-bit space into regions by which of the given
+// leaves (all leaves when subset is nil) contain each value. Regions with
+// the same leaves are merged, so the result has one region per distinct
+// behaviour, in order of their lowest value.
+func partition(leaves []leaf, domain func(*leaf) IntervalSet, subset []int) []region {
+	type event struct {
+		at    uint64
+		leaf  int
+		enter bool
+	}
+	var events []event
+	visit := func(i int) {
+		for _, iv := range domain(&leaves[i]) {
+			events = append(events, event{uint64(iv.First), i, true}, event{uint64(iv.Last) + 1, i, false})
+		}
+	}
+	if subset == nil {
+		for i := range leaves {
+			visit(i)
+		}
+	} else {
+		for _, i := range subset {
+			visit(i)
+		}
+	}
+	sort.Slice(events, func(i, j int) bool { return events[i].at < events[j].at })
+	active := map[int]bool{}
+	byKey := map[string]int{}
+	var out []region
+	for i := 0; i < len(events); {
+		at := events[i].at
+		for ; i < len(events) && events[i].at == at; i++ {
+			if events[i].enter {
+				active[events[i].leaf] = true
+			} else {
+				delete(active, events[i].leaf)
+			}
+		}
+		if len(active) == 0 || at > 0xffffffff {
+			continue
+		}
+		end := uint64(0x100000000)
+		if i < len(events) {
+			end = events[i].at
+		}
+		ids := make([]int, 0, len(active))
+		for id := range active {
+			ids = append(ids, id)
+		}
+		sort.Ints(ids)
+		key := fmt.Sprint(ids)
+		if r, ok := byKey[key]; ok {
+			out[r].values = out[r].values.appendInterval(uint32(at), uint32(end-1))
+			continue
+		}
+		byKey[key] = len(out)
+		out = append(out, region{values: IntervalSet{{uint32(at), uint32(end - 1)}}, leaves: ids})
+	}
+	return out
+}
