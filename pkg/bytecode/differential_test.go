@@ -34,10 +34,14 @@ func interestingValues(prog []Instruction) []uint32 {
 // evaluator on n inputs: every arch value the program tests, every syscall
 // number range of the table (both ends and a random inside), argument
 // words at and around every constant, and random values.
-func checkDifferential(t *testing.T, f *Filter, tab *Table, n int) {
+func checkDifferential(t *testing.T, s Stack, tab *Table, n int) {
 	t.Helper()
-	rng := rand.New(rand.NewPCG(1, uint64(f.Len())))
-	vals := interestingValues(f.prog)
+	rng := rand.New(rand.NewPCG(1, uint64(len(s))))
+	var prog []Instruction
+	for _, f := range s {
+		prog = append(prog, f.prog...)
+	}
+	vals := interestingValues(prog)
 	var archValues []uint32
 	for _, at := range tab.Arches {
 		for _, iv := range at.Values {
@@ -80,7 +84,7 @@ func checkDifferential(t *testing.T, f *Filter, tab *Table, n int) {
 				d.Args[a] = uint64(word())<<32 | uint64(word())
 			}
 		}
-		want := f.Run(&d)
+		want := s.Run(&d)
 		got, exact, any := tab.Decide(&d)
 		ok := any
 		for _, g := range got {
@@ -141,7 +145,37 @@ func TestAnalyzeAgreesWithEvaluator(t *testing.T) {
 			if tab.Approximate {
 				t.Errorf("a filter compiled by a runtime should analyse exactly")
 			}
-			checkDifferential(t, f, tab, n)
+			checkDifferential(t, Stack{f}, tab, n)
+		})
+	}
+}
+
+// A second filter as a container's program would stack it: read with a
+// count above 100 fails with EIO, write is killed, the rest allowed.
+var stackedProg = []Instruction{
+	{Op: ClassLD | SizeW | ModeABS, K: OffsetNr},
+	{Op: ClassJMP | JmpJEQ | SrcK, Jt: 0, Jf: 3, K: 0},   // read
+	{Op: ClassLD | SizeW | ModeABS, K: OffsetArgs + 2*8}, // args[2].lo
+	{Op: ClassJMP | JmpJGT | SrcK, Jt: 0, Jf: 3, K: 100},
+	{Op: ClassRET | RetK, K: uint32(ActErrno | 5)},
+	{Op: ClassJMP | JmpJEQ | SrcK, Jt: 0, Jf: 1, K: 1}, // write
+	{Op: ClassRET | RetK, K: uint32(ActKillProcess)},
+	{Op: ClassRET | RetK, K: uint32(ActAllow)},
+}
+
+func TestAnalyzeStackAgreesWithEvaluator(t *testing.T) {
+	second, err := NewFilter(stackedProg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range realFilters(t) {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			s := Stack{loadFilter(t, path), second}
+			tab, err := AnalyzeStack(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkDifferential(t, s, tab, 50_000)
 		})
 	}
 }

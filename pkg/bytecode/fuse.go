@@ -103,7 +103,7 @@ func canonical(off, mask uint32, atoms []atom) Condition {
 }
 
 // fuseHalves merges "args[i].hi (& mh) == H" and "args[i].lo (& ml) == L"
-// into "args[i] (& M) == H:L".
+// into "args[i] (& M) == H:L" when they are the only tests of those words.
 func fuseHalves(cond Condition) Condition {
 	out := cond[:0:0]
 	used := make([]bool, len(cond))
@@ -111,20 +111,24 @@ func fuseHalves(cond Condition) Condition {
 		if used[i] {
 			continue
 		}
-		if c.Op == opEQ && c.Operand.Half == High {
+		used[i] = true
+		if c.Op == opEQ && c.Operand.Half != Full && onlyOne(cond, c.Operand) {
+			other := Operand{Arg: c.Operand.Arg, Half: Low + High - c.Operand.Half}
 			for j, d := range cond {
-				if !used[j] && j != i && d.Op == opEQ && d.Operand.Half == Low && d.Operand.Arg == c.Operand.Arg && onlyOne(cond, c.Operand) && onlyOne(cond, d.Operand) {
+				if !used[j] && d.Op == opEQ && d.Operand == other && onlyOne(cond, other) {
 					used[j] = true
+					hi, lo := c, d
+					if c.Operand.Half == Low {
+						hi, lo = d, c
+					}
 					c = Comparison{Operand: Operand{Arg: c.Operand.Arg, Half: Full}, Op: opEQ,
-						Mask: c.Mask<<32 | d.Mask, Value: c.Value<<32 | d.Value}
+						Mask: hi.Mask<<32 | lo.Mask, Value: hi.Value<<32 | lo.Value}
 					break
 				}
 			}
 		}
-		used[i] = true
 		out = append(out, c)
 	}
-	// Keep low halves in their original place relative to the others.
 	return out
 }
 
