@@ -1,0 +1,54 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
+)
+
+// filterSource is where a filter stack comes from: a live process or raw
+// filter files (a stack, oldest first).
+type filterSource struct {
+	desc  string
+	stack bytecode.Stack
+}
+
+// loadFilterSource resolves SOURCE arguments of the bytecode commands:
+// pid:N, bpf:FILE[,FILE...], or a path to a raw filter.
+func loadFilterSource(src string) (*filterSource, error) {
+	kind, rest, found := strings.Cut(src, ":")
+	if !found {
+		kind, rest = "bpf", src
+	}
+	switch kind {
+	case "pid":
+		pid, err := strconv.Atoi(rest)
+		if err != nil || pid <= 0 {
+			return nil, fmt.Errorf("source %q: pid must be a positive number", src)
+		}
+		return loadProcessSource(pid)
+	case "bpf":
+		fs := &filterSource{desc: src}
+		for _, path := range strings.Split(rest, ",") {
+			raw, err := os.ReadFile(path)
+			if err != nil {
+				return nil, fmt.Errorf("source %q: %w", src, err)
+			}
+			f, err := bytecode.ParseFilter(raw)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", path, err)
+			}
+			fs.stack = append(fs.stack, f)
+		}
+		return fs, nil
+	}
+	return nil, fmt.Errorf("source %q: unknown kind %q (want pid:N, bpf:FILE[,FILE...] or a .bpf path)", src, kind)
+}
+
+// loadProcessSource is replaced once the live reader lands.
+var loadProcessSource = func(pid int) (*filterSource, error) {
+	return nil, fmt.Errorf("pid:%d: reading live processes is not available in this build", pid)
+}
