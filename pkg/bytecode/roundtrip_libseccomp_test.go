@@ -7,8 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	libseccomp "github.com/seccomp/libseccomp-golang"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	libseccomp "github.com/seccomp/libseccomp-golang"
 )
 
 // compileWithLibseccomp compiles an OCI profile the way runc does, minus
