@@ -84,6 +84,9 @@ func (an *analyzer) explore() error {
 			}
 			next, fork, done := an.step(st)
 			if fork != nil {
+				// A fork copies the path's condition: charge for it so
+				// that time and memory stay bounded together.
+				an.budget -= len(fork.atoms)
 				stack = append(stack, fork)
 			}
 			if done || next == nil {

@@ -34,7 +34,7 @@ func conditionOf(atoms []atom) Condition {
 }
 
 // canonical reduces the atoms on one (word & mask) to: == v, or > lo and/or
-// < hi plus != values strictly inside the bounds.
+// < hi plus != values within the bounds.
 func canonical(off, mask uint32, atoms []atom) Condition {
 	lo, hi := uint64(0), uint64(mask)
 	var eq *uint32
@@ -95,7 +95,7 @@ func canonical(off, mask uint32, atoms []atom) Condition {
 		out = append(out, cmp(opLT, hi+1))
 	}
 	for i, v := range ne {
-		if uint64(v) > lo && uint64(v) < hi && (i == 0 || ne[i-1] != v) {
+		if uint64(v) >= lo && uint64(v) <= hi && (i == 0 || ne[i-1] != v) {
 			out = append(out, cmp(opNE, uint64(v)))
 		}
 	}

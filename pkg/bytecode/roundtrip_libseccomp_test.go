@@ -13,7 +13,7 @@ import (
 
 // compileWithLibseccomp compiles an OCI profile the way runc does, minus
 // runc's ENOSYS patch: the runtimes' own compiler is the oracle.
-func compileWithLibseccomp(t *testing.T, p *specs.LinuxSeccomp) *Filter {
+func compileWithLibseccomp(t testing.TB, p *specs.LinuxSeccomp) *Filter {
 	t.Helper()
 	toAction := func(a specs.LinuxSeccompAction, errno *uint) libseccomp.ScmpAction {
 		var data int16 = 1
