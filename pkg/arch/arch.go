@@ -17,6 +17,7 @@ type Arch struct {
 
 	byNr   map[uint32]string
 	byName map[string]uint32
+	sorted []Syscall
 	maxNr  uint32
 }
 
@@ -119,15 +120,9 @@ type Syscall struct {
 	Nr   uint32
 }
 
-// Syscalls returns the table sorted by number.
-func (a *Arch) Syscalls() []Syscall {
-	out := make([]Syscall, 0, len(a.byNr))
-	for nr, name := range a.byNr {
-		out = append(out, Syscall{Name: name, Nr: nr})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Nr < out[j].Nr })
-	return out
-}
+// Syscalls returns the table sorted by number. The slice is shared: do not
+// modify it.
+func (a *Arch) Syscalls() []Syscall { return a.sorted }
 
 // register fills an architecture's table from generated data; numbers are
 // relative to NrBase.
@@ -142,4 +137,9 @@ func (a *Arch) register(entries []Syscall) {
 			a.maxNr = nr
 		}
 	}
+	a.sorted = make([]Syscall, 0, len(a.byNr))
+	for nr, name := range a.byNr {
+		a.sorted = append(a.sorted, Syscall{Name: name, Nr: nr})
+	}
+	sort.Slice(a.sorted, func(i, j int) bool { return a.sorted[i].Nr < a.sorted[j].Nr })
 }

@@ -63,6 +63,9 @@ type state struct {
 	arch, nr IntervalSet
 	atoms    []atom
 	approx   bool
+	// nrOwned says that no other path or leaf shares nr's memory, so a
+	// split may reuse it.
+	nrOwned bool
 }
 
 type analyzer struct {
@@ -256,7 +259,20 @@ func (an *analyzer) branchOnWord(st *state, w sym, op uint16, k uint32, taken, n
 		if w.off == OffsetArch {
 			set = st.arch
 		}
-		t, f, ok := set.splitMasked(mask, cop, k)
+		var t, f IntervalSet
+		ok := true
+		switch {
+		case w.off == OffsetNr && st.nrOwned && mask == 0xffffffff && cop == opEQ:
+			t, f = set.splitRangeOwned(k, k)
+		case w.off == OffsetNr && st.nrOwned && mask == 0xffffffff && (cop == opGE || cop == opGT && k != 0xffffffff):
+			lo := k
+			if cop == opGT {
+				lo++
+			}
+			t, f = set.splitRangeOwned(lo, 0xffffffff)
+		default:
+			t, f, ok = set.splitMasked(mask, cop, k)
+		}
 		if !ok {
 			other := st.clone()
 			other.pc, other.approx = notTaken, true
@@ -291,7 +307,7 @@ func (an *analyzer) branchOnWord(st *state, w sym, op uint16, k uint32, taken, n
 func (an *analyzer) splitOnSets(st *state, off uint32, t, f IntervalSet, taken, notTaken int) (next, fork *state, done bool) {
 	set := func(s *state, v IntervalSet) {
 		if off == OffsetNr {
-			s.nr = v
+			s.nr, s.nrOwned = v, true
 		} else {
 			s.arch = v
 		}
@@ -317,6 +333,7 @@ func (an *analyzer) splitOnSets(st *state, off uint32, t, f IntervalSet, taken, 
 }
 
 func (st *state) clone() *state {
+	st.nrOwned = false
 	c := *st
 	// atoms is shared copy-on-append (see appendAtom); sets are never
 	// modified in place.

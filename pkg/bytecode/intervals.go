@@ -69,6 +69,12 @@ func (s IntervalSet) appendInterval(first, last uint32) IntervalSet {
 
 // splitRange splits s into the values within [first, last] and the rest.
 func (s IntervalSet) splitRange(first, last uint32) (in, out IntervalSet) {
+	if len(s) == 0 || s[len(s)-1].Last < first || s[0].First > last {
+		return nil, s
+	}
+	if s[0].First >= first && s[len(s)-1].Last <= last {
+		return s, nil
+	}
 	for _, iv := range s {
 		if iv.Last < first || iv.First > last {
 			out = out.appendInterval(iv.First, iv.Last)
@@ -83,6 +89,45 @@ func (s IntervalSet) splitRange(first, last uint32) (in, out IntervalSet) {
 		}
 	}
 	return in, out
+}
+
+// splitRangeOwned is splitRange for a set whose memory the caller owns:
+// the rest is written over s instead of into a copy, which keeps a long
+// chain of "nr == k" tests linear in allocations.
+func (s IntervalSet) splitRangeOwned(first, last uint32) (in, out IntervalSet) {
+	lo := 0
+	for lo < len(s) && s[lo].Last < first {
+		lo++
+	}
+	hi := lo
+	for hi < len(s) && s[hi].First <= last {
+		hi++
+	}
+	if lo == hi {
+		return nil, s
+	}
+	in = make(IntervalSet, 0, hi-lo)
+	for _, iv := range s[lo:hi] {
+		in = append(in, Interval{max(iv.First, first), min(iv.Last, last)})
+	}
+	var keep [2]Interval
+	n := 0
+	if s[lo].First < first {
+		keep[n] = Interval{s[lo].First, first - 1}
+		n++
+	}
+	if s[hi-1].Last > last {
+		keep[n] = Interval{last + 1, s[hi-1].Last}
+		n++
+	}
+	// Replace s[lo:hi] with keep[:n].
+	tail := len(s) - hi
+	if n > hi-lo {
+		s = append(s, Interval{})
+	}
+	copy(s[lo+n:], s[hi:hi+tail])
+	copy(s[lo:], keep[:n])
+	return in, s[:lo+n+tail]
 }
 
 // maxSplitIntervals bounds the size of a set produced by a masked

@@ -1,6 +1,8 @@
 package bytecode
 
 import (
+	"cmp"
+	"slices"
 	"sort"
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
@@ -19,24 +21,23 @@ func nrSpace(at *ArchTable) IntervalSet {
 	return native
 }
 
-// syscallRules builds the per-number rule lists of one arch table from the
-// leaves that apply to its arch values.
-func syscallRules(leaves []leaf, ids []int, at ArchTable) []SyscallRules {
+// syscallRules lays out the rule lists of one arch table over its number
+// space: nrRegions partition the numbers, rules[i] is region i's rule list.
+func syscallRules(nrRegions []region, rules [][]Rule, at ArchTable) []SyscallRules {
 	space := nrSpace(&at)
 	var named []arch.Syscall
 	if at.Arch != nil {
 		named = at.Arch.Syscalls()
 	}
 	var out []SyscallRules
-	for _, r := range partition(leaves, func(l *leaf) IntervalSet { return l.nr }, ids) {
-		rules := buildRules(leaves, r.leaves)
+	for i, r := range nrRegions {
 		for _, iv := range r.values {
 			for _, part := range intersect(IntervalSet{iv}, space) {
-				out = appendNamed(out, part, named, rules)
+				out = appendNamed(out, part, named, rules[i])
 			}
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].First < out[j].First })
+	slices.SortFunc(out, func(a, b SyscallRules) int { return cmp.Compare(a.First, b.First) })
 	return out
 }
 

@@ -1,7 +1,9 @@
 package bytecode
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
@@ -130,8 +132,13 @@ func buildTable(leaves []leaf) *Table {
 		}
 	}
 	for _, region := range partition(leaves, func(l *leaf) IntervalSet { return l.arch }, nil) {
+		nrRegions := partition(leaves, func(l *leaf) IntervalSet { return l.nr }, region.leaves)
+		rules := make([][]Rule, len(nrRegions))
+		for i, r := range nrRegions {
+			rules[i] = buildRules(leaves, r.leaves)
+		}
 		for _, at := range archTablesFor(region.values) {
-			at.Syscalls = syscallRules(leaves, region.leaves, at)
+			at.Syscalls = syscallRules(nrRegions, rules, at)
 			t.Arches = append(t.Arches, at)
 		}
 	}
@@ -195,17 +202,19 @@ func partition(leaves []leaf, domain func(*leaf) IntervalSet, subset []int) []re
 			visit(i)
 		}
 	}
-	sort.Slice(events, func(i, j int) bool { return events[i].at < events[j].at })
-	active := map[int]bool{}
+	slices.SortFunc(events, func(a, b event) int { return cmp.Compare(a.at, b.at) })
+	var active []int // sorted leaf indexes
 	byKey := map[string]int{}
 	var out []region
 	for i := 0; i < len(events); {
 		at := events[i].at
 		for ; i < len(events) && events[i].at == at; i++ {
-			if events[i].enter {
-				active[events[i].leaf] = true
-			} else {
-				delete(active, events[i].leaf)
+			id := events[i].leaf
+			pos, found := slices.BinarySearch(active, id)
+			if events[i].enter && !found {
+				active = slices.Insert(active, pos, id)
+			} else if !events[i].enter && found {
+				active = slices.Delete(active, pos, pos+1)
 			}
 		}
 		if len(active) == 0 || at > 0xffffffff {
@@ -215,18 +224,22 @@ func partition(leaves []leaf, domain func(*leaf) IntervalSet, subset []int) []re
 		if i < len(events) {
 			end = events[i].at
 		}
-		ids := make([]int, 0, len(active))
-		for id := range active {
-			ids = append(ids, id)
-		}
-		sort.Ints(ids)
-		key := fmt.Sprint(ids)
+		key := leafKey(active)
 		if r, ok := byKey[key]; ok {
 			out[r].values = out[r].values.appendInterval(uint32(at), uint32(end-1))
 			continue
 		}
 		byKey[key] = len(out)
-		out = append(out, region{values: IntervalSet{{uint32(at), uint32(end - 1)}}, leaves: ids})
+		out = append(out, region{values: IntervalSet{{uint32(at), uint32(end - 1)}}, leaves: slices.Clone(active)})
 	}
 	return out
+}
+
+// leafKey identifies a set of leaf indexes (sorted) as a map key.
+func leafKey(ids []int) string {
+	b := make([]byte, 0, 4*len(ids))
+	for _, id := range ids {
+		b = append(b, byte(id>>24), byte(id>>16), byte(id>>8), byte(id))
+	}
+	return string(b)
 }
