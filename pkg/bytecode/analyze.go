@@ -272,6 +272,8 @@ func (an *analyzer) branchOnWord(st *state, w sym, op uint16, k uint32, taken, n
 			t, f = set.splitRangeOwned(lo, 0xffffffff)
 		default:
 			t, f, ok = set.splitMasked(mask, cop, k)
+			// Masked splits copy the set: charge for its size.
+			an.budget -= len(t) + len(f)
 		}
 		if !ok {
 			other := st.clone()
@@ -281,6 +283,9 @@ func (an *analyzer) branchOnWord(st *state, w sym, op uint16, k uint32, taken, n
 		}
 		return an.splitOnSets(st, w.off, t, f, taken, notTaken)
 	}
+	// Checking and copying the path's condition costs its length: charge
+	// it, so that long conditions cannot make a step arbitrarily expensive.
+	an.budget -= 2 * len(st.atoms)
 	yes := atom{off: w.off, mask: mask, op: cop, k: k}
 	no := atom{off: w.off, mask: mask, op: cop.negate(), k: k}
 	yesOK, noOK := feasible(st.atoms, yes), feasible(st.atoms, no)
@@ -380,9 +385,9 @@ func feasible(atoms []atom, a atom) bool {
 		}
 		return true
 	}
-	for _, b := range append(atoms[:len(atoms):len(atoms)], a) {
+	check := func(b atom) bool {
 		if b.off != a.off {
-			continue
+			return true
 		}
 		if b.mask == a.mask {
 			if !narrow(b) {
@@ -393,15 +398,24 @@ func feasible(atoms []atom, a atom) bool {
 			}
 		}
 		// Two equalities on overlapping masks must agree on shared bits.
-		if a.op == opEQ && b.op == opEQ && (a.k^b.k)&a.mask&b.mask != 0 {
+		return !(a.op == opEQ && b.op == opEQ && (a.k^b.k)&a.mask&b.mask != 0)
+	}
+	for _, b := range atoms {
+		if !check(b) {
 			return false
 		}
 	}
-	if lo > hi {
+	if !check(a) || lo > hi {
 		return false
 	}
-	for _, b := range append(atoms[:len(atoms):len(atoms)], a) {
-		if b.off == a.off && b.mask == a.mask && b.op == opEQ && (uint64(b.k) < lo || uint64(b.k) > hi) {
+	outside := func(b atom) bool {
+		return b.off == a.off && b.mask == a.mask && b.op == opEQ && (uint64(b.k) < lo || uint64(b.k) > hi)
+	}
+	if outside(a) {
+		return false
+	}
+	for _, b := range atoms {
+		if outside(b) {
 			return false
 		}
 	}
