@@ -82,6 +82,11 @@ func intersect(a, b IntervalSet) IntervalSet {
 // program are disjoint, so any order is correct; the action of the
 // unconditional path (or the most common action) becomes the final rule.
 func buildRules(leaves []leaf, ids []int) []Rule {
+	// Leaves keep the raw return value (stacks compare raw values); the
+	// table says what the kernel does with it.
+	for _, id := range ids {
+		leaves[id].action = leaves[id].action.Effective()
+	}
 	approx := false
 	count := map[Action]int{}
 	var dflt Action
