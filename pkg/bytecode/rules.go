@@ -29,15 +29,23 @@ func syscallRules(nrRegions []region, rules [][]Rule, at ArchTable) []SyscallRul
 	if at.Arch != nil {
 		named = at.Arch.Syscalls()
 	}
-	var out []SyscallRules
+	type piece struct {
+		iv     Interval
+		region int
+	}
+	var pieces []piece
 	for i, r := range nrRegions {
 		for _, iv := range r.values {
 			for _, part := range intersect(IntervalSet{iv}, space) {
-				out = appendNamed(out, part, named, rules[i])
+				pieces = append(pieces, piece{part, i})
 			}
 		}
 	}
-	slices.SortFunc(out, func(a, b SyscallRules) int { return cmp.Compare(a.First, b.First) })
+	slices.SortFunc(pieces, func(a, b piece) int { return cmp.Compare(a.iv.First, b.iv.First) })
+	var out []SyscallRules
+	for _, p := range pieces {
+		out = appendNamed(out, p.iv, named, rules[p.region])
+	}
 	return out
 }
 

@@ -1,7 +1,6 @@
 package bytecode
 
 import (
-	"cmp"
 	"fmt"
 	"slices"
 	"sort"
@@ -182,15 +181,15 @@ type region struct {
 // the same leaves are merged, so the result has one region per distinct
 // behaviour, in order of their lowest value.
 func partition(leaves []leaf, domain func(*leaf) IntervalSet, subset []int) []region {
-	type event struct {
-		at    uint64
-		leaf  int
-		enter bool
-	}
-	var events []event
+	// Events packed in one word sort fast: value (33 bits), then exits
+	// before entries at the same value, then the leaf index (23 bits).
+	const leafBits, maxLeaves = 23, 1 << 23
+	var events []uint64
 	visit := func(i int) {
 		for _, iv := range domain(&leaves[i]) {
-			events = append(events, event{uint64(iv.First), i, true}, event{uint64(iv.Last) + 1, i, false})
+			events = append(events,
+				uint64(iv.First)<<(leafBits+1)|1<<leafBits|uint64(i),
+				(uint64(iv.Last)+1)<<(leafBits+1)|uint64(i))
 		}
 	}
 	if subset == nil {
@@ -202,18 +201,22 @@ func partition(leaves []leaf, domain func(*leaf) IntervalSet, subset []int) []re
 			visit(i)
 		}
 	}
-	slices.SortFunc(events, func(a, b event) int { return cmp.Compare(a.at, b.at) })
+	if len(leaves) > maxLeaves {
+		panic("partition: more leaves than the analysis budget allows")
+	}
+	slices.Sort(events)
 	var active []int // sorted leaf indexes
 	byKey := map[string]int{}
 	var out []region
 	for i := 0; i < len(events); {
-		at := events[i].at
-		for ; i < len(events) && events[i].at == at; i++ {
-			id := events[i].leaf
+		at := events[i] >> (leafBits + 1)
+		for ; i < len(events) && events[i]>>(leafBits+1) == at; i++ {
+			id := int(events[i] & (maxLeaves - 1))
+			enter := events[i]&(1<<leafBits) != 0
 			pos, found := slices.BinarySearch(active, id)
-			if events[i].enter && !found {
+			if enter && !found {
 				active = slices.Insert(active, pos, id)
-			} else if !events[i].enter && found {
+			} else if !enter && found {
 				active = slices.Delete(active, pos, pos+1)
 			}
 		}
@@ -222,7 +225,7 @@ func partition(leaves []leaf, domain func(*leaf) IntervalSet, subset []int) []re
 		}
 		end := uint64(0x100000000)
 		if i < len(events) {
-			end = events[i].at
+			end = events[i] >> (leafBits + 1)
 		}
 		key := leafKey(active)
 		if r, ok := byKey[key]; ok {
