@@ -57,9 +57,11 @@ type leaf struct {
 
 // state is one symbolic path under exploration.
 type state struct {
-	pc       int
-	a, x     sym
-	mem      [ScratchSlots]sym
+	pc   int
+	a, x sym
+	// mem is shared between paths until one of them stores (copy on
+	// write): runtime-generated filters never use scratch memory.
+	mem      *[ScratchSlots]sym
 	arch, nr IntervalSet
 	atoms    []atom
 	approx   bool
@@ -76,7 +78,7 @@ type analyzer struct {
 
 // explore runs every feasible path of the program and collects its leaves.
 func (an *analyzer) explore() error {
-	stack := []*state{{a: constSym(0), x: constSym(0), arch: fullSet, nr: fullSet}}
+	stack := []*state{{a: constSym(0), x: constSym(0), mem: new([ScratchSlots]sym), arch: fullSet, nr: fullSet}}
 	for len(stack) > 0 {
 		st := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
@@ -125,9 +127,9 @@ func (an *analyzer) step(st *state) (next, fork *state, done bool) {
 			st.x = v
 		}
 	case ClassST:
-		st.mem[in.K] = st.a
+		st.store(in.K, st.a)
 	case ClassSTX:
-		st.mem[in.K] = st.x
+		st.store(in.K, st.x)
 	case ClassMISC:
 		if in.MiscOp() == MiscTAX {
 			st.x = st.a
@@ -335,6 +337,14 @@ func (an *analyzer) splitOnSets(st *state, off uint32, t, f IntervalSet, taken, 
 		return nil, nil, true
 	}
 	return st, nil, false
+}
+
+// store writes a scratch slot, copying the slots first if another path
+// may share them.
+func (st *state) store(slot uint32, v sym) {
+	m := *st.mem
+	m[slot] = v
+	st.mem = &m
 }
 
 func (st *state) clone() *state {
