@@ -1,7 +1,5 @@
 package bytecode
 
-import "fmt"
-
 // maxStackPairs bounds the work of combining the paths of stacked filters.
 const maxStackPairs = 1 << 24
 
@@ -9,25 +7,11 @@ const maxStackPairs = 1 << 24
 // first), as the kernel runs it: every filter sees the call and the
 // strongest action wins (see Stack.Run).
 func AnalyzeStack(s Stack) (*Table, error) {
-	if len(s) == 0 {
-		return nil, fmt.Errorf("analyse stack: no filters")
+	leaves, err := stackLeaves(s)
+	if err != nil {
+		return nil, err
 	}
-	var combined []leaf
-	for i, f := range s {
-		an := &analyzer{prog: f.prog, budget: DefaultBudget}
-		if err := an.explore(); err != nil {
-			return nil, fmt.Errorf("analyse filter %d of %d (%d instructions): %w", i, len(s), len(f.prog), err)
-		}
-		if i == 0 {
-			combined = an.leaves
-			continue
-		}
-		var err error
-		if combined, err = combineLeaves(combined, an.leaves); err != nil {
-			return nil, fmt.Errorf("analyse stack of %d filters: %w", len(s), err)
-		}
-	}
-	return buildTable(combined), nil
+	return buildTable(leaves), nil
 }
 
 // combineLeaves pairs every path of the older filters with every path of a

@@ -1,0 +1,166 @@
+package bytecode
+
+import "fmt"
+
+// Path is one way through a filter (or a stack): the arch values and
+// syscall numbers it applies to, the argument comparisons it passed (on
+// 32-bit words, not fused), and the action the kernel then takes. The paths
+// of a program partition its input space, so comparing two programs is
+// comparing pairs of paths that can hold together.
+type Path struct {
+	Arch, Nr    IntervalSet
+	When        Condition
+	Action      Action
+	Approximate bool // the condition over-approximates; see Table.Approximate
+	AnyAction   bool // the action could not be computed: any action
+}
+
+// Paths runs the stack symbolically (oldest first) and returns its paths.
+func Paths(s Stack) ([]Path, error) {
+	leaves, err := stackLeaves(s)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Path, len(leaves))
+	for i, l := range leaves {
+		when := make(Condition, len(l.atoms))
+		for j, a := range l.atoms {
+			when[j] = Comparison{Operand: operandAt(a.off), Op: a.op, Mask: uint64(a.mask), Value: uint64(a.k)}
+		}
+		out[i] = Path{Arch: l.arch, Nr: l.nr, When: when, Action: l.action.Effective(), Approximate: l.approx, AnyAction: l.anyAction}
+	}
+	return out, nil
+}
+
+// stackLeaves is the symbolic execution of a whole stack.
+func stackLeaves(s Stack) ([]leaf, error) {
+	if len(s) == 0 {
+		return nil, fmt.Errorf("analyse stack: no filters")
+	}
+	var combined []leaf
+	for i, f := range s {
+		an := &analyzer{prog: f.prog, budget: DefaultBudget}
+		if err := an.explore(); err != nil {
+			return nil, fmt.Errorf("analyse filter %d of %d (%d instructions): %w", i, len(s), len(f.prog), err)
+		}
+		if i == 0 {
+			combined = an.leaves
+			continue
+		}
+		var err error
+		if combined, err = combineLeaves(combined, an.leaves); err != nil {
+			return nil, fmt.Errorf("analyse stack of %d filters: %w", len(s), err)
+		}
+	}
+	return combined, nil
+}
+
+// Intersect returns the values in both sets.
+func (s IntervalSet) Intersect(o IntervalSet) IntervalSet { return intersect(s, o) }
+
+// Witness finds concrete argument and instruction pointer values that
+// satisfy every comparison of the conditions, filling them into d. It
+// returns false when its search finds none (which does not prove that none
+// exists, unless the comparisons contradict each other outright).
+func Witness(d *Data, conds ...Condition) bool {
+	// Group the 32-bit comparisons by word.
+	byWord := map[uint32][]atom{}
+	for _, c := range conds {
+		for _, cmp := range c {
+			for _, a := range cmp.atoms() {
+				byWord[a.off] = append(byWord[a.off], a)
+			}
+		}
+	}
+	for off, atoms := range byWord {
+		v, ok := solveWord(atoms)
+		if !ok {
+			return false
+		}
+		setWord(d, off, v)
+	}
+	for _, c := range conds {
+		if !c.Holds(d) {
+			return false
+		}
+	}
+	return true
+}
+
+// atoms splits a comparison into 32-bit word comparisons. Only comparisons
+// on one word, or equalities on a whole argument, can be split exactly;
+// others are left to the final check in Witness.
+func (c Comparison) atoms() []atom {
+	base := uint32(OffsetIP)
+	if c.Operand.Arg >= 0 {
+		base = uint32(OffsetArgs + 8*c.Operand.Arg)
+	}
+	switch c.Operand.Half {
+	case Low:
+		return []atom{{off: base, mask: uint32(c.Mask), op: c.Op, k: uint32(c.Value)}}
+	case High:
+		return []atom{{off: base + 4, mask: uint32(c.Mask), op: c.Op, k: uint32(c.Value)}}
+	}
+	if c.Op == opEQ {
+		return []atom{
+			{off: base, mask: uint32(c.Mask), op: opEQ, k: uint32(c.Value)},
+			{off: base + 4, mask: uint32(c.Mask >> 32), op: opEQ, k: uint32(c.Value >> 32)},
+		}
+	}
+	// Other 64-bit comparisons: aim the high word at the value's high word
+	// and let the low word decide.
+	return []atom{
+		{off: base + 4, mask: uint32(c.Mask >> 32), op: opEQ, k: uint32(c.Value >> 32)},
+		{off: base, mask: uint32(c.Mask), op: c.Op, k: uint32(c.Value)},
+	}
+}
+
+func setWord(d *Data, off, v uint32) {
+	switch {
+	case off == OffsetIP:
+		d.InstructionPointer = d.InstructionPointer&^0xffffffff | uint64(v)
+	case off == OffsetIP+4:
+		d.InstructionPointer = d.InstructionPointer&0xffffffff | uint64(v)<<32
+	default:
+		i := (off - OffsetArgs) / 8
+		if (off-OffsetArgs)%8 == 4 {
+			d.Args[i] = d.Args[i]&0xffffffff | uint64(v)<<32
+		} else {
+			d.Args[i] = d.Args[i]&^0xffffffff | uint64(v)
+		}
+	}
+}
+
+// solveWord searches a value of one 32-bit word satisfying all atoms:
+// candidates are built from the atoms' constants (each one, its
+// neighbours, the bits equalities require) and the word's extremes.
+func solveWord(atoms []atom) (uint32, bool) {
+	holds := func(v uint32) bool {
+		for _, a := range atoms {
+			if !a.op.holds(uint64(v&a.mask), uint64(a.k)) {
+				return false
+			}
+		}
+		return true
+	}
+	// Bits fixed by masked equalities.
+	var fixedMask, fixedBits uint32
+	for _, a := range atoms {
+		if a.op == opEQ {
+			fixedMask |= a.mask
+			fixedBits = fixedBits&^a.mask | a.k&a.mask
+		}
+	}
+	candidates := []uint32{0, 1, 0xffffffff, 0x7fffffff, 0x80000000}
+	for _, a := range atoms {
+		candidates = append(candidates, a.k, a.k+1, a.k-1, a.k|^a.mask, ^a.k&a.mask)
+	}
+	for _, c := range candidates {
+		for _, v := range []uint32{c, c&^fixedMask | fixedBits} {
+			if holds(v) {
+				return v, true
+			}
+		}
+	}
+	return 0, false
+}

@@ -1,0 +1,130 @@
+package compare
+
+import (
+	"os"
+	"testing"
+
+	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
+)
+
+func load(t *testing.T, path string) *bytecode.Filter {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := bytecode.ParseFilter(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func prog(t *testing.T, p ...bytecode.Instruction) *bytecode.Filter {
+	t.Helper()
+	f, err := bytecode.NewFilter(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func ret(a bytecode.Action) bytecode.Instruction {
+	return bytecode.Instruction{Op: bytecode.ClassRET | bytecode.RetK, K: uint32(a)}
+}
+
+const libseccompFilter = "../bytecode/testdata/libseccomp-x86_64-x32-i386.bpf"
+
+func TestSameFilterIsEquivalent(t *testing.T) {
+	f := load(t, libseccompFilter)
+	res, err := Stacks(bytecode.Stack{f}, bytecode.Stack{f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Equivalent() {
+		t.Fatalf("a filter differs from itself: %+v", res.Findings[0])
+	}
+}
+
+func find(res *Result, arch, name string, k Kind) *Finding {
+	for i := range res.Findings {
+		f := &res.Findings[i]
+		if f.Arch == arch && f.Syscall == name && f.Kind == k {
+			return f
+		}
+	}
+	return nil
+}
+
+func TestAllowAllIsWeakerWithConfirmedExamples(t *testing.T) {
+	ref := load(t, libseccompFilter)
+	allowAll := prog(t, ret(bytecode.ActAllow))
+	res, err := Stacks(bytecode.Stack{ref}, bytecode.Stack{allowAll})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ arch, name string }{{"x86_64", "ptrace"}, {"x86_64", "mount"}, {"x32", "ptrace"}, {"x86", "mount"}} {
+		f := find(res, c.arch, c.name, Weaker)
+		if f == nil {
+			t.Errorf("%s %s: no weaker finding", c.arch, c.name)
+			continue
+		}
+		if !f.Confirmed || f.Example == nil {
+			t.Errorf("%s %s: example not confirmed: %+v", c.arch, c.name, f)
+		}
+	}
+	// The socket rule denies only AF_VSOCK (64-bit compare on x86_64):
+	// the finding must carry arg0 == 40.
+	f := find(res, "x86_64", "socket", Weaker)
+	if f == nil || f.Example.Args[0] != 40 {
+		t.Fatalf("socket finding %+v, want an example with args[0] == 40", f)
+	}
+	if res.Count(Stricter) != 0 || res.Count(Undecided) != 0 {
+		t.Errorf("allow-all cannot be stricter: %d stricter, %d undecided", res.Count(Stricter), res.Count(Undecided))
+	}
+	// Other arch values: the reference kills, allow-all allows.
+	foundOther := false
+	for _, f := range res.Findings {
+		if f.Arch != "x86_64" && f.Arch != "x32" && f.Arch != "x86" && f.Kind == Weaker && f.Confirmed {
+			foundOther = true
+		}
+	}
+	if !foundOther {
+		t.Error("no weaker finding for other architectures")
+	}
+	// And the other way round everything is stricter.
+	back, err := Stacks(bytecode.Stack{allowAll}, bytecode.Stack{ref})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Count(Weaker) != 0 || find(back, "x86_64", "ptrace", Stricter) == nil {
+		t.Errorf("reverse comparison: %d weaker, ptrace stricter %v", back.Count(Weaker), find(back, "x86_64", "ptrace", Stricter))
+	}
+}
+
+func TestStackedFilterArgumentCondition(t *testing.T) {
+	ref := load(t, libseccompFilter)
+	// read (0) with args[2] > 100 fails with EIO.
+	second := prog(t,
+		bytecode.Instruction{Op: bytecode.ClassLD | bytecode.ModeABS, K: bytecode.OffsetNr},
+		bytecode.Instruction{Op: bytecode.ClassJMP | bytecode.JmpJEQ, Jt: 0, Jf: 3, K: 0},
+		bytecode.Instruction{Op: bytecode.ClassLD | bytecode.ModeABS, K: bytecode.OffsetArgs + 16},
+		bytecode.Instruction{Op: bytecode.ClassJMP | bytecode.JmpJGT, Jt: 0, Jf: 1, K: 100},
+		ret(bytecode.ActErrno|5),
+		ret(bytecode.ActAllow),
+	)
+	res, err := Stacks(bytecode.Stack{ref}, bytecode.Stack{ref, second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := find(res, "x86_64", "read", Stricter)
+	if f == nil {
+		t.Fatalf("no stricter finding for read: %+v", res.Findings)
+	}
+	if !f.Confirmed || uint32(f.Example.Args[2]) <= 100 {
+		t.Errorf("read example %+v, want args[2] > 100, confirmed", f.Example)
+	}
+	if res.Count(Weaker) != 0 {
+		t.Errorf("stacking a filter cannot make it weaker: %d weaker findings", res.Count(Weaker))
+	}
+}
