@@ -39,6 +39,10 @@ instruction pointer tests, some argument tests) is listed on stderr and, with
 				return err
 			}
 			if len(src.stack) == 0 {
+				if format == "text" {
+					fmt.Fprintf(cmd.OutOrStdout(), "%s: no seccomp filter: the kernel allows every system call\n", src.desc)
+					return nil
+				}
 				return fmt.Errorf("%s: no seccomp filter to decompile", src.desc)
 			}
 			tab, err := bytecode.AnalyzeStack(src.stack)

@@ -48,7 +48,16 @@ func loadFilterSource(src string) (*filterSource, error) {
 	return nil, fmt.Errorf("source %q: unknown kind %q (want pid:N, bpf:FILE[,FILE...] or a .bpf path)", src, kind)
 }
 
-// loadProcessSource is replaced once the live reader lands.
-var loadProcessSource = func(pid int) (*filterSource, error) {
-	return nil, fmt.Errorf("pid:%d: reading live processes is not available in this build", pid)
+// loadProcessSource reads the filters of a live process's main thread.
+func loadProcessSource(pid int) (*filterSource, error) {
+	pf, err := bytecode.ReadProcess(pid)
+	if err != nil {
+		return nil, err
+	}
+	for _, th := range pf.Threads {
+		if th.TID == pid {
+			return &filterSource{desc: fmt.Sprintf("pid:%d", pid), stack: th.Stack()}, nil
+		}
+	}
+	return nil, fmt.Errorf("pid:%d: main thread not found", pid)
 }

@@ -1,0 +1,210 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
+	"github.com/seccomp-attest/seccomp-attest/pkg/compare"
+)
+
+func init() { subcommands = append(subcommands, newDiffCommand) }
+
+func newDiffCommand() *cobra.Command {
+	var format string
+	cmd := &cobra.Command{
+		Use:   "diff A B",
+		Short: "Compare what two filters (or stacks) decide, syscall by syscall",
+		Long: `Compare the decisions of B with those of A (the reference) on every
+architecture, syscall number and argument value, and list where they differ:
+weaker (B lets through what A denies), stricter, changed (another errno, kill
+instead of errno, log instead of allow) and undecided (parts the analysis could
+not model exactly). Every finding comes with a concrete input on which both
+filters were run with the kernel's semantics.
+
+A and B are pid:N or bpf:FILE[,FILE...] (a stack, oldest first) or a path to a
+raw filter. A process without a filter compares as "allow everything".
+Exit status: 0 equivalent, 1 different, 2 error.`,
+		Example: `  seccomp-attest diff expected.bpf pid:1234
+  seccomp-attest diff bpf:docker.bpf bpf:docker.bpf,extra.bpf --format json`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if format != "text" && format != "json" {
+				return fmt.Errorf("unknown --format %q (want text or json)", format)
+			}
+			var stacks [2]bytecode.Stack
+			for i, arg := range args {
+				src, err := loadFilterSource(arg)
+				if err != nil {
+					return err
+				}
+				stacks[i] = src.stack
+				if len(stacks[i]) == 0 {
+					stacks[i] = bytecode.Stack{allowAll}
+				}
+			}
+			res, err := compare.Stacks(stacks[0], stacks[1])
+			if err != nil {
+				return err
+			}
+			if format == "json" {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				if err := enc.Encode(diffJSON(res)); err != nil {
+					return err
+				}
+			} else {
+				writeDiffText(cmd.OutOrStdout(), args[0], args[1], res)
+			}
+			if !res.Equivalent() {
+				return errNegativeAnswer
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
+	return cmd
+}
+
+// allowAll is what the kernel does for a process without a filter.
+var allowAll = func() *bytecode.Filter {
+	f, err := bytecode.NewFilter([]bytecode.Instruction{{Op: bytecode.ClassRET | bytecode.RetK, K: uint32(bytecode.ActAllow)}})
+	if err != nil {
+		panic(err)
+	}
+	return f
+}()
+
+// describeInput writes an example input as a call, e.g.
+// "socket(0x100000028, 0x1, 0x0, ...)".
+func describeInput(f *compare.Finding) string {
+	d := f.Example
+	if d == nil {
+		return "no concrete input found"
+	}
+	args := make([]string, len(d.Args))
+	for i, a := range d.Args {
+		args[i] = fmt.Sprintf("%#x", a)
+	}
+	name := f.Label()
+	if f.Syscall == "" {
+		name = fmt.Sprintf("syscall %#x", d.Nr)
+	}
+	s := fmt.Sprintf("%s(%s)", name, strings.Join(args, ", "))
+	if d.InstructionPointer != 0 {
+		s += fmt.Sprintf(" at ip %#x", d.InstructionPointer)
+	}
+	if !f.Confirmed {
+		s += " (not confirmed by the evaluator)"
+	}
+	return s
+}
+
+func writeDiffText(w io.Writer, a, b string, res *compare.Result) {
+	if res.Equivalent() {
+		fmt.Fprintf(w, "%s and %s decide alike on every input\n", a, b)
+		return
+	}
+	fmt.Fprintf(w, "%s -> %s: %d weaker, %d stricter, %d changed, %d undecided\n", a, b,
+		res.Count(compare.Weaker), res.Count(compare.Stricter), res.Count(compare.Changed), res.Count(compare.Undecided))
+	titles := map[compare.Kind]string{
+		compare.Weaker:    "weaker (B lets through what A denies)",
+		compare.Stricter:  "stricter (B denies what A lets through)",
+		compare.Changed:   "changed",
+		compare.Undecided: "undecided (not modelled exactly; counts as weaker for policies)",
+	}
+	for _, k := range []compare.Kind{compare.Weaker, compare.Undecided, compare.Stricter, compare.Changed} {
+		if res.Count(k) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "\n%s:\n", titles[k])
+		// Unconditional findings with the same actions are listed
+		// together, one example each group; conditional ones one by one.
+		type groupKey struct {
+			arch string
+			a, b bytecode.Action
+		}
+		groups := map[groupKey][]*compare.Finding{}
+		var order []groupKey
+		for i := range res.Findings {
+			f := &res.Findings[i]
+			if f.Kind != k {
+				continue
+			}
+			if len(f.When) > 0 {
+				fmt.Fprintf(w, "  %-7s %s: %s -> %s when %s\n          e.g. %s\n", f.Arch, f.Label(), f.A, f.B, f.When, describeInput(f))
+				continue
+			}
+			key := groupKey{f.Arch, f.A, f.B}
+			if _, ok := groups[key]; !ok {
+				order = append(order, key)
+			}
+			groups[key] = append(groups[key], f)
+		}
+		for _, key := range order {
+			fs := groups[key]
+			names := make([]string, 0, 12)
+			for i, f := range fs {
+				if i == 12 {
+					names = append(names, fmt.Sprintf("and %d more", len(fs)-12))
+					break
+				}
+				names = append(names, f.Label())
+			}
+			fmt.Fprintf(w, "  %-7s %s -> %s: %s\n          e.g. %s\n", key.arch, key.a, key.b, strings.Join(names, ", "), describeInput(fs[0]))
+		}
+	}
+}
+
+type jsonFinding struct {
+	Kind      string     `json:"kind"`
+	Arch      string     `json:"arch"`
+	Syscall   string     `json:"syscall,omitempty"`
+	First     uint32     `json:"first"`
+	Last      uint32     `json:"last"`
+	A         string     `json:"a"`
+	B         string     `json:"b"`
+	When      string     `json:"when,omitempty"`
+	Example   *jsonInput `json:"example,omitempty"`
+	Confirmed bool       `json:"confirmed"`
+}
+
+type jsonInput struct {
+	Arch string   `json:"arch"`
+	Nr   uint32   `json:"nr"`
+	IP   string   `json:"instructionPointer"`
+	Args []string `json:"args"`
+}
+
+type jsonDiff struct {
+	Equivalent bool           `json:"equivalent"`
+	Counts     map[string]int `json:"counts"`
+	Findings   []jsonFinding  `json:"findings"`
+}
+
+func diffJSON(res *compare.Result) jsonDiff {
+	out := jsonDiff{Equivalent: res.Equivalent(), Counts: map[string]int{}, Findings: []jsonFinding{}}
+	for _, k := range []compare.Kind{compare.Weaker, compare.Stricter, compare.Changed, compare.Undecided} {
+		out.Counts[k.String()] = res.Count(k)
+	}
+	for _, f := range res.Findings {
+		jf := jsonFinding{Kind: f.Kind.String(), Arch: f.Arch, Syscall: f.Syscall, First: f.First, Last: f.Last,
+			A: f.A.String(), B: f.B.String(), Confirmed: f.Confirmed}
+		if len(f.When) > 0 {
+			jf.When = f.When.String()
+		}
+		if d := f.Example; d != nil {
+			in := &jsonInput{Arch: fmt.Sprintf("%#08x", d.Arch), Nr: d.Nr, IP: fmt.Sprintf("%#x", d.InstructionPointer)}
+			for _, a := range d.Args {
+				in.Args = append(in.Args, fmt.Sprintf("%#x", a))
+			}
+			jf.Example = in
+		}
+		out.Findings = append(out.Findings, jf)
+	}
+	return out
+}
