@@ -1,0 +1,96 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
+)
+
+// runCLI runs the root command and maps errors to exit codes as main does.
+func runCLI(t *testing.T, args ...string) (int, string) {
+	t.Helper()
+	root := newRootCommand()
+	var out bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&out)
+	root.SetArgs(args)
+	err := root.Execute()
+	switch {
+	case err == nil:
+		return exitOK, out.String()
+	case errors.Is(err, errNegativeAnswer):
+		return exitNo, out.String()
+	}
+	return exitError, out.String() + err.Error()
+}
+
+func writeFilter(t *testing.T, prog []bytecode.Instruction) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "f.bpf")
+	if err := os.WriteFile(path, bytecode.Encode(prog), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestDecompileFormats(t *testing.T) {
+	path := writeFilter(t, getpidOnly)
+	code, out := runCLI(t, "decompile", path)
+	if code != exitOK || !strings.Contains(out, "arch x86_64") || !strings.Contains(out, "getpid") || !strings.Contains(out, "default: ERRNO(38)") {
+		t.Fatalf("decompile text: exit %d\n%s", code, out)
+	}
+	code, out = runCLI(t, "decompile", "--format", "json", "bpf:"+path)
+	var js struct {
+		Arches []struct {
+			Name     string
+			Syscalls []struct {
+				Name  string
+				Rules []struct{ Action string }
+			}
+		}
+	}
+	if code != exitOK || json.Unmarshal([]byte(out), &js) != nil {
+		t.Fatalf("decompile json: exit %d\n%s", code, out)
+	}
+	found := false
+	for _, a := range js.Arches {
+		for _, s := range a.Syscalls {
+			if a.Name == "x86_64" && s.Name == "getpid" && s.Rules[0].Action == "ALLOW" {
+				found = true
+			}
+		}
+	}
+	if !found {
+		t.Errorf("json has no x86_64 getpid ALLOW:\n%s", out)
+	}
+	code, out = runCLI(t, "decompile", "--format", "oci", path)
+	if code != exitOK || !strings.Contains(out, `"getpid"`) || !strings.Contains(out, `"defaultErrnoRet": 38`) {
+		t.Fatalf("decompile oci: exit %d\n%s", code, out)
+	}
+}
+
+func TestDiffExitCodes(t *testing.T) {
+	a := writeFilter(t, getpidOnly)
+	allow := writeFilter(t, []bytecode.Instruction{{Op: bytecode.ClassRET, K: uint32(bytecode.ActAllow)}})
+	if code, out := runCLI(t, "diff", a, a); code != exitOK || !strings.Contains(out, "alike") {
+		t.Errorf("diff of a filter with itself: exit %d\n%s", code, out)
+	}
+	code, out := runCLI(t, "diff", a, allow)
+	if code != exitNo || !strings.Contains(out, "weaker") || !strings.Contains(out, "ERRNO(38) -> ALLOW") {
+		t.Errorf("diff against allow-all: exit %d\n%s", code, out)
+	}
+	if code, out := runCLI(t, "diff", a, "nosuch:x"); code != exitError {
+		t.Errorf("diff with a bad source: exit %d\n%s", code, out)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.bpf")
+	os.WriteFile(bad, []byte{1, 2, 3}, 0o644)
+	if code, out := runCLI(t, "decompile", bad); code != exitError || !strings.Contains(out, "multiple of 8") {
+		t.Errorf("decompile of a truncated filter: exit %d\n%s", code, out)
+	}
+}
