@@ -184,7 +184,17 @@ func partition(leaves []leaf, domain func(*leaf) IntervalSet, subset []int) []re
 	// Events packed in one word sort fast: value (33 bits), then exits
 	// before entries at the same value, then the leaf index (23 bits).
 	const leafBits, maxLeaves = 23, 1 << 23
-	var events []uint64
+	n := 0
+	if subset == nil {
+		for i := range leaves {
+			n += len(domain(&leaves[i]))
+		}
+	} else {
+		for _, i := range subset {
+			n += len(domain(&leaves[i]))
+		}
+	}
+	events := make([]uint64, 0, 2*n)
 	visit := func(i int) {
 		for _, iv := range domain(&leaves[i]) {
 			events = append(events,
@@ -207,7 +217,8 @@ func partition(leaves []leaf, domain func(*leaf) IntervalSet, subset []int) []re
 	slices.Sort(events)
 	var active []int // sorted leaf indexes
 	byKey := map[string]int{}
-	var out []region
+	bySingle := make(map[int]int, n)
+	out := make([]region, 0, n)
 	for i := 0; i < len(events); {
 		at := events[i] >> (leafBits + 1)
 		for ; i < len(events) && events[i]>>(leafBits+1) == at; i++ {
@@ -227,12 +238,23 @@ func partition(leaves []leaf, domain func(*leaf) IntervalSet, subset []int) []re
 		if i < len(events) {
 			end = events[i] >> (leafBits + 1)
 		}
-		key := leafKey(active)
-		if r, ok := byKey[key]; ok {
+		// Most values are reached by one path: key those by its index.
+		var r int
+		var ok bool
+		if len(active) == 1 {
+			r, ok = bySingle[active[0]]
+		} else {
+			r, ok = byKey[leafKey(active)]
+		}
+		if ok {
 			out[r].values = out[r].values.appendInterval(uint32(at), uint32(end-1))
 			continue
 		}
-		byKey[key] = len(out)
+		if len(active) == 1 {
+			bySingle[active[0]] = len(out)
+		} else {
+			byKey[leafKey(active)] = len(out)
+		}
 		out = append(out, region{values: IntervalSet{{uint32(at), uint32(end - 1)}}, leaves: slices.Clone(active)})
 	}
 	return out
