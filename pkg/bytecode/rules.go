@@ -42,7 +42,7 @@ func syscallRules(nrRegions []region, rules [][]Rule, at ArchTable) []SyscallRul
 		}
 	}
 	slices.SortFunc(pieces, func(a, b piece) int { return cmp.Compare(a.iv.First, b.iv.First) })
-	out := make([]SyscallRules, 0, len(named)+2*len(pieces))
+	out := make([]SyscallRules, 0, len(named)+len(pieces)+8)
 	for _, p := range pieces {
 		out = appendNamed(out, p.iv, named, rules[p.region])
 	}

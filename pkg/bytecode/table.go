@@ -113,7 +113,7 @@ func Analyze(f *Filter) (*Table, error) { return AnalyzeBudget(f, DefaultBudget)
 // AnalyzeBudget is Analyze with an explicit budget of executed
 // instructions over all paths.
 func AnalyzeBudget(f *Filter, budget int) (*Table, error) {
-	an := &analyzer{prog: f.prog, budget: budget}
+	an := &analyzer{prog: f.prog, budget: budget, leaves: make([]leaf, 0, len(f.prog))}
 	if err := an.explore(); err != nil {
 		return nil, fmt.Errorf("analyse %d-instruction filter: %w", len(f.prog), err)
 	}
