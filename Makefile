@@ -4,7 +4,7 @@
 #   make ci     set the machine up and run every test (what .ci/run calls)
 
 SHELL := /bin/bash
-export PATH := /usr/local/go/bin:$(PATH)
+export PATH := /usr/local/go/bin:/usr/local/sbin:/usr/sbin:/sbin:$(PATH)
 
 GO       ?= go
 BIN      := bin

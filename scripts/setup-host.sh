@@ -9,6 +9,9 @@
 #                            (default /var/lib/seccomp-attest-test)
 set -euo pipefail
 
+# Debian puts dockerd and runc in sbin, which a CI PATH may lack.
+export PATH=/usr/local/sbin:/usr/sbin:/sbin:$PATH
+
 TEST_DIR=${SECCOMP_ATTEST_TEST_DIR:-/var/lib/seccomp-attest-test}
 ROOTFS=$TEST_DIR/rootfs
 
@@ -32,7 +35,7 @@ if [ "$need_apt" = 1 ]; then
 	log "installing ${packages[*]}"
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -q
-	apt-get install -y -q --no-install-recommends "${packages[@]}" libc6-dev
+	apt-get install -y -q "${packages[@]}" libc6-dev
 else
 	log "packages already installed"
 fi
