@@ -128,3 +128,27 @@ func TestStackedFilterArgumentCondition(t *testing.T) {
 		t.Errorf("stacking a filter cannot make it weaker: %d weaker findings", res.Count(Weaker))
 	}
 }
+
+// A filter doing arithmetic on an argument cannot be modelled exactly: the
+// comparison must not claim equivalence, and say "undecided" or show a
+// confirmed difference.
+func TestApproximateFilterIsNotEquivalent(t *testing.T) {
+	arith := prog(t,
+		bytecode.Instruction{Op: bytecode.ClassLD | bytecode.ModeABS, K: bytecode.OffsetArgs},
+		bytecode.Instruction{Op: bytecode.ClassALU | bytecode.AluADD, K: 1},
+		bytecode.Instruction{Op: bytecode.ClassJMP | bytecode.JmpJEQ, Jt: 0, Jf: 1, K: 0},
+		ret(bytecode.ActErrno|1),
+		ret(bytecode.ActAllow),
+	)
+	allowAll := prog(t, ret(bytecode.ActAllow))
+	res, err := Stacks(bytecode.Stack{arith}, bytecode.Stack{allowAll})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Equivalent() {
+		t.Fatal("a filter that denies args[0] == 0xffffffff compares equivalent to allow-all")
+	}
+	if res.Count(Undecided) == 0 {
+		t.Errorf("want undecided findings, got %+v", res.Findings)
+	}
+}
