@@ -1,0 +1,86 @@
+// Package attest writes and verifies signed attestations of the seccomp
+// filters a container runs under: in-toto Statement v1 in a DSSE envelope,
+// kept in a per-host store where each attestation names its predecessor.
+// docs/attestation.md describes the format for auditors.
+package attest
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"time"
+)
+
+// Request is one attestation to make.
+type Request struct {
+	Signer *Signer
+	// Store receives the attestation and numbers it in its chain.
+	Store Store
+	// Bundle, when not nil, adds the config.json subject and annotations,
+	// and a copy of the attestation is written into the bundle.
+	Bundle *Bundle
+	// Predicate holds what the caller knows: container, effective filters
+	// and, from a pipeline, intended/diff/policy/verdict/score. Host,
+	// time and chain are filled in by Attest when left empty.
+	Predicate Predicate
+	// Now defaults to time.Now.
+	Now func() time.Time
+}
+
+// Result says where an attestation went.
+type Result struct {
+	StorePath  string
+	BundlePath string
+	Envelope   []byte
+}
+
+// Attest completes the predicate, signs it and writes it to the store (and
+// the bundle). The store stays locked from choosing the sequence number to
+// the rename, so the chain cannot fork.
+func Attest(ctx context.Context, req Request) (*Result, error) {
+	p := req.Predicate
+	if p.Host.ID == "" {
+		h, err := HostInfo()
+		if err != nil {
+			return nil, err
+		}
+		p.Host = h
+	}
+	fp, err := Fingerprint(req.Signer.Public())
+	if err != nil {
+		return nil, err
+	}
+	p.Host.KeyFingerprint = fp
+	now := time.Now
+	if req.Now != nil {
+		now = req.Now
+	}
+	if p.Time == "" {
+		p.Time = now().UTC().Format(time.RFC3339)
+	}
+	var config []byte
+	if req.Bundle != nil {
+		config = req.Bundle.Config
+		p.Container.Bundle = req.Bundle.Dir
+		if p.Container.Annotations == nil {
+			p.Container.Annotations = req.Bundle.Annotations
+		}
+	}
+	res := &Result{}
+	res.StorePath, err = req.Store.Append(p.Container.ID, func(c Chain) ([]byte, error) {
+		p.Chain = c
+		env, err := Sign(ctx, NewStatement(&p, config), req.Signer)
+		res.Envelope = env
+		return env, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if req.Bundle != nil {
+		res.BundlePath = filepath.Join(req.Bundle.Dir, BundleFile)
+		if err := WriteFileAtomic(res.BundlePath, res.Envelope, 0o644); err != nil {
+			return res, fmt.Errorf("copy into bundle (the store has it: %s): %w", res.StorePath, err)
+		}
+	}
+	return res, nil
+}

@@ -1,0 +1,187 @@
+package attest
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+
+	"golang.org/x/sys/unix"
+)
+
+// DefaultStore is the host's attestation store.
+const DefaultStore = "/var/lib/seccomp-attest"
+
+// BundleFile is the name of the copy written into a container's bundle.
+const BundleFile = "seccomp-attestation.intoto.jsonl"
+
+// Store is a directory of attestation files, one DSSE envelope per file,
+// named <sequence, 8+ digits>-<container id>.intoto.jsonl so that a sorted
+// listing is in chain order.
+type Store struct {
+	Dir string
+}
+
+var (
+	storeName   = regexp.MustCompile(`^([0-9]{8,})-(.+)\.intoto\.jsonl$`)
+	safeIDChars = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
+)
+
+// StoreEntry is one attestation file of a store.
+type StoreEntry struct {
+	Path string
+	// Sequence is the sequence number in the file name.
+	Sequence uint64
+}
+
+// Entries lists the store's attestation files in sequence order (by name).
+func (s Store) Entries() ([]StoreEntry, error) {
+	des, err := os.ReadDir(s.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("read store: %w", err)
+	}
+	var out []StoreEntry
+	for _, de := range des {
+		m := storeName.FindStringSubmatch(de.Name())
+		if m == nil || !de.Type().IsRegular() {
+			continue
+		}
+		seq, err := strconv.ParseUint(m[1], 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("store %s: file %s: bad sequence number: %w", s.Dir, de.Name(), err)
+		}
+		out = append(out, StoreEntry{Path: filepath.Join(s.Dir, de.Name()), Sequence: seq})
+	}
+	slices.SortStableFunc(out, func(a, b StoreEntry) int {
+		if a.Sequence != b.Sequence {
+			if a.Sequence < b.Sequence {
+				return -1
+			}
+			return 1
+		}
+		return 0
+	})
+	return out, nil
+}
+
+// Append adds the next attestation of the chain. While holding an
+// exclusive flock on <dir>/.lock, so that hooks running at the same time
+// take distinct sequence numbers, it finds the last file, hashes it,
+// calls build with the resulting Chain, and writes build's bytes
+// atomically. It returns the path written.
+func (s Store) Append(containerID string, build func(Chain) ([]byte, error)) (string, error) {
+	if !safeIDChars.MatchString(containerID) {
+		return "", fmt.Errorf("container id %q cannot name a store file (want letters, digits, '_', '.', '-')", containerID)
+	}
+	if err := os.MkdirAll(s.Dir, 0o755); err != nil {
+		return "", fmt.Errorf("create store: %w", err)
+	}
+	unlock, err := s.lock()
+	if err != nil {
+		return "", err
+	}
+	defer unlock()
+
+	chain := Chain{Sequence: 1}
+	entries, err := s.Entries()
+	if err != nil {
+		return "", err
+	}
+	if n := len(entries); n > 0 {
+		last := entries[n-1]
+		data, err := os.ReadFile(last.Path)
+		if err != nil {
+			return "", fmt.Errorf("read the last attestation of the store: %w", err)
+		}
+		chain = Chain{Sequence: last.Sequence + 1, Previous: sha256Hex(data)}
+	}
+	data, err := build(chain)
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(s.Dir, fmt.Sprintf("%08d-%s.intoto.jsonl", chain.Sequence, containerID))
+	if err := WriteFileAtomic(path, data, 0o644); err != nil {
+		return "", err
+	}
+	return path, nil
+}
+
+func (s Store) lock() (unlock func(), err error) {
+	path := filepath.Join(s.Dir, ".lock")
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open store lock: %w", err)
+	}
+	for {
+		err = unix.Flock(int(f.Fd()), unix.LOCK_EX)
+		if !errors.Is(err, unix.EINTR) {
+			break
+		}
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	// Closing the file releases the lock.
+	return func() { f.Close() }, nil
+}
+
+// WriteFileAtomic replaces path with data so that readers see either the
+// old file or the complete new one, also after a crash: it writes a
+// temporary file in the same directory, syncs it, renames it over path and
+// syncs the directory. On error nothing is left behind.
+func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
+	return writeAtomic(path, perm, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// writeAtomic is WriteFileAtomic with the writing step given by the
+// caller, so tests can make it fail halfway.
+func writeAtomic(path string, perm os.FileMode, write func(io.Writer) error) (err error) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if err := write(f); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := f.Chmod(perm); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("write %s: sync: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write %s: close: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	// The rename is durable only once the directory is synced.
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("write %s: open directory to sync: %w", path, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("write %s: sync directory: %w", path, err)
+	}
+	return nil
+}

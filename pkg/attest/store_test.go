@@ -1,0 +1,231 @@
+package attest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// chainOf verifies the files and returns their links, failing the test on
+// any verification problem.
+func chainOf(t *testing.T, v *Verifier, paths []string, fromStore bool) []Link {
+	t.Helper()
+	var links []Link
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := Verify(context.Background(), p, data, v, VerifyOptions{})
+		if !r.Valid() {
+			t.Fatalf("%s: %v", p, r.Problems)
+		}
+		l := Link{File: filepath.Base(p), Digest: r.Digest, Chain: r.Predicate().Chain, HostID: r.Predicate().Host.ID, Key: r.Predicate().Host.KeyFingerprint}
+		if fromStore {
+			m := storeName.FindStringSubmatch(filepath.Base(p))
+			l.NameSequence, _ = strconv.ParseUint(m[1], 10, 64)
+		}
+		links = append(links, l)
+	}
+	return links
+}
+
+func makeStore(t *testing.T, s *Signer, n int) (string, []string) {
+	t.Helper()
+	dir := t.TempDir()
+	var paths []string
+	for i := range n {
+		paths = append(paths, attestOne(t, testRequest(s, dir, nil, fmt.Sprintf("c%d", i))).StorePath)
+	}
+	return dir, paths
+}
+
+func wantProblem(t *testing.T, probs []string, sub string) {
+	t.Helper()
+	if !strings.Contains(strings.Join(probs, "\n"), sub) {
+		t.Errorf("problems %q do not mention %q", probs, sub)
+	}
+}
+
+func TestChain(t *testing.T) {
+	s, v, _ := testKey(t, KeyECDSAP256)
+	dir, paths := makeStore(t, s, 4)
+	if want := filepath.Join(dir, "00000004-c3.intoto.jsonl"); paths[3] != want {
+		t.Fatalf("fourth file is %s, want %s", paths[3], want)
+	}
+	links := chainOf(t, v, paths, true)
+	if probs := CheckChain(links, ChainOptions{Complete: true}); len(probs) != 0 {
+		t.Fatalf("intact chain: %q", probs)
+	}
+
+	t.Run("gap", func(t *testing.T) {
+		l := append(append([]Link{}, links[:1]...), links[2:]...)
+		wantProblem(t, CheckChain(l, ChainOptions{}), "sequence 2 is missing")
+	})
+	t.Run("first deleted", func(t *testing.T) {
+		wantProblem(t, CheckChain(links[1:], ChainOptions{Complete: true}), "starts at sequence 2")
+		if probs := CheckChain(links[1:], ChainOptions{}); len(probs) != 0 {
+			t.Errorf("a run of a chain: %q", probs)
+		}
+	})
+	t.Run("duplicate", func(t *testing.T) {
+		l := append(append([]Link{}, links...), links[3])
+		l[4].File = "copy"
+		wantProblem(t, CheckChain(l, ChainOptions{}), "same attestation given twice")
+	})
+	t.Run("reordered", func(t *testing.T) {
+		l := []Link{links[0], links[2], links[1], links[3]}
+		wantProblem(t, CheckChain(l, ChainOptions{}), "out of order")
+	})
+	t.Run("renamed", func(t *testing.T) {
+		l := append([]Link{}, links...)
+		l[1].NameSequence, l[2].NameSequence = 3, 2
+		wantProblem(t, CheckChain(l, ChainOptions{}), "file name says sequence 3")
+	})
+	t.Run("replaced", func(t *testing.T) {
+		// A second, validly signed sequence 2 that is not the one
+		// sequence 3 was chained to.
+		d2, _ := makeStore(t, s, 1)
+		other := attestOne(t, testRequest(s, d2, nil, "evil")).StorePath
+		l := append([]Link{}, links...)
+		l[1] = chainOf(t, v, []string{other}, true)[0]
+		wantProblem(t, CheckChain(l, ChainOptions{}), "replaced or altered")
+	})
+	t.Run("other host", func(t *testing.T) {
+		l := append([]Link{}, links...)
+		l[2].HostID = "elsewhere"
+		wantProblem(t, CheckChain(l, ChainOptions{}), "one host's store")
+	})
+}
+
+// TestAppendConcurrent runs appends at the same time: the lock must give
+// each a distinct sequence number and an intact chain.
+func TestAppendConcurrent(t *testing.T) {
+	s, v, _ := testKey(t, KeyEd25519)
+	dir := t.TempDir()
+	const n = 16
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := Attest(context.Background(), testRequest(s, dir, nil, fmt.Sprintf("c%d", i)))
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	entries, err := Store{Dir: dir}.Entries()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	for _, e := range entries {
+		paths = append(paths, e.Path)
+	}
+	if len(paths) != n {
+		t.Fatalf("%d files, want %d", len(paths), n)
+	}
+	if probs := CheckChain(chainOf(t, v, paths, true), ChainOptions{Complete: true}); len(probs) != 0 {
+		t.Fatalf("concurrent appends broke the chain: %q", probs)
+	}
+}
+
+func listDir(t *testing.T, dir string) []string {
+	t.Helper()
+	des, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, de := range des {
+		names = append(names, de.Name())
+	}
+	return names
+}
+
+func TestAtomicWriteFailureLeavesNothing(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "a.intoto.jsonl")
+	boom := errors.New("disk on fire")
+	err := writeAtomic(path, 0o644, func(w io.Writer) error {
+		w.Write([]byte(`{"payloadType":`))
+		return boom
+	})
+	if !errors.Is(err, boom) || !strings.Contains(err.Error(), path) {
+		t.Fatalf("error %v: want the write error naming %s", err, path)
+	}
+	if names := listDir(t, dir); len(names) != 0 {
+		t.Fatalf("failed write left %v", names)
+	}
+
+	// A failed replacement keeps the old file whole.
+	if err := WriteFileAtomic(path, []byte("old\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	writeAtomic(path, 0o644, func(w io.Writer) error { w.Write([]byte("new")); return boom })
+	if got, _ := os.ReadFile(path); string(got) != "old\n" {
+		t.Errorf("after a failed replacement the file holds %q", got)
+	}
+	if names := listDir(t, dir); len(names) != 1 {
+		t.Errorf("failed replacement left %v", names)
+	}
+}
+
+// mountTmpfs mounts a tmpfs on a new directory, or skips the test when
+// that is not allowed (not root).
+func mountTmpfs(t *testing.T, flags uintptr, opts string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := unix.Mount("tmpfs", dir, "tmpfs", flags, opts); err != nil {
+		t.Skipf("cannot mount a tmpfs (needs root): %v", err)
+	}
+	t.Cleanup(func() { unix.Unmount(dir, unix.MNT_DETACH) })
+	return dir
+}
+
+func TestStoreReadOnly(t *testing.T) {
+	s, _, _ := testKey(t, KeyECDSAP256)
+	// root ignores file modes, so only a read-only mount really refuses.
+	dir := mountTmpfs(t, unix.MS_RDONLY, "")
+	_, err := Attest(context.Background(), testRequest(s, dir, nil, "c"))
+	if err == nil || !strings.Contains(err.Error(), dir) || !errors.Is(err, unix.EROFS) {
+		t.Fatalf("read-only store: error %v, want EROFS naming %s", err, dir)
+	}
+}
+
+func TestStoreFull(t *testing.T) {
+	dir := mountTmpfs(t, 0, "size=16k")
+	path := filepath.Join(dir, "00000001-c.intoto.jsonl")
+	err := WriteFileAtomic(path, make([]byte, 1<<20), 0o644)
+	if err == nil || !strings.Contains(err.Error(), path) || !errors.Is(err, unix.ENOSPC) {
+		t.Fatalf("full store: error %v, want ENOSPC naming %s", err, path)
+	}
+	if names := listDir(t, dir); len(names) != 0 {
+		t.Fatalf("full store: left %v", names)
+	}
+}
+
+func TestUnsafeContainerID(t *testing.T) {
+	s, _, _ := testKey(t, KeyECDSAP256)
+	for _, id := range []string{"", "../x", "a/b", ".hidden"} {
+		if _, err := Attest(context.Background(), testRequest(s, t.TempDir(), nil, id)); err == nil {
+			t.Errorf("container id %q accepted as a file name", id)
+		}
+	}
+}
