@@ -230,10 +230,12 @@ func readPEM(path, wantType string) (*pem.Block, error) {
 // KeyID is the DSSE key id of a public key, computed exactly as
 // go-securesystemslib's dsse.SHA256KeyID does: the OpenSSH SHA-256
 // fingerprint ("SHA256:" and unpadded base64 of SHA-256 over the SSH wire
-// encoding of the key). It is not a hash of the PKIX DER: verifiers built
-// on go-securesystemslib (cosign among them) fall back to this id when
-// they are given a bare key, and skip a signature whose keyid differs, so
-// any other convention would make cosign reject our envelopes.
+// encoding of the key). It is not a hash of the PKIX DER (that is
+// Fingerprint), nor the id of signerverifier.LoadKey (SHA-256 of the
+// canonical JSON of a securesystemslib key): it is the id that
+// go-securesystemslib's EnvelopeVerifier recomputes when it is handed a
+// bare key, and that verifier skips signatures whose keyid differs.
+// cosign 2.6.5 ignores the keyid (checked in test/bats/attest.bats).
 func KeyID(pub crypto.PublicKey) (string, error) {
 	id, err := dsse.SHA256KeyID(pub)
 	if err != nil {
