@@ -345,6 +345,8 @@ func TestFixtures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	pending, _ := filepath.Glob("testdata/fixtures/analyzer-pending/*.json")
+	metas = append(metas, pending...)
 	n := 0
 	for _, path := range metas {
 		if strings.HasSuffix(path, ".profile.json") {
@@ -362,7 +364,7 @@ func TestFixtures(t *testing.T) {
 		if err := json.Unmarshal(data, &meta); err != nil {
 			t.Fatalf("%s: %v", path, err)
 		}
-		raw, err := os.ReadFile(filepath.Join("testdata/fixtures", meta.File))
+		raw, err := os.ReadFile(filepath.Join(filepath.Dir(path), meta.File))
 		if err != nil {
 			t.Fatalf("%s: %v", path, err)
 		}
