@@ -10,7 +10,7 @@ GO       ?= go
 BIN      := bin
 HELPERS  := $(BIN)/test
 BATS     ?= bats
-GOFLAGS_TEST ?= -count=1
+GOFLAGS_TEST ?= -count=1 -tags libseccomp
 
 .PHONY: all build helpers test go-test bats bench demo setup cosign ci install clean
 
@@ -43,7 +43,7 @@ bats: build helpers
 		$(BATS) --print-output-on-failure test/bats
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) test -tags libseccomp -run '^$$' -bench . -benchmem ./...
 
 setup:
 	bash scripts/setup-host.sh

@@ -199,10 +199,6 @@ cat >"$P/args.json" <<'JSON'
 }
 JSON
 bundle_fixture args runc "$P/args.json" "args.profile.json: one rule per SCMP_CMP_* operator, 64-bit values (socket EQ 2^32+40, lseek GT 2^32, madvise LT 2^33)"
-# The analysis does not agree with the evaluator on this one yet (see
-# fixtures/analyzer-pending/README.md): keep it out of the differential test.
-mkdir -p "$OUT/analyzer-pending"
-mv "$OUT/args.runc.bpf" "$OUT/args.runc.json" "$OUT/analyzer-pending/"
 
 # Allow by default, deny a list.
 cat >"$P/denylist.json" <<'JSON'
@@ -250,6 +246,6 @@ capture stacked "$RUN_PID" runc "runc bundle" \
 for p in denylist log log-flag kill-process i386; do
 	jq . "$P/$p.json" >"$OUT/$p.profile.json"
 done
-jq . "$P/args.json" >"$OUT/analyzer-pending/args.profile.json"
+jq . "$P/args.json" >"$OUT/args.profile.json"
 jq . "$P/moby.json" >"$OUT/moby-default-v0.2.3.profile.json"
 log "done: $(ls "$OUT"/*.bpf | wc -l) filters in $OUT"

@@ -418,6 +418,29 @@ func feasible(atoms []atom, a atom) bool {
 	if !check(a) || lo > hi {
 		return false
 	}
+	// Excluded values may cover what the bounds leave (hi <= 0 && hi != 0).
+	if hi-lo < 64 {
+		excluded := map[uint64]bool{}
+		collect := func(b atom) {
+			if b.off == a.off && b.mask == a.mask && b.op == opNE {
+				excluded[uint64(b.k)] = true
+			}
+		}
+		collect(a)
+		for _, b := range atoms {
+			collect(b)
+		}
+		covered := true
+		for v := lo; v <= hi; v++ {
+			if !excluded[v] {
+				covered = false
+				break
+			}
+		}
+		if covered {
+			return false
+		}
+	}
 	outside := func(b atom) bool {
 		return b.off == a.off && b.mask == a.mask && b.op == opEQ && (uint64(b.k) < lo || uint64(b.k) > hi)
 	}

@@ -179,3 +179,14 @@ func TestAnalyzeStackAgreesWithEvaluator(t *testing.T) {
 		})
 	}
 }
+
+// The stack captured from a container whose program added a filter of its
+// own on top of the runtime's.
+func TestAnalyzeStackedFixtureAgreesWithEvaluator(t *testing.T) {
+	s := Stack{loadFilter(t, "testdata/fixtures/stacked.0.bpf"), loadFilter(t, "testdata/fixtures/stacked.1.bpf")}
+	tab, err := AnalyzeStack(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkDifferential(t, s, tab, 100_000)
+}

@@ -85,6 +85,13 @@ func canonical(off, mask uint32, atoms []atom) Condition {
 		}
 	}
 	if lo == hi {
+		for _, v := range ne {
+			if uint64(v) == lo {
+				// Nothing satisfies the atoms: keep the contradiction
+				// visible rather than dropping the exclusion.
+				return Condition{cmp(opEQ, lo), cmp(opNE, lo)}
+			}
+		}
 		return Condition{cmp(opEQ, lo)}
 	}
 	var out Condition

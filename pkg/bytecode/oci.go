@@ -134,6 +134,16 @@ func (p *OCIProfile) addSyscall(a *arch.Arch, sr *SyscallRules, dflt Action) {
 		p.Seccomp.Syscalls = append(p.Seccomp.Syscalls, specs.LinuxSyscall{Names: []string{sr.Name}, Action: action, ErrnoRet: errno})
 	}
 	for _, r := range conditional {
+		if r.Action == dflt {
+			if final.Action == dflt {
+				continue // the default covers it
+			}
+			// libseccomp (and runc) refuse rules with the default action,
+			// and "X unless C" has no other OCI form.
+			p.inexact(a, sr.Name)
+			p.note("%s %s: %s cannot be written in OCI form when the default action is %s", a.Name, sr.Name, sr.String(), dflt)
+			continue
+		}
 		args, ok := ociArgs(r.When, a)
 		if !ok {
 			p.inexact(a, sr.Name)

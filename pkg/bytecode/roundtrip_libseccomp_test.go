@@ -107,13 +107,19 @@ func TestDecompileOCIRoundTrip(t *testing.T) {
 			}
 			compiled := compileWithLibseccomp(t, &p.Seccomp)
 			vals := interestingValues(append(orig.Instructions(), compiled.Instructions()...))
-			checked, skipped := 0, 0
+			checked, skipped, unknown := 0, 0, 0
 			for _, at := range tab.Arches {
 				if at.Arch == nil {
 					continue
 				}
 				for _, sr := range at.Syscalls {
 					if sr.Name == "" {
+						continue
+					}
+					la, _ := libseccomp.GetArchFromString(at.Arch.Name)
+					if _, err := libseccomp.GetSyscallFromNameByArch(sr.Name, la); err != nil {
+						// Newer than this libseccomp: a profile cannot name it.
+						unknown++
 						continue
 					}
 					if p.Inexact[at.Arch.Name+"/"+sr.Name] || p.Inexact[p.Primary.Name+"/"+sr.Name] {
@@ -136,7 +142,7 @@ func TestDecompileOCIRoundTrip(t *testing.T) {
 					}
 				}
 			}
-			t.Logf("%d named syscalls equivalent, %d reported as approximated", checked, skipped)
+			t.Logf("%d named syscalls equivalent, %d reported as approximated, %d unknown to libseccomp", checked, skipped, unknown)
 			if checked == 0 {
 				t.Fatal("nothing compared")
 			}
