@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# demo.sh starts a runc busybox container under Docker's default seccomp
-# profile (moby/profiles v0.2.3), shows what the kernel enforces on it with
-# `seccomp-attest dump`, and removes the container. `make demo` runs the
-# setup and build first.
+# demo.sh is the main job on a real container: it starts a runc busybox
+# container under Docker's default seccomp profile (moby/profiles v0.2.3),
+# reads what the kernel enforces on it (dump, decompile), compares it with the
+# filter captured from Docker's own default (diff), signs an attestation with
+# a host key generated on first use, verifies it, and removes the container.
+# `make demo` runs the setup and build first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,5 +31,22 @@ mv "$work/config.json.new" "$work/config.json"
 (cd "$work" && runc run -d "$id" </dev/null >/dev/null 2>&1)
 pid=$(runc state "$id" | jq -r .pid)
 echo "demo: runc container $id, pid $pid, Docker's default profile" >&2
-echo "+ seccomp-attest dump $pid" >&2
-bin/seccomp-attest dump "$pid"
+run() { echo "+ $*" >&2; "$@"; }
+run bin/seccomp-attest dump "$pid"
+echo "+ seccomp-attest decompile pid:$pid | head -40" >&2
+bin/seccomp-attest decompile "pid:$pid" | head -40
+# What differs from the filter Docker 20.10's embedded default loads (exit 1:
+# different, which is expected: moby/profiles v0.2.3 is newer).
+echo "+ seccomp-attest diff pkg/bytecode/testdata/fixtures/docker-default.runc.bpf pid:$pid | head -30" >&2
+bin/seccomp-attest diff pkg/bytecode/testdata/fixtures/docker-default.runc.bpf "pid:$pid" | head -30 || true
+
+# The host key: generated once, kept with the store.
+keydir=${SECCOMP_ATTEST_KEY_DIR:-/etc/seccomp-attest}
+store=${SECCOMP_ATTEST_STORE:-/var/lib/seccomp-attest}
+if [ ! -e "$keydir/signing.key" ]; then
+	mkdir -p "$keydir"
+	run bin/seccomp-attest keygen --out "$keydir"
+fi
+run bin/seccomp-attest attest "pid:$pid" --key "$keydir/signing.key" --bundle "$work" --id "$id" \
+	--runtime runc --store "$store" --out "$work/attestation.intoto.jsonl"
+run bin/seccomp-attest verify "$work/attestation.intoto.jsonl" --key "$keydir/signing.pub"

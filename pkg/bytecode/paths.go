@@ -164,3 +164,20 @@ func solveWord(atoms []atom) (uint32, bool) {
 	}
 	return 0, false
 }
+
+// Simplify rewrites a conjunction of 32-bit word comparisons (as paths
+// carry them) in the canonical form the decision table uses: one equality or
+// bounds per word, duplicates dropped, high/low equalities fused into 64-bit
+// ones. Comparisons on whole 64-bit arguments are kept as they are.
+func (c Condition) Simplify() Condition {
+	var atoms []atom
+	var rest Condition
+	for _, cmp := range c {
+		if cmp.Operand.Half == Full {
+			rest = append(rest, cmp)
+			continue
+		}
+		atoms = append(atoms, cmp.atoms()...)
+	}
+	return append(conditionOf(atoms), rest...)
+}

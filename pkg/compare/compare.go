@@ -121,7 +121,7 @@ func Stacks(a, b bytecode.Stack) (*Result, error) {
 						continue
 					}
 					f := Finding{Arch: g.arch, Syscall: g.name, First: g.first, Last: g.last,
-						A: x.Action, B: y.Action, When: append(append(bytecode.Condition{}, x.When...), y.When...)}
+						A: x.Action, B: y.Action, When: append(append(bytecode.Condition{}, x.When...), y.When...).Simplify()}
 					f.Kind = classify(x.Action, y.Action)
 					if undecided {
 						f.Kind = Undecided
