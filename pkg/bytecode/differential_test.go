@@ -175,7 +175,7 @@ func TestAnalyzeStackAgreesWithEvaluator(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkDifferential(t, s, tab, 50_000)
+			checkDifferential(t, s, tab, 10_000)
 		})
 	}
 }
