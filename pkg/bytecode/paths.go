@@ -32,6 +32,15 @@ func Paths(s Stack) ([]Path, error) {
 	return out, nil
 }
 
+// filterLeaves runs one filter symbolically within a budget.
+func filterLeaves(f *Filter, budget int) ([]leaf, error) {
+	an := &analyzer{prog: f.prog, budget: budget, leaves: make([]leaf, 0, len(f.prog))}
+	if err := an.explore(); err != nil {
+		return nil, err
+	}
+	return an.leaves, nil
+}
+
 // stackLeaves is the symbolic execution of a whole stack.
 func stackLeaves(s Stack) ([]leaf, error) {
 	if len(s) == 0 {
@@ -39,16 +48,15 @@ func stackLeaves(s Stack) ([]leaf, error) {
 	}
 	var combined []leaf
 	for i, f := range s {
-		an := &analyzer{prog: f.prog, budget: DefaultBudget}
-		if err := an.explore(); err != nil {
+		leaves, err := filterLeaves(f, DefaultBudget)
+		if err != nil {
 			return nil, fmt.Errorf("analyse filter %d of %d (%d instructions): %w", i, len(s), len(f.prog), err)
 		}
 		if i == 0 {
-			combined = an.leaves
+			combined = leaves
 			continue
 		}
-		var err error
-		if combined, err = combineLeaves(combined, an.leaves); err != nil {
+		if combined, err = combineLeaves(combined, leaves); err != nil {
 			return nil, fmt.Errorf("analyse stack of %d filters: %w", len(s), err)
 		}
 	}

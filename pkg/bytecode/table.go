@@ -113,11 +113,11 @@ func Analyze(f *Filter) (*Table, error) { return AnalyzeBudget(f, DefaultBudget)
 // AnalyzeBudget is Analyze with an explicit budget of executed
 // instructions over all paths.
 func AnalyzeBudget(f *Filter, budget int) (*Table, error) {
-	an := &analyzer{prog: f.prog, budget: budget, leaves: make([]leaf, 0, len(f.prog))}
-	if err := an.explore(); err != nil {
+	leaves, err := filterLeaves(f, budget)
+	if err != nil {
 		return nil, fmt.Errorf("analyse %d-instruction filter: %w", len(f.prog), err)
 	}
-	return buildTable(an.leaves), nil
+	return buildTable(leaves), nil
 }
 
 // buildTable turns the leaves of the symbolic execution into per-arch,
