@@ -28,9 +28,16 @@ filters were run with the kernel's semantics.
 
 A and B are pid:N or bpf:FILE[,FILE...] (a stack, oldest first) or a path to a
 raw filter. A process without a filter compares as "allow everything".
+Intended profiles are compiled as --runtime would (needs a build with
+-tags libseccomp): profile:FILE (OCI linux.seccomp, Docker or podman profile,
+or config.json), bundle:DIR (an OCI bundle), builtin:docker-default or
+builtin:podman-default; a directory with a config.json or a *.json path is
+recognised without the prefix.
 Exit status: 0 equivalent, 1 different, 2 error.`,
 		Example: `  seccomp-attest diff expected.bpf pid:1234
-  seccomp-attest diff bpf:docker.bpf bpf:docker.bpf,extra.bpf --format json`,
+  seccomp-attest diff bpf:docker.bpf bpf:docker.bpf,extra.bpf --format json
+  seccomp-attest diff builtin:docker-default pid:1234
+  seccomp-attest diff --runtime crun bundle:/run/containers/ID pid:1234`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if format != "text" && format != "json" {
@@ -67,6 +74,8 @@ Exit status: 0 equivalent, 1 different, 2 error.`,
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
+	cmd.Flags().StringVar(&intendedRuntime, "runtime", intendedRuntime,
+		"runtime whose compilation of profile:, bundle: and builtin: sources to reproduce: runc (ENOSYS stub) or crun")
 	return cmd
 }
 

@@ -3,10 +3,12 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
+	"github.com/seccomp-attest/seccomp-attest/pkg/spec"
 )
 
 // filterSource is where a filter stack comes from: a live process or raw
@@ -16,14 +18,35 @@ type filterSource struct {
 	stack bytecode.Stack
 }
 
+// intendedRuntime is the runtime whose compilation the intended sources
+// (profile:, bundle:, builtin:) reproduce; diff sets it with --runtime.
+var intendedRuntime = spec.RuntimeRunc
+
 // loadFilterSource resolves SOURCE arguments of the bytecode commands:
-// pid:N, bpf:FILE[,FILE...], or a path to a raw filter.
+// pid:N, bpf:FILE[,FILE...], profile:FILE, bundle:DIR, builtin:NAME, or a
+// path: a directory with a config.json is a bundle, a *.json file a
+// profile, anything else a raw filter.
 func loadFilterSource(src string) (*filterSource, error) {
 	kind, rest, found := strings.Cut(src, ":")
 	if !found {
-		kind, rest = "bpf", src
+		kind, rest = autodetectKind(src), src
 	}
 	switch kind {
+	case "profile", "bundle":
+		p, err := spec.Load(rest, spec.Options{})
+		if err != nil {
+			return nil, fmt.Errorf("source %q: %w", src, err)
+		}
+		if kind == "bundle" && p.Format != spec.FormatBundle {
+			return nil, fmt.Errorf("source %q: %s is a %s profile, not an OCI bundle config", src, rest, p.Format)
+		}
+		return intendedSource(src, p)
+	case "builtin":
+		p, err := spec.Builtin(rest, spec.Options{})
+		if err != nil {
+			return nil, fmt.Errorf("source %q: %w", src, err)
+		}
+		return intendedSource(src, p)
 	case "pid":
 		pid, err := strconv.Atoi(rest)
 		if err != nil || pid <= 0 {
@@ -45,7 +68,39 @@ func loadFilterSource(src string) (*filterSource, error) {
 		}
 		return fs, nil
 	}
-	return nil, fmt.Errorf("source %q: unknown kind %q (want pid:N, bpf:FILE[,FILE...] or a .bpf path)", src, kind)
+	return nil, fmt.Errorf("source %q: unknown kind %q (want pid:N, bpf:FILE[,FILE...], profile:FILE, bundle:DIR, "+
+		"builtin:NAME (%s) or a path)", src, kind, strings.Join(spec.BuiltinNames(), ", "))
+}
+
+// autodetectKind classifies a SOURCE given without a kind.
+func autodetectKind(path string) string {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		if _, err := os.Stat(filepath.Join(path, "config.json")); err == nil {
+			return "bundle"
+		}
+	}
+	if strings.EqualFold(filepath.Ext(path), ".json") {
+		return "profile"
+	}
+	return "bpf"
+}
+
+// intendedSource compiles an intended profile as intendedRuntime would and
+// prints what a reviewer must know about it (a raw filter replacing the
+// profile under crun, no seccomp at all) on stderr.
+func intendedSource(src string, p *spec.Profile) (*filterSource, error) {
+	stack, err := p.Stack(intendedRuntime)
+	if err != nil {
+		return nil, fmt.Errorf("source %q: %w", src, err)
+	}
+	for _, n := range p.Notes {
+		fmt.Fprintf(os.Stderr, "seccomp-attest: %s: %s\n", src, n)
+	}
+	desc := fmt.Sprintf("%s (%s, as compiled by %s)", src, p.Source, intendedRuntime)
+	if intendedRuntime == spec.RuntimeCrun && p.RawFilter != nil {
+		desc = fmt.Sprintf("%s (%s: the raw filter of annotation %s, which crun loads)", src, p.Source, spec.AnnotationBPFData)
+	}
+	return &filterSource{desc: desc, stack: stack}, nil
 }
 
 // loadProcessSource reads the filters of a live process's main thread.
