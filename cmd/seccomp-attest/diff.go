@@ -10,6 +10,7 @@ import (
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 	"github.com/seccomp-attest/seccomp-attest/pkg/compare"
+	"github.com/seccomp-attest/seccomp-attest/pkg/spec"
 )
 
 func init() { subcommands = append(subcommands, newDiffCommand) }
@@ -74,7 +75,7 @@ Exit status: 0 equivalent, 1 different, 2 error.`,
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
-	cmd.Flags().StringVar(&intendedRuntime, "runtime", intendedRuntime,
+	cmd.Flags().StringVar(&intendedRuntime, "runtime", spec.RuntimeRunc,
 		"runtime whose compilation of profile:, bundle: and builtin: sources to reproduce: runc (ENOSYS stub) or crun")
 	return cmd
 }
