@@ -217,7 +217,8 @@ func partition(leaves []leaf, domain func(*leaf) IntervalSet, subset []int) []re
 	slices.Sort(events)
 	var active []int // sorted leaf indexes
 	byKey := map[string]int{}
-	bySingle := make(map[int]int, n)
+	// Regions reached by a single leaf, by leaf index (+1; 0 = none yet).
+	bySingle := make([]int32, len(leaves))
 	out := make([]region, 0, n)
 	for i := 0; i < len(events); {
 		at := events[i] >> (leafBits + 1)
@@ -242,7 +243,7 @@ func partition(leaves []leaf, domain func(*leaf) IntervalSet, subset []int) []re
 		var r int
 		var ok bool
 		if len(active) == 1 {
-			r, ok = bySingle[active[0]]
+			r, ok = int(bySingle[active[0]])-1, bySingle[active[0]] != 0
 		} else {
 			r, ok = byKey[leafKey(active)]
 		}
@@ -251,7 +252,7 @@ func partition(leaves []leaf, domain func(*leaf) IntervalSet, subset []int) []re
 			continue
 		}
 		if len(active) == 1 {
-			bySingle[active[0]] = len(out)
+			bySingle[active[0]] = int32(len(out) + 1)
 		} else {
 			byKey[leafKey(active)] = len(out)
 		}
