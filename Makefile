@@ -19,7 +19,7 @@ all: build
 # Every main package under cmd/ (seccomp-attest, hook, wrapper-runc, ...).
 build:
 	@mkdir -p $(BIN)
-	$(GO) build -o $(BIN)/ ./cmd/...
+	$(GO) build -tags libseccomp -o $(BIN)/ ./cmd/...
 
 # Test programs the bats tests and the fixture capture copy into containers
 # (static: the busybox rootfs has no C library).

@@ -81,3 +81,17 @@ start_moby_default() { # RUNTIME ARGS...: echoes the container's pid
 	[[ "$output" == *"weaker (B lets through what A denies)"* ]]
 	[[ "$output" == *"KILL_THREAD -> ALLOW"* ]]
 }
+
+@test "diff: the intended profile (builtin, bundle) compiled like runc matches the live container" {
+	start_moby_default runc sleep 1000
+	run "$SECCOMP_ATTEST" diff builtin:docker-default "pid:$pid"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"decide alike on every input"* ]]
+	run "$SECCOMP_ATTEST" diff "bundle:$b" "pid:$pid"
+	[ "$status" -eq 0 ]
+	# Compiled like crun instead, the ENOSYS stub is missing: changed only.
+	run "$SECCOMP_ATTEST" diff --runtime crun "bundle:$b" "pid:$pid" --format json
+	[ "$status" -eq 1 ]
+	[ "$(jq -r '.counts.weaker' <<<"$output")" = 0 ]
+	[ "$(jq -r '.counts.changed' <<<"$output")" -gt 0 ]
+}
