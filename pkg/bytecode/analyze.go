@@ -1,9 +1,6 @@
 package bytecode
 
-import (
-	"errors"
-	"fmt"
-)
+import "errors"
 
 // ErrTooComplex is returned when a filter needs more analysis work than the
 // budget allows. Callers that enforce a policy must treat it as "weaker"
@@ -453,9 +450,4 @@ func feasible(atoms []atom, a atom) bool {
 		}
 	}
 	return true
-}
-
-// String describes a leaf for debugging.
-func (l leaf) String() string {
-	return fmt.Sprintf("arch %v nr %v atoms %v -> %v (approx %v)", l.arch, l.nr, l.atoms, l.action, l.approx)
 }

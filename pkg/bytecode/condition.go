@@ -110,21 +110,6 @@ func (c Comparison) fullMask() uint64 {
 // Masked reports whether the comparison masks the operand.
 func (c Comparison) Masked() bool { return c.Mask != c.fullMask() }
 
-// Operator returns the comparison's operator as written ("==", "<=", ...).
-func (c Comparison) Operator() string { return c.Op.String() }
-
-// OCIOperator returns the libseccomp name of the operator: SCMP_CMP_MASKED_EQ
-// for a masked equality, otherwise SCMP_CMP_EQ, NE, GT, GE, LT or LE.
-func (c Comparison) OCIOperator() (string, bool) {
-	if c.Masked() {
-		if c.Op == opEQ {
-			return "SCMP_CMP_MASKED_EQ", true
-		}
-		return "", false
-	}
-	return opOCI[c.Op], true
-}
-
 func (c Comparison) String() string {
 	if c.Masked() {
 		return fmt.Sprintf("(%s & %#x) %s %#x", c.Operand, c.Mask, c.Op, c.Value)
