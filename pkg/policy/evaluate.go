@@ -1,0 +1,387 @@
+package policy
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
+	"github.com/seccomp-attest/seccomp-attest/pkg/compare"
+	"github.com/seccomp-attest/seccomp-attest/pkg/spec"
+)
+
+// Input is what Evaluate judges.
+type Input struct {
+	// Effective is the filter stack the kernel enforces.
+	Effective bytecode.Stack
+	// Unconfined says the process has no seccomp filter at all (an empty
+	// Effective means the same).
+	Unconfined bool
+	// Intended is the stack the container's own profile compiles to; nil
+	// when unknown.
+	Intended bytecode.Stack
+	// ContainerName and Annotations select exceptions.
+	ContainerName string
+	Annotations   map[string]string
+	// Runtime compiles profile baselines and the denySyscalls reference:
+	// runc (default) or crun.
+	Runtime string
+}
+
+// Verdict is the outcome of Evaluate.
+type Verdict struct {
+	// Result is "pass" or "fail".
+	Result string `json:"result"`
+	Mode   string `json:"mode"`
+	// Reasons say why the verdict is not a clean pass: each names the
+	// rule, architecture, syscall and a confirmed example input. In audit
+	// mode, or with an exception, they are present on a pass.
+	Reasons []string `json:"reasons"`
+	// Findings are the weaker (and undecided) findings behind the reasons.
+	Findings []compare.Finding `json:"-"`
+	// Exception is the reason of the exception that turned a fail into a
+	// pass.
+	Exception string `json:"exception,omitempty"`
+	// Notes are rules that were not evaluated and why.
+	Notes []string `json:"notes,omitempty"`
+}
+
+// Verdict results.
+const (
+	Pass = "pass"
+	Fail = "fail"
+)
+
+// Evaluate judges in against the policy.
+func (p *Policy) Evaluate(in Input) (*Verdict, error) {
+	runtime := in.Runtime
+	if runtime == "" {
+		runtime = spec.RuntimeRunc
+	}
+	v := &Verdict{Mode: p.Mode, Reasons: []string{}}
+	failed := false
+	fail := func(reason string, fs ...compare.Finding) {
+		failed = true
+		v.Reasons = append(v.Reasons, reason)
+		v.Findings = append(v.Findings, fs...)
+	}
+	if p.MinScore != nil {
+		v.Notes = append(v.Notes, fmt.Sprintf("minScore %g: not evaluated: scoring is not built yet", *p.MinScore))
+	}
+
+	if in.Unconfined || len(in.Effective) == 0 {
+		if p.AllowUnconfined {
+			v.Notes = append(v.Notes, "allowUnconfined: the process has no seccomp filter; no other rule applies")
+		} else {
+			fail("allowUnconfined: the process has no seccomp filter (every syscall is allowed on every architecture)")
+		}
+		return p.finish(v, failed, in), nil
+	}
+
+	if len(p.Baselines) > 0 {
+		if err := p.checkBaselines(in.Effective, runtime, fail, &v.Notes); err != nil {
+			return nil, err
+		}
+	}
+
+	if *p.NotWeakerThanIntended {
+		if in.Intended == nil {
+			v.Notes = append(v.Notes, "notWeakerThanIntended: not evaluated: the intended profile is unknown")
+		} else if len(in.Intended) > 0 {
+			// An intended "no seccomp" allows everything: nothing can be
+			// weaker than it.
+			checkAgainst("notWeakerThanIntended", "the intended profile", in.Intended, in.Effective, fail)
+		}
+	}
+
+	if len(p.DenySyscalls) > 0 {
+		ref, err := spec.Compile(denyProfile(p.DenySyscalls), runtime)
+		if err != nil {
+			return nil, fmt.Errorf("policy %s: denySyscalls: compiling the reference filter: %w", p.source, err)
+		}
+		checkAgainst("denySyscalls", "denied", ref, in.Effective, fail)
+	}
+	return p.finish(v, failed, in), nil
+}
+
+// finish applies mode and exceptions.
+func (p *Policy) finish(v *Verdict, failed bool, in Input) *Verdict {
+	v.Result = Pass
+	if !failed || p.Mode == ModeAudit {
+		return v
+	}
+	for _, e := range p.Exceptions {
+		if e.matches(in.ContainerName, in.Annotations) {
+			v.Exception = e.Reason
+			return v
+		}
+	}
+	v.Result = Fail
+	return v
+}
+
+// denyProfile is the reference for denySyscalls: everything allowed except
+// the names, on the three x86 ABIs a x86_64 kernel runs.
+func denyProfile(names []string) *specs.LinuxSeccomp {
+	return &specs.LinuxSeccomp{
+		DefaultAction: specs.ActAllow,
+		Architectures: []specs.Arch{specs.ArchX86_64, specs.ArchX32, specs.ArchX86},
+		Syscalls:      []specs.LinuxSyscall{{Names: names, Action: specs.ActErrno}},
+	}
+}
+
+// checkAgainst fails every place where effective is weaker than ref, and
+// every place the analysis could not decide (fail closed).
+func checkAgainst(rule, what string, ref, effective bytecode.Stack, fail func(string, ...compare.Finding)) {
+	res, err := compare.Stacks(ref, effective)
+	if err != nil {
+		fail(fmt.Sprintf("%s: analysis failed, counted as weaker: %v", rule, err))
+		return
+	}
+	for _, f := range res.Findings {
+		switch f.Kind {
+		case compare.Weaker:
+			fail(fmt.Sprintf("%s: %s %s: effective %s where %s is %s; e.g. %s", rule, f.Arch, f.Label(), f.B, what, f.A, Describe(&f)), f)
+		case compare.Undecided:
+			fail(fmt.Sprintf("%s: %s %s: undecided (not modelled exactly), counted as weaker; e.g. %s", rule, f.Arch, f.Label(), Describe(&f)), f)
+		}
+	}
+}
+
+// checkBaselines fails where the effective filter is weaker than every
+// baseline at the same input. For each syscall region where the effective
+// filter is weaker than (or undecided against) every baseline, it solves the
+// conjunction of the findings' argument conditions; an input counts only when
+// the concrete interpreter shows the effective filter permitting it and
+// every baseline denying it. Regions without such an input are noted.
+func (p *Policy) checkBaselines(effective bytecode.Stack, runtime string, fail func(string, ...compare.Finding), notes *[]string) error {
+	type base struct {
+		src      string
+		stack    bytecode.Stack
+		findings []compare.Finding
+	}
+	bases := make([]base, 0, len(p.Baselines))
+	for _, src := range p.Baselines {
+		st, err := p.loadBaseline(src, runtime)
+		if err != nil {
+			return err
+		}
+		if len(st) == 0 {
+			// A baseline without seccomp allows everything: nothing is
+			// weaker than every baseline.
+			return nil
+		}
+		res, err := compare.Stacks(st, effective)
+		if err != nil {
+			fail(fmt.Sprintf("baselines: %s: analysis failed, counted as weaker: %v", src, err))
+			return nil
+		}
+		b := base{src: src, stack: st}
+		for _, f := range res.Findings {
+			if f.Kind == compare.Weaker || f.Kind == compare.Undecided {
+				b.findings = append(b.findings, f)
+			}
+		}
+		if len(b.findings) == 0 {
+			return nil // not weaker than this baseline anywhere
+		}
+		bases = append(bases, b)
+	}
+
+	overlaps := func(f, g *compare.Finding) bool {
+		return f.Arch == g.Arch && f.First <= g.Last && g.First <= f.Last
+	}
+	// confirm runs one input on every filter.
+	confirm := func(d *bytecode.Data) (effAct bytecode.Action, baseActs []string, ok bool) {
+		effAct = effective.Run(d)
+		if !effAct.Permits() {
+			return effAct, nil, false
+		}
+		for _, b := range bases {
+			a := b.stack.Run(d)
+			if a.Permits() {
+				return effAct, nil, false
+			}
+			baseActs = append(baseActs, fmt.Sprintf("%s: %s", b.src, a))
+		}
+		return effAct, baseActs, true
+	}
+
+	for i := range bases[0].findings {
+		f := &bases[0].findings[i]
+		// The overlapping findings of every other baseline: the regions
+		// whose intersection with f's region is what fails.
+		groups := [][]*compare.Finding{{f}}
+		for _, b := range bases[1:] {
+			var g []*compare.Finding
+			for j := range b.findings {
+				if overlaps(f, &b.findings[j]) {
+					g = append(g, &b.findings[j])
+				}
+			}
+			if len(g) == 0 {
+				groups = nil
+				break
+			}
+			groups = append(groups, g)
+		}
+		if groups == nil {
+			continue
+		}
+		if ex, acts, ok := commonInput(groups, confirm); ok {
+			fail(fmt.Sprintf("baselines: %s %s: effective %s where every baseline denies (%s); e.g. %s",
+				ex.Arch, ex.Label(), ex.B, strings.Join(acts, ", "), Describe(&ex)), ex)
+		} else {
+			// Each baseline denies part of this syscall that the effective
+			// filter permits, but under argument conditions no single input
+			// was found to meet together (e.g. Docker denies socket(AF_VSOCK)
+			// and podman socket(AF_NETLINK, *, NETLINK_AUDIT)): not a
+			// failure, but said so.
+			*notes = append(*notes, fmt.Sprintf("baselines: %s %s: weaker than each baseline under different argument conditions; no input weaker than all of them was found", f.Arch, f.Label()))
+		}
+	}
+	return nil
+}
+
+// maxCombinations bounds the search for a common input over the product of
+// overlapping findings.
+const maxCombinations = 4096
+
+// commonInput looks for an input in one finding of every group: it solves
+// the conjunction of their conditions for argument values, with the syscall
+// number in all their ranges, and confirms it concretely.
+func commonInput(groups [][]*compare.Finding, confirm func(*bytecode.Data) (bytecode.Action, []string, bool)) (compare.Finding, []string, bool) {
+	idx := make([]int, len(groups))
+	for n := 0; n < maxCombinations; n++ {
+		pick := make([]*compare.Finding, len(groups))
+		for k, g := range groups {
+			pick[k] = g[idx[k]]
+		}
+		if ex, acts, ok := solve(pick, confirm); ok {
+			return ex, acts, true
+		}
+		// Next combination (odometer).
+		k := 0
+		for ; k < len(groups); k++ {
+			idx[k]++
+			if idx[k] < len(groups[k]) {
+				break
+			}
+			idx[k] = 0
+		}
+		if k == len(groups) {
+			break
+		}
+	}
+	return compare.Finding{}, nil, false
+}
+
+func solve(pick []*compare.Finding, confirm func(*bytecode.Data) (bytecode.Action, []string, bool)) (compare.Finding, []string, bool) {
+	lo, hi := pick[0].First, pick[0].Last
+	conds := make([]bytecode.Condition, 0, len(pick))
+	for _, f := range pick {
+		lo, hi = max(lo, f.First), min(hi, f.Last)
+		conds = append(conds, f.When)
+	}
+	if lo > hi {
+		return compare.Finding{}, nil, false
+	}
+	// Try each finding's own example first (already a witness of its
+	// region), then a solution of all conditions together.
+	for _, base := range pick {
+		if base.Example == nil {
+			continue
+		}
+		d := *base.Example
+		if d.Nr < lo || d.Nr > hi {
+			d.Nr = lo
+		}
+		tries := []bytecode.Data{d}
+		if w := d; bytecode.Witness(&w, conds...) {
+			tries = append(tries, w)
+		}
+		for _, t := range tries {
+			if effAct, acts, ok := confirm(&t); ok {
+				ex := *pick[0]
+				ex.Example = &t
+				ex.B = effAct
+				ex.Confirmed = true
+				return ex, acts, true
+			}
+		}
+	}
+	return compare.Finding{}, nil, false
+}
+
+// loadBaseline resolves a baseline source to the stack runtime would load.
+func (p *Policy) loadBaseline(src, runtime string) (bytecode.Stack, error) {
+	kind, rest, ok := strings.Cut(src, ":")
+	if !ok {
+		return nil, fmt.Errorf("policy %s: baseline %q: want builtin:NAME, profile:FILE, bundle:DIR or bpf:FILE[,FILE...]", p.source, src)
+	}
+	resolve := func(path string) string {
+		if filepath.IsAbs(path) || p.dir == "" {
+			return path
+		}
+		return filepath.Join(p.dir, path)
+	}
+	var prof *spec.Profile
+	var err error
+	switch kind {
+	case "builtin":
+		prof, err = spec.Builtin(rest, spec.Options{})
+	case "profile":
+		prof, err = spec.Load(resolve(rest), spec.Options{})
+	case "bundle":
+		prof, err = spec.LoadBundle(resolve(rest))
+	case "bpf":
+		var st bytecode.Stack
+		for _, path := range strings.Split(rest, ",") {
+			raw, err := os.ReadFile(resolve(path))
+			if err != nil {
+				return nil, fmt.Errorf("policy %s: baseline %q: %w", p.source, src, err)
+			}
+			f, err := bytecode.ParseFilter(raw)
+			if err != nil {
+				return nil, fmt.Errorf("policy %s: baseline %q: %s: %w", p.source, src, path, err)
+			}
+			st = append(st, f)
+		}
+		return st, nil
+	default:
+		return nil, fmt.Errorf("policy %s: baseline %q: unknown kind %q (want builtin, profile, bundle or bpf)", p.source, src, kind)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("policy %s: baseline %q: %w", p.source, src, err)
+	}
+	st, err := prof.Stack(runtime)
+	if err != nil {
+		return nil, fmt.Errorf("policy %s: baseline %q: %w", p.source, src, err)
+	}
+	return st, nil
+}
+
+// Describe writes a finding's example input as a call with its
+// architecture, e.g. "x86_64 ptrace(0x0, 0x0, ...)".
+func Describe(f *compare.Finding) string {
+	d := f.Example
+	if d == nil {
+		return "no concrete input found"
+	}
+	args := make([]string, len(d.Args))
+	for i, a := range d.Args {
+		args[i] = fmt.Sprintf("%#x", a)
+	}
+	name := f.Syscall
+	if name == "" {
+		name = fmt.Sprintf("syscall %#x", d.Nr)
+	}
+	s := fmt.Sprintf("arch %#08x nr %d: %s(%s)", d.Arch, d.Nr, name, strings.Join(args, ", "))
+	if !f.Confirmed {
+		s += " (not confirmed by the evaluator)"
+	}
+	return s
+}
