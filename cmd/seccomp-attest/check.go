@@ -1,0 +1,181 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/seccomp-attest/seccomp-attest/pkg/compare"
+	"github.com/seccomp-attest/seccomp-attest/pkg/policy"
+	"github.com/seccomp-attest/seccomp-attest/pkg/spec"
+)
+
+func init() { subcommands = append(subcommands, newCheckCommand) }
+
+func newCheckCommand() *cobra.Command {
+	var format, intended, policyFile, name string
+	cmd := &cobra.Command{
+		Use:   "check SOURCE",
+		Short: "Judge a filter (or a process's filters) against a policy",
+		Long: `Evaluate the effective filter of SOURCE against a policy (docs/policy.md):
+by default the embedded one, which fails a process without seccomp, a filter
+weaker than both Docker's and podman's default profiles at the same input,
+and a filter weaker than the intended profile when that is known.
+
+SOURCE is any source diff accepts (pid:N, bpf:FILE[,FILE...], profile:FILE,
+bundle:DIR, builtin:NAME or a path). A process without a filter is
+unconfined. A profile: or bundle: SOURCE is compiled as --runtime would and
+is both the effective and the intended filter; --intended names another
+intended source. --policy takes a policy file (YAML or JSON) or
+preset:default / preset:strict.
+Exit status: 0 pass, 1 fail, 2 error.`,
+		Example: `  seccomp-attest check pid:1234
+  seccomp-attest check pid:1234 --intended bundle:/run/containers/ID --name web
+  seccomp-attest check --policy preset:strict --format json pid:1234`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if format != "text" && format != "json" {
+				return fmt.Errorf("unknown --format %q (want text or json)", format)
+			}
+			pol, err := loadPolicy(policyFile)
+			if err != nil {
+				return err
+			}
+			src, err := loadFilterSource(args[0])
+			if err != nil {
+				return err
+			}
+			in := policy.Input{
+				Effective:     src.stack,
+				Unconfined:    len(src.stack) == 0,
+				ContainerName: name,
+				Runtime:       intendedRuntime,
+			}
+			kind := sourceKind(args[0])
+			if kind == "bundle" || kind == "profile" {
+				// The compiled profile is what the runtime loads, so it is
+				// also the container's intended filter.
+				in.Intended = src.stack
+				if kind == "bundle" {
+					if in.Annotations, err = bundleAnnotations(args[0]); err != nil {
+						return err
+					}
+				}
+			}
+			if intended != "" {
+				isrc, err := loadFilterSource(intended)
+				if err != nil {
+					return fmt.Errorf("--intended: %w", err)
+				}
+				in.Intended = isrc.stack
+				if in.Annotations == nil && sourceKind(intended) == "bundle" {
+					if in.Annotations, err = bundleAnnotations(intended); err != nil {
+						return err
+					}
+				}
+			}
+			v, err := pol.Evaluate(in)
+			if err != nil {
+				return err
+			}
+			if format == "json" {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				if err := enc.Encode(checkJSON(v, pol, args[0])); err != nil {
+					return err
+				}
+			} else {
+				writeCheckText(cmd.OutOrStdout(), v)
+			}
+			if v.Result != policy.Pass {
+				return errNegativeAnswer
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
+	cmd.Flags().StringVar(&intended, "intended", "", "intended profile source (profile:, bundle:, builtin:, bpf:)")
+	cmd.Flags().StringVar(&policyFile, "policy", "", "policy file (YAML or JSON) or preset:NAME; default: the embedded default policy")
+	cmd.Flags().StringVar(&name, "name", "", "container name, for the policy's exceptions")
+	cmd.Flags().StringVar(&intendedRuntime, "runtime", spec.RuntimeRunc,
+		"runtime whose compilation of profiles (SOURCE, --intended, baselines, denySyscalls) to reproduce: runc or crun")
+	return cmd
+}
+
+// loadPolicy reads --policy: empty for the embedded default, preset:NAME
+// for a shipped one, else a file.
+func loadPolicy(arg string) (*policy.Policy, error) {
+	if arg == "" {
+		return policy.Default(), nil
+	}
+	if name, ok := strings.CutPrefix(arg, "preset:"); ok {
+		return policy.Preset(name)
+	}
+	return policy.Load(arg)
+}
+
+// sourceKind is the kind loadFilterSource resolves a SOURCE to.
+func sourceKind(src string) string {
+	kind, _, found := strings.Cut(src, ":")
+	if !found {
+		return autodetectKind(src)
+	}
+	return kind
+}
+
+// bundleAnnotations reads the annotations of a bundle SOURCE (given with or
+// without the bundle: prefix) for the policy's exceptions.
+func bundleAnnotations(src string) (map[string]string, error) {
+	dir := strings.TrimPrefix(src, "bundle:")
+	p, err := spec.LoadBundle(dir)
+	if err != nil {
+		return nil, fmt.Errorf("source %q: %w", src, err)
+	}
+	return p.Annotations, nil
+}
+
+func writeCheckText(w io.Writer, v *policy.Verdict) {
+	switch {
+	case v.Result == policy.Fail:
+		fmt.Fprintf(w, "FAIL (%s)\n", v.Mode)
+	case v.Exception != "":
+		fmt.Fprintf(w, "PASS (exception: %s)\n", v.Exception)
+	case len(v.Reasons) > 0:
+		fmt.Fprintf(w, "PASS (%s; would fail in enforce mode)\n", v.Mode)
+	default:
+		fmt.Fprintln(w, "PASS")
+	}
+	for _, r := range v.Reasons {
+		fmt.Fprintf(w, "  %s\n", r)
+	}
+	for _, n := range v.Notes {
+		fmt.Fprintf(w, "  note: %s\n", n)
+	}
+}
+
+type jsonVerdict struct {
+	Result    string        `json:"result"`
+	Mode      string        `json:"mode"`
+	Policy    string        `json:"policy"`
+	Source    string        `json:"source"`
+	Exception string        `json:"exception,omitempty"`
+	Reasons   []string      `json:"reasons"`
+	Notes     []string      `json:"notes"`
+	Findings  []jsonFinding `json:"findings"`
+}
+
+func checkJSON(v *policy.Verdict, p *policy.Policy, src string) jsonVerdict {
+	out := jsonVerdict{Result: v.Result, Mode: v.Mode, Policy: p.Source(), Source: src, Exception: v.Exception,
+		Reasons: v.Reasons, Notes: v.Notes,
+		Findings: diffJSON(&compare.Result{Findings: v.Findings}).Findings}
+	if out.Reasons == nil {
+		out.Reasons = []string{}
+	}
+	if out.Notes == nil {
+		out.Notes = []string{}
+	}
+	return out
+}
