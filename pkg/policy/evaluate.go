@@ -102,7 +102,7 @@ func (p *Policy) Evaluate(in Input) (*Verdict, error) {
 		if err != nil {
 			return nil, fmt.Errorf("policy %s: denySyscalls: compiling the reference filter: %w", p.source, err)
 		}
-		checkAgainst("denySyscalls", "denied", ref, in.Effective, fail)
+		checkAgainst("denySyscalls", "the deny list", ref, in.Effective, fail)
 	}
 	return p.finish(v, failed, in), nil
 }
@@ -144,7 +144,7 @@ func checkAgainst(rule, what string, ref, effective bytecode.Stack, fail func(st
 	for _, f := range res.Findings {
 		switch f.Kind {
 		case compare.Weaker:
-			fail(fmt.Sprintf("%s: %s %s: effective %s where %s is %s; e.g. %s", rule, f.Arch, f.Label(), f.B, what, f.A, Describe(&f)), f)
+			fail(fmt.Sprintf("%s: %s %s: effective %s where %s has %s; e.g. %s", rule, f.Arch, f.Label(), f.B, what, f.A, Describe(&f)), f)
 		case compare.Undecided:
 			fail(fmt.Sprintf("%s: %s %s: undecided (not modelled exactly), counted as weaker; e.g. %s", rule, f.Arch, f.Label(), Describe(&f)), f)
 		}
