@@ -2,7 +2,8 @@
 # demo.sh is the main job on a real container: it starts a runc busybox
 # container under Docker's default seccomp profile (moby/profiles v0.2.3),
 # reads what the kernel enforces on it (dump, decompile), compares it with the
-# filter captured from Docker's own default (diff), signs an attestation with
+# filter captured from Docker's own default (diff), checks it against the
+# embedded default policy (check), signs an attestation with
 # a host key generated on first use, verifies it, and removes the container.
 # `make demo` runs the setup and build first.
 set -euo pipefail
@@ -39,6 +40,10 @@ bin/seccomp-attest decompile "pid:$pid" | head -40
 # different, which is expected: moby/profiles v0.2.3 is newer).
 echo "+ seccomp-attest diff pkg/bytecode/testdata/fixtures/docker-default.runc.bpf pid:$pid | head -30" >&2
 bin/seccomp-attest diff pkg/bytecode/testdata/fixtures/docker-default.runc.bpf "pid:$pid" | head -30 || true
+
+# The embedded default policy: not unconfined, not weaker than the intended
+# profile (the bundle), not weaker than the engines' built-in defaults.
+run bin/seccomp-attest check "pid:$pid" --intended "bundle:$work" --name "$id"
 
 # The host key: generated once, kept with the store.
 keydir=${SECCOMP_ATTEST_KEY_DIR:-/etc/seccomp-attest}

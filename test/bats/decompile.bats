@@ -95,3 +95,23 @@ start_moby_default() { # RUNTIME ARGS...: echoes the container's pid
 	[ "$(jq -r '.counts.weaker' <<<"$output")" = 0 ]
 	[ "$(jq -r '.counts.changed' <<<"$output")" -gt 0 ]
 }
+
+@test "check: live containers against the embedded default policy and the strict preset" {
+	start_moby_default runc sleep 1000
+	run "$SECCOMP_ATTEST" check "pid:$pid" --intended "bundle:$b"
+	[ "$status" -eq 0 ]
+	[[ "$output" == PASS* ]]
+	# Docker's default allows ptrace: the strict preset refuses it.
+	run "$SECCOMP_ATTEST" check "pid:$pid" --policy preset:strict
+	[ "$status" -eq 1 ]
+	[[ "$output" == *ptrace* ]]
+
+	u=$BATS_TEST_TMPDIR/unconfined
+	make_bundle "$u" sleep 1000
+	uid=$(container_name runc-unconfined)
+	run_bundle runc "$u" "$uid"
+	upid=$(runtime_pid runc "$uid")
+	run "$SECCOMP_ATTEST" check "pid:$upid"
+	[ "$status" -eq 1 ]
+	[[ "$output" == FAIL* ]]
+}
