@@ -89,31 +89,6 @@ var allowAll = func() *bytecode.Filter {
 	return f
 }()
 
-// describeInput writes an example input as a call, e.g.
-// "socket(0x100000028, 0x1, 0x0, ...)".
-func describeInput(f *compare.Finding) string {
-	d := f.Example
-	if d == nil {
-		return "no concrete input found"
-	}
-	args := make([]string, len(d.Args))
-	for i, a := range d.Args {
-		args[i] = fmt.Sprintf("%#x", a)
-	}
-	name := f.Label()
-	if f.Syscall == "" {
-		name = fmt.Sprintf("syscall %#x", d.Nr)
-	}
-	s := fmt.Sprintf("%s(%s)", name, strings.Join(args, ", "))
-	if d.InstructionPointer != 0 {
-		s += fmt.Sprintf(" at ip %#x", d.InstructionPointer)
-	}
-	if !f.Confirmed {
-		s += " (not confirmed by the evaluator)"
-	}
-	return s
-}
-
 func writeDiffText(w io.Writer, a, b string, res *compare.Result) {
 	if res.Equivalent() {
 		fmt.Fprintf(w, "%s and %s decide alike on every input\n", a, b)
@@ -146,7 +121,7 @@ func writeDiffText(w io.Writer, a, b string, res *compare.Result) {
 				continue
 			}
 			if len(f.When) > 0 {
-				fmt.Fprintf(w, "  %-7s %s: %s -> %s when %s\n          e.g. %s\n", f.Arch, f.Label(), f.A, f.B, f.When, describeInput(f))
+				fmt.Fprintf(w, "  %-7s %s: %s -> %s when %s\n          e.g. %s\n", f.Arch, f.Label(), f.A, f.B, f.When, f.Call())
 				continue
 			}
 			key := groupKey{f.Arch, f.A, f.B}
@@ -165,7 +140,7 @@ func writeDiffText(w io.Writer, a, b string, res *compare.Result) {
 				}
 				names = append(names, f.Label())
 			}
-			fmt.Fprintf(w, "  %-7s %s -> %s: %s\n          e.g. %s\n", key.arch, key.a, key.b, strings.Join(names, ", "), describeInput(fs[0]))
+			fmt.Fprintf(w, "  %-7s %s -> %s: %s\n          e.g. %s\n", key.arch, key.a, key.b, strings.Join(names, ", "), fs[0].Call())
 		}
 	}
 }

@@ -7,6 +7,7 @@ package compare
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
@@ -248,4 +249,30 @@ func syscallGroups(archValue uint32, nrs bytecode.IntervalSet) []group {
 		}
 	}
 	return out
+}
+
+// Call writes the finding's example input as a system call, e.g.
+// "socket(0x100000028, 0x1, 0x0, 0x0, 0x0, 0x0)", with the instruction
+// pointer when it matters and a warning when the evaluator did not confirm it.
+func (f *Finding) Call() string {
+	d := f.Example
+	if d == nil {
+		return "no concrete input found"
+	}
+	args := make([]string, len(d.Args))
+	for i, a := range d.Args {
+		args[i] = fmt.Sprintf("%#x", a)
+	}
+	name := f.Syscall
+	if name == "" {
+		name = fmt.Sprintf("syscall %#x", d.Nr)
+	}
+	s := fmt.Sprintf("%s(%s)", name, strings.Join(args, ", "))
+	if d.InstructionPointer != 0 {
+		s += fmt.Sprintf(" at ip %#x", d.InstructionPointer)
+	}
+	if !f.Confirmed {
+		s += " (not confirmed by the evaluator)"
+	}
+	return s
 }

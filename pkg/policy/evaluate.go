@@ -365,23 +365,10 @@ func (p *Policy) loadBaseline(src, runtime string) (bytecode.Stack, error) {
 }
 
 // Describe writes a finding's example input as a call with its
-// architecture, e.g. "x86_64 ptrace(0x0, 0x0, ...)".
+// architecture value and number, e.g. "arch 0xc000003e nr 101: ptrace(...)".
 func Describe(f *compare.Finding) string {
-	d := f.Example
-	if d == nil {
-		return "no concrete input found"
+	if f.Example == nil {
+		return f.Call()
 	}
-	args := make([]string, len(d.Args))
-	for i, a := range d.Args {
-		args[i] = fmt.Sprintf("%#x", a)
-	}
-	name := f.Syscall
-	if name == "" {
-		name = fmt.Sprintf("syscall %#x", d.Nr)
-	}
-	s := fmt.Sprintf("arch %#08x nr %d: %s(%s)", d.Arch, d.Nr, name, strings.Join(args, ", "))
-	if !f.Confirmed {
-		s += " (not confirmed by the evaluator)"
-	}
-	return s
+	return fmt.Sprintf("arch %#08x nr %d: %s", f.Example.Arch, f.Example.Nr, f.Call())
 }
