@@ -157,20 +157,20 @@ func writeCheckText(w io.Writer, v *policy.Verdict) {
 }
 
 type jsonVerdict struct {
-	Result    string        `json:"result"`
-	Mode      string        `json:"mode"`
-	Policy    string        `json:"policy"`
-	Source    string        `json:"source"`
-	Exception string        `json:"exception,omitempty"`
-	Reasons   []string      `json:"reasons"`
-	Notes     []string      `json:"notes"`
-	Findings  []jsonFinding `json:"findings"`
+	Result    string                  `json:"result"`
+	Mode      string                  `json:"mode"`
+	Policy    string                  `json:"policy"`
+	Source    string                  `json:"source"`
+	Exception string                  `json:"exception,omitempty"`
+	Reasons   []string                `json:"reasons"`
+	Notes     []string                `json:"notes"`
+	Findings  []compare.FindingReport `json:"findings"`
 }
 
 func checkJSON(v *policy.Verdict, p *policy.Policy, src string) jsonVerdict {
 	out := jsonVerdict{Result: v.Result, Mode: v.Mode, Policy: p.Source(), Source: src, Exception: v.Exception,
 		Reasons: v.Reasons, Notes: v.Notes,
-		Findings: diffJSON(&compare.Result{Findings: v.Findings}).Findings}
+		Findings: (&compare.Result{Findings: v.Findings}).Report().Findings}
 	if out.Reasons == nil {
 		out.Reasons = []string{}
 	}

@@ -62,7 +62,7 @@ Exit status: 0 equivalent, 1 different, 2 error.`,
 			if format == "json" {
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")
-				if err := enc.Encode(diffJSON(res)); err != nil {
+				if err := enc.Encode(res.Report()); err != nil {
 					return err
 				}
 			} else {
@@ -143,53 +143,4 @@ func writeDiffText(w io.Writer, a, b string, res *compare.Result) {
 			fmt.Fprintf(w, "  %-7s %s -> %s: %s\n          e.g. %s\n", key.arch, key.a, key.b, strings.Join(names, ", "), fs[0].Call())
 		}
 	}
-}
-
-type jsonFinding struct {
-	Kind      string     `json:"kind"`
-	Arch      string     `json:"arch"`
-	Syscall   string     `json:"syscall,omitempty"`
-	First     uint32     `json:"first"`
-	Last      uint32     `json:"last"`
-	A         string     `json:"a"`
-	B         string     `json:"b"`
-	When      string     `json:"when,omitempty"`
-	Example   *jsonInput `json:"example,omitempty"`
-	Confirmed bool       `json:"confirmed"`
-}
-
-type jsonInput struct {
-	Arch string   `json:"arch"`
-	Nr   uint32   `json:"nr"`
-	IP   string   `json:"instructionPointer"`
-	Args []string `json:"args"`
-}
-
-type jsonDiff struct {
-	Equivalent bool           `json:"equivalent"`
-	Counts     map[string]int `json:"counts"`
-	Findings   []jsonFinding  `json:"findings"`
-}
-
-func diffJSON(res *compare.Result) jsonDiff {
-	out := jsonDiff{Equivalent: res.Equivalent(), Counts: map[string]int{}, Findings: []jsonFinding{}}
-	for _, k := range []compare.Kind{compare.Weaker, compare.Stricter, compare.Changed, compare.Undecided} {
-		out.Counts[k.String()] = res.Count(k)
-	}
-	for _, f := range res.Findings {
-		jf := jsonFinding{Kind: f.Kind.String(), Arch: f.Arch, Syscall: f.Syscall, First: f.First, Last: f.Last,
-			A: f.A.String(), B: f.B.String(), Confirmed: f.Confirmed}
-		if len(f.When) > 0 {
-			jf.When = f.When.String()
-		}
-		if d := f.Example; d != nil {
-			in := &jsonInput{Arch: fmt.Sprintf("%#08x", d.Arch), Nr: d.Nr, IP: fmt.Sprintf("%#x", d.InstructionPointer)}
-			for _, a := range d.Args {
-				in.Args = append(in.Args, fmt.Sprintf("%#x", a))
-			}
-			jf.Example = in
-		}
-		out.Findings = append(out.Findings, jf)
-	}
-	return out
 }
