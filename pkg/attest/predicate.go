@@ -23,6 +23,10 @@ const (
 // Predicate is what an attestation says about one container. Field order
 // here is the order in the JSON.
 type Predicate struct {
+	// Event says what the attestation records: "start" (the filters of a
+	// started container, the default when absent) or "stop" (the end of a
+	// container, recorded in the chain by the poststop hook).
+	Event     string    `json:"event,omitempty"`
 	Container Container `json:"container"`
 	Host      Host      `json:"host"`
 	// Intended, Diff, Policy, Verdict and Score are absent until a policy
@@ -142,6 +146,11 @@ var hexDigest = regexp.MustCompile(`^[0-9a-f]{64}$`)
 func (p *Predicate) Validate() []string {
 	var probs []string
 	bad := func(format string, args ...any) { probs = append(probs, fmt.Sprintf(format, args...)) }
+	switch p.Event {
+	case "", "start", "stop":
+	default:
+		bad("event %q is not start or stop", p.Event)
+	}
 	if p.Container.ID == "" {
 		bad("container.id is missing")
 	}

@@ -1,0 +1,66 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDefaults(t *testing.T) {
+	c := Default()
+	if c.Key != DefaultKey || c.Store != DefaultStore || c.Log != DefaultLog || !*c.GenerateKey {
+		t.Fatalf("defaults: %+v", c)
+	}
+	if time.Duration(c.Deadline) != DefaultDeadline || time.Duration(c.FilterWait) != DefaultFilterWait {
+		t.Fatalf("deadlines: %v %v", c.Deadline, c.FilterWait)
+	}
+}
+
+func TestParseRelativePathsAndOverrides(t *testing.T) {
+	c, err := Parse([]byte("policy: policy.yaml\nmode: audit\nkey: keys/k.key\nstore: /srv/att\ndeadline: 3s\nfilterWait: 500ms\ngenerateKey: false\n"), "/etc/sa/config.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Policy != "/etc/sa/policy.yaml" || c.Key != "/etc/sa/keys/k.key" || c.Store != "/srv/att" || c.Mode != "audit" {
+		t.Fatalf("paths: %+v", c)
+	}
+	if time.Duration(c.Deadline) != 3*time.Second || time.Duration(c.FilterWait) != 500*time.Millisecond || *c.GenerateKey {
+		t.Fatalf("values: %+v", c)
+	}
+	c, err = Parse([]byte("policy: preset:strict\n"), "/etc/sa/config.yaml")
+	if err != nil || c.Policy != "preset:strict" {
+		t.Fatalf("preset kept as is: %v %+v", err, c)
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"mod: audit\n", `unknown field "mod"`},
+		{"mode: permissive\n", `mode "permissive"`},
+		{"deadline: soon\n", `duration "soon"`},
+		{"deadline: -1s\n", "must be positive"},
+		{"deadline: 1s\nfilterWait: 2s\n", "exceeds deadline"},
+		{"key: [1, 2]\n", "config /x.yaml"},
+	} {
+		_, err := Parse([]byte(tc.in), "/x.yaml")
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Parse(%q) = %v, want error containing %q", tc.in, err, tc.want)
+		}
+	}
+}
+
+func TestLoad(t *testing.T) {
+	if _, err := Load(filepath.Join(t.TempDir(), "missing.yaml")); err == nil {
+		t.Fatal("an explicit missing file must be an error")
+	}
+	path := filepath.Join(t.TempDir(), "c.yaml")
+	if err := os.WriteFile(path, []byte("mode: enforce\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(path)
+	if err != nil || c.Source != path || c.Mode != "enforce" {
+		t.Fatalf("Load: %v %+v", err, c)
+	}
+}

@@ -1,0 +1,133 @@
+package pipeline
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/seccomp-attest/seccomp-attest/pkg/attest"
+	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
+)
+
+// verdictCache keeps verdicts by the digest of everything they depend on:
+// this build of the tool, the policy, the intended profile as compiled
+// for the runtime, the effective filters, and the kernel. Containers
+// started from one image and profile then cost one analysis, not one
+// each; the start of a container stays within a few percent of the
+// runtime alone. A missing, unreadable or corrupt entry is a miss.
+type verdictCache struct {
+	dir string
+}
+
+type cached struct {
+	Verdict attest.Verdict  `json:"verdict"`
+	Diff    json.RawMessage `json:"diff,omitempty"`
+}
+
+// key is empty when the inputs cannot be pinned down (no build identity):
+// then nothing is cached.
+func (vc *verdictCache) key(p *Pipeline, c *Container, in *intended, groups []bytecode.ThreadGroup) string {
+	build := buildIdentity()
+	if build == "" {
+		return ""
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "build %s\npolicy %s\nkernel %s\nruntime %s\n", build, p.policyDigest, kernelRelease(), c.runtime())
+	if in != nil {
+		fmt.Fprintf(&b, "intended %s\n", in.digest)
+	} else {
+		b.WriteString("intended unknown\n")
+	}
+	if groups == nil {
+		b.WriteString("static\n")
+	}
+	for _, g := range groups {
+		fmt.Fprintf(&b, "group mode %s tids %d:", g.Mode, len(g.TIDs))
+		for _, lf := range g.Filters {
+			fmt.Fprintf(&b, " %s/%t", sha256Hex(lf.Filter.Bytes()), lf.Log)
+		}
+		b.WriteString("\n")
+	}
+	// Exceptions select by name and annotations; without exceptions the
+	// verdict does not depend on them, and leaving them out lets
+	// containers with generated names share an entry.
+	if len(p.policy.Exceptions) > 0 {
+		fmt.Fprintf(&b, "name %q\n", c.name())
+		ann := p.annotations(c, in)
+		keys := make([]string, 0, len(ann))
+		for k := range ann {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			fmt.Fprintf(&b, "annotation %q=%q\n", k, ann[k])
+		}
+	}
+	return sha256Hex([]byte(b.String()))
+}
+
+func (vc *verdictCache) path(key string) string { return filepath.Join(vc.dir, key+".json") }
+
+func (vc *verdictCache) get(key string) (cached, bool) {
+	var v cached
+	if key == "" {
+		return v, false
+	}
+	data, err := os.ReadFile(vc.path(key))
+	if err != nil || json.Unmarshal(data, &v) != nil || v.Verdict.Result == "" {
+		return cached{}, false
+	}
+	return v, true
+}
+
+// put writes the entry without fsync: a cache entry lost in a crash is
+// only a miss, and a torn one fails to parse.
+func (vc *verdictCache) put(key string, v cached) {
+	if key == "" {
+		return
+	}
+	data, err := json.Marshal(v)
+	if err != nil {
+		return
+	}
+	if err := os.MkdirAll(vc.dir, 0o700); err != nil {
+		return
+	}
+	tmp, err := os.CreateTemp(vc.dir, ".tmp-*")
+	if err != nil {
+		return
+	}
+	_, werr := tmp.Write(data)
+	cerr := tmp.Close()
+	if werr != nil || cerr != nil || os.Rename(tmp.Name(), vc.path(key)) != nil {
+		os.Remove(tmp.Name())
+	}
+}
+
+// buildIdentity names this executable: its path, size and modification
+// time, which change with every rebuild and install (the module version
+// alone does not for development builds).
+func buildIdentity() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return ""
+	}
+	st, err := os.Stat(exe)
+	if err != nil {
+		return ""
+	}
+	return fmt.Sprintf("%s %d %d", exe, st.Size(), st.ModTime().UnixNano())
+}
+
+func kernelRelease() string {
+	var u unix.Utsname
+	if unix.Uname(&u) != nil {
+		return "unknown"
+	}
+	return unix.ByteSliceToString(u.Release[:])
+}

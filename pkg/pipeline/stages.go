@@ -1,0 +1,278 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/seccomp-attest/seccomp-attest/pkg/attest"
+	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
+	"github.com/seccomp-attest/seccomp-attest/pkg/compare"
+	"github.com/seccomp-attest/seccomp-attest/pkg/policy"
+)
+
+// Events recorded in attestations.
+const (
+	EventStart = "start"
+	EventStop  = "stop"
+)
+
+// CheckIntended is the static check before anything of the container runs
+// (createRuntime/prestart hook, the wrapper's create and run): the filter
+// the bundle's profile compiles to, as the container's runtime compiles
+// it, judged by the policy as if it were already loaded.
+func (p *Pipeline) CheckIntended(ctx context.Context, c Container) (*Outcome, error) {
+	return bounded(ctx, "static check", func() (*Outcome, error) {
+		in, err := loadIntended(&c)
+		if err != nil {
+			return nil, err
+		}
+		key := p.cache.key(p, &c, in, nil)
+		if v, ok := p.cache.get(key); ok {
+			return newOutcome(&v.Verdict, p.Enforcing()), nil
+		}
+		st, err := in.compiled()
+		if err != nil {
+			return nil, err
+		}
+		v, err := p.policy.Evaluate(policy.Input{
+			Effective: st, Unconfined: len(st) == 0, Intended: nonNil(st),
+			ContainerName: c.name(), Annotations: p.annotations(&c, in), Runtime: in.runtime,
+		})
+		if err != nil {
+			return nil, err
+		}
+		verdict := attest.Verdict{Result: v.Result, Reasons: v.Reasons}
+		p.cache.put(key, cached{Verdict: verdict})
+		return newOutcome(&verdict, p.Enforcing()), nil
+	})
+}
+
+// AttestEffective judges the filters read from the container's process
+// against its intended profile and the policy, and writes the signed
+// attestation to the store (and into the bundle). The attestation is
+// written whatever the verdict, so a refusal is on record too.
+func (p *Pipeline) AttestEffective(ctx context.Context, c Container, pf *bytecode.ProcessFilters) (*Outcome, error) {
+	return bounded(ctx, "effective check", func() (*Outcome, error) {
+		pred := p.basePredicate(&c)
+		pred.Effective = attest.EffectiveFromProcess(pf)
+		groups := pf.Groups()
+
+		var in *intended
+		if c.Bundle != "" {
+			var err error
+			if in, err = loadIntended(&c); err != nil {
+				return nil, err
+			}
+			pred.Intended = in.record()
+		}
+		key := p.cache.key(p, &c, in, groups)
+		entry, ok := p.cache.get(key)
+		if !ok {
+			var err error
+			if entry, err = p.judge(&c, in, groups); err != nil {
+				return nil, err
+			}
+			p.cache.put(key, entry)
+		}
+		pred.Verdict = &entry.Verdict
+		pred.Diff = entry.Diff
+		return p.write(ctx, &c, pred)
+	})
+}
+
+// RecordFailure attests that the effective filters could not be read or
+// judged (the process exited before attach, it is traced by someone else,
+// the deadline passed): the verdict is "error" with the cause, so the
+// chain shows the container and why nothing more is known. In enforce
+// mode such an outcome refuses the container (fail closed).
+func (p *Pipeline) RecordFailure(ctx context.Context, c Container, cause error) (*Outcome, error) {
+	pred := p.basePredicate(&c)
+	pred.Effective = attest.Effective{Threads: []attest.ThreadGroup{}}
+	pred.Verdict = &attest.Verdict{Result: attest.ResultError, Reasons: []string{cause.Error()}}
+	return p.write(ctx, &c, pred)
+}
+
+// RecordStop appends the end of a container to the host chain (poststop),
+// so that the store, which outlives the bundle, shows when it went away.
+func (p *Pipeline) RecordStop(ctx context.Context, c Container) (*Outcome, error) {
+	c.Event = EventStop
+	pred := p.basePredicate(&c)
+	pred.Effective = attest.Effective{Threads: []attest.ThreadGroup{}}
+	pred.Policy = nil
+	return p.write(ctx, &c, pred)
+}
+
+func (p *Pipeline) basePredicate(c *Container) *attest.Predicate {
+	pred := &attest.Predicate{
+		Event:     c.Event,
+		Container: attest.Container{ID: c.ID, Bundle: c.Bundle, PID: c.PID, Annotations: attest.RelevantAnnotations(c.Annotations)},
+		Policy:    &attest.Policy{Digest: p.policyDigest, Mode: p.policy.Mode},
+		Tool:      attest.Tool{Name: ToolName, Version: p.toolVersion},
+	}
+	if pred.Event == "" {
+		pred.Event = EventStart
+	}
+	if c.Runtime != "" {
+		pred.Container.Runtime = &attest.Runtime{Name: c.Runtime, Version: c.RuntimeVersion}
+	}
+	return pred
+}
+
+func (p *Pipeline) write(ctx context.Context, c *Container, pred *attest.Predicate) (*Outcome, error) {
+	if p.signer == nil {
+		return nil, fmt.Errorf("attestation of %s: no signing key loaded", c.ID)
+	}
+	req := attest.Request{Signer: p.signer, Store: p.store, Predicate: *pred}
+	if c.Bundle != "" && pred.Event != EventStop {
+		b, err := attest.ReadBundle(c.Bundle)
+		if err != nil {
+			return nil, err
+		}
+		req.Bundle = b
+	}
+	res, err := attest.Attest(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	v := pred.Verdict
+	if v == nil {
+		v = &attest.Verdict{Result: attest.ResultPass}
+	}
+	o := newOutcome(v, p.Enforcing())
+	o.Attestation, o.Predicate = res, pred
+	return o, nil
+}
+
+// judge runs the policy on every group of threads with distinct filters
+// (almost always one) and diffs each group against the intended filter.
+func (p *Pipeline) judge(c *Container, in *intended, groups []bytecode.ThreadGroup) (cached, error) {
+	var intendedStack bytecode.Stack
+	runtime := c.runtime()
+	var annotations map[string]string
+	if in != nil {
+		st, err := in.compiled()
+		if err != nil {
+			return cached{}, err
+		}
+		intendedStack = nonNil(st)
+		runtime = in.runtime
+	}
+	annotations = p.annotations(c, in)
+
+	verdict := attest.Verdict{Result: attest.ResultPass, Reasons: []string{}}
+	diff := diffRecord{Groups: []groupDiff{}}
+	if in != nil {
+		diff.Reference = in.profile.Source
+	}
+	for _, g := range groups {
+		effective := groupStack(g)
+		v, err := p.policy.Evaluate(policy.Input{
+			Effective: effective, Unconfined: g.Mode == bytecode.ModeDisabled || len(effective) == 0,
+			Intended: intendedStack, ContainerName: c.name(), Annotations: annotations, Runtime: runtime,
+		})
+		if err != nil {
+			return cached{}, err
+		}
+		prefix := ""
+		if len(groups) > 1 {
+			prefix = fmt.Sprintf("threads %s: ", tidList(g.TIDs))
+		}
+		if v.Result != policy.Pass {
+			verdict.Result = attest.ResultFail
+		}
+		for _, r := range v.Reasons {
+			verdict.Reasons = append(verdict.Reasons, prefix+r)
+		}
+		if intendedStack != nil {
+			res, err := compare.Stacks(intendedStack, effective)
+			if err != nil {
+				return cached{}, fmt.Errorf("diff intended and effective: %w", err)
+			}
+			diff.Groups = append(diff.Groups, groupDiff{TIDs: g.TIDs, Report: res.Report()})
+		}
+	}
+	if len(groups) > 1 {
+		verdict.Reasons = append(verdict.Reasons, fmt.Sprintf("note: %d groups of threads run different filters", len(groups)))
+	}
+	entry := cached{Verdict: verdict}
+	if intendedStack != nil {
+		b, err := json.Marshal(diff)
+		if err != nil {
+			return cached{}, err
+		}
+		entry.Diff = b
+	}
+	return entry, nil
+}
+
+// diffRecord is the predicate's "diff": intended (A) against effective (B)
+// for each group of threads (docs/attestation.md).
+type diffRecord struct {
+	Reference string      `json:"reference,omitempty"`
+	Groups    []groupDiff `json:"groups"`
+}
+
+type groupDiff struct {
+	TIDs []int `json:"tids"`
+	compare.Report
+}
+
+func groupStack(g bytecode.ThreadGroup) bytecode.Stack {
+	st := bytecode.Stack{}
+	for _, lf := range g.Filters {
+		st = append(st, lf.Filter)
+	}
+	return st
+}
+
+// nonNil turns "no filter" into an empty stack: policy reads a nil
+// intended stack as unknown, an empty one as "allows everything".
+func nonNil(st bytecode.Stack) bytecode.Stack {
+	if st == nil {
+		return bytecode.Stack{}
+	}
+	return st
+}
+
+func (p *Pipeline) annotations(c *Container, in *intended) map[string]string {
+	if c.Annotations != nil || in == nil {
+		return c.Annotations
+	}
+	return in.profile.Annotations
+}
+
+func tidList(tids []int) string {
+	s := slices.Clone(tids)
+	sort.Ints(s)
+	parts := make([]string, len(s))
+	for i, t := range s {
+		parts[i] = fmt.Sprint(t)
+	}
+	return strings.Join(parts, ",")
+}
+
+// bounded runs f but answers no later than ctx's deadline: analysis is CPU
+// work that cannot be interrupted, and a hook must never hold up a
+// container start. f keeps running in the background after a timeout; the
+// caller is about to exit (hook) or to kill the container (wrapper).
+func bounded(ctx context.Context, stage string, f func() (*Outcome, error)) (*Outcome, error) {
+	type result struct {
+		o   *Outcome
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		o, err := f()
+		done <- result{o, err}
+	}()
+	select {
+	case r := <-done:
+		return r.o, r.err
+	case <-ctx.Done():
+		return nil, deadlineError(ctx, stage)
+	}
+}
