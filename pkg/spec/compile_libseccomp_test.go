@@ -311,3 +311,23 @@ func TestCompileRuntimeDifferences(t *testing.T) {
 		t.Error("crun's raw RET ALLOW filter is not weaker than the config's profile")
 	}
 }
+
+// The engine-version builtins are what those engines loaded: compiled like
+// each runtime, they decide exactly like the filters captured from Debian's
+// dockerd 20.10 and podman 4.3.1 containers (default capabilities).
+func TestEngineBuiltinsMatchCapturedDefaults(t *testing.T) {
+	for name, fixture := range map[string]string{"docker-20.10": "docker-default", "podman-4.3": "podman-default"} {
+		p, err := Builtin(name, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, rt := range []string{RuntimeRunc, RuntimeCrun} {
+			captured := readFixture(t, fixture+"."+rt+".bpf")
+			if res := diff(t, bytecode.Stack{captured}, mustStack(t, p, rt)); !res.Equivalent() {
+				for _, f := range res.Findings {
+					t.Errorf("builtin:%s %s: %v %s %s: captured %v, builtin %v", name, rt, f.Kind, f.Arch, f.Label(), f.A, f.B)
+				}
+			}
+		}
+	}
+}

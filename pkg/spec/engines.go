@@ -1,6 +1,7 @@
 package spec
 
 import (
+	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,10 +22,42 @@ import (
 const (
 	MobyProfilesVersion     = "v0.2.3"
 	ContainersCommonVersion = "v0.64.2"
+	// Docker20Version is the Docker release whose embedded default profile
+	// builtin:docker-20.10 is (Debian 12's docker.io 20.10.24).
+	Docker20Version = "v20.10.24+incompatible"
+	// Podman43CommonVersion is the containers/common release podman 4.3.1
+	// is built with and whose seccomp.json Debian 12 installs as
+	// /usr/share/containers/seccomp.json (builtin:podman-4.3).
+	Podman43CommonVersion = "v0.50.1"
+)
+
+// The default profiles of the engine versions installed on these machines,
+// embedded because their Go packages cannot be part of this build: a build
+// holds one version per module path, and containers/common v0.64.2 (for
+// builtin:podman-default) requires github.com/docker/docker v28 and is
+// itself the newer version of the module podman 4.3.1 uses. go:embed cannot
+// reach the module cache, hence copies, byte for byte
+// (TestEngineProfilesAreUpstream compares them with the upstream modules):
+//
+//   - docker-v20.10.24-default.json: profiles/seccomp/default.json of
+//     github.com/docker/docker v20.10.24+incompatible, which upstream
+//     generates from that package's DefaultProfile(). It is resolved with
+//     moby/profiles/seccomp, the same package moved out of docker/docker:
+//     includes/excludes on caps, arches and minKernel work alike in both,
+//     and the file has no field (defaultErrnoRet, flags, listener) that
+//     20.10's resolver would drop and v0.2.3's keep.
+//   - containers-common-v0.50.1-seccomp.json: pkg/seccomp/seccomp.json of
+//     github.com/containers/common v0.50.1 (what Debian 12 installs as
+//     /usr/share/containers/seccomp.json), read with v0.64.2's types.
+var (
+	//go:embed engines/docker-v20.10.24-default.json
+	docker2010Profile string
+	//go:embed engines/containers-common-v0.50.1-seccomp.json
+	podman43Profile []byte
 )
 
 // DockerDefaultCapabilities is the bounding set Docker gives a container
-// by default (moby's oci/caps defaults).
+// by default (moby's oci/caps defaults; the same in Docker 20.10).
 func DockerDefaultCapabilities() []string {
 	return []string{
 		"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW",
@@ -34,8 +67,9 @@ func DockerDefaultCapabilities() []string {
 }
 
 // PodmanDefaultCapabilities is the bounding set podman gives a container
-// by default (containers/common pkg/config DefaultCapabilities; that
-// package is not imported because it pulls in most of containers/storage).
+// by default: default_capabilities of containers.conf (the file Debian's
+// podman 4.3.1 reads has the same 11). containers/common pkg/config is not
+// imported because it pulls in most of containers/storage.
 func PodmanDefaultCapabilities() []string {
 	return []string{
 		"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL", "CAP_NET_BIND_SERVICE",
@@ -43,37 +77,71 @@ func PodmanDefaultCapabilities() []string {
 	}
 }
 
+// builtin is a pinned engine default profile and how the engine resolves it
+// for a capability set.
+type builtin struct {
+	origin      string // upstream module, version and file
+	defaultCaps func() []string
+	capsName    string // what the default set is called in Source
+	resolve     func(caps []string) (*specs.LinuxSeccomp, error)
+}
+
+var builtins = map[string]builtin{
+	"docker-default": {
+		origin:      "github.com/moby/profiles/seccomp " + MobyProfilesVersion + " default profile",
+		defaultCaps: DockerDefaultCapabilities, capsName: "Docker's default capabilities",
+		resolve: func(caps []string) (*specs.LinuxSeccomp, error) {
+			return mobyseccomp.GetDefaultProfile(specWithCaps(caps))
+		},
+	},
+	"docker-20.10": {
+		origin:      "github.com/docker/docker " + Docker20Version + " profiles/seccomp default profile",
+		defaultCaps: DockerDefaultCapabilities, capsName: "Docker's default capabilities",
+		resolve: func(caps []string) (*specs.LinuxSeccomp, error) {
+			return mobyseccomp.LoadProfile(docker2010Profile, specWithCaps(caps))
+		},
+	},
+	"podman-default": {
+		origin:      "github.com/containers/common/pkg/seccomp " + ContainersCommonVersion + " default profile",
+		defaultCaps: PodmanDefaultCapabilities, capsName: "podman's default capabilities",
+		resolve: func(caps []string) (*specs.LinuxSeccomp, error) {
+			return resolvePodman(ccseccomp.DefaultProfile(), caps)
+		},
+	},
+	"podman-4.3": {
+		origin:      "github.com/containers/common " + Podman43CommonVersion + " pkg/seccomp/seccomp.json, podman 4.3.1's default",
+		defaultCaps: PodmanDefaultCapabilities, capsName: "podman's default capabilities",
+		resolve: func(caps []string) (*specs.LinuxSeccomp, error) {
+			var cfg ccseccomp.Seccomp
+			if err := json.Unmarshal(podman43Profile, &cfg); err != nil {
+				return nil, fmt.Errorf("embedded profile: %w", err)
+			}
+			return resolvePodman(&cfg, caps)
+		},
+	},
+}
+
 // BuiltinNames lists the names builtin:NAME accepts.
-func BuiltinNames() []string { return []string{"docker-default", "podman-default"} }
+func BuiltinNames() []string {
+	return []string{"docker-default", "docker-20.10", "podman-default", "podman-4.3"}
+}
 
 // Builtin returns a built-in default profile resolved for opts.Capabilities
-// (the engine's default set when nil).
+// (the engine's default set when nil), the way its engine resolves it.
 func Builtin(name string, opts Options) (*Profile, error) {
-	switch name {
-	case "docker-default":
-		caps, which := capsOrDefault(opts.Capabilities, DockerDefaultCapabilities, "Docker's default capabilities")
-		sc, err := mobyseccomp.GetDefaultProfile(specWithCaps(caps))
-		if err != nil {
-			return nil, fmt.Errorf("builtin:%s: %w", name, err)
-		}
-		return &Profile{
-			Source: fmt.Sprintf("builtin:%s (github.com/moby/profiles/seccomp %s default profile, %s)",
-				name, MobyProfilesVersion, which),
-			Format: FormatBuiltin, Seccomp: sc, Capabilities: caps,
-		}, nil
-	case "podman-default":
-		caps, which := capsOrDefault(opts.Capabilities, PodmanDefaultCapabilities, "podman's default capabilities")
-		sc, err := resolvePodman(ccseccomp.DefaultProfile(), caps)
-		if err != nil {
-			return nil, fmt.Errorf("builtin:%s: %w", name, err)
-		}
-		return &Profile{
-			Source: fmt.Sprintf("builtin:%s (github.com/containers/common/pkg/seccomp %s default profile, %s)",
-				name, ContainersCommonVersion, which),
-			Format: FormatBuiltin, Seccomp: sc, Capabilities: caps,
-		}, nil
+	b, ok := builtins[name]
+	if !ok {
+		return nil, fmt.Errorf("unknown builtin profile %q (want one of %s)", name, strings.Join(BuiltinNames(), ", "))
 	}
-	return nil, fmt.Errorf("unknown builtin profile %q (want one of %s)", name, strings.Join(BuiltinNames(), ", "))
+	caps, which := capsOrDefault(opts.Capabilities, b.defaultCaps, b.capsName)
+	sc, err := b.resolve(caps)
+	if err != nil {
+		return nil, fmt.Errorf("builtin:%s: %w", name, err)
+	}
+	return &Profile{
+		Source: fmt.Sprintf("builtin:%s (%s, %s)", name, b.origin, which),
+		Format: FormatBuiltin, Seccomp: sc, Capabilities: caps,
+	}, nil
 }
 
 func capsOrDefault(caps []string, dflt func() []string, dfltName string) ([]string, string) {

@@ -228,13 +228,16 @@ func TestBuiltins(t *testing.T) {
 			t.Fatalf("%s: profile names only %d syscalls", name, names)
 		}
 		want := map[string]string{"docker-default": "moby/profiles/seccomp " + MobyProfilesVersion,
-			"podman-default": "containers/common/pkg/seccomp " + ContainersCommonVersion}[name]
+			"docker-20.10":   "github.com/docker/docker " + Docker20Version,
+			"podman-default": "containers/common/pkg/seccomp " + ContainersCommonVersion,
+			"podman-4.3":     "github.com/containers/common " + Podman43CommonVersion}[name]
 		if !strings.Contains(p.Source, want) {
 			t.Errorf("%s: source %q does not name %q", name, p.Source, want)
 		}
 		// A syscall each profile allows only with CAP_SYS_ADMIN (podman's
 		// allows mount for everyone and leaves the check to the kernel).
-		probe := map[string]string{"docker-default": "mount", "podman-default": "bpf"}[name]
+		probe := map[string]string{"docker-default": "mount", "docker-20.10": "mount",
+			"podman-default": "bpf", "podman-4.3": "bpf"}[name]
 		if ruleFor(p.Seccomp, probe) == specs.ActAllow {
 			t.Errorf("%s allows %s with default capabilities", name, probe)
 		}
