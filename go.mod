@@ -8,6 +8,8 @@ require (
 	golang.org/x/sys v0.49.0
 )
 
+require github.com/sirupsen/logrus v1.9.3 // indirect
+
 require (
 	github.com/containers/common v0.64.2 // indirect
 	github.com/in-toto/attestation v1.2.0 // indirect
