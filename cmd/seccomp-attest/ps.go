@@ -1,0 +1,244 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strconv"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/seccomp-attest/seccomp-attest/pkg/attest"
+	"github.com/seccomp-attest/seccomp-attest/pkg/procscan"
+)
+
+func init() { subcommands = append(subcommands, newPsCommand) }
+
+func newPsCommand() *cobra.Command {
+	var (
+		format, storeDir, keyPath string
+		all, noDigest             bool
+	)
+	cmd := &cobra.Command{
+		Use:   "ps [--all] [--format table|json]",
+		Short: "List containers (or all processes) with their seccomp state and attestation verdict",
+		Long: `List the init process of every container on the host (--all: every process)
+with its seccomp mode and filter count (from /proc/PID/status), the
+container it belongs to (cgroup path of Docker, podman, CRI-O, containerd;
+state directories of runc and crun, which also give the bundle), the
+effective digest (SHA-256 of the filter stack read with ptrace, as
+attestations name it; --no-digest skips the read), and the verdict of the
+latest attestation of that container in the store.
+
+The verdict column shows pass, fail or error, "none" for an attestation
+without a verdict, "invalid" when --key is given and the attestation does
+not verify, and a trailing "*" when the attested filters are not the ones
+the process runs now. Without --key the store is read, not verified.`,
+		Example: `  seccomp-attest ps
+  seccomp-attest ps --all --no-digest
+  seccomp-attest ps --format json --key /etc/seccomp-attest/keys/signing.pub`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if format != "table" && format != "json" {
+				return fmt.Errorf("ps: --format %q: want table or json", format)
+			}
+			var verifier *attest.Verifier
+			if keyPath != "" {
+				v, err := attest.LoadVerifier(keyPath)
+				if err != nil {
+					return fmt.Errorf("ps: %w", err)
+				}
+				verifier = v
+			}
+			opts := procscan.Options{Digest: !noDigest}
+			if !all {
+				opts.Include = func(p *procscan.Process) bool { return p.Container != nil && p.Container.Init }
+			}
+			procs, err := procscan.Scan(opts)
+			if err != nil {
+				return fmt.Errorf("ps: %w", err)
+			}
+			index, err := indexStore(cmd, storeDir, verifier)
+			if err != nil {
+				return fmt.Errorf("ps: %w", err)
+			}
+			rows := make([]psRow, len(procs))
+			for i, p := range procs {
+				rows[i] = psRow{Process: p}
+				if p.Container != nil {
+					rows[i].Attestation = index.lookup(p.Container.ID, p.Digest)
+				}
+			}
+			if format == "json" {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				return enc.Encode(struct {
+					Processes []psRow `json:"processes"`
+				}{rows})
+			}
+			return writePsTable(cmd.OutOrStdout(), rows)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&format, "format", "table", "output format: table or json")
+	f.BoolVar(&all, "all", false, "list every process, not only the init process of each container")
+	f.BoolVar(&noDigest, "no-digest", false, "do not read filters (no ptrace): no effective digest")
+	f.StringVar(&storeDir, "store", attest.DefaultStore, "attestation store whose verdicts to show")
+	f.StringVar(&keyPath, "key", "", "public key: verify the attestations shown (default: read them unverified)")
+	return cmd
+}
+
+// psRow is one line of ps: a process and the attestation of its container.
+type psRow struct {
+	*procscan.Process
+	Attestation *psAttestation `json:"attestation,omitempty"`
+}
+
+// psAttestation is the latest attestation of a container in the store.
+type psAttestation struct {
+	File     string `json:"file"`
+	Sequence uint64 `json:"sequence"`
+	// Verdict is pass, fail, error, none (no policy applied) or invalid
+	// (did not verify with --key).
+	Verdict  string `json:"verdict"`
+	Verified bool   `json:"verified"`
+	// Current is whether the process runs the attested filters now; absent
+	// when the digest was not computed.
+	Current *bool `json:"current,omitempty"`
+
+	digests map[string]bool
+}
+
+// storeIndex maps container ids to their latest attestation.
+type storeIndex map[string]*psAttestation
+
+// maxAttestationFile bounds what is read of one store file; real ones are
+// tens of KiB (the raw filters are in them).
+const maxAttestationFile = 16 << 20
+
+// indexStore reads every attestation of the store. A missing store is an
+// empty one (nothing attested yet); an unreadable or undecodable file is
+// reported on stderr and skipped, so one bad file does not hide the rest.
+func indexStore(cmd *cobra.Command, dir string, v *attest.Verifier) (storeIndex, error) {
+	index := storeIndex{}
+	entries, err := attest.Store{Dir: dir}.Entries()
+	if errors.Is(err, fs.ErrNotExist) {
+		return index, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range entries {
+		data, err := readBounded(e.Path, maxAttestationFile)
+		if err != nil {
+			fmt.Fprintf(cmd.ErrOrStderr(), "seccomp-attest: ps: skipping %s: %v\n", e.Path, err)
+			continue
+		}
+		a := &psAttestation{File: e.Path, Sequence: e.Sequence, digests: map[string]bool{}}
+		if v != nil {
+			a.Verified = attest.Verify(cmd.Context(), e.Path, data, v, attest.VerifyOptions{}).Valid()
+		}
+		// Decoded even when it did not verify: the row must say that the
+		// container's attestation is invalid, not that there is none.
+		st, err := attest.DecodeUnverified(data)
+		if err != nil {
+			fmt.Fprintf(cmd.ErrOrStderr(), "seccomp-attest: ps: skipping %s: %v\n", e.Path, err)
+			continue
+		}
+		p := st.Predicate
+		switch {
+		case v != nil && !a.Verified:
+			a.Verdict = "invalid"
+		case p.Verdict == nil:
+			a.Verdict = "none"
+		default:
+			a.Verdict = p.Verdict.Result
+		}
+		for _, g := range p.Effective.Threads {
+			a.digests[attest.StackDigest(g.Filters)] = true
+		}
+		if old := index[p.Container.ID]; old == nil || old.Sequence < a.Sequence {
+			index[p.Container.ID] = a
+		}
+	}
+	return index, nil
+}
+
+// lookup returns the container's attestation, marked current or not when
+// the process's digest is known.
+func (s storeIndex) lookup(id, digest string) *psAttestation {
+	a := s[id]
+	if a == nil {
+		return nil
+	}
+	out := *a
+	if digest != "" {
+		current := a.digests[digest]
+		out.Current = &current
+	}
+	return &out
+}
+
+func readBounded(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%s is larger than %d bytes", path, limit)
+	}
+	return data, nil
+}
+
+func writePsTable(w io.Writer, rows []psRow) error {
+	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "PID\tCOMM\tCONTAINER\tENGINE\tMODE\tFILTERS\tDIGEST\tVERDICT")
+	for _, r := range rows {
+		container, engine := "-", "-"
+		if c := r.Container; c != nil {
+			container = short(c.ID, 12)
+			switch {
+			case c.Engine != "" && c.Runtime != "":
+				engine = c.Engine + "/" + c.Runtime
+			case c.Engine != "":
+				engine = c.Engine
+			case c.Runtime != "":
+				engine = c.Runtime
+			}
+		}
+		digest := "-"
+		switch {
+		case r.Digest != "":
+			digest = short(r.Digest, 12)
+		case r.DigestError != "":
+			digest = "?"
+		}
+		verdict := "-"
+		if a := r.Attestation; a != nil {
+			verdict = a.Verdict
+			if a.Current != nil && !*a.Current {
+				verdict += "*"
+			}
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.PID, r.Comm, container, engine, r.Mode,
+			strconv.Itoa(r.Filters), digest, verdict)
+	}
+	return tw.Flush()
+}
+
+// short keeps the first n characters of an id or digest, as docker ps does.
+func short(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
