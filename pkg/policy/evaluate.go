@@ -29,6 +29,10 @@ type Input struct {
 	// Runtime compiles profile baselines and the denySyscalls reference:
 	// runc (default) or crun.
 	Runtime string
+	// Capabilities is the container's bounding set, for which builtin
+	// baselines are resolved as their engine would (Docker's default with
+	// CAP_SYS_ADMIN allows mount); nil means each engine's default set.
+	Capabilities []string
 }
 
 // Verdict is the outcome of Evaluate.
@@ -81,8 +85,15 @@ func (p *Policy) Evaluate(in Input) (*Verdict, error) {
 		return p.finish(v, failed, in), nil
 	}
 
+	// A filter the analysis cannot run within its budget cannot be shown
+	// to be as strong as anything: fail closed, once, with the reason.
+	if _, err := bytecode.Paths(in.Effective); err != nil {
+		fail(fmt.Sprintf("effective filter: the analysis could not decide what it allows (%v): counted as weaker (fail closed)", err))
+		return p.finish(v, failed, in), nil
+	}
+
 	if len(p.Baselines) > 0 {
-		if err := p.checkBaselines(in.Effective, runtime, fail, &v.Notes); err != nil {
+		if err := p.checkBaselines(in.Effective, runtime, in.Capabilities, fail, &v.Notes); err != nil {
 			return nil, err
 		}
 	}
@@ -138,7 +149,7 @@ func denyProfile(names []string) *specs.LinuxSeccomp {
 func checkAgainst(rule, what string, ref, effective bytecode.Stack, fail func(string, ...compare.Finding)) {
 	res, err := compare.Stacks(ref, effective)
 	if err != nil {
-		fail(fmt.Sprintf("%s: analysis failed, counted as weaker: %v", rule, err))
+		fail(fmt.Sprintf("%s: the analysis could not decide (%v): counted as weaker (fail closed)", rule, err))
 		return
 	}
 	for _, f := range res.Findings {
@@ -146,7 +157,7 @@ func checkAgainst(rule, what string, ref, effective bytecode.Stack, fail func(st
 		case compare.Weaker:
 			fail(fmt.Sprintf("%s: %s %s: effective %s where %s has %s; e.g. %s", rule, f.Arch, f.Label(), f.B, what, f.A, Describe(&f)), f)
 		case compare.Undecided:
-			fail(fmt.Sprintf("%s: %s %s: undecided (not modelled exactly), counted as weaker; e.g. %s", rule, f.Arch, f.Label(), Describe(&f)), f)
+			fail(fmt.Sprintf("%s: %s %s: undecided (the analysis could not model it exactly): counted as weaker (fail closed); e.g. %s", rule, f.Arch, f.Label(), Describe(&f)), f)
 		}
 	}
 }
@@ -157,7 +168,7 @@ func checkAgainst(rule, what string, ref, effective bytecode.Stack, fail func(st
 // conjunction of the findings' argument conditions; an input counts only when
 // the concrete interpreter shows the effective filter permitting it and
 // every baseline denying it. Regions without such an input are noted.
-func (p *Policy) checkBaselines(effective bytecode.Stack, runtime string, fail func(string, ...compare.Finding), notes *[]string) error {
+func (p *Policy) checkBaselines(effective bytecode.Stack, runtime string, caps []string, fail func(string, ...compare.Finding), notes *[]string) error {
 	type base struct {
 		src      string
 		stack    bytecode.Stack
@@ -165,7 +176,7 @@ func (p *Policy) checkBaselines(effective bytecode.Stack, runtime string, fail f
 	}
 	bases := make([]base, 0, len(p.Baselines))
 	for _, src := range p.Baselines {
-		st, err := p.loadBaseline(src, runtime)
+		st, err := p.loadBaseline(src, runtime, caps)
 		if err != nil {
 			return err
 		}
@@ -176,7 +187,7 @@ func (p *Policy) checkBaselines(effective bytecode.Stack, runtime string, fail f
 		}
 		res, err := compare.Stacks(st, effective)
 		if err != nil {
-			fail(fmt.Sprintf("baselines: %s: analysis failed, counted as weaker: %v", src, err))
+			fail(fmt.Sprintf("baselines: %s: the analysis could not decide (%v): counted as weaker (fail closed)", src, err))
 			return nil
 		}
 		b := base{src: src, stack: st}
@@ -234,6 +245,11 @@ func (p *Policy) checkBaselines(effective bytecode.Stack, runtime string, fail f
 		if ex, acts, ok := commonInput(groups, confirm); ok {
 			fail(fmt.Sprintf("baselines: %s %s: effective %s where every baseline denies (%s); e.g. %s",
 				ex.Arch, ex.Label(), ex.B, strings.Join(acts, ", "), Describe(&ex)), ex)
+		} else if undecided(groups) {
+			// No confirmed input, but the analysis could not model part of
+			// the region exactly: what it cannot rule out counts as weaker.
+			fail(fmt.Sprintf("baselines: %s %s: undecided (the analysis could not model it exactly) against every baseline: counted as weaker (fail closed); e.g. %s",
+				f.Arch, f.Label(), Describe(f)), *f)
 		} else {
 			// Each baseline denies part of this syscall that the effective
 			// filter permits, but under argument conditions no single input
@@ -244,6 +260,18 @@ func (p *Policy) checkBaselines(effective bytecode.Stack, runtime string, fail f
 		}
 	}
 	return nil
+}
+
+// undecided reports whether any finding of the groups is undecided.
+func undecided(groups [][]*compare.Finding) bool {
+	for _, g := range groups {
+		for _, f := range g {
+			if f.Kind == compare.Undecided {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // maxCombinations bounds the search for a common input over the product of
@@ -316,8 +344,28 @@ func solve(pick []*compare.Finding, confirm func(*bytecode.Data) (bytecode.Actio
 	return compare.Finding{}, nil, false
 }
 
-// loadBaseline resolves a baseline source to the stack runtime would load.
-func (p *Policy) loadBaseline(src, runtime string) (bytecode.Stack, error) {
+// loadBaseline resolves a baseline source to the stack runtime would load,
+// builtins for the capability set caps. Results are cached in the policy:
+// compiling a profile with libseccomp costs milliseconds per container.
+func (p *Policy) loadBaseline(src, runtime string, caps []string) (bytecode.Stack, error) {
+	key := fmt.Sprintf("%s\x00%s\x00%t\x00%s", src, runtime, caps == nil, strings.Join(caps, ","))
+	p.cacheMu.Lock()
+	defer p.cacheMu.Unlock()
+	if st, ok := p.baselineCache[key]; ok {
+		return st, nil
+	}
+	st, err := p.resolveBaseline(src, runtime, caps)
+	if err != nil {
+		return nil, err
+	}
+	if p.baselineCache == nil {
+		p.baselineCache = map[string]bytecode.Stack{}
+	}
+	p.baselineCache[key] = st
+	return st, nil
+}
+
+func (p *Policy) resolveBaseline(src, runtime string, caps []string) (bytecode.Stack, error) {
 	kind, rest, ok := strings.Cut(src, ":")
 	if !ok {
 		return nil, fmt.Errorf("policy %s: baseline %q: want builtin:NAME, profile:FILE, bundle:DIR or bpf:FILE[,FILE...]", p.source, src)
@@ -332,7 +380,7 @@ func (p *Policy) loadBaseline(src, runtime string) (bytecode.Stack, error) {
 	var err error
 	switch kind {
 	case "builtin":
-		prof, err = spec.Builtin(rest, spec.Options{})
+		prof, err = spec.Builtin(rest, spec.Options{Capabilities: caps})
 	case "profile":
 		prof, err = spec.Load(resolve(rest), spec.Options{})
 	case "bundle":

@@ -13,8 +13,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 )
 
 // Modes of a policy.
@@ -55,6 +58,11 @@ type Policy struct {
 	// dir resolves relative baseline paths.
 	source string
 	dir    string
+
+	// baselineCache holds compiled baselines by source, runtime and
+	// capabilities (see loadBaseline).
+	cacheMu       sync.Mutex
+	baselineCache map[string]bytecode.Stack
 }
 
 // Exception matches containers by name and/or annotation; every field given
@@ -149,7 +157,7 @@ func (p *Policy) normalize() error {
 	// An explicit empty list (baselines: []) disables the rule; only an
 	// omitted key takes the default.
 	if p.Baselines == nil {
-		p.Baselines = []string{"builtin:docker-default", "builtin:podman-default"}
+		p.Baselines = DefaultBaselines()
 	}
 	if p.NotWeakerThanIntended == nil {
 		t := true
@@ -189,6 +197,15 @@ func (p *Policy) normalize() error {
 		}
 	}
 	return nil
+}
+
+// DefaultBaselines are the baselines of a policy that does not name any:
+// the default profiles of current Docker and podman releases and of the
+// engines Debian 12 ships (Docker 20.10, podman 4.3.1). Each allows a few
+// things the others deny (20.10 allows io_uring, podman 4.3.1 the i386
+// sigaction family), and a container under any of them must pass.
+func DefaultBaselines() []string {
+	return []string{"builtin:docker-default", "builtin:podman-default", "builtin:docker-20.10", "builtin:podman-4.3"}
 }
 
 // Source is the file or preset the policy was read from.

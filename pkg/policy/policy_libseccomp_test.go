@@ -3,6 +3,7 @@
 package policy
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -89,14 +90,34 @@ func failingSyscalls(v *Verdict) []string {
 	return out
 }
 
-// The captured filters of older engines are weaker than both current
-// defaults (the pinned builtins), and the default policy says so rather
-// than being weakened to let them through: Docker 20.10's embedded profile
-// still allowed io_uring_setup/enter/register, which the pinned moby
-// default (profiles v0.2.3) and containers-common's default deny; podman
-// 4.3.1's profile allowed the legacy i386 sigaction, sigsuspend, sigpending
-// and readdir, which neither current default allows on x86.
-func TestDefaultFailsOlderCapturedDefaults(t *testing.T) {
+// The filters captured from the engines Debian 12 ships (dockerd 20.10.24,
+// podman 4.3.1; runc and crun) pass the embedded default policy: its
+// baselines include those engines' own defaults.
+func TestDefaultPassesEngineDefaults(t *testing.T) {
+	for _, name := range []string{"docker-default.runc.bpf", "docker-default.crun.bpf",
+		"podman-default.runc.bpf", "podman-default.crun.bpf",
+		"moby-default-v0.2.3.runc.bpf", "moby-default-v0.2.3.crun.bpf"} {
+		t.Run(name, func(t *testing.T) {
+			rt := spec.RuntimeRunc
+			if strings.Contains(name, ".crun.") {
+				rt = spec.RuntimeCrun
+			}
+			v := evaluate(t, Default(), Input{Effective: fixture(t, name), Runtime: rt})
+			if v.Result != Pass || len(v.Reasons) != 0 {
+				t.Fatalf("result %s, reasons:\n%s", v.Result, strings.Join(v.Reasons, "\n"))
+			}
+		})
+	}
+}
+
+// Without the engine-version baselines, the captured filters of the older
+// engines are weaker than both current defaults, with confirmed inputs:
+// Docker 20.10's embedded profile allowed io_uring_setup/enter/register,
+// which moby/profiles v0.2.3 and containers/common v0.64.2 deny; podman
+// 4.3.1's allowed the legacy i386 sigaction, sigsuspend, sigpending and
+// readdir, which neither current default allows on x86.
+func TestCurrentBaselinesFailOlderCapturedDefaults(t *testing.T) {
+	current := mustParse(t, "baselines: [builtin:docker-default, builtin:podman-default]\n")
 	for name, want := range map[string][]string{
 		"docker-default.runc.bpf": {
 			"x86_64 io_uring_setup", "x86_64 io_uring_enter", "x86_64 io_uring_register",
@@ -107,7 +128,7 @@ func TestDefaultFailsOlderCapturedDefaults(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			eff := fixture(t, name)
-			v := evaluate(t, Default(), Input{Effective: eff})
+			v := evaluate(t, current, Input{Effective: eff})
 			if v.Result != Fail {
 				t.Fatalf("result %s, want fail", v.Result)
 			}
@@ -121,6 +142,20 @@ func TestDefaultFailsOlderCapturedDefaults(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// What is clearly weaker still fails the default policy with all four
+// baselines: a LOG default lets through what every engine denies.
+func TestDefaultFailsLogDefault(t *testing.T) {
+	eff := fixture(t, "log.runc.bpf")
+	v := evaluate(t, Default(), Input{Effective: eff})
+	if v.Result != Fail {
+		t.Fatalf("result %s", v.Result)
+	}
+	hasConfirmedWeaker(t, v, eff)
+	if !strings.Contains(strings.Join(v.Reasons, "\n"), "baselines: x86_64 kexec_load: effective LOG") {
+		t.Errorf("no x86_64 kexec_load reason in:\n%s", strings.Join(v.Reasons, "\n"))
 	}
 }
 
@@ -251,5 +286,143 @@ func TestNotWeakerThanIntended(t *testing.T) {
 	off := mustParse(t, "baselines: []\nnotWeakerThanIntended: false\n")
 	if v := evaluate(t, off, Input{Effective: allowAll(t), Intended: intended}); v.Result != Pass {
 		t.Fatalf("rule off: %v", v.Reasons)
+	}
+}
+
+// craftedTooComplex builds a 4096-instruction filter that branches on a
+// different argument word at every step and joins again (changing A on
+// one side), so that its paths double with every test: the analysis stops
+// at its budget with bytecode.ErrTooComplex.
+func craftedTooComplex(t *testing.T) bytecode.Stack {
+	t.Helper()
+	var prog []bytecode.Instruction
+	for len(prog) < bytecode.MaxInstructions-2 {
+		i := len(prog) / 4
+		prog = append(prog,
+			bytecode.Instruction{Op: bytecode.ClassLD | bytecode.SizeW | bytecode.ModeABS, K: uint32(bytecode.OffsetArgs + 4*(i%12))},
+			bytecode.Instruction{Op: bytecode.ClassJMP | bytecode.JmpJSET | bytecode.SrcK, Jt: 0, Jf: 1, K: 1 << (i % 32)},
+			bytecode.Instruction{Op: bytecode.ClassALU | bytecode.AluADD | bytecode.SrcK, K: 1},
+			bytecode.Instruction{Op: bytecode.ClassST, K: uint32(i % bytecode.ScratchSlots)},
+		)
+	}
+	prog = append(prog[:bytecode.MaxInstructions-2],
+		bytecode.Instruction{Op: bytecode.ClassLD | bytecode.SizeW | bytecode.ModeABS, K: bytecode.OffsetNr},
+		bytecode.Instruction{Op: bytecode.ClassRET | bytecode.RetK, K: uint32(bytecode.ActErrno) | 1})
+	f, err := bytecode.NewFilter(prog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bytecode.Stack{f}
+}
+
+// A filter the analysis cannot finish fails in enforce mode, with a reason
+// that says why, and is listed (but passes) in audit mode. Concretely it
+// denies everything: failing it is the price of not being able to show it.
+func TestFailClosedTooComplex(t *testing.T) {
+	eff := craftedTooComplex(t)
+	if _, err := bytecode.Paths(eff); !errors.Is(err, bytecode.ErrTooComplex) {
+		t.Fatalf("crafted filter: %v, want ErrTooComplex", err)
+	}
+	v := evaluate(t, Default(), Input{Effective: eff})
+	if v.Result != Fail || len(v.Reasons) != 1 {
+		t.Fatalf("result %s, reasons %v", v.Result, v.Reasons)
+	}
+	if r := v.Reasons[0]; !strings.Contains(r, "too complex") || !strings.Contains(r, "counted as weaker (fail closed)") {
+		t.Errorf("reason does not say the analysis could not decide: %s", r)
+	}
+	if v := evaluate(t, mustParse(t, "mode: audit\n"), Input{Effective: eff}); v.Result != Pass || len(v.Reasons) != 1 {
+		t.Errorf("audit: %s %v", v.Result, v.Reasons)
+	}
+}
+
+// approximateKexec denies everything on x86_64 except kexec_load, which it
+// allows when arg0 + 1 == 0: arithmetic on an argument that the decision
+// table cannot express, so the analysis marks the path approximate.
+func approximateKexec(t *testing.T) bytecode.Stack {
+	t.Helper()
+	ld := func(off uint32) bytecode.Instruction {
+		return bytecode.Instruction{Op: bytecode.ClassLD | bytecode.SizeW | bytecode.ModeABS, K: off}
+	}
+	jeq := func(k uint32, jt, jf uint8) bytecode.Instruction {
+		return bytecode.Instruction{Op: bytecode.ClassJMP | bytecode.JmpJEQ | bytecode.SrcK, K: k, Jt: jt, Jf: jf}
+	}
+	ret := func(a bytecode.Action) bytecode.Instruction {
+		return bytecode.Instruction{Op: bytecode.ClassRET | bytecode.RetK, K: uint32(a)}
+	}
+	f, err := bytecode.NewFilter([]bytecode.Instruction{
+		ld(bytecode.OffsetArch),
+		jeq(0xc000003e, 1, 0),
+		ret(bytecode.ActKillProcess),
+		ld(bytecode.OffsetNr),
+		jeq(246, 1, 0), // kexec_load
+		ret(bytecode.ActErrno | 1),
+		ld(bytecode.OffsetArgs),
+		{Op: bytecode.ClassALU | bytecode.AluADD | bytecode.SrcK, K: 1},
+		jeq(0, 0, 1),
+		ret(bytecode.ActAllow),
+		ret(bytecode.ActErrno | 1),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bytecode.Stack{f}
+}
+
+// Undecided parts count as weaker in enforce mode for every rule: the
+// baselines (where no single input is confirmed), the intended profile and
+// the deny list.
+func TestFailClosedApproximate(t *testing.T) {
+	eff := approximateKexec(t)
+	tab, err := bytecode.AnalyzeStack(eff)
+	if err != nil || !tab.Approximate {
+		t.Fatalf("table approximate=%v, err %v", tab != nil && tab.Approximate, err)
+	}
+	intended := compileProfile(t, filepath.Join(fixtures, "denylist.profile.json"))
+	for _, tc := range []struct {
+		policy string
+		in     Input
+		prefix string
+	}{
+		{"mode: enforce\n", Input{Effective: eff}, "baselines: x86_64 kexec_load: undecided"},
+		{"baselines: []\n", Input{Effective: eff, Intended: intended}, "notWeakerThanIntended: x86_64 kexec_load: undecided"},
+		{"baselines: []\ndenySyscalls: [kexec_load]\n", Input{Effective: eff}, "denySyscalls: x86_64 kexec_load: undecided"},
+	} {
+		v := evaluate(t, mustParse(t, tc.policy), tc.in)
+		if v.Result != Fail {
+			t.Errorf("%q: result %s, reasons %v", tc.policy, v.Result, v.Reasons)
+			continue
+		}
+		found := false
+		for _, r := range v.Reasons {
+			if strings.HasPrefix(r, tc.prefix) && strings.Contains(r, "counted as weaker (fail closed)") {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("%q: no reason %q...fail closed in:\n%s", tc.policy, tc.prefix, strings.Join(v.Reasons, "\n"))
+		}
+	}
+}
+
+// Builtin baselines are resolved for the container's capabilities: Docker
+// 20.10's default with CAP_SYS_ADMIN allows bpf, which every baseline
+// resolved for default capabilities denies.
+func TestBaselinesFollowCapabilities(t *testing.T) {
+	caps := append(spec.DockerDefaultCapabilities(), "CAP_SYS_ADMIN")
+	prof, err := spec.Builtin("docker-20.10", spec.Options{Capabilities: caps})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eff, err := prof.Stack(spec.RuntimeRunc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := evaluate(t, Default(), Input{Effective: eff})
+	if v.Result != Fail || !strings.Contains(strings.Join(failingSyscalls(v), ","), "x86_64 bpf") {
+		t.Fatalf("default capabilities: %s %v", v.Result, failingSyscalls(v))
+	}
+	hasConfirmedWeaker(t, v, eff)
+	if v := evaluate(t, Default(), Input{Effective: eff, Capabilities: caps}); v.Result != Pass {
+		t.Fatalf("with CAP_SYS_ADMIN: %s %v", v.Result, v.Reasons)
 	}
 }

@@ -10,7 +10,7 @@ import (
 func TestDefaults(t *testing.T) {
 	p := Default()
 	if p.Mode != ModeEnforce || !*p.NotWeakerThanIntended || p.AllowUnconfined || len(p.DenySyscalls) != 0 ||
-		strings.Join(p.Baselines, ",") != "builtin:docker-default,builtin:podman-default" {
+		strings.Join(p.Baselines, ",") != strings.Join(DefaultBaselines(), ",") {
 		t.Fatalf("%+v", p)
 	}
 	// Omitted keys take the same defaults as the embedded file.
@@ -25,7 +25,7 @@ func TestDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(s.DenySyscalls) != 9 || s.DenySyscalls[0] != "ptrace" {
+	if len(s.DenySyscalls) != 9 || s.DenySyscalls[0] != "ptrace" || strings.Join(s.Baselines, ",") != strings.Join(p.Baselines, ",") {
 		t.Fatalf("%v", s.DenySyscalls)
 	}
 }
