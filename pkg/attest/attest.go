@@ -17,8 +17,11 @@ type Request struct {
 	// Store receives the attestation and numbers it in its chain.
 	Store Store
 	// Bundle, when not nil, adds the config.json subject and annotations,
-	// and a copy of the attestation is written into the bundle.
-	Bundle *Bundle
+	// and a copy of the attestation is written into the bundle unless
+	// NoBundleCopy is set (the record of a container's end must not
+	// replace the attestation of its start there).
+	Bundle       *Bundle
+	NoBundleCopy bool
 	// Predicate holds what the caller knows: container, effective filters
 	// and, from a pipeline, intended/diff/policy/verdict/score. Host,
 	// time and chain are filled in by Attest when left empty.
@@ -76,7 +79,7 @@ func Attest(ctx context.Context, req Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if req.Bundle != nil {
+	if req.Bundle != nil && !req.NoBundleCopy {
 		res.BundlePath = filepath.Join(req.Bundle.Dir, BundleFile)
 		if err := WriteFileAtomic(res.BundlePath, res.Envelope, 0o644); err != nil {
 			return res, fmt.Errorf("copy into bundle (the store has it: %s): %w", res.StorePath, err)

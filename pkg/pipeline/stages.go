@@ -127,12 +127,12 @@ func (p *Pipeline) write(ctx context.Context, c *Container, pred *attest.Predica
 		return nil, fmt.Errorf("attestation of %s: no signing key loaded", c.ID)
 	}
 	req := attest.Request{Signer: p.signer, Store: p.store, Predicate: *pred}
-	if c.Bundle != "" && pred.Event != EventStop {
+	if c.Bundle != "" {
 		b, err := attest.ReadBundle(c.Bundle)
 		if err != nil {
 			return nil, err
 		}
-		req.Bundle = b
+		req.Bundle, req.NoBundleCopy = b, pred.Event == EventStop
 	}
 	res, err := attest.Attest(ctx, req)
 	if err != nil {

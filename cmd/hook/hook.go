@@ -1,0 +1,169 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sirupsen/logrus"
+
+	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
+	"github.com/seccomp-attest/seccomp-attest/pkg/config"
+	"github.com/seccomp-attest/seccomp-attest/pkg/pipeline"
+)
+
+type hook struct {
+	cfg     *config.Config
+	stage   stage
+	log     *logrus.Logger
+	stderr  io.Writer
+	started time.Time
+}
+
+// maxStateSize bounds what is read from stdin: a state is a few hundred
+// bytes plus annotations.
+const maxStateSize = 4 << 20
+
+func (h *hook) run(ctx context.Context, stdin io.Reader) int {
+	state, err := readState(stdin)
+	if err != nil {
+		return h.fail(nil, fmt.Errorf("container state on stdin: %w", err))
+	}
+	c := pipeline.Container{ID: state.ID, Bundle: state.Bundle, PID: state.Pid, Annotations: state.Annotations}
+	c.Runtime, c.RuntimeVersion = detectRuntime(h.cfg.Store)
+	fields := logrus.Fields{"stage": string(h.stage), "id": c.ID, "pid": c.PID, "bundle": c.Bundle, "runtime": c.Runtime}
+
+	p, err := pipeline.New(h.cfg, pipeline.Options{ToolVersion: toolVersion(), NoSigner: h.stage == stageCreateRuntime || h.stage == stagePrestart})
+	if err != nil {
+		return h.fail(fields, err)
+	}
+	fields["mode"] = p.Mode()
+
+	switch h.stage {
+	case stageCreateRuntime, stagePrestart:
+		out, err := p.CheckIntended(ctx, c)
+		if err != nil {
+			return h.failMode(p, fields, fmt.Errorf("static check of the intended profile: %w", err))
+		}
+		return h.answer(p, fields, out)
+
+	case stagePoststart:
+		pf, err := waitAndRead(ctx, c, time.Duration(h.cfg.FilterWait))
+		if err != nil {
+			return h.readFailed(ctx, p, c, fields, err)
+		}
+		out, err := p.AttestEffective(ctx, c, pf)
+		if err != nil {
+			return h.failMode(p, fields, fmt.Errorf("attest the effective filters: %w", err))
+		}
+		return h.answer(p, fields, out)
+
+	case stagePoststop:
+		out, err := p.RecordStop(ctx, c)
+		if err != nil {
+			// The container is gone: nothing to refuse, but the gap in the
+			// record must be visible.
+			h.log.WithFields(fields).WithError(err).Error("record the container's end")
+			fmt.Fprintf(h.stderr, "seccomp-attest-hook: poststop %s: %v\n", c.ID, err)
+			return exitError
+		}
+		fields["attestation"] = out.Attestation.StorePath
+		h.log.WithFields(fields).WithField("elapsed", time.Since(h.started).String()).Info("container end recorded")
+		return exitOK
+	}
+	return exitError
+}
+
+// readFailed records why the filters could not be read. A process that
+// exited before the read has nothing left to refuse (its filters ended
+// with it), so that is recorded but does not fail the hook; anything else
+// fails closed in enforce mode.
+func (h *hook) readFailed(ctx context.Context, p *pipeline.Pipeline, c pipeline.Container, fields logrus.Fields, cause error) int {
+	out, err := p.RecordFailure(ctx, c, cause)
+	if err == nil {
+		fields["attestation"] = out.Attestation.StorePath
+	} else {
+		fields["recordError"] = err.Error()
+	}
+	if errors.Is(cause, bytecode.ErrNoProcess) {
+		h.log.WithFields(fields).WithError(cause).Warn("the container's process exited before its filters were read")
+		fmt.Fprintf(h.stderr, "seccomp-attest-hook: %s: %v (recorded)\n", c.ID, cause)
+		return exitOK
+	}
+	return h.failMode(p, fields, fmt.Errorf("read the effective filters: %w", cause))
+}
+
+// answer logs the outcome and turns it into the exit status.
+func (h *hook) answer(p *pipeline.Pipeline, fields logrus.Fields, out *pipeline.Outcome) int {
+	fields["verdict"] = out.Verdict.Result
+	fields["elapsed"] = time.Since(h.started).String()
+	if out.Attestation != nil {
+		fields["attestation"] = out.Attestation.StorePath
+	}
+	if len(out.Verdict.Reasons) > 0 {
+		fields["reasons"] = out.Verdict.Reasons
+	}
+	entry := h.log.WithFields(fields)
+	switch {
+	case out.Refuse:
+		entry.Error("refused: " + out.Summary())
+		fmt.Fprintf(h.stderr, "seccomp-attest: %s: refused by policy %s: %s\n", h.stage, p.PolicySource(), out.Summary())
+		return exitRefused
+	case out.Verdict.Result != "pass":
+		entry.Warn("policy failed (audit mode, not refused): " + out.Summary())
+	default:
+		entry.Info("pass")
+	}
+	return exitOK
+}
+
+// failMode reports an error; in enforce mode it fails the hook (closed),
+// in audit mode the container goes on and the log keeps the error.
+func (h *hook) failMode(p *pipeline.Pipeline, fields logrus.Fields, err error) int {
+	h.log.WithFields(fields).WithError(err).Error("check failed")
+	if p.Enforcing() {
+		fmt.Fprintf(h.stderr, "seccomp-attest: %s: %v (enforce mode: failing closed)\n", h.stage, err)
+		return exitError
+	}
+	fmt.Fprintf(h.stderr, "seccomp-attest: %s: %v (audit mode: not refused)\n", h.stage, err)
+	return exitOK
+}
+
+// fail reports an error that happened before the policy's mode is known:
+// unknown means enforce (fail closed).
+func (h *hook) fail(fields logrus.Fields, err error) int {
+	h.log.WithFields(fields).WithError(err).Error("hook failed")
+	if h.cfg.Mode == "audit" {
+		fmt.Fprintf(h.stderr, "seccomp-attest: %s: %v (audit mode: not refused)\n", h.stage, err)
+		return exitOK
+	}
+	fmt.Fprintf(h.stderr, "seccomp-attest: %s: %v\n", h.stage, err)
+	return exitError
+}
+
+// readState decodes the OCI state leniently: runtimes add fields (crun
+// adds "root"), and only id, pid, bundle and annotations are used.
+func readState(r io.Reader) (*specs.State, error) {
+	data, err := io.ReadAll(io.LimitReader(r, maxStateSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxStateSize {
+		return nil, fmt.Errorf("larger than %d bytes", maxStateSize)
+	}
+	var st specs.State
+	if err := json.Unmarshal(data, &st); err != nil {
+		return nil, fmt.Errorf("not an OCI state: %w", err)
+	}
+	switch {
+	case st.ID == "":
+		return nil, errors.New("no container id")
+	case st.Bundle == "":
+		return nil, fmt.Errorf("container %s: no bundle", st.ID)
+	}
+	return &st, nil
+}

@@ -1,0 +1,141 @@
+// Command seccomp-attest-hook is the OCI runtime hook of seccomp-attest.
+// One binary serves every stage, named by its argument:
+//
+//	createRuntime, prestart  static check of the bundle's profile against the policy
+//	poststart                read the filters the kernel enforces on the container's init,
+//	                         judge them and write the signed attestation
+//	poststop                 record the container's end in the host chain
+//
+// The runtime passes the container state on stdin. A failing check in
+// enforce mode exits non-zero with the reason on stderr, which runc and
+// crun include in their error; at poststart that makes the runtime stop
+// the container (runtime spec 1.3). Every run answers before its
+// configured deadline, which stays below the hooks.d timeout.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"github.com/seccomp-attest/seccomp-attest/pkg/config"
+)
+
+// Exit statuses: the runtime only distinguishes zero from non-zero, the
+// numbers are for people reading logs.
+const (
+	exitOK      = 0
+	exitRefused = 1
+	exitError   = 2
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stderr))
+}
+
+func run(args []string, stdin io.Reader, stderr io.Writer) int {
+	fs := flag.NewFlagSet("seccomp-attest-hook", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configPath := fs.String("config", "", "configuration file (default "+config.DefaultPath+" if it exists, else embedded defaults)")
+	mode := fs.String("mode", "", "override the policy mode: enforce or audit")
+	policyPath := fs.String("policy", "", "override the policy (file, preset:NAME or builtin:default)")
+	store := fs.String("store", "", "override the attestation store directory")
+	key := fs.String("key", "", "override the signing key")
+	logPath := fs.String("log", "", `override the JSON log file ("-": stderr only)`)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: seccomp-attest-hook [flags] createRuntime|prestart|poststart|poststop < state.json\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return exitError
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return exitError
+	}
+	st, ok := parseStage(fs.Arg(0))
+	if !ok {
+		fmt.Fprintf(stderr, "seccomp-attest-hook: unknown stage %q (want createRuntime, prestart, poststart or poststop)\n", fs.Arg(0))
+		return exitError
+	}
+
+	cfg, err := config.Load(*configPath)
+	if err != nil {
+		fmt.Fprintf(stderr, "seccomp-attest-hook: %v\n", err)
+		return exitError
+	}
+	for flagValue, field := range map[*string]*string{mode: &cfg.Mode, policyPath: &cfg.Policy, store: &cfg.Store, key: &cfg.Key, logPath: &cfg.Log} {
+		if *flagValue != "" {
+			*field = *flagValue
+		}
+	}
+	if cfg.Mode != "" && cfg.Mode != "enforce" && cfg.Mode != "audit" {
+		fmt.Fprintf(stderr, "seccomp-attest-hook: --mode %q: want enforce or audit\n", cfg.Mode)
+		return exitError
+	}
+
+	log, closeLog := newLogger(cfg.Log, stderr)
+	defer closeLog()
+	h := &hook{cfg: cfg, stage: st, log: log, stderr: stderr, started: time.Now()}
+	ctx, cancel := context.WithTimeoutCause(context.Background(), time.Duration(cfg.Deadline),
+		fmt.Errorf("deadline of %s passed", time.Duration(cfg.Deadline)))
+	defer cancel()
+	return h.run(ctx, stdin)
+}
+
+type stage string
+
+const (
+	stageCreateRuntime stage = "createRuntime"
+	stagePrestart      stage = "prestart"
+	stagePoststart     stage = "poststart"
+	stagePoststop      stage = "poststop"
+)
+
+func parseStage(s string) (stage, bool) {
+	for _, st := range []stage{stageCreateRuntime, stagePrestart, stagePoststart, stagePoststop} {
+		if string(st) == s {
+			return st, true
+		}
+	}
+	return "", false
+}
+
+// toolVersion is the module version stamped by the go command, "(devel)"
+// for builds from a checkout.
+func toolVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "(devel)"
+}
+
+// newLogger logs JSON lines (logrus, the format runc and containerd use)
+// to path, where operators find every decision; errors also go to stderr
+// in words, which the runtime puts into its own error message.
+func newLogger(path string, stderr io.Writer) (*logrus.Logger, func()) {
+	log := logrus.New()
+	log.SetFormatter(&logrus.JSONFormatter{TimestampFormat: time.RFC3339Nano})
+	log.SetOutput(io.Discard)
+	if path == "-" || path == "" {
+		log.SetOutput(stderr)
+		return log, func() {}
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		// Not fatal: the decision still reaches the runtime through the
+		// exit status and stderr.
+		fmt.Fprintf(stderr, "seccomp-attest-hook: log file: %v (logging to stderr)\n", err)
+		log.SetOutput(stderr)
+		return log, func() {}
+	}
+	log.SetOutput(f)
+	return log, func() { f.Close() }
+}
+

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
+	"github.com/seccomp-attest/seccomp-attest/pkg/pipeline"
+	"github.com/seccomp-attest/seccomp-attest/pkg/spec"
+)
+
+// waitAndRead reads the filters of the container's init. When the bundle
+// asks for a filter that is not loaded yet (crun with noNewPrivileges
+// loads it just before exec, possibly after poststart began), it first
+// waits up to wait for the kernel to report filter mode; a filter that
+// never comes is read as what it is: none.
+func waitAndRead(ctx context.Context, c pipeline.Container, wait time.Duration) (*bytecode.ProcessFilters, error) {
+	if c.PID <= 0 {
+		return nil, &bytecode.ReadError{PID: c.PID, Kind: bytecode.ErrNoProcess, Detail: "the state has no pid: the container is not running"}
+	}
+	if expectsFilter(c) {
+		waitCtx, cancel := context.WithTimeout(ctx, wait)
+		err := waitForFilterMode(waitCtx, c.PID)
+		cancel()
+		if err != nil {
+			return nil, err
+		}
+	}
+	pf, err := bytecode.ReadProcessContext(ctx, c.PID)
+	if err != nil {
+		return nil, err
+	}
+	if isRuncInit(c.PID) {
+		keepLeader(pf)
+	}
+	return pf, nil
+}
+
+// isRuncInit tells whether pid is still runc's init, which runc runs
+// poststart hooks before: the container's program is not exec'd yet.
+func isRuncInit(pid int) bool {
+	comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+	return err == nil && strings.TrimSpace(string(comm)) == "runc:[2:INIT]"
+}
+
+// keepLeader drops every thread but the leader. runc's init is a Go
+// program: its runtime threads never get the filter and end at execve,
+// while the leader (runc locks its init to the main thread) loads the
+// filter and is the thread that execs the container's program.
+func keepLeader(pf *bytecode.ProcessFilters) {
+	for _, t := range pf.Threads {
+		if t.TID == pf.PID {
+			pf.Threads = []bytecode.ThreadFilters{t}
+			return
+		}
+	}
+}
+
+// expectsFilter tells from the bundle whether the runtime will load a
+// filter: a linux.seccomp section, or crun's raw-filter annotation.
+func expectsFilter(c pipeline.Container) bool {
+	data, err := os.ReadFile(filepath.Join(c.Bundle, "config.json"))
+	if err != nil {
+		return false
+	}
+	var cfg struct {
+		Linux *struct {
+			Seccomp json.RawMessage `json:"seccomp"`
+		} `json:"linux"`
+		Annotations map[string]string `json:"annotations"`
+	}
+	if json.Unmarshal(data, &cfg) != nil {
+		return false
+	}
+	if cfg.Linux != nil && len(cfg.Linux.Seccomp) > 0 && !bytes.Equal(cfg.Linux.Seccomp, []byte("null")) {
+		return true
+	}
+	return c.Runtime == spec.RuntimeCrun && cfg.Annotations[spec.AnnotationBPFData] != ""
+}
+
+// waitForFilterMode polls /proc/PID/status until "Seccomp: 2". It returns
+// nil when the filter is there or the wait is over (the read then reports
+// what the process really has), and an error only when the process is
+// gone.
+func waitForFilterMode(ctx context.Context, pid int) error {
+	path := fmt.Sprintf("/proc/%d/status", pid)
+	delay := 200 * time.Microsecond
+	for {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return &bytecode.ReadError{PID: pid, Kind: bytecode.ErrNoProcess, Op: "read " + path, Err: err,
+				Detail: "the process exited before its filters were read"}
+		}
+		if seccompMode(data) == "2" {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, 10*time.Millisecond)
+	}
+}
+
+func seccompMode(status []byte) string {
+	for line := range strings.SplitSeq(string(status), "\n") {
+		if v, ok := strings.CutPrefix(line, "Seccomp:"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
