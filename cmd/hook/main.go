@@ -138,4 +138,3 @@ func newLogger(path string, stderr io.Writer) (*logrus.Logger, func()) {
 	log.SetOutput(f)
 	return log, func() { f.Close() }
 }
-
