@@ -16,10 +16,12 @@ GOFLAGS_TEST ?= -count=1 -tags libseccomp
 
 all: build
 
-# Every main package under cmd/ (seccomp-attest, hook, wrapper-runc, ...).
+# Every main package under cmd/ (seccomp-attest, hook, wrapper-runc, ...);
+# the hook is installed as seccomp-attest-hook, the name hooks.d points at.
 build:
 	@mkdir -p $(BIN)
 	$(GO) build -tags libseccomp -o $(BIN)/ ./cmd/...
+	mv -f $(BIN)/hook $(BIN)/seccomp-attest-hook
 
 # Test programs the bats tests and the fixture capture copy into containers
 # (static: the busybox rootfs has no C library).
