@@ -334,26 +334,89 @@ func readThread(ctx context.Context, pid, tid int) (tf ThreadFilters, gone bool,
 	if st, err := readStatus(statusPath); err == nil {
 		tf.Count = st.count
 	}
+	gone, err = t.readFilters(&tf)
+	return tf, gone, err
+}
+
+// readFilters appends the filters of the stopped thread to tf, oldest
+// first.
+func (t *tracee) readFilters(tf *ThreadFilters) (gone bool, err error) {
 	for index := 0; ; index++ {
 		raw, gone, err := t.getFilter(index)
 		if gone || err != nil {
-			return tf, gone, err
+			return gone, err
 		}
 		if raw == nil {
-			break
+			return false, nil
 		}
 		f, perr := ParseFilter(raw)
 		if perr != nil {
-			return tf, false, &ReadError{PID: pid, TID: tid, Op: fmt.Sprintf("decode filter %d (%d bytes)", index, len(raw)), Err: perr,
+			return false, &ReadError{PID: t.pid, TID: t.tid, Op: fmt.Sprintf("decode filter %d (%d bytes)", index, len(raw)), Err: perr,
 				Detail: "the kernel returned a filter this reader rejects", Hint: "please report this with the raw filter"}
 		}
 		log, gone, err := t.getLogFlag(index)
 		if gone || err != nil {
-			return tf, gone, err
+			return gone, err
 		}
 		tf.Filters = append(tf.Filters, LoadedFilter{Index: index, Log: log, Filter: f})
 	}
-	return tf, false, nil
+}
+
+// ReadTracedThread reads the seccomp state of thread tid of process pid,
+// which the calling OS thread (locked with runtime.LockOSThread) already
+// traces and holds in a ptrace stop, as a runtime wrapper does at the exec
+// stop of a container's init. It neither seizes nor resumes the thread:
+// the caller owns the stop and decides what happens next.
+func ReadTracedThread(pid, tid int) (ThreadFilters, error) {
+	statusPath := fmt.Sprintf("/proc/%d/task/%d/status", pid, tid)
+	st, err := readStatus(statusPath)
+	if err != nil {
+		return ThreadFilters{}, procError(pid, tid, err)
+	}
+	tf := ThreadFilters{TID: tid, Mode: st.mode, Count: st.count}
+	if st.zombie {
+		return tf, &ReadError{PID: pid, TID: tid, Kind: ErrNoProcess, Detail: "the thread exited"}
+	}
+	// TracerPid names the tracing thread, which must be this one: ptrace
+	// requests from any other thread fail with ESRCH.
+	if st.tracerPid != unix.Gettid() {
+		return tf, &ReadError{PID: pid, TID: tid, Detail: fmt.Sprintf("not traced by the calling thread %d (TracerPid %d)", unix.Gettid(), st.tracerPid),
+			Hint: "seize the thread and wait for its ptrace stop on this OS thread first"}
+	}
+	if st.mode != ModeFilter {
+		return tf, nil
+	}
+	t := &tracee{pid: pid, tid: tid, stopped: true}
+	gone, err := t.readFilters(&tf)
+	if err == nil && gone {
+		err = &ReadError{PID: pid, TID: tid, Kind: ErrNoProcess, Detail: "the thread exited while its filters were read"}
+	}
+	return tf, err
+}
+
+// ReadTracedProcess is ReadTracedThread for a process whose only thread
+// is pid itself, such as a process at its exec stop (execve leaves one
+// thread): the *ProcessFilters the rest of the tool judges and attests.
+// A process with other live threads is an error, since only pid is held.
+func ReadTracedProcess(pid int) (*ProcessFilters, error) {
+	tids, err := listTasks(pid)
+	if err != nil {
+		return nil, procError(pid, 0, err)
+	}
+	for _, tid := range tids {
+		if tid == pid {
+			continue
+		}
+		if st, err := readStatus(fmt.Sprintf("/proc/%d/task/%d/status", pid, tid)); err == nil && !st.zombie {
+			return nil, &ReadError{PID: pid, TID: tid, Detail: fmt.Sprintf("process has other threads (%d) than the stopped one", len(tids)),
+				Hint: "use ReadTracedThread on each stopped thread, or ReadProcessContext"}
+		}
+	}
+	tf, err := ReadTracedThread(pid, pid)
+	if err != nil {
+		return nil, err
+	}
+	return &ProcessFilters{PID: pid, Threads: []ThreadFilters{tf}}, nil
 }
 
 // tracee is a thread seized by the calling (locked) OS thread.
