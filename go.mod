@@ -8,7 +8,11 @@ require (
 	golang.org/x/sys v0.49.0
 )
 
-require github.com/sirupsen/logrus v1.9.3 // indirect
+require (
+	github.com/containers/storage v1.59.1 // indirect
+	github.com/fsnotify/fsnotify v1.9.0 // indirect
+	github.com/sirupsen/logrus v1.9.3 // indirect
+)
 
 require (
 	github.com/containers/common v0.64.2 // indirect
