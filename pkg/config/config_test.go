@@ -64,3 +64,19 @@ func TestLoad(t *testing.T) {
 		t.Fatalf("Load: %v %+v", err, c)
 	}
 }
+
+// The configuration shipped in packaging/ parses and says what the
+// embedded defaults say, so installing it changes nothing by itself.
+func TestShippedConfigIsTheDefaults(t *testing.T) {
+	c, err := Load("../../packaging/config.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := Default()
+	if c.Key != d.Key || c.Store != d.Store || c.Log != d.Log || c.Deadline != d.Deadline || c.FilterWait != d.FilterWait || *c.GenerateKey != *d.GenerateKey || c.Mode != "" {
+		t.Fatalf("packaging/config.yaml %+v differs from the defaults %+v", c, d)
+	}
+	if c.Policy != "/etc/seccomp-attest/policy.yaml" {
+		t.Fatalf("policy %q", c.Policy)
+	}
+}
