@@ -30,7 +30,9 @@ bundle:DIR, builtin:NAME or a path). A process without a filter is
 unconfined. A profile: or bundle: SOURCE is compiled as --runtime would and
 is both the effective and the intended filter; --intended names another
 intended source. --policy takes a policy file (YAML or JSON) or
-preset:default / preset:strict.
+preset:default / preset:strict. Builtin baselines are resolved for
+--capabilities, else for the bounding set of the bundle (SOURCE or
+--intended), else for each engine's default set.
 Exit status: 0 pass, 1 fail, 2 error.`,
 		Example: `  seccomp-attest check pid:1234
   seccomp-attest check pid:1234 --intended bundle:/run/containers/ID --name web
@@ -55,12 +57,13 @@ Exit status: 0 pass, 1 fail, 2 error.`,
 				Runtime:       intendedRuntime,
 			}
 			kind := sourceKind(args[0])
+			var bundle *spec.Profile
 			if kind == "bundle" || kind == "profile" {
 				// The compiled profile is what the runtime loads, so it is
 				// also the container's intended filter.
 				in.Intended = src.stack
 				if kind == "bundle" {
-					if in.Annotations, err = bundleAnnotations(args[0]); err != nil {
+					if bundle, err = loadBundleSource(args[0]); err != nil {
 						return err
 					}
 				}
@@ -71,10 +74,23 @@ Exit status: 0 pass, 1 fail, 2 error.`,
 					return fmt.Errorf("--intended: %w", err)
 				}
 				in.Intended = isrc.stack
-				if in.Annotations == nil && sourceKind(intended) == "bundle" {
-					if in.Annotations, err = bundleAnnotations(intended); err != nil {
+				if bundle == nil && sourceKind(intended) == "bundle" {
+					if bundle, err = loadBundleSource(intended); err != nil {
 						return err
 					}
+				}
+			}
+			// Builtin baselines are resolved for the container's
+			// capabilities: --capabilities, else its bundle's bounding set.
+			opts, err := profileOptions()
+			if err != nil {
+				return err
+			}
+			in.Capabilities = opts.Capabilities
+			if bundle != nil {
+				in.Annotations = bundle.Annotations
+				if in.Capabilities == nil {
+					in.Capabilities = bundle.Capabilities
 				}
 			}
 			v, err := pol.Evaluate(in)
@@ -100,8 +116,7 @@ Exit status: 0 pass, 1 fail, 2 error.`,
 	cmd.Flags().StringVar(&intended, "intended", "", "intended profile source (profile:, bundle:, builtin:, bpf:)")
 	cmd.Flags().StringVar(&policyFile, "policy", "", "policy file (YAML or JSON) or preset:NAME; default: the embedded default policy")
 	cmd.Flags().StringVar(&name, "name", "", "container name, for the policy's exceptions")
-	cmd.Flags().StringVar(&intendedRuntime, "runtime", spec.RuntimeRunc,
-		"runtime whose compilation of profiles (SOURCE, --intended, baselines, denySyscalls) to reproduce: runc or crun")
+	addProfileFlags(cmd, "profiles (SOURCE, --intended, baselines, denySyscalls)")
 	return cmd
 }
 
@@ -126,15 +141,15 @@ func sourceKind(src string) string {
 	return kind
 }
 
-// bundleAnnotations reads the annotations of a bundle SOURCE (given with or
-// without the bundle: prefix) for the policy's exceptions.
-func bundleAnnotations(src string) (map[string]string, error) {
-	dir := strings.TrimPrefix(src, "bundle:")
-	p, err := spec.LoadBundle(dir)
+// loadBundleSource reads the config.json of a bundle SOURCE (given with or
+// without the bundle: prefix) for its annotations (the policy's exceptions)
+// and capabilities (the baselines' resolution).
+func loadBundleSource(src string) (*spec.Profile, error) {
+	p, err := spec.LoadBundle(strings.TrimPrefix(src, "bundle:"))
 	if err != nil {
 		return nil, fmt.Errorf("source %q: %w", src, err)
 	}
-	return p.Annotations, nil
+	return p, nil
 }
 
 func writeCheckText(w io.Writer, v *policy.Verdict) {

@@ -20,8 +20,9 @@ func newDecompileCommand() *cobra.Command {
 		Long: `Decompile the filters of SOURCE into a decision table: for every architecture
 the program tests, every syscall number, the ordered rules (argument conditions
 and actions) the kernel applies. SOURCE is pid:N (all filters of the process's
-main thread), bpf:FILE[,FILE...] (a stack, oldest first) or a path to a raw
-filter. For a stack the table is what the kernel does: every filter runs and the
+main thread), bpf:FILE[,FILE...] (a stack, oldest first), a path to a raw
+filter, or an intended profile (profile:FILE, bundle:DIR, builtin:NAME)
+compiled as --runtime would, resolved for --capabilities. For a stack the table is what the kernel does: every filter runs and the
 strongest action wins.
 
 --format text is for people, json the full table (docs/decision-table.md),
@@ -31,7 +32,8 @@ instruction pointer tests, some argument tests) is listed on stderr and, with
 --format oci, nowhere else.`,
 		Example: `  seccomp-attest decompile filter.bpf
   seccomp-attest decompile pid:1234 --format json
-  seccomp-attest decompile bpf:0.bpf,1.bpf --format oci > profile.json`,
+  seccomp-attest decompile bpf:0.bpf,1.bpf --format oci > profile.json
+  seccomp-attest decompile --runtime crun --capabilities docker-default,SYS_ADMIN builtin:docker-20.10`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			src, err := loadFilterSource(args[0])
@@ -73,5 +75,6 @@ instruction pointer tests, some argument tests) is listed on stderr and, with
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text, json or oci")
+	addProfileFlags(cmd, "profile:, bundle: and builtin: sources")
 	return cmd
 }

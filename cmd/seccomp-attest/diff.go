@@ -10,7 +10,6 @@ import (
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 	"github.com/seccomp-attest/seccomp-attest/pkg/compare"
-	"github.com/seccomp-attest/seccomp-attest/pkg/spec"
 )
 
 func init() { subcommands = append(subcommands, newDiffCommand) }
@@ -31,13 +30,16 @@ A and B are pid:N or bpf:FILE[,FILE...] (a stack, oldest first) or a path to a
 raw filter. A process without a filter compares as "allow everything".
 Intended profiles are compiled as --runtime would (needs a build with
 -tags libseccomp): profile:FILE (OCI linux.seccomp, Docker or podman profile,
-or config.json), bundle:DIR (an OCI bundle), builtin:docker-default or
-builtin:podman-default; a directory with a config.json or a *.json path is
-recognised without the prefix.
+config.json or Security Profiles Operator SeccompProfile YAML), bundle:DIR
+(an OCI bundle) or builtin:NAME (docker-default, docker-20.10,
+podman-default, podman-4.3); Docker and podman profiles and builtins are
+resolved for --capabilities. A directory with a config.json or a
+*.json/*.yaml path is recognised without the prefix.
 Exit status: 0 equivalent, 1 different, 2 error.`,
 		Example: `  seccomp-attest diff expected.bpf pid:1234
   seccomp-attest diff bpf:docker.bpf bpf:docker.bpf,extra.bpf --format json
   seccomp-attest diff builtin:docker-default pid:1234
+  seccomp-attest diff --capabilities docker-default,SYS_ADMIN builtin:docker-20.10 bundle:DIR
   seccomp-attest diff --runtime crun bundle:/run/containers/ID pid:1234`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -75,8 +77,7 @@ Exit status: 0 equivalent, 1 different, 2 error.`,
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
-	cmd.Flags().StringVar(&intendedRuntime, "runtime", spec.RuntimeRunc,
-		"runtime whose compilation of profile:, bundle: and builtin: sources to reproduce: runc (ENOSYS stub) or crun")
+	addProfileFlags(cmd, "profile:, bundle: and builtin: sources")
 	return cmd
 }
 

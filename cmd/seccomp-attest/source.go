@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/spf13/cobra"
+
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 	"github.com/seccomp-attest/seccomp-attest/pkg/spec"
 )
@@ -19,8 +21,34 @@ type filterSource struct {
 }
 
 // intendedRuntime is the runtime whose compilation the intended sources
-// (profile:, bundle:, builtin:) reproduce; diff sets it with --runtime.
-var intendedRuntime = spec.RuntimeRunc
+// (profile:, bundle:, builtin:) reproduce, and capabilitiesFlag the bounding
+// set Docker and podman profiles and builtins are resolved for (parsed by
+// spec.ParseCapabilities; "" for each engine's default). The commands that
+// read sources set them with --runtime and --capabilities (addProfileFlags).
+var (
+	intendedRuntime  = spec.RuntimeRunc
+	capabilitiesFlag string
+)
+
+// addProfileFlags registers --runtime and --capabilities on a command that
+// reads SOURCE arguments.
+func addProfileFlags(cmd *cobra.Command, what string) {
+	cmd.Flags().StringVar(&intendedRuntime, "runtime", spec.RuntimeRunc,
+		"runtime whose compilation of "+what+" to reproduce: runc (ENOSYS stub) or crun")
+	cmd.Flags().StringVar(&capabilitiesFlag, "capabilities", "",
+		"bounding set for Docker/podman profiles and builtins: CAP_X,CAP_Y, docker-default, podman-default "+
+			"(combinable: docker-default,SYS_ADMIN) or none; default: each engine's default set. "+
+			"A bundle's config.json is already resolved and keeps its own")
+}
+
+// profileOptions are the spec options of the command line.
+func profileOptions() (spec.Options, error) {
+	caps, err := spec.ParseCapabilities(capabilitiesFlag)
+	if err != nil {
+		return spec.Options{}, fmt.Errorf("--capabilities: %w", err)
+	}
+	return spec.Options{Capabilities: caps}, nil
+}
 
 // loadFilterSource resolves SOURCE arguments of the bytecode commands:
 // pid:N, bpf:FILE[,FILE...], profile:FILE, bundle:DIR, builtin:NAME, or a
@@ -31,9 +59,13 @@ func loadFilterSource(src string) (*filterSource, error) {
 	if !found {
 		kind, rest = autodetectKind(src), src
 	}
+	opts, err := profileOptions()
+	if err != nil {
+		return nil, err
+	}
 	switch kind {
 	case "profile", "bundle":
-		p, err := spec.Load(rest, spec.Options{})
+		p, err := spec.Load(rest, opts)
 		if err != nil {
 			return nil, fmt.Errorf("source %q: %w", src, err)
 		}
@@ -42,7 +74,7 @@ func loadFilterSource(src string) (*filterSource, error) {
 		}
 		return intendedSource(src, p)
 	case "builtin":
-		p, err := spec.Builtin(rest, spec.Options{})
+		p, err := spec.Builtin(rest, opts)
 		if err != nil {
 			return nil, fmt.Errorf("source %q: %w", src, err)
 		}

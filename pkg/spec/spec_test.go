@@ -348,3 +348,28 @@ func TestEnosysStub(t *testing.T) {
 		t.Errorf("no architectures: stub %v", stub)
 	}
 }
+
+func TestParseCapabilities(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                                 "<nil>",
+		"none":                             "",
+		"sys_admin, CAP_BPF,CAP_SYS_ADMIN": "CAP_BPF,CAP_SYS_ADMIN",
+		"podman-default":                   strings.Join(slices.Sorted(slices.Values(PodmanDefaultCapabilities())), ","),
+		"docker-default,SYS_ADMIN":         strings.Join(slices.Sorted(slices.Values(append(DockerDefaultCapabilities(), "CAP_SYS_ADMIN"))), ","),
+	} {
+		got, err := ParseCapabilities(in)
+		if err != nil {
+			t.Fatalf("%q: %v", in, err)
+		}
+		s := strings.Join(got, ",")
+		if got == nil {
+			s = "<nil>"
+		}
+		if s != want {
+			t.Errorf("%q: %q, want %q", in, s, want)
+		}
+	}
+	if _, err := ParseCapabilities("CAP_SYS_ADMN"); err == nil || !strings.Contains(err.Error(), `"CAP_SYS_ADMN"`) {
+		t.Errorf("misspelt capability: %v", err)
+	}
+}
