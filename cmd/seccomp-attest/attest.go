@@ -10,24 +10,31 @@ import (
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/attest"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
+	"github.com/seccomp-attest/seccomp-attest/pkg/config"
+	"github.com/seccomp-attest/seccomp-attest/pkg/pipeline"
 )
 
 func init() { subcommands = append(subcommands, newAttestCommand) }
 
 func newAttestCommand() *cobra.Command {
 	var (
-		keyPath, store, bundle, id, out, runtimeName, runtimeVersion string
+		keyPath, store, bundle, id, out, runtimeName, runtimeVersion, policyArg, mode, name string
 	)
 	cmd := &cobra.Command{
-		Use:   "attest pid:N --key KEY",
-		Short: "Sign an attestation of the filters a live process runs under",
-		Long: `Read the seccomp filters of every thread of process N, and write a signed
-in-toto attestation of them into the host store (chained to the previous
-one), into the bundle (--bundle DIR, which also makes config.json a subject)
-and to --out FILE.
+		Use:   "attest pid:N --key KEY [--bundle DIR] [--policy FILE]",
+		Short: "Judge a live process's filters and sign an attestation of them",
+		Long: `Read the seccomp filters of every thread of process N and write a signed
+in-toto attestation into the host store (chained to the previous one), into
+the bundle (--bundle DIR) and to --out FILE: the same attestation the OCI hook
+writes at poststart, on demand (containers started before the hook was
+installed, CI jobs, incident response).
 
-This records the effective filters only: intended profile, diff, policy and
-verdict stay absent until a policy pipeline fills them.`,
+With --bundle, the bundle's config.json is the intended profile (compiled as
+--runtime compiles it), a subject of the attestation, and the diff of
+intended against effective is recorded. The policy (--policy, default the
+embedded default policy) gives the verdict.
+
+Exit status: 0 the verdict passes, 1 it fails, 2 error.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			pid, err := parsePIDArg(args[0])
@@ -37,45 +44,38 @@ verdict stay absent until a policy pipeline fills them.`,
 			if keyPath == "" {
 				return fmt.Errorf("attest: --key is required")
 			}
-			signer, err := attest.LoadSigner(keyPath)
+			no := false
+			cfg := &config.Config{Policy: policyArg, Mode: mode, Key: keyPath, GenerateKey: &no, Store: store}
+			p, err := pipeline.New(cfg, pipeline.Options{ToolVersion: toolVersion()})
 			if err != nil {
 				return err
 			}
-			req := attest.Request{Signer: signer, Store: attest.Store{Dir: store}}
-			if bundle != "" {
-				if req.Bundle, err = attest.ReadBundle(bundle); err != nil {
-					return err
-				}
-			}
-			pf, err := bytecode.ReadProcess(pid)
+			pf, err := bytecode.ReadProcessContext(cmd.Context(), pid)
 			if err != nil {
 				return err
 			}
 			if id == "" {
 				id = "pid-" + strconv.Itoa(pid)
 			}
-			req.Predicate = attest.Predicate{
-				Container: attest.Container{ID: id, PID: pid},
-				Effective: attest.EffectiveFromProcess(pf),
-				Tool:      attest.Tool{Name: "seccomp-attest", Version: toolVersion()},
-			}
-			if runtimeName != "" {
-				req.Predicate.Container.Runtime = &attest.Runtime{Name: runtimeName, Version: runtimeVersion}
-			}
-			res, err := attest.Attest(cmd.Context(), req)
+			c := pipeline.Container{ID: id, Bundle: bundle, PID: pid, Runtime: runtimeName, RuntimeVersion: runtimeVersion, Name: name}
+			o, err := p.AttestEffective(cmd.Context(), c, pf)
 			if err != nil {
 				return err
 			}
 			w := cmd.OutOrStdout()
-			fmt.Fprintln(w, res.StorePath)
-			if res.BundlePath != "" {
-				fmt.Fprintln(w, res.BundlePath)
+			fmt.Fprintln(w, o.Attestation.StorePath)
+			if o.Attestation.BundlePath != "" {
+				fmt.Fprintln(w, o.Attestation.BundlePath)
 			}
 			if out != "" {
-				if err := attest.WriteFileAtomic(out, res.Envelope, 0o644); err != nil {
-					return fmt.Errorf("--out (the store has it: %s): %w", res.StorePath, err)
+				if err := attest.WriteFileAtomic(out, o.Attestation.Envelope, 0o644); err != nil {
+					return fmt.Errorf("--out (the store has it: %s): %w", o.Attestation.StorePath, err)
 				}
 				fmt.Fprintln(w, out)
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "verdict: %s\n", o.Summary())
+			if o.Verdict.Result != attest.ResultPass {
+				return errNegativeAnswer
 			}
 			return nil
 		},
@@ -83,10 +83,13 @@ verdict stay absent until a policy pipeline fills them.`,
 	f := cmd.Flags()
 	f.StringVar(&keyPath, "key", "", "private signing key (PKCS#8 PEM, mode 0600)")
 	f.StringVar(&store, "store", attest.DefaultStore, "host attestation store")
-	f.StringVar(&bundle, "bundle", "", "OCI bundle of the container (config.json becomes a subject; a copy is written there)")
+	f.StringVar(&bundle, "bundle", "", "OCI bundle of the container: intended profile, config.json subject, and a copy of the attestation")
+	f.StringVar(&policyArg, "policy", "", "policy file or preset:NAME (default: the embedded default policy)")
+	f.StringVar(&mode, "mode", "", "override the policy's mode: enforce or audit")
 	f.StringVar(&id, "id", "", "container id (default pid-N)")
+	f.StringVar(&name, "name", "", "container name, for the policy's exceptions (default: the id)")
 	f.StringVar(&out, "out", "", "also write the attestation to FILE")
-	f.StringVar(&runtimeName, "runtime", "", "OCI runtime name to record")
+	f.StringVar(&runtimeName, "runtime", "runc", "OCI runtime that created the container (runc or crun: how the intended profile compiles)")
 	f.StringVar(&runtimeVersion, "runtime-version", "", "OCI runtime version to record")
 	return cmd
 }
@@ -108,3 +111,4 @@ func toolVersion() string {
 	}
 	return "(devel)"
 }
+

@@ -1,12 +1,15 @@
 package pipeline
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -37,7 +40,7 @@ func (vc *verdictCache) key(p *Pipeline, c *Container, in *intended, groups []by
 		return ""
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "build %s\npolicy %s\nkernel %s\nruntime %s\n", build, p.policyDigest, kernelRelease(), c.runtime())
+	fmt.Fprintf(&b, "build %s\npolicy %s mode %s\nkernel %s\nruntime %s\n", build, p.policyDigest, p.policy.Mode, kernelRelease(), c.runtime())
 	if in != nil {
 		fmt.Fprintf(&b, "intended %s\n", in.digest)
 	} else {
@@ -130,4 +133,37 @@ func kernelRelease() string {
 		return "unknown"
 	}
 	return unix.ByteSliceToString(u.Release[:])
+}
+
+// lock serialises the computation of one key across processes: when fifty
+// containers with one profile start at once, one hook analyses and the
+// others wait for its entry instead of all analysing at once on a busy
+// host. It gives up waiting when ctx ends (the caller then computes
+// anyway, still bounded by its deadline); the returned func releases.
+func (vc *verdictCache) lock(ctx context.Context, key string) func() {
+	if key == "" || os.MkdirAll(vc.dir, 0o700) != nil {
+		return func() {}
+	}
+	f, err := os.OpenFile(filepath.Join(vc.dir, key+".lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return func() {}
+	}
+	delay := time.Millisecond
+	for {
+		err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+		if err == nil {
+			return func() { f.Close() }
+		}
+		if !errors.Is(err, unix.EWOULDBLOCK) && !errors.Is(err, unix.EINTR) {
+			f.Close()
+			return func() {}
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return func() {}
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, 20*time.Millisecond)
+	}
 }

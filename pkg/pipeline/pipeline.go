@@ -20,7 +20,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/attest"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
@@ -57,16 +56,13 @@ type Options struct {
 // not exist is generated when cfg.GenerateKey allows it; a key readable by
 // group or others, or unreadable, is an error.
 func New(cfg *config.Config, opts Options) (*Pipeline, error) {
-	pol, err := loadPolicy(cfg.Policy)
+	pol, digest, err := policy.Open(cfg.Policy)
 	if err != nil {
 		return nil, err
 	}
 	if cfg.Mode != "" {
+		// The attestation records the mode next to the policy's digest.
 		pol.Mode = cfg.Mode
-	}
-	digest, err := policyDigest(pol)
-	if err != nil {
-		return nil, err
 	}
 	p := &Pipeline{
 		cfg: cfg, policy: pol, policyDigest: digest,
@@ -94,27 +90,6 @@ func (p *Pipeline) Enforcing() bool { return p.policy.Mode == policy.ModeEnforce
 
 // PolicySource names the policy in use.
 func (p *Pipeline) PolicySource() string { return p.policy.Source() }
-
-func loadPolicy(src string) (*policy.Policy, error) {
-	switch {
-	case src == "" || src == "builtin:default":
-		return policy.Default(), nil
-	case strings.HasPrefix(src, "preset:"):
-		return policy.Preset(strings.TrimPrefix(src, "preset:"))
-	}
-	return policy.Load(src)
-}
-
-// policyDigest is the SHA-256 of the policy's canonical JSON: it names
-// what the policy says (after defaults and the mode override), whatever
-// file or preset it came from.
-func policyDigest(p *policy.Policy) (string, error) {
-	b, err := json.Marshal(p)
-	if err != nil {
-		return "", fmt.Errorf("policy %s: %w", p.Source(), err)
-	}
-	return sha256Hex(b), nil
-}
 
 func loadOrCreateKey(cfg *config.Config) (*attest.Signer, error) {
 	if _, err := os.Lstat(cfg.Key); errors.Is(err, fs.ErrNotExist) && *cfg.GenerateKey {

@@ -34,6 +34,11 @@ func (p *Pipeline) CheckIntended(ctx context.Context, c Container) (*Outcome, er
 		if v, ok := p.cache.get(key); ok {
 			return newOutcome(&v.Verdict, p.Enforcing()), nil
 		}
+		unlock := p.cache.lock(ctx, key)
+		defer unlock()
+		if v, ok := p.cache.get(key); ok {
+			return newOutcome(&v.Verdict, p.Enforcing()), nil
+		}
 		st, err := in.compiled()
 		if err != nil {
 			return nil, err
@@ -71,6 +76,11 @@ func (p *Pipeline) AttestEffective(ctx context.Context, c Container, pf *bytecod
 		}
 		key := p.cache.key(p, &c, in, groups)
 		entry, ok := p.cache.get(key)
+		if !ok {
+			unlock := p.cache.lock(ctx, key)
+			defer unlock()
+			entry, ok = p.cache.get(key)
+		}
 		if !ok {
 			var err error
 			if entry, err = p.judge(&c, in, groups); err != nil {
