@@ -111,4 +111,3 @@ func toolVersion() string {
 	}
 	return "(devel)"
 }
-
