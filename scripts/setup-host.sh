@@ -22,9 +22,10 @@ die() { echo "setup-host: error: $*" >&2; exit 1; }
 
 # Packages. apt is slow and needs the network, so skip it when every tool is
 # already there (a developer machine set up by hand, or a second run).
-packages=(runc crun podman docker.io bats libseccomp-dev busybox-static jq gcc)
+# chromium (headless) renders the HTML reports in test/bats/report.bats.
+packages=(runc crun podman docker.io bats libseccomp-dev busybox-static jq gcc chromium)
 need_apt=0
-for tool in runc crun podman dockerd bats jq gcc; do
+for tool in runc crun podman dockerd bats jq gcc chromium; do
 	command -v "$tool" >/dev/null 2>&1 || need_apt=1
 done
 [ -x /bin/busybox ] || need_apt=1
