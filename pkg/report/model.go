@@ -1,0 +1,439 @@
+// Package report renders attestations as one self-contained HTML page for
+// auditors: per container the verdict, the score and a per-syscall side by
+// side of the intended and the effective decisions, and over a store a
+// fleet view. It reads attestations and never changes them.
+package report
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/seccomp-attest/seccomp-attest/pkg/attest"
+	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
+	"github.com/seccomp-attest/seccomp-attest/pkg/compare"
+)
+
+// Page is everything one HTML page shows.
+type Page struct {
+	Title     string
+	Generated string
+	// KeyChecked is the public key the signatures were verified with,
+	// empty when they were not verified.
+	KeyChecked string
+	Containers []*Container
+	// Fleet is set when the page covers more than one attestation.
+	Fleet *Fleet
+	// Chain holds the problems of the store's chain (checked with a key
+	// only); ChainChecked says it was checked.
+	ChainChecked  bool
+	ChainProblems []string
+
+	hasKnowledge bool
+}
+
+// Container is one attestation as shown on the page.
+type Container struct {
+	Anchor   string
+	File     string
+	Sequence uint64
+	ID       string
+	Runtime  string
+	Bundle   string
+	PID      int
+	Host     attest.Host
+	Time     string
+	Tool     string
+	// Signature is "verified", "invalid" or "not checked".
+	Signature string
+	Problems  []string
+	// Verdict is pass, fail, error or none (no policy was applied).
+	Verdict  string
+	Reasons  []string
+	Score    *float64
+	Intended *attest.Intended
+	Policy   *attest.Policy
+	Groups   []*Group
+	// Weaker counts the weaker and undecided findings of every group.
+	Weaker int
+}
+
+// Group is one group of threads with the same filters.
+type Group struct {
+	TIDs         string
+	Mode         string
+	Filters      int
+	Instructions int
+	Digest       string
+	// HasIntended is true when the pipeline diffed this group against an
+	// intended profile; without it the page shows the effective side only.
+	HasIntended bool
+	Counts      map[string]int
+	Arches      []*ArchView
+	// Error says why the filters could not be decoded or analysed.
+	Error string
+}
+
+// ArchView is the decisions for one architecture: rows for the syscalls
+// that are allowed, conditional or differ from the intended profile, and
+// the syscalls both sides deny the same way, listed compactly per action.
+type ArchView struct {
+	Name   string
+	Open   bool
+	Rows   []*Row
+	Denied []DeniedGroup
+}
+
+// DeniedGroup lists syscalls denied with one action and no difference.
+type DeniedGroup struct {
+	Action string
+	Names  []string
+}
+
+// Row is one syscall (or unnamed number range) of one architecture.
+type Row struct {
+	Label     string
+	Nr        string
+	Effective []Rule
+	// Class is allow, deny or cond (different actions for different
+	// arguments), for the effective and the intended side.
+	Class         string
+	IntendedClass string
+	// Intended is what the intended profile decides where it differs
+	// from the effective filters; empty when both agree.
+	Intended []Rule
+	// Status is the worst finding kind: weaker, undecided, changed,
+	// stricter; "" when both sides agree.
+	Status    string
+	Findings  []FindingView
+	Knowledge string
+	sortKey   [2]int
+	first     uint32
+}
+
+// Rule is one condition -> action line.
+type Rule struct {
+	When   string
+	Action string
+	Class  string
+}
+
+// FindingView is one difference with its confirmed example input.
+type FindingView struct {
+	Kind      string
+	Intended  string
+	Effective string
+	When      string
+	Call      string
+}
+
+// Fleet summarises many containers.
+type Fleet struct {
+	Total, Pass, Fail, Error, None, Invalid int
+	// Attestations is the number of files read; Containers holds the
+	// latest per container id.
+	Attestations int
+	Worst        []WorstSyscall
+	// MoreWorst counts the syscalls left out of Worst.
+	MoreWorst int
+}
+
+// WorstSyscall is a syscall weaker than intended in some containers.
+type WorstSyscall struct {
+	Syscall    string
+	Arches     []string
+	Containers []string
+	Knowledge  string
+}
+
+// Knowledge explains a syscall to the reader (a knowledge base); nil
+// leaves the explanations out.
+type Knowledge func(syscall string) string
+
+// Input is one attestation file to show.
+type Input struct {
+	File string
+	Data []byte
+	// Sequence is the store's sequence number from the file name, 0 for
+	// files outside a store.
+	Sequence uint64
+}
+
+// Options tunes Build.
+type Options struct {
+	// Verifier checks signatures; nil shows them as "not checked".
+	Verifier *attest.Verifier
+	KeyName  string
+	// Latest keeps only the latest attestation of each container id (by
+	// sequence, then by order): the fleet view of a store.
+	Latest bool
+	// Store marks the inputs as one complete store: the chain is checked
+	// (with a Verifier) from sequence 1.
+	Store     bool
+	Knowledge Knowledge
+	Title     string
+	Generated string
+}
+
+// Build turns attestation files into a page. A file that cannot be
+// decoded at all is an error (the page would silently miss it); a file
+// that decodes but does not verify is shown, marked invalid.
+func Build(ctx context.Context, inputs []Input, opts Options) (*Page, error) {
+	page := &Page{Title: opts.Title, Generated: opts.Generated, KeyChecked: opts.KeyName,
+		hasKnowledge: opts.Knowledge != nil}
+	cache := tableCache{}
+	var links []attest.Link
+	for i, in := range inputs {
+		st, err := attest.DecodeUnverified(in.Data)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", in.File, err)
+		}
+		c := newContainer(in, st.Predicate, fmt.Sprintf("c%d", i+1))
+		if opts.Verifier != nil {
+			r := attest.Verify(ctx, in.File, in.Data, opts.Verifier, attest.VerifyOptions{})
+			c.Problems = r.Problems
+			c.Signature = "verified"
+			if !r.Valid() {
+				c.Signature, c.Verdict = "invalid", "invalid"
+			} else {
+				p := r.Predicate()
+				links = append(links, attest.Link{File: in.File, Digest: r.Digest, Chain: p.Chain,
+					NameSequence: in.Sequence, HostID: p.Host.ID, Key: p.Host.KeyFingerprint})
+			}
+		}
+		c.Groups = groups(st.Predicate, cache, opts.Knowledge)
+		for _, g := range c.Groups {
+			c.Weaker += g.Counts[compare.Weaker.String()] + g.Counts[compare.Undecided.String()]
+		}
+		page.Containers = append(page.Containers, c)
+	}
+	if opts.Verifier != nil && opts.Store {
+		page.ChainChecked = true
+		page.ChainProblems = attest.CheckChain(links, attest.ChainOptions{Complete: true})
+	}
+	all := len(page.Containers)
+	if opts.Latest {
+		page.Containers = latestPerContainer(page.Containers)
+	}
+	if all > 1 {
+		page.Fleet = fleet(page.Containers, all, opts.Knowledge)
+	}
+	if page.Title == "" {
+		page.Title = "seccomp-attest report"
+		if len(page.Containers) == 1 {
+			page.Title += ": " + page.Containers[0].ID
+		}
+	}
+	return page, nil
+}
+
+func newContainer(in Input, p *attest.Predicate, anchor string) *Container {
+	c := &Container{
+		Anchor: anchor, File: in.File, Sequence: p.Chain.Sequence, ID: p.Container.ID,
+		Bundle: p.Container.Bundle, PID: p.Container.PID, Host: p.Host, Time: p.Time,
+		Tool: strings.TrimSpace(p.Tool.Name + " " + p.Tool.Version), Signature: "not checked",
+		Verdict: "none", Score: p.Score, Intended: p.Intended, Policy: p.Policy,
+	}
+	if r := p.Container.Runtime; r != nil {
+		c.Runtime = strings.TrimSpace(r.Name + " " + r.Version)
+	}
+	if p.Verdict != nil {
+		c.Verdict, c.Reasons = p.Verdict.Result, p.Verdict.Reasons
+	}
+	return c
+}
+
+// latestPerContainer keeps the last attestation of each container id, in
+// the order of their first appearance.
+func latestPerContainer(cs []*Container) []*Container {
+	index := map[string]int{}
+	var out []*Container
+	for _, c := range cs {
+		if i, ok := index[c.ID]; ok {
+			if c.Sequence >= out[i].Sequence {
+				out[i] = c
+			}
+			continue
+		}
+		index[c.ID] = len(out)
+		out = append(out, c)
+	}
+	return out
+}
+
+// diffRecord is the predicate's diff as the pipeline writes it: intended
+// (A) against effective (B) for each group of threads
+// (docs/attestation.md).
+type diffRecord struct {
+	Reference string `json:"reference"`
+	Groups    []struct {
+		TIDs     []int                   `json:"tids"`
+		Counts   map[string]int          `json:"counts"`
+		Findings []compare.FindingReport `json:"findings"`
+	} `json:"groups"`
+}
+
+// groups builds the views of every thread group of the predicate.
+func groups(p *attest.Predicate, cache tableCache, kb Knowledge) []*Group {
+	var diff *diffRecord
+	if len(p.Diff) > 0 {
+		var d diffRecord
+		if err := json.Unmarshal(p.Diff, &d); err == nil {
+			diff = &d
+		}
+	}
+	var out []*Group
+	for _, tg := range p.Effective.Threads {
+		g := &Group{TIDs: tidList(tg.TIDs), Mode: tg.Mode, Filters: len(tg.Filters),
+			Digest: attest.StackDigest(tg.Filters), Counts: map[string]int{}}
+		for _, f := range tg.Filters {
+			g.Instructions += f.Length
+		}
+		var findings []compare.FindingReport
+		if diff != nil {
+			for _, dg := range diff.Groups {
+				if len(tg.TIDs) > 0 && slices.Contains(dg.TIDs, tg.TIDs[0]) {
+					g.HasIntended = true
+					findings = dg.Findings
+					for k, n := range dg.Counts {
+						g.Counts[k] = n
+					}
+				}
+			}
+		}
+		if len(tg.Filters) == 0 {
+			g.Error = "no seccomp filter: the kernel allows every system call"
+			out = append(out, g)
+			continue
+		}
+		tab, err := cache.table(g.Digest, tg.Filters)
+		if err != nil {
+			g.Error = err.Error()
+			out = append(out, g)
+			continue
+		}
+		g.Arches = archViews(tab, findings, p.Host.Arch, kb)
+		out = append(out, g)
+	}
+	return out
+}
+
+// tableCache analyses each distinct filter stack once: a fleet runs many
+// containers under the same few profiles.
+type tableCache map[string]cachedTable
+
+type cachedTable struct {
+	tab *bytecode.Table
+	err error
+}
+
+func (c tableCache) table(digest string, filters []attest.LoadedFilter) (*bytecode.Table, error) {
+	if t, ok := c[digest]; ok {
+		return t.tab, t.err
+	}
+	var stack bytecode.Stack
+	var err error
+	for _, lf := range filters {
+		var f *bytecode.Filter
+		if f, err = bytecode.ParseFilter(lf.BPF); err != nil {
+			err = fmt.Errorf("filter %d: %w", lf.Index, err)
+			break
+		}
+		stack = append(stack, f)
+	}
+	var tab *bytecode.Table
+	if err == nil {
+		if tab, err = bytecode.AnalyzeStack(stack); err != nil {
+			err = fmt.Errorf("analyse the filters: %w", err)
+		}
+	}
+	c[digest] = cachedTable{tab, err}
+	return tab, err
+}
+
+func tidList(tids []int) string {
+	parts := make([]string, len(tids))
+	for i, t := range tids {
+		parts[i] = fmt.Sprint(t)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// maxWorst bounds the fleet's list of worst syscalls; the per-container
+// tables have the rest.
+const maxWorst = 40
+
+// fleet counts verdicts and collects the named syscalls that are weaker
+// than intended, the most widespread first (unnamed numbers are counted
+// per container, not listed: they carry no meaning of their own).
+func fleet(cs []*Container, attestations int, kb Knowledge) *Fleet {
+	f := &Fleet{Total: len(cs), Attestations: attestations}
+	type seen struct{ arches, containers map[string]bool }
+	worst := map[string]*seen{}
+	for _, c := range cs {
+		switch c.Verdict {
+		case attest.ResultPass:
+			f.Pass++
+		case attest.ResultFail:
+			f.Fail++
+		case attest.ResultError:
+			f.Error++
+		case "invalid":
+			f.Invalid++
+		default:
+			f.None++
+		}
+		for _, g := range c.Groups {
+			for _, a := range g.Arches {
+				for _, r := range a.Rows {
+					if r.Status != compare.Weaker.String() && r.Status != compare.Undecided.String() {
+						continue
+					}
+					if strings.HasPrefix(r.Label, "nr ") {
+						continue
+					}
+					w := worst[r.Label]
+					if w == nil {
+						w = &seen{map[string]bool{}, map[string]bool{}}
+						worst[r.Label] = w
+					}
+					w.arches[a.Name], w.containers[c.ID] = true, true
+				}
+			}
+		}
+	}
+	for name, s := range worst {
+		w := WorstSyscall{Syscall: name, Arches: sortedKeys(s.arches), Containers: sortedKeys(s.containers)}
+		if kb != nil {
+			w.Knowledge = kb(name)
+		}
+		f.Worst = append(f.Worst, w)
+	}
+	sort.Slice(f.Worst, func(i, j int) bool {
+		a, b := f.Worst[i], f.Worst[j]
+		if len(a.Containers) != len(b.Containers) {
+			return len(a.Containers) > len(b.Containers)
+		}
+		if len(a.Arches) != len(b.Arches) {
+			return len(a.Arches) > len(b.Arches)
+		}
+		return a.Syscall < b.Syscall
+	})
+	if len(f.Worst) > maxWorst {
+		f.MoreWorst = len(f.Worst) - maxWorst
+		f.Worst = f.Worst[:maxWorst]
+	}
+	return f
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
