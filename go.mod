@@ -11,6 +11,7 @@ require (
 require (
 	github.com/containers/storage v1.59.1 // indirect
 	github.com/fsnotify/fsnotify v1.9.0 // indirect
+	github.com/moby/sys/capability v0.4.0
 	github.com/sirupsen/logrus v1.9.3 // indirect
 )
 
