@@ -9,6 +9,12 @@ require (
 )
 
 require (
+	github.com/cpuguy83/go-md2man/v2 v2.0.6 // indirect
+	github.com/russross/blackfriday/v2 v2.1.0 // indirect
+	go.yaml.in/yaml/v3 v3.0.4 // indirect
+)
+
+require (
 	github.com/containers/storage v1.59.1 // indirect
 	github.com/fsnotify/fsnotify v1.9.0 // indirect
 	github.com/moby/sys/capability v0.4.0
