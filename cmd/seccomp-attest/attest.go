@@ -103,9 +103,13 @@ func parsePIDArg(s string) (int, error) {
 	return pid, nil
 }
 
-// toolVersion is the module version stamped by the go command, "(devel)"
-// for builds from a checkout.
+// toolVersion is the version the Makefile stamps (version), else the
+// module version stamped by the go command, "(devel)" for builds from a
+// checkout.
 func toolVersion() string {
+	if version != "" {
+		return version
+	}
 	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
 		return bi.Main.Version
 	}
