@@ -11,8 +11,15 @@ BIN      := bin
 HELPERS  := $(BIN)/test
 BATS     ?= bats
 GOFLAGS_TEST ?= -count=1 -tags libseccomp
+# The version --version, attestations and the .deb carry: the commit's date
+# and hash (a Debian version that sorts by date).
+VERSION  ?= $(shell git log -1 --format='0.0.0~git%cd.%h' --date=format:%Y%m%d%H%M%S 2>/dev/null || echo 0.0.0)
+GENDIR   := build/gen
+# Install layout (packaging/install.sh explains each variable).
+PREFIX   ?= /usr
+export DESTDIR PREFIX HOOKSDIR BIN GENDIR
 
-.PHONY: all build helpers test go-test bats bench demo setup cosign ci install clean
+.PHONY: all build helpers test go-test bats bench demo setup cosign ci install uninstall deb docs cli-docs clean
 
 all: build
 
@@ -20,7 +27,7 @@ all: build
 # the hook is installed as seccomp-attest-hook, the name hooks.d points at.
 build:
 	@mkdir -p $(BIN)
-	$(GO) build -tags libseccomp -o $(BIN)/ ./cmd/...
+	$(GO) build -tags libseccomp -ldflags "-X main.version=$(VERSION)" -o $(BIN)/ ./cmd/...
 	mv -f $(BIN)/hook $(BIN)/seccomp-attest-hook
 
 # Test programs the bats tests and the fixture capture copy into containers
@@ -60,10 +67,30 @@ ci: setup cosign
 demo: setup build helpers
 	bash scripts/demo.sh
 
-# Packaging comes later; for now copy the binaries.
-install: build
-	install -d $(DESTDIR)/usr/local/bin
-	find $(BIN) -maxdepth 1 -type f -perm -u+x -exec install -m 0755 {} $(DESTDIR)/usr/local/bin/ \;
+# Man pages and shell completions, generated from the CLI definition.
+docs: build
+	rm -rf $(GENDIR)
+	$(BIN)/seccomp-attest docs --man $(GENDIR)/man --completion $(GENDIR)/completion
+
+# The Markdown CLI reference in docs/cli (committed, linked from README).
+cli-docs: build
+	rm -rf docs/cli
+	$(BIN)/seccomp-attest docs --markdown docs/cli
+
+# Programs, hook and hooks.d, man pages, completions, default config and
+# policy, store and host key; DESTDIR and PREFIX aware.
+install: build docs
+	bash packaging/install.sh install
+
+# Removes what install added; keeps changed configuration, keys, attestations.
+uninstall:
+	bash packaging/install.sh uninstall
+
+# build/seccomp-attest_VERSION_ARCH.deb, with dpkg-deb (packaging/deb).
+deb: build docs
+	rm -rf build/deb
+	DESTDIR=$(CURDIR)/build/deb PREFIX=/usr HOOKSDIR= PACKAGING=1 bash packaging/install.sh install
+	STAGE=$(CURDIR)/build/deb VERSION=$(VERSION) bash packaging/deb/build.sh build
 
 clean:
-	rm -rf $(BIN)
+	rm -rf $(BIN) build

@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# packaging/install.sh install|uninstall: put seccomp-attest's files in
+# place (or take them away) following the agreed layout; `make install`,
+# `make uninstall` and `make deb` call it with these variables:
+#
+#   DESTDIR     staging root (empty: this machine)
+#   PREFIX      programs, man pages, completions (default /usr)
+#   HOOKSDIR    hooks.d directory podman and CRI-O read
+#               (default $PREFIX/share/containers/oci/hooks.d; with a
+#               PREFIX other than /usr, set /etc/containers/oci/hooks.d)
+#   BIN         built binaries (bin/), GENDIR generated man pages and
+#               completions (build/gen)
+#   PACKAGING   1 when staging a package: no store, no key (postinst makes
+#               them on the target machine)
+#
+# The configuration (/etc/seccomp-attest) and the store
+# (/var/lib/seccomp-attest) do not move with PREFIX: the programs look for
+# them there. Installing never overwrites a configuration file; uninstalling
+# removes a configuration file only if it is unchanged, and never touches
+# the keys or the attestations.
+set -euo pipefail
+
+PREFIX=${PREFIX:-/usr}
+DESTDIR=${DESTDIR:-}
+BIN=${BIN:-bin}
+GENDIR=${GENDIR:-build/gen}
+BINDIR=$PREFIX/bin
+LIBEXECDIR=$PREFIX/libexec/seccomp-attest
+MANDIR=$PREFIX/share/man
+DATADIR=$PREFIX/share
+HOOKSDIR=${HOOKSDIR:-$PREFIX/share/containers/oci/hooks.d}
+CONFDIR=/etc/seccomp-attest
+STOREDIR=/var/lib/seccomp-attest
+# The path the repository's hooks.d files name; rewritten for other prefixes.
+HOOK_IN_JSON=/usr/libexec/seccomp-attest/seccomp-attest-hook
+
+log() { echo "install.sh: $*" >&2; }
+die() { echo "install.sh: error: $*" >&2; exit 1; }
+
+# Shipped configuration files: installed name and source in the repository.
+config_files=(
+	"config.yaml packaging/config.yaml"
+	"policy.yaml pkg/policy/default.yaml"
+)
+
+completion_files() { # prints "generated-name installed-path"
+	echo "seccomp-attest.bash $DATADIR/bash-completion/completions/seccomp-attest"
+	echo "_seccomp-attest $DATADIR/zsh/vendor-completions/_seccomp-attest"
+	echo "seccomp-attest.fish $DATADIR/fish/vendor_completions.d/seccomp-attest.fish"
+}
+
+do_install() {
+	[ -x "$BIN/seccomp-attest" ] || die "$BIN/seccomp-attest is missing: run make build"
+	[ -d "$GENDIR/man" ] || die "$GENDIR/man is missing: run make docs"
+	local d=$DESTDIR
+	install -D -m 0755 "$BIN/seccomp-attest" "$d$BINDIR/seccomp-attest"
+	if [ -x "$BIN/wrapper-runc" ]; then
+		install -D -m 0755 "$BIN/wrapper-runc" "$d$BINDIR/wrapper-runc"
+	fi
+	# The hook and its hooks.d files go together: a hooks.d file naming a
+	# missing program would make podman fail every container.
+	if [ -x "$BIN/seccomp-attest-hook" ] && compgen -G 'hooks.d/*.json' >/dev/null; then
+		install -D -m 0755 "$BIN/seccomp-attest-hook" "$d$LIBEXECDIR/seccomp-attest-hook"
+		install -d -m 0755 "$d$HOOKSDIR"
+		local f
+		for f in hooks.d/*.json; do
+			sed "s|$HOOK_IN_JSON|$LIBEXECDIR/seccomp-attest-hook|" "$f" >"$d$HOOKSDIR/${f##*/}"
+			chmod 0644 "$d$HOOKSDIR/${f##*/}"
+		done
+	else
+		log "no hook built ($BIN/seccomp-attest-hook) or no hooks.d/*.json: hook not installed"
+	fi
+	install -d -m 0755 "$d$MANDIR/man1"
+	local page
+	for page in "$GENDIR"/man/*.1; do
+		gzip -9n -c "$page" >"$d$MANDIR/man1/${page##*/}.gz"
+		chmod 0644 "$d$MANDIR/man1/${page##*/}.gz"
+	done
+	local gen dest
+	while read -r gen dest; do
+		install -D -m 0644 "$GENDIR/completion/$gen" "$d$dest"
+	done < <(completion_files)
+	install -D -m 0644 LICENSE "$d$DATADIR/doc/seccomp-attest/copyright"
+	install -D -m 0644 README.md "$d$DATADIR/doc/seccomp-attest/README.md"
+
+	install -d -m 0755 "$d$CONFDIR"
+	local name src
+	for entry in "${config_files[@]}"; do
+		read -r name src <<<"$entry"
+		if [ ! -e "$src" ]; then
+			log "$src does not exist: $CONFDIR/$name not installed"
+		elif [ -e "$d$CONFDIR/$name" ]; then
+			log "keeping the existing $d$CONFDIR/$name"
+		else
+			install -m 0644 "$src" "$d$CONFDIR/$name"
+		fi
+	done
+	if [ "${PACKAGING:-0}" = 1 ]; then
+		return
+	fi
+	install -d -m 0700 "$d$STOREDIR"
+	if [ -z "$d" ] && [ ! -e "$CONFDIR/keys/signing.key" ]; then
+		"$BINDIR/seccomp-attest" keygen --out "$CONFDIR/keys" >/dev/null
+		log "created the host signing key; give $CONFDIR/keys/signing.pub to auditors"
+	fi
+}
+
+do_uninstall() {
+	local d=$DESTDIR
+	rm -f "$d$BINDIR/seccomp-attest" "$d$BINDIR/wrapper-runc" "$d$LIBEXECDIR/seccomp-attest-hook"
+	rmdir "$d$LIBEXECDIR" 2>/dev/null || true
+	local f
+	for f in hooks.d/*.json; do
+		[ -e "$f" ] && rm -f "$d$HOOKSDIR/${f##*/}"
+	done
+	rm -f "$d$MANDIR"/man1/seccomp-attest.1.gz "$d$MANDIR"/man1/seccomp-attest-*.1.gz
+	local gen dest
+	while read -r gen dest; do
+		rm -f "$d$dest"
+	done < <(completion_files)
+	rm -rf "$d$DATADIR/doc/seccomp-attest"
+	local name src
+	for entry in "${config_files[@]}"; do
+		read -r name src <<<"$entry"
+		if [ -e "$d$CONFDIR/$name" ]; then
+			if [ -e "$src" ] && cmp -s "$src" "$d$CONFDIR/$name"; then
+				rm -f "$d$CONFDIR/$name"
+			else
+				log "keeping $d$CONFDIR/$name: it was changed"
+			fi
+		fi
+	done
+	rmdir "$d$CONFDIR" 2>/dev/null || true
+	log "kept the attestations ($d$STOREDIR) and the host key ($d$CONFDIR/keys)"
+}
+
+case "${1:-}" in
+install) do_install ;;
+uninstall) do_uninstall ;;
+*) die "usage: $0 install|uninstall" ;;
+esac
