@@ -64,3 +64,46 @@ func TestParseStatus(t *testing.T) {
 		t.Error("bad Seccomp value accepted")
 	}
 }
+
+// A process tree: host init 1, a runc container (state: init 10, child
+// 11), a Docker container known only by cgroup (init 20 under a shim 19,
+// child 21, exec'd process 22 also under the shim but with the runtime
+// state naming 20), and a stale runc state whose pid was reused (30).
+func TestAssignContainers(t *testing.T) {
+	id := strings.Repeat("ab", 32)
+	procs := []*Process{
+		{PID: 1, PPID: 0}, {PID: 10, PPID: 1, startTime: 100}, {PID: 11, PPID: 10},
+		{PID: 19, PPID: 1}, {PID: 20, PPID: 19, startTime: 200}, {PID: 21, PPID: 20}, {PID: 22, PPID: 19},
+		{PID: 30, PPID: 1, startTime: 999}, {PID: 31, PPID: 30},
+	}
+	byPID := map[int]*Process{}
+	for _, p := range procs {
+		byPID[p.PID] = p
+	}
+	cgroups := map[int][2]string{20: {"docker", id}, 21: {"docker", id}, 22: {"docker", id}}
+	states := []runtimeState{
+		{ID: "web", Runtime: "runc", Bundle: "/b", InitPID: 10, StartTime: 100},
+		{ID: id, Runtime: "runc", Engine: "docker", InitPID: 20, StartTime: 200},
+		{ID: "gone", Runtime: "crun", InitPID: 30, StartTime: 300},
+	}
+	assignContainers(procs, byPID, cgroups, states)
+	want := map[int]string{1: "", 10: "web init", 11: "web", 19: "", 20: id + " init", 21: id, 22: id, 30: "", 31: ""}
+	for pid, w := range want {
+		got := ""
+		if c := byPID[pid].Container; c != nil {
+			got = c.ID
+			if c.Init {
+				got += " init"
+			}
+		}
+		if got != w {
+			t.Errorf("pid %d: container %q, want %q", pid, got, w)
+		}
+	}
+	if c := byPID[10].Container; c.Bundle != "/b" || c.Runtime != "runc" {
+		t.Errorf("runc init: %+v", c)
+	}
+	if c := byPID[20].Container; c.Engine != "docker" {
+		t.Errorf("docker init: %+v", c)
+	}
+}
