@@ -55,7 +55,9 @@ type Base struct {
 	MemoryArgs   []MemoryArgs `json:"memoryArgs"`
 	IOUring      []string     `json:"iouring"`
 
-	byName map[string]*Syscall
+	byName  map[string]*Syscall
+	altOnce sync.Once
+	alts    map[string][]string
 }
 
 //go:embed syscalls.yaml
@@ -139,6 +141,18 @@ func (b *Base) Names() []string {
 // AlternativesOf returns the syscalls that can do the work of name (from
 // every group it is in), without name itself.
 func (b *Base) AlternativesOf(name string) []string {
+	b.altOnce.Do(func() {
+		b.alts = map[string][]string{}
+		for _, g := range b.Alternatives {
+			for _, n := range g {
+				b.alts[n] = b.alternativesOf(n)
+			}
+		}
+	})
+	return b.alts[name]
+}
+
+func (b *Base) alternativesOf(name string) []string {
 	var out []string
 	for _, g := range b.Alternatives {
 		if !slices.Contains(g, name) {

@@ -1,0 +1,258 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/moby/sys/capability"
+	"github.com/spf13/cobra"
+
+	"github.com/seccomp-attest/seccomp-attest/pkg/knowledge"
+	"github.com/seccomp-attest/seccomp-attest/pkg/score"
+	"github.com/seccomp-attest/seccomp-attest/pkg/spec"
+)
+
+func init() { subcommands = append(subcommands, newScoreCommand) }
+
+func newScoreCommand() *cobra.Command {
+	var format, baseline, rulesFile string
+	var minScore float64
+	var dumpRules bool
+	cmd := &cobra.Command{
+		Use:   "score SOURCE",
+		Short: "Rate a filter (or a process's filters) 0-100 and report bypasses",
+		Long: `Score the effective filter of SOURCE from 0 (unconfined) to 100 with a grade
+(docs/score.md): every syscall the process can call on any of its ABIs costs
+its tier's weight times the share of its argument cases the filter permits;
+dangerous uses (clone with namespace flags, socket(AF_VSOCK), ioctl(TIOCSTI)...)
+are probed with concrete arguments. A permitted tier-1 syscall (bpf, ptrace,
+kexec_*, *_module, process_vm_*) forces the failing grade and caps the score.
+Findings name the bypasses: 64-bit compares on 32-bit arguments, io_uring,
+socketcall/ipc, x32 and i386 left open, alternative syscalls, missing arch
+check, permissive default, syscalls newer than the profile; each with an input
+confirmed by running the filter.
+
+--baseline scores a builtin (or any SOURCE) resolved for the same capabilities
+(--capabilities, else the bundle's or the process's bounding set) and prints
+the delta (positive = stricter); "none" skips it. --rules FILE extends or
+overrides the embedded rules entry by entry; --dump-rules prints the
+effective rules and exits.
+Exit status: 0 at or above --min-score, 1 below, 2 error.`,
+		Example: `  seccomp-attest score pid:1234
+  seccomp-attest score --min-score 70 --format json profile:seccomp.json
+  seccomp-attest score --dump-rules > rules.yaml`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if dumpRules {
+				return cobra.NoArgs(cmd, args)
+			}
+			return cobra.ExactArgs(1)(cmd, args)
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if format != "text" && format != "json" {
+				return fmt.Errorf("unknown --format %q (want text or json)", format)
+			}
+			rules := score.DefaultRules()
+			if rulesFile != "" {
+				var err error
+				if rules, err = score.LoadRules(rulesFile); err != nil {
+					return err
+				}
+			}
+			if dumpRules {
+				out, err := rules.Effective(knowledge.Default()).Dump()
+				if err != nil {
+					return err
+				}
+				_, err = cmd.OutOrStdout().Write(out)
+				return err
+			}
+			src, err := loadFilterSource(args[0])
+			if err != nil {
+				return err
+			}
+			opts := score.Options{Rules: rules}
+			rep, err := score.ComputeStack(src.stack, opts)
+			if err != nil {
+				return fmt.Errorf("%s: %w", src.desc, err)
+			}
+			if baseline != "" && baseline != "none" {
+				base, err := scoreBaseline(baseline, args[0], opts)
+				if err != nil {
+					return err
+				}
+				rep.SetBaseline(baseline, base)
+			}
+			if format == "json" {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				if err := enc.Encode(scoreJSON{Source: args[0], Report: rep}); err != nil {
+					return err
+				}
+			} else {
+				writeScoreText(cmd.OutOrStdout(), src.desc, rep)
+			}
+			if cmd.Flags().Changed("min-score") && rep.Score < minScore {
+				if format == "text" {
+					fmt.Fprintf(cmd.OutOrStdout(), "below --min-score %g\n", minScore)
+				}
+				return errNegativeAnswer
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
+	cmd.Flags().Float64Var(&minScore, "min-score", 0, "exit 1 when the score is below this (CI gate)")
+	cmd.Flags().StringVar(&baseline, "baseline", "builtin:docker-default",
+		"source to compare the score with (resolved for the same capabilities), or none")
+	cmd.Flags().StringVar(&rulesFile, "rules", "", "rules file (YAML or JSON) extending the embedded rules")
+	cmd.Flags().BoolVar(&dumpRules, "dump-rules", false, "print the effective rules and exit")
+	addProfileFlags(cmd, "profiles (SOURCE and --baseline)")
+	return cmd
+}
+
+type scoreJSON struct {
+	Source string `json:"source"`
+	*score.Report
+}
+
+// scoreBaseline scores the baseline source; builtins are resolved for the
+// capabilities of the scored source.
+func scoreBaseline(baseline, scored string, opts score.Options) (*score.Report, error) {
+	caps, err := sourceCapabilities(scored)
+	if err != nil {
+		return nil, err
+	}
+	var src *filterSource
+	if name, ok := strings.CutPrefix(baseline, "builtin:"); ok && caps != nil {
+		p, err := spec.Builtin(name, spec.Options{Capabilities: caps})
+		if err != nil {
+			return nil, fmt.Errorf("--baseline %q: %w", baseline, err)
+		}
+		stack, err := p.Stack(intendedRuntime)
+		if err != nil {
+			return nil, fmt.Errorf("--baseline %q: %w", baseline, err)
+		}
+		src = &filterSource{desc: baseline, stack: stack}
+	} else if src, err = loadFilterSource(baseline); err != nil {
+		return nil, fmt.Errorf("--baseline: %w", err)
+	}
+	rep, err := score.ComputeStack(src.stack, opts)
+	if err != nil {
+		return nil, fmt.Errorf("--baseline %s: %w", src.desc, err)
+	}
+	return rep, nil
+}
+
+// sourceCapabilities is the bounding set the scored source runs with:
+// --capabilities, else a bundle's, else a live process's; nil (each
+// engine's default) when unknown.
+func sourceCapabilities(src string) ([]string, error) {
+	opts, err := profileOptions()
+	if err != nil {
+		return nil, err
+	}
+	if opts.Capabilities != nil {
+		return opts.Capabilities, nil
+	}
+	switch sourceKind(src) {
+	case "bundle":
+		p, err := loadBundleSource(src)
+		if err != nil {
+			return nil, err
+		}
+		return p.Capabilities, nil
+	case "pid":
+		pid, err := strconv.Atoi(strings.TrimPrefix(src, "pid:"))
+		if err != nil {
+			return nil, fmt.Errorf("source %q: pid must be a positive number", src)
+		}
+		return processBoundingSet(pid)
+	}
+	return nil, nil
+}
+
+// processBoundingSet reads the capability bounding set of a process.
+func processBoundingSet(pid int) ([]string, error) {
+	c, err := capability.NewPid2(pid)
+	if err != nil {
+		return nil, fmt.Errorf("pid:%d: capabilities: %w", pid, err)
+	}
+	if err := c.Load(); err != nil {
+		return nil, fmt.Errorf("pid:%d: capabilities: %w", pid, err)
+	}
+	caps := []string{}
+	for _, cp := range capability.ListKnown() {
+		if c.Get(capability.BOUNDING, cp) {
+			caps = append(caps, "CAP_"+strings.ToUpper(cp.String()))
+		}
+	}
+	return caps, nil
+}
+
+// writeScoreText prints the score seccomp-tools style: one line of score,
+// the costliest syscalls, then the findings with their inputs.
+func writeScoreText(w io.Writer, desc string, rep *score.Report) {
+	kb := knowledge.Default()
+	fmt.Fprintf(w, "%s\n", desc)
+	line := fmt.Sprintf("score %.1f/100  grade %s", rep.Score, rep.Grade)
+	if rep.ForcedFail {
+		line += fmt.Sprintf("  (forced: %s permitted; %.1f before the cap)", strings.Join(rep.Forcing, ", "), rep.RawScore)
+	}
+	fmt.Fprintln(w, line)
+	if b := rep.Baseline; b != nil {
+		fmt.Fprintf(w, "baseline %s: %.1f (%s, raw %.1f), delta %+.1f (%s)\n", b.Source, b.Score, b.Grade, b.RawScore, b.Delta, deltaWord(b.Delta))
+	}
+	fmt.Fprintf(w, "ABIs: %s\n", strings.Join(rep.Arches, ", "))
+	if len(rep.Syscalls) > 0 {
+		fmt.Fprintln(w, "\ncostliest permitted:")
+		for i, s := range rep.Syscalls {
+			if i == 15 {
+				fmt.Fprintf(w, "  ... %d more (--format json lists all)\n", len(rep.Syscalls)-15)
+				break
+			}
+			what := fmt.Sprintf("%.0f%% of cases", s.Exposure*100)
+			if s.Exposure == 1 {
+				what = "always"
+			}
+			for _, u := range s.Uses {
+				if u.Permitted {
+					what += "; " + u.Name
+				}
+			}
+			fmt.Fprintf(w, "  tier %d  %-18s %-6.1f %s\n", s.Tier, s.Name, s.Cost, what)
+			if s.Tier <= knowledge.TierHigh {
+				fmt.Fprintf(w, "          %s\n", kb.Lookup(s.Name).What)
+			}
+		}
+	}
+	if len(rep.Findings) > 0 {
+		fmt.Fprintln(w, "\nfindings:")
+	}
+	for _, f := range rep.Findings {
+		where := f.Arch
+		if where != "" {
+			where = " " + where
+		}
+		fmt.Fprintf(w, "  %-8s %s%s: %s\n", strings.ToUpper(f.Severity), f.Kind, where, f.Message)
+		if f.Input != nil {
+			conf := ""
+			if f.Confirmed {
+				conf = "  (confirmed by running the filter)"
+			}
+			fmt.Fprintf(w, "           input: nr %d %s%s\n", f.Input.Nr, f.Input.Call, conf)
+		}
+	}
+}
+
+func deltaWord(d float64) string {
+	switch {
+	case d > 0:
+		return "stricter"
+	case d < 0:
+		return "weaker"
+	}
+	return "same"
+}
