@@ -15,18 +15,22 @@ import (
 
 func init() { subcommands = append(subcommands, newReportCommand) }
 
-// reportKnowledge explains the syscalls of the knowledge base's two
-// highest risk tiers on the page; the others would drown them.
-func reportKnowledge(name string) string {
+// reportKnowledge rates every syscall the knowledge base knows and
+// explains those of its two highest risk tiers on the page; explaining the
+// others would drown them.
+func reportKnowledge(name string) report.Explanation {
 	s := knowledge.Default().Lookup(name)
-	if !s.Known || s.Tier > knowledge.TierHigh {
-		return ""
+	if !s.Known {
+		return report.Explanation{}
 	}
-	text := fmt.Sprintf("tier %d: %s %s", s.Tier, s.What, s.Risk)
-	if len(s.CVEs) > 0 {
-		text += " (" + strings.Join(s.CVEs, ", ") + ")"
+	e := report.Explanation{Tier: s.Tier}
+	if s.Tier <= knowledge.TierHigh {
+		e.Text = fmt.Sprintf("tier %d: %s %s", s.Tier, s.What, s.Risk)
+		if len(s.CVEs) > 0 {
+			e.Text += " (" + strings.Join(s.CVEs, ", ") + ")"
+		}
 	}
-	return text
+	return e
 }
 
 func newReportCommand() *cobra.Command {

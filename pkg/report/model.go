@@ -147,11 +147,20 @@ type WorstSyscall struct {
 	Arches     []string
 	Containers []string
 	Knowledge  string
+	tier       int
 }
 
-// Knowledge explains a syscall to the reader (a knowledge base); nil
-// leaves the explanations out.
-type Knowledge func(syscall string) string
+// Explanation is what a knowledge base says about a syscall: its risk tier
+// (1 the most dangerous, 0 unknown) and a text for the reader (empty when
+// not worth showing).
+type Explanation struct {
+	Tier int
+	Text string
+}
+
+// Knowledge explains syscalls (a knowledge base); nil leaves the
+// explanations out and ranks syscalls without tiers.
+type Knowledge func(syscall string) Explanation
 
 // Input is one attestation file to show.
 type Input struct {
@@ -362,12 +371,16 @@ func tidList(tids []int) string {
 	return strings.Join(parts, ", ")
 }
 
+// unknownTier ranks syscalls the knowledge base does not rate after
+// every rated one.
+const unknownTier = 99
+
 // maxWorst bounds the fleet's list of worst syscalls; the per-container
 // tables have the rest.
 const maxWorst = 40
 
 // fleet counts verdicts and collects the named syscalls that are weaker
-// than intended, the most widespread first (unnamed numbers are counted
+// than intended, the most widespread first, then the riskiest (unnamed numbers are counted
 // per container, not listed: they carry no meaning of their own).
 func fleet(cs []*Container, attestations int, kb Knowledge) *Fleet {
 	f := &Fleet{Total: len(cs), Attestations: attestations}
@@ -406,9 +419,13 @@ func fleet(cs []*Container, attestations int, kb Knowledge) *Fleet {
 		}
 	}
 	for name, s := range worst {
-		w := WorstSyscall{Syscall: name, Arches: sortedKeys(s.arches), Containers: sortedKeys(s.containers)}
+		w := WorstSyscall{Syscall: name, Arches: sortedKeys(s.arches), Containers: sortedKeys(s.containers), tier: unknownTier}
 		if kb != nil {
-			w.Knowledge = kb(name)
+			e := kb(name)
+			w.Knowledge = e.Text
+			if e.Tier > 0 {
+				w.tier = e.Tier
+			}
 		}
 		f.Worst = append(f.Worst, w)
 	}
@@ -416,6 +433,9 @@ func fleet(cs []*Container, attestations int, kb Knowledge) *Fleet {
 		a, b := f.Worst[i], f.Worst[j]
 		if len(a.Containers) != len(b.Containers) {
 			return len(a.Containers) > len(b.Containers)
+		}
+		if a.tier != b.tier {
+			return a.tier < b.tier
 		}
 		if len(a.Arches) != len(b.Arches) {
 			return len(a.Arches) > len(b.Arches)

@@ -194,8 +194,16 @@ func TestFleetLatestAndInvalid(t *testing.T) {
 	a1, _ := signed(t, "web", 1, "docker-default.runc.bpf", "")
 	a2, _ := signed(t, "web", 2, "denylist.runc.bpf", "docker-default.runc.bpf")
 	b, v := signed(t, "db", 3, "docker-default.runc.bpf", "")
+	// The knowledge base rates syslog tier 1: it leads the worst list among
+	// syscalls found in as many containers.
+	kb := func(name string) Explanation {
+		if name == "syslog" {
+			return Explanation{Tier: 1, Text: "reads the kernel log"}
+		}
+		return Explanation{}
+	}
 	page, err := Build(context.Background(), []Input{{File: "1", Data: a1}, {File: "2", Data: a2}, {File: "3", Data: b}},
-		Options{Verifier: v, Latest: true})
+		Options{Verifier: v, Latest: true, Knowledge: kb})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,6 +222,9 @@ func TestFleetLatestAndInvalid(t *testing.T) {
 		if w.Syscall == "acct" && slices.Contains(w.Arches, "x86_64") && len(w.Containers) == 1 && w.Containers[0] == "web" {
 			found = true
 		}
+	}
+	if w := f.Worst[0]; w.Syscall != "syslog" || w.Knowledge != "reads the kernel log" {
+		t.Errorf("first of the worst: %+v, want syslog explained", w)
 	}
 	if len(f.Worst) != maxWorst || f.MoreWorst == 0 {
 		t.Errorf("worst list of %d, %d more: want it capped at %d", len(f.Worst), f.MoreWorst, maxWorst)

@@ -56,7 +56,7 @@ func archViews(tab *bytecode.Table, findings []compare.FindingReport, hostArch s
 				continue
 			}
 			if kb != nil && sr.Name != "" {
-				r.Knowledge = kb(sr.Name)
+				r.Knowledge = kb(sr.Name).Text
 			}
 			if r.Status == compare.Weaker.String() || r.Status == compare.Undecided.String() {
 				av.Open = true
