@@ -318,3 +318,26 @@ func TestRulesOverrideScore(t *testing.T) {
 		t.Errorf("ptrace demoted to tier 3: forced %v score %v grade %s (default %v)", r.ForcedFail, r.Score, r.Grade, base.Score)
 	}
 }
+
+// The knowledge base describes every x86_64 syscall Docker's defaults
+// (20.10 and moby/profiles v0.2.3) deny for some argument values.
+func TestKnowledgeCoversDockerDenied(t *testing.T) {
+	for _, fx := range []string{"docker-default.runc.bpf", "moby-default-v0.2.3.runc.bpf", "moby-default-v0.2.3.crun.bpf"} {
+		tab, err := bytecode.AnalyzeStack(fixtureStack(t, fx))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := &scorer{t: tab}
+		sc.o = (&Options{}).defaults()
+		sc.r, sc.kb = sc.o.Rules, sc.o.Knowledge
+		var missing []string
+		for _, s := range arch.X86_64.Syscalls() {
+			if sc.denialOf(arch.X86_64, s.Name) != notDenied && !sc.kb.Has(s.Name) {
+				missing = append(missing, s.Name)
+			}
+		}
+		if len(missing) > 0 {
+			t.Errorf("%s denies syscalls the knowledge base does not describe: %v", fx, missing)
+		}
+	}
+}
