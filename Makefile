@@ -32,11 +32,15 @@ build:
 
 # Test programs the bats tests and the fixture capture copy into containers
 # (static: the busybox rootfs has no C library).
-helpers: $(HELPERS)/seccomp-stack $(HELPERS)/docker-profile
+helpers: $(HELPERS)/seccomp-stack $(HELPERS)/docker-profile $(HELPERS)/rawsyscall
 
 $(HELPERS)/seccomp-stack: test/helpers/seccomp-stack.c
 	@mkdir -p $(HELPERS)
 	gcc -static -pthread -O2 -Wall -Wextra -o $@ $<
+
+$(HELPERS)/rawsyscall: test/helpers/rawsyscall.c
+	@mkdir -p $(HELPERS)
+	gcc -static -O2 -Wall -Wextra -o $@ $<
 
 $(HELPERS)/docker-profile: test/helpers/docker-profile/main.go go.mod go.sum
 	@mkdir -p $(HELPERS)
