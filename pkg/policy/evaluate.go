@@ -10,6 +10,7 @@ import (
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 	"github.com/seccomp-attest/seccomp-attest/pkg/compare"
+	"github.com/seccomp-attest/seccomp-attest/pkg/score"
 	"github.com/seccomp-attest/seccomp-attest/pkg/spec"
 )
 
@@ -72,9 +73,6 @@ func (p *Policy) Evaluate(in Input) (*Verdict, error) {
 		v.Reasons = append(v.Reasons, reason)
 		v.Findings = append(v.Findings, fs...)
 	}
-	if p.MinScore != nil {
-		v.Notes = append(v.Notes, fmt.Sprintf("minScore %g: not evaluated: scoring is not built yet", *p.MinScore))
-	}
 
 	if in.Unconfined || len(in.Effective) == 0 {
 		if p.AllowUnconfined {
@@ -90,6 +88,10 @@ func (p *Policy) Evaluate(in Input) (*Verdict, error) {
 	if _, err := bytecode.Paths(in.Effective); err != nil {
 		fail(fmt.Sprintf("effective filter: the analysis could not decide what it allows (%v): counted as weaker (fail closed)", err))
 		return p.finish(v, failed, in), nil
+	}
+
+	if p.MinScore != nil {
+		checkMinScore(*p.MinScore, in.Effective, fail, &v.Notes)
 	}
 
 	if len(p.Baselines) > 0 {
@@ -116,6 +118,26 @@ func (p *Policy) Evaluate(in Input) (*Verdict, error) {
 		checkAgainst("denySyscalls", "the deny list", ref, in.Effective, fail)
 	}
 	return p.finish(v, failed, in), nil
+}
+
+// checkMinScore fails an effective filter whose score (package score,
+// embedded rules) is below min; a filter that cannot be scored fails
+// (fail closed).
+func checkMinScore(min float64, effective bytecode.Stack, fail func(string, ...compare.Finding), notes *[]string) {
+	rep, err := score.ComputeStack(effective, score.Options{})
+	if err != nil {
+		fail(fmt.Sprintf("minScore: the filter could not be scored (%v): counted as below %g (fail closed)", err, min))
+		return
+	}
+	if rep.Score >= min {
+		*notes = append(*notes, fmt.Sprintf("minScore: score %.1f (grade %s), at least %g", rep.Score, rep.Grade, min))
+		return
+	}
+	why := ""
+	if rep.ForcedFail {
+		why = fmt.Sprintf("; failing grade forced by %s (%.1f before the cap)", strings.Join(rep.Forcing, ", "), rep.RawScore)
+	}
+	fail(fmt.Sprintf("minScore: score %.1f (grade %s) is below %g%s", rep.Score, rep.Grade, min, why))
 }
 
 // finish applies mode and exceptions.
