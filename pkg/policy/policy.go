@@ -47,8 +47,8 @@ type Policy struct {
 	DenySyscalls []string `json:"denySyscalls,omitempty"`
 	// AllowUnconfined lets a process without any seccomp filter pass.
 	AllowUnconfined bool `json:"allowUnconfined,omitempty"`
-	// MinScore is accepted for forward compatibility but not evaluated:
-	// scoring is not built yet.
+	// MinScore is the lowest acceptable score of the effective filter
+	// (package score, 0-100).
 	MinScore *float64 `json:"minScore,omitempty"`
 	// Exceptions turn a failing verdict into a pass with the recorded
 	// reason.
