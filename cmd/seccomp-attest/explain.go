@@ -56,7 +56,11 @@ syscalls that can do the same work; and the dangerous uses the score probes
 				uses = r.Uses
 			}
 			w := cmd.OutOrStdout()
-			fmt.Fprintf(w, "%s  (tier %d: %s)\n", name, tier, tierName(tier))
+			desc := tierName(tier)
+			if eff.ForcesFail(tier) {
+				desc += ", forces the failing grade when permitted"
+			}
+			fmt.Fprintf(w, "%s  (tier %d: %s)\n", name, tier, desc)
 			fmt.Fprintf(w, "  what:        %s\n", s.What)
 			fmt.Fprintf(w, "  risk:        %s\n", s.Risk)
 			if len(s.CVEs) > 0 {
@@ -91,7 +95,7 @@ syscalls that can do the same work; and the dangerous uses the score probes
 func tierName(t int) string {
 	switch t {
 	case knowledge.TierCritical:
-		return "critical, forces the failing grade when permitted"
+		return "critical"
 	case knowledge.TierHigh:
 		return "high"
 	case knowledge.TierMedium:

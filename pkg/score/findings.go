@@ -215,7 +215,7 @@ func (sc *scorer) permittedSomehow(a *arch.Arch, name string) *bytecode.Data {
 
 func (sc *scorer) forcedTier(rep *Report, add func(Finding)) {
 	for _, ss := range rep.Syscalls {
-		if ss.Exposure == 0 || !sc.r.forcesFail(ss.Tier) {
+		if ss.Exposure == 0 || !sc.r.ForcesFail(ss.Tier) {
 			continue
 		}
 		a, _ := arch.ByName(ss.Arch)

@@ -321,7 +321,9 @@ func (r *Rules) usesOf(name string) []Use {
 	return nil
 }
 
-func (r *Rules) forcesFail(tier int) bool {
+// ForcesFail reports whether a permitted syscall of the tier forces the
+// failing grade.
+func (r *Rules) ForcesFail(tier int) bool {
 	return r.ForceFail != nil && slices.Contains(r.ForceFail.Tiers, tier)
 }
 

@@ -160,14 +160,14 @@ func Compute(t *bytecode.Table, opts Options) (*Report, error) {
 		rep.MaxCost += maxCost
 		rep.Cost += ss.Cost
 		if ss.Cost > 0 || slices.ContainsFunc(ss.Uses, func(u UseScore) bool { return u.Permitted }) ||
-			(ss.Exposure > 0 && sc.r.forcesFail(ss.Tier)) {
+			(ss.Exposure > 0 && sc.r.ForcesFail(ss.Tier)) {
 			rep.Syscalls = append(rep.Syscalls, ss)
 		}
-		if ss.Exposure > 0 && sc.r.forcesFail(ss.Tier) {
+		if ss.Exposure > 0 && sc.r.ForcesFail(ss.Tier) {
 			rep.Forcing = append(rep.Forcing, name)
 		}
 		for _, u := range ss.Uses {
-			if u.Permitted && sc.r.forcesFail(u.Tier) {
+			if u.Permitted && sc.r.ForcesFail(u.Tier) {
 				rep.Forcing = append(rep.Forcing, name+": "+u.Name)
 			}
 		}
