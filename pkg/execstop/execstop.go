@@ -1,0 +1,309 @@
+// Package execstop holds a process at the moment it replaces its program
+// (the ptrace exec stop), so that a decision can be made after everything
+// the runtime set up is in place (the seccomp filter is loaded) and before
+// the first instruction of the new program runs.
+//
+// A runtime wrapper seizes the container's init after `create`, lets the
+// real runtime `start` it, and at the exec stop reads the filters, then
+// lets the program run (Release) or kills it (Kill). The process is seized
+// with PTRACE_O_EXITKILL: if the wrapper dies, the kernel kills the
+// process instead of leaving it stopped or unchecked.
+package execstop
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"runtime"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
+)
+
+// Errors of WaitExec.
+var (
+	// ErrExited: the process ended (or was killed) before it executed a
+	// new program; nothing of a program ran.
+	ErrExited = errors.New("the process exited before exec")
+	// ErrAborted: the caller gave up waiting (the runtime's start failed).
+	ErrAborted = errors.New("wait for exec aborted")
+	// ErrLost: the process could no longer be followed (another thread
+	// than the seized one executed a program, or it was reaped away).
+	ErrLost = errors.New("lost track of the process")
+)
+
+// Tracer holds one seized process. Its ptrace requests all come from one
+// locked OS thread, as the kernel requires; the methods hand their work to
+// that thread. A Tracer is not for concurrent use.
+type Tracer struct {
+	pid    int
+	work   chan func()
+	atExec bool // stopped at the exec stop
+	done   bool // released or dead: the thread has exited
+}
+
+// Seize attaches to process pid (its main thread) with PTRACE_SEIZE,
+// asking for exec stops and for the process to be killed if the tracing
+// thread exits. The process keeps running until it executes a program.
+func Seize(pid int) (*Tracer, error) {
+	if pid <= 0 {
+		return nil, fmt.Errorf("seize process %d: invalid pid", pid)
+	}
+	t := &Tracer{pid: pid, work: make(chan func())}
+	seized := make(chan error, 1)
+	go func() {
+		// Never unlocked: the thread exits when the goroutine returns, and
+		// with PTRACE_O_EXITKILL a process still seized then is killed.
+		runtime.LockOSThread()
+		opts := unix.PTRACE_O_TRACEEXEC | unix.PTRACE_O_EXITKILL
+		if err := ptrace(unix.PTRACE_SEIZE, pid, opts); err != nil {
+			seized <- fmt.Errorf("seize process %d: ptrace(PTRACE_SEIZE): %w", pid, err)
+			return
+		}
+		seized <- nil
+		for f := range t.work {
+			f()
+		}
+	}()
+	if err := <-seized; err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// PID is the seized process.
+func (t *Tracer) PID() int { return t.pid }
+
+// AtExec reports whether the process is held at its exec stop.
+func (t *Tracer) AtExec() bool { return t.atExec }
+
+// on runs f on the tracing thread.
+func (t *Tracer) on(f func()) {
+	done := make(chan struct{})
+	t.work <- func() { f(); close(done) }
+	<-done
+}
+
+// finish ends the tracing thread once the process is released or dead.
+func (t *Tracer) finish() {
+	if !t.done {
+		t.done = true
+		close(t.work)
+	}
+}
+
+// WaitExec waits until the process reaches its exec stop and reads its
+// seccomp filters there. Other stops on the way (signals, group stops) are
+// passed on unchanged. It returns early with ErrExited, ErrLost, ErrAborted
+// (abort closed) or ctx's error. At the exec stop the process stays held
+// even if reading fails (a *bytecode.ReadError): the caller then decides
+// between Release and Kill.
+func (t *Tracer) WaitExec(ctx context.Context, abort <-chan struct{}) (pf *bytecode.ProcessFilters, err error) {
+	if t.done {
+		return nil, ErrExited
+	}
+	// SIGCHLD comes with every ptrace stop of the tracee: it wakes the
+	// polling loop at once. The ticker covers coalesced signals.
+	sigchld := make(chan os.Signal, 1)
+	signal.Notify(sigchld, unix.SIGCHLD)
+	defer signal.Stop(sigchld)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+
+	for {
+		var stopped, gone bool
+		t.on(func() { stopped, gone, err = t.poll() })
+		switch {
+		case err != nil:
+			return nil, err
+		case gone:
+			t.finish()
+			return nil, ErrExited
+		case stopped:
+			t.atExec = true
+			t.on(func() { pf, err = bytecode.ReadTracedProcess(t.pid) })
+			return pf, err
+		}
+		select {
+		case <-sigchld:
+		case <-tick.C:
+		case <-abort:
+			return nil, ErrAborted
+		case <-ctx.Done():
+			return nil, fmt.Errorf("wait for the exec of process %d: %w", t.pid, context.Cause(ctx))
+		}
+	}
+}
+
+// poll handles the tracee's pending stops without blocking: exec reports
+// the exec stop, gone the end of the process.
+func (t *Tracer) poll() (exec, gone bool, err error) {
+	for {
+		var ws unix.WaitStatus
+		wpid, err := unix.Wait4(t.pid, &ws, unix.WALL|unix.WNOHANG, nil)
+		switch {
+		case errors.Is(err, unix.EINTR):
+			continue
+		case errors.Is(err, unix.ECHILD):
+			return false, false, fmt.Errorf("process %d: %w", t.pid, ErrLost)
+		case err != nil:
+			return false, false, fmt.Errorf("process %d: wait4: %w", t.pid, err)
+		case wpid == 0:
+			return false, false, nil
+		case ws.Exited() || ws.Signaled():
+			return false, true, nil
+		case !ws.Stopped():
+			continue
+		}
+		sig := ws.StopSignal()
+		switch ev := event(ws); {
+		case sig == unix.SIGTRAP && ev == unix.PTRACE_EVENT_EXEC:
+			return true, false, nil
+		case ev == unix.PTRACE_EVENT_STOP:
+			// A group stop (SIGSTOP and friends) under PTRACE_SEIZE: stay
+			// stopped as without a tracer, until SIGCONT.
+			if sig == unix.SIGSTOP || sig == unix.SIGTSTP || sig == unix.SIGTTIN || sig == unix.SIGTTOU {
+				err = ptrace(unix.PTRACE_LISTEN, t.pid, 0)
+			} else {
+				err = ptrace(unix.PTRACE_CONT, t.pid, 0)
+			}
+		default:
+			// A signal on its way to the process: deliver it.
+			err = ptrace(unix.PTRACE_CONT, t.pid, int(sig))
+		}
+		if errors.Is(err, unix.ESRCH) {
+			continue // killed meanwhile: wait4 reports it
+		}
+		if err != nil {
+			return false, false, fmt.Errorf("process %d: resume after a stop: %w", t.pid, err)
+		}
+	}
+}
+
+// Release lets the process go on untraced: from the exec stop, its new
+// program starts; before it (after ErrAborted or a deadline), it goes on
+// with whatever it was doing.
+func (t *Tracer) Release() error {
+	if t.done {
+		return nil
+	}
+	var err error
+	t.on(func() {
+		if !t.atExec {
+			// PTRACE_DETACH needs a stopped tracee.
+			if err = t.interrupt(); err != nil {
+				return
+			}
+		}
+		err = ptrace(unix.PTRACE_DETACH, t.pid, 0)
+		if errors.Is(err, unix.ESRCH) {
+			err = nil // gone meanwhile
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("release process %d: %w", t.pid, err)
+	}
+	t.atExec = false
+	t.finish()
+	return nil
+}
+
+// interrupt brings a running tracee to a ptrace stop for detaching,
+// delivering the signals that stop it first. It gives up after a few
+// seconds (a process in uninterruptible sleep).
+func (t *Tracer) interrupt() error {
+	if err := unix.PtraceInterrupt(t.pid); err != nil {
+		if errors.Is(err, unix.ESRCH) {
+			return nil
+		}
+		return fmt.Errorf("ptrace(PTRACE_INTERRUPT): %w", err)
+	}
+	deadline := time.Now().Add(interruptTimeout)
+	for time.Now().Before(deadline) {
+		var ws unix.WaitStatus
+		wpid, err := unix.Wait4(t.pid, &ws, unix.WALL|unix.WNOHANG, nil)
+		switch {
+		case errors.Is(err, unix.EINTR):
+			continue
+		case err != nil:
+			return nil // gone: nothing to detach
+		case wpid == 0:
+			time.Sleep(100 * time.Microsecond)
+		case ws.Exited() || ws.Signaled():
+			return nil
+		case ws.Stopped() && event(ws) == unix.PTRACE_EVENT_STOP:
+			return nil
+		case ws.Stopped() && event(ws) == unix.PTRACE_EVENT_EXEC:
+			t.atExec = true
+			return nil
+		case ws.Stopped():
+			// A signal stop: deliver the signal; the interrupt stop follows.
+			if err := ptrace(unix.PTRACE_CONT, t.pid, int(ws.StopSignal())); err != nil && !errors.Is(err, unix.ESRCH) {
+				return err
+			}
+		}
+	}
+	return fmt.Errorf("process did not stop within %s", interruptTimeout)
+}
+
+// interruptTimeout bounds the wait for a stop before detaching.
+const interruptTimeout = 5 * time.Second
+
+// event is the PTRACE_EVENT_* of a stop (0 for a signal-delivery stop);
+// WaitStatus.TrapCause reports it only for SIGTRAP stops, and a group stop
+// under PTRACE_SEIZE carries PTRACE_EVENT_STOP with the stopping signal.
+func event(ws unix.WaitStatus) int { return int(ws>>16) & 0xff }
+
+// Kill kills the process with SIGKILL and waits (bounded by ctx) until it
+// is dead. Killed at the exec stop, its new program never runs.
+func (t *Tracer) Kill(ctx context.Context) error {
+	if t.done {
+		return nil
+	}
+	if err := unix.Kill(t.pid, unix.SIGKILL); err != nil && !errors.Is(err, unix.ESRCH) {
+		return fmt.Errorf("kill process %d: %w", t.pid, err)
+	}
+	for {
+		var gone bool
+		var err error
+		t.on(func() { _, gone, err = t.poll() })
+		if gone || errors.Is(err, ErrLost) {
+			t.atExec = false
+			t.finish()
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("kill process %d: %w", t.pid, err)
+		}
+		select {
+		case <-ctx.Done():
+			// SIGKILL is pending; the thread exit below makes sure (EXITKILL).
+			t.finish()
+			return fmt.Errorf("kill process %d: not dead yet: %w", t.pid, context.Cause(ctx))
+		case <-time.After(time.Millisecond):
+		}
+	}
+}
+
+// Close kills the process unless it was released: the safe end for every
+// path that did not decide.
+func (t *Tracer) Close() error {
+	if t.done {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return t.Kill(ctx)
+}
+
+func ptrace(req, pid, data int) error {
+	_, _, errno := unix.Syscall6(unix.SYS_PTRACE, uintptr(req), uintptr(pid), 0, uintptr(data), 0, 0)
+	if errno != 0 {
+		return errno
+	}
+	return nil
+}
