@@ -138,7 +138,8 @@ func syntaxError(format string, a ...any) error {
 // and arguments. extra names the wrapper's own value flags (written
 // --name=VALUE or --name VALUE among the global flags); they are removed
 // from GlobalArgs and returned in Extra. An error wraps ErrSyntax when runc
-// would refuse the global flags too.
+// would refuse the global flags too; the Invocation is then returned as far
+// as it was parsed (its Extra included).
 func Parse(argv []string, extra ...string) (*Invocation, error) {
 	inv := &Invocation{Extra: map[string]string{}}
 	isExtra := map[string]bool{}
@@ -155,7 +156,7 @@ func Parse(argv []string, extra ...string) (*Invocation, error) {
 		}
 		name, value, hasValue, ok, err := splitFlag(arg)
 		if err != nil {
-			return nil, err
+			return inv, err
 		}
 		if !ok {
 			break // the command
@@ -174,12 +175,12 @@ func Parse(argv []string, extra ...string) (*Invocation, error) {
 		}
 		spec, known := globalFlags[name]
 		if !known {
-			return nil, syntaxError("flag provided but not defined: %s", arg)
+			return inv, syntaxError("flag provided but not defined: %s", arg)
 		}
 		start := i
 		if spec.kind == valueFlag && !hasValue {
 			if i+1 >= len(argv) {
-				return nil, syntaxError("flag needs an argument: %s", arg)
+				return inv, syntaxError("flag needs an argument: %s", arg)
 			}
 			value = argv[i+1]
 			i++
@@ -187,7 +188,7 @@ func Parse(argv []string, extra ...string) (*Invocation, error) {
 		i++
 		inv.GlobalArgs = append(inv.GlobalArgs, argv[start:i]...)
 		if err := inv.Global.set(spec, arg, value, hasValue); err != nil {
-			return nil, err
+			return inv, err
 		}
 	}
 	if i < len(argv) {

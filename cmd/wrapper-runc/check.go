@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"github.com/seccomp-attest/seccomp-attest/pkg/config"
+	"github.com/seccomp-attest/seccomp-attest/pkg/pipeline"
+)
+
+// pipeline loads the configuration and the shared pipeline; noSigner for
+// the static check, which writes no attestation.
+func (w *wrapper) pipeline(noSigner bool) (*config.Config, *pipeline.Pipeline, error) {
+	cfg, err := config.Load(w.inv.Extra[flagConfig])
+	if err != nil {
+		return nil, nil, err
+	}
+	w.report.openOperatorLog(cfg.Log)
+	p, err := pipeline.New(cfg, pipeline.Options{ToolVersion: toolVersion(), NoSigner: noSigner})
+	if err != nil {
+		return cfg, nil, err
+	}
+	return cfg, p, nil
+}
+
+// fields names the container in the operators' log.
+func (w *wrapper) fields(c pipeline.Container) logrus.Fields {
+	return logrus.Fields{"command": w.inv.Command, "id": c.ID, "bundle": c.Bundle, "pid": c.PID, "runtime": w.rt.path}
+}
+
+// bundleDir is --bundle made absolute, or the current directory as runc
+// takes it.
+func (w *wrapper) bundleDir() (string, error) {
+	dir := w.opts.Bundle
+	if dir == "" {
+		dir = "."
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", fmt.Errorf("seccomp-attest: bundle %q: %w", dir, err)
+	}
+	return abs, nil
+}
+
+// staticCheck judges the bundle's intended profile (create and run); nil
+// means the command may go on.
+func (w *wrapper) staticCheck() (refused error) {
+	bundle, err := w.bundleDir()
+	if err != nil {
+		return err
+	}
+	c := pipeline.Container{ID: w.opts.ID, Bundle: bundle, Runtime: w.rt.name}
+	cfg, p, err := w.pipeline(true)
+	if err != nil {
+		// Without a policy nothing can be judged: fail closed.
+		return fmt.Errorf("seccomp-attest: container %s: cannot check: %v", c.ID, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(cfg.Deadline))
+	defer cancel()
+	out, err := p.CheckIntended(ctx, c)
+	fields := w.fields(c)
+	switch {
+	case err != nil && p.Enforcing():
+		return fmt.Errorf("seccomp-attest: container %s: static check failed (enforce mode refuses): %v", c.ID, err)
+	case err != nil:
+		w.report.decision(fields, "static check failed (audit mode lets it run): "+err.Error())
+		return nil
+	case out.Refuse:
+		return fmt.Errorf("seccomp-attest: container %s refused by policy %s: %s", c.ID, p.PolicySource(), out.Summary())
+	}
+	fields["verdict"] = out.Verdict.Result
+	w.report.decision(fields, "static check: "+out.Summary())
+	return nil
+}
+
+// create checks the bundle, then becomes the real runtime's create.
+func (w *wrapper) create() int {
+	if err := w.staticCheck(); err != nil {
+		w.report.refuse(err)
+		return exitRefused
+	}
+	w.report.close()
+	return w.rt.exec(w.inv.Argv())
+}
+
+// ociState is what `runtime state ID` prints (runc and crun).
+type ociState struct {
+	ID          string            `json:"id"`
+	Pid         int               `json:"pid"`
+	Status      string            `json:"status"`
+	Bundle      string            `json:"bundle"`
+	Annotations map[string]string `json:"annotations"`
+}
+
+// state asks the real runtime, with the same global flags (--root), for
+// the container's state.
+func (rt *realRuntime) state(globalArgs []string, id string) (*ociState, error) {
+	argv := append(append([]string{}, globalArgs...), "state", id)
+	cmd := exec.Command(rt.path, argv...)
+	cmd.Stderr = nil
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("%s state %s: %w", rt.path, id, err)
+	}
+	var st ociState
+	if err := json.Unmarshal(out, &st); err != nil {
+		return nil, fmt.Errorf("%s state %s: %w", rt.path, id, err)
+	}
+	return &st, nil
+}
+
+// exitCode is the status to exit with for a finished child: its code, or
+// 128+signal as a shell reports a signal death.
+func exitCode(ps *os.ProcessState) int {
+	if ps == nil {
+		return exitError
+	}
+	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return ps.ExitCode()
+}

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"github.com/seccomp-attest/seccomp-attest/pkg/runcargs"
+)
+
+// reporter puts the wrapper's answers where people look: a refusal goes,
+// as runc writes its own errors, into the --log file in the --log-format
+// (containerd shows the last "error" line of log.json in docker's error
+// message), and to stderr; every decision goes to the operators' log
+// (config "log", logrus JSON).
+type reporter struct {
+	runcLog   string // --log ("" = stderr only)
+	runcJSON  bool   // --log-format json
+	operators *logrus.Logger
+	closeOps  func()
+}
+
+func newReporter(inv *runcargs.Invocation) *reporter {
+	r := &reporter{operators: logrus.New(), closeOps: func() {}}
+	r.operators.SetOutput(io.Discard)
+	if inv != nil {
+		r.runcLog = inv.Global.Log
+		r.runcJSON = inv.Global.LogFormat == "json"
+	}
+	return r
+}
+
+// openOperatorLog starts logging decisions to path ("-" or "" = none
+// besides stderr for errors). A log that cannot be opened is not fatal.
+func (r *reporter) openOperatorLog(path string) {
+	if path == "" || path == "-" {
+		return
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "wrapper-runc: operator log: %v\n", err)
+		return
+	}
+	r.operators.SetFormatter(&logrus.JSONFormatter{TimestampFormat: time.RFC3339Nano})
+	r.operators.SetOutput(f)
+	r.closeOps = func() { f.Close() }
+}
+
+// decision records an outcome for operators.
+func (r *reporter) decision(fields logrus.Fields, msg string) {
+	r.operators.WithFields(fields).Info(msg)
+}
+
+// refuse reports why the container may not run: the runtime log, stderr
+// and the operators' log.
+func (r *reporter) refuse(err error) { r.errorLine(err, nil) }
+
+// error reports a failure of the wrapper itself, the same way.
+func (r *reporter) error(err error) { r.errorLine(err, nil) }
+
+func (r *reporter) errorLine(err error, fields logrus.Fields) {
+	msg := err.Error()
+	r.operators.WithFields(fields).Error(msg)
+	fmt.Fprintln(os.Stderr, msg)
+	if r.runcLog == "" {
+		return
+	}
+	// runc opens its log the same way (append, create, 0644).
+	f, ferr := os.OpenFile(r.runcLog, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if ferr != nil {
+		fmt.Fprintf(os.Stderr, "wrapper-runc: --log %s: %v\n", r.runcLog, ferr)
+		return
+	}
+	defer f.Close()
+	l := logrus.New()
+	l.SetOutput(f)
+	if r.runcJSON {
+		l.SetFormatter(&logrus.JSONFormatter{TimestampFormat: time.RFC3339Nano})
+	} else {
+		l.SetFormatter(&logrus.TextFormatter{DisableColors: true, FullTimestamp: true, TimestampFormat: time.RFC3339Nano})
+	}
+	l.Error(msg)
+}
+
+func (r *reporter) close() { r.closeOps() }

@@ -1,0 +1,163 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/seccomp-attest/seccomp-attest/pkg/execstop"
+	"github.com/seccomp-attest/seccomp-attest/pkg/pipeline"
+)
+
+// start holds the container's init at its exec stop while the real
+// runtime starts it, and lets the program run only if the filter the
+// kernel enforces passes the policy. The attestation is written either way.
+func (w *wrapper) start() int {
+	st, err := w.rt.state(w.inv.GlobalArgs, w.opts.ID)
+	if err != nil || st.Status != "created" || st.Pid <= 0 {
+		// No such container, or not startable: the runtime's own answer.
+		return w.rt.exec(w.inv.Argv())
+	}
+	c := pipeline.Container{ID: w.opts.ID, Bundle: st.Bundle, PID: st.Pid, Runtime: w.rt.name, Annotations: st.Annotations}
+	fields := w.fields(c)
+	cfg, p, err := w.pipeline(false)
+	if err != nil {
+		w.report.refuse(fmt.Errorf("seccomp-attest: container %s: cannot check: %v", c.ID, err))
+		return exitRefused
+	}
+	defer w.report.close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(cfg.Deadline))
+	defer cancel()
+
+	tr, err := execstop.Seize(c.PID)
+	if err != nil {
+		return w.unchecked(ctx, p, c, fmt.Errorf("hold the init at its exec stop: %w", err), nil)
+	}
+	// Every path below releases or kills; Close kills what is left held.
+	defer tr.Close()
+
+	child, err := w.startChild()
+	if err != nil {
+		tr.Release()
+		w.report.error(fmt.Errorf("wrapper-runc: %v", err))
+		return exitError
+	}
+
+	pf, err := tr.WaitExec(ctx, child.failed)
+	switch {
+	case errors.Is(err, execstop.ErrAborted), errors.Is(err, execstop.ErrExited):
+		// start failed, or the init died before exec: nothing ran; the
+		// runtime's answer stands.
+		if rerr := tr.Release(); rerr != nil {
+			w.report.error(fmt.Errorf("wrapper-runc: %v", rerr))
+		}
+		return child.wait()
+	case err != nil:
+		return w.unchecked(ctx, p, c, err, func() int { return child.wait() }, tr)
+	}
+
+	out, err := p.AttestEffective(ctx, c, pf)
+	if err != nil {
+		return w.unchecked(ctx, p, c, fmt.Errorf("effective check: %w", err), func() int { return child.wait() }, tr)
+	}
+	fields["verdict"] = out.Verdict.Result
+	if out.Attestation != nil {
+		fields["attestation"] = out.Attestation.StorePath
+	}
+	if out.Refuse {
+		if kerr := tr.Kill(ctx); kerr != nil {
+			w.report.error(fmt.Errorf("wrapper-runc: %v", kerr))
+		}
+		child.wait()
+		w.report.refuse(fmt.Errorf("seccomp-attest: container %s refused before its first instruction by policy %s: %s", c.ID, p.PolicySource(), out.Summary()))
+		return exitRefused
+	}
+	if err := tr.Release(); err != nil {
+		w.report.error(fmt.Errorf("wrapper-runc: %v", err))
+		return exitError
+	}
+	w.report.decision(fields, "effective check: "+out.Summary())
+	return child.wait()
+}
+
+// unchecked handles a container whose filters could not be read or
+// judged: recorded as an error attestation; refused in enforce mode (fail
+// closed, the held init is killed), let go in audit mode.
+func (w *wrapper) unchecked(ctx context.Context, p *pipeline.Pipeline, c pipeline.Container, cause error, waitChild func() int, held ...*execstop.Tracer) int {
+	if _, rerr := p.RecordFailure(ctx, c, cause); rerr != nil {
+		cause = fmt.Errorf("%w (and the failure could not be attested: %v)", cause, rerr)
+	}
+	for _, tr := range held {
+		if p.Enforcing() {
+			kctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			tr.Kill(kctx)
+			cancel()
+		} else {
+			tr.Release()
+		}
+	}
+	if p.Enforcing() {
+		if waitChild != nil {
+			waitChild()
+		}
+		w.report.refuse(fmt.Errorf("seccomp-attest: container %s: cannot check its effective filter (enforce mode refuses): %v", c.ID, cause))
+		return exitRefused
+	}
+	w.report.decision(w.fields(c), "effective check failed (audit mode lets it run): "+cause.Error())
+	if waitChild != nil {
+		return waitChild()
+	}
+	return w.rt.exec(w.inv.Argv())
+}
+
+// runtimeChild is the real runtime running a command for the wrapper,
+// with the wrapper's stdio and the signals it receives.
+type runtimeChild struct {
+	cmd    *exec.Cmd
+	done   chan struct{}
+	failed chan struct{} // closed when it exits unsuccessfully
+}
+
+// startChild runs the real runtime with the invocation's argv.
+func (w *wrapper) startChild() (*runtimeChild, error) {
+	cmd := exec.Command(w.rt.path, w.inv.Argv()...)
+	cmd.Args[0] = w.rt.path
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("run %s: %w", w.rt.path, err)
+	}
+	ch := &runtimeChild{cmd: cmd, done: make(chan struct{}), failed: make(chan struct{})}
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2)
+	go func() {
+		for {
+			select {
+			case s := <-sigs:
+				cmd.Process.Signal(s)
+			case <-ch.done:
+				signal.Stop(sigs)
+				return
+			}
+		}
+	}()
+	go func() {
+		cmd.Wait()
+		if !cmd.ProcessState.Success() {
+			close(ch.failed)
+		}
+		close(ch.done)
+	}()
+	return ch, nil
+}
+
+// wait returns the child's exit status.
+func (ch *runtimeChild) wait() int {
+	<-ch.done
+	return exitCode(ch.cmd.ProcessState)
+}
