@@ -269,7 +269,9 @@ func (sc *scorer) syscall(name string) (SyscallScore, float64) {
 		}
 		ss.Uses = append(ss.Uses, us)
 	}
-	ss.Exposure = round1(ss.Exposure*100) / 100
+	// Two decimals for people, rounded up so that a permitted sliver
+	// never shows as 0.
+	ss.Exposure = math.Ceil(ss.Exposure*100) / 100
 	ss.Cost = round1(ss.Cost)
 	return ss, maxCost
 }

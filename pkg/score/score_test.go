@@ -341,3 +341,20 @@ func TestKnowledgeCoversDockerDenied(t *testing.T) {
 		}
 	}
 }
+
+// A stack scores as the kernel runs it: moby's default plus a filter that
+// denies only an unused number scores like moby's default alone, and the
+// findings are confirmed on the whole stack.
+func TestStackedFilters(t *testing.T) {
+	one := mustScore(t, fixtureStack(t, "stacked.0.bpf"))
+	both := mustScore(t, fixtureStack(t, "stacked.0.bpf", "stacked.1.bpf"))
+	if one.RawScore != both.RawScore || one.Grade != both.Grade || len(one.Findings) != len(both.Findings) {
+		t.Errorf("stack %v/%s/%d findings, oldest filter alone %v/%s/%d", both.RawScore, both.Grade, len(both.Findings),
+			one.RawScore, one.Grade, len(one.Findings))
+	}
+	for _, f := range findingsOf(both, KindTruncatedCompare) {
+		if !f.Confirmed {
+			t.Errorf("unconfirmed on the stack: %+v", f)
+		}
+	}
+}
