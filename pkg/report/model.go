@@ -180,7 +180,9 @@ type Options struct {
 	// sequence, then by order): the fleet view of a store.
 	Latest bool
 	// Store marks the inputs as one complete store: the chain is checked
-	// (with a Verifier) from sequence 1.
+	// (with a Verifier) from sequence 1, and a file that is not an
+	// attestation is shown as invalid instead of failing the page (one
+	// corrupt file must not hide the fleet).
 	Store     bool
 	Knowledge Knowledge
 	Title     string
@@ -188,19 +190,26 @@ type Options struct {
 }
 
 // Build turns attestation files into a page. A file that cannot be
-// decoded at all is an error (the page would silently miss it); a file
-// that decodes but does not verify is shown, marked invalid.
+// decoded at all is an error (the page would silently miss it) unless
+// Options.Store; a file that decodes but does not verify is shown, marked
+// invalid.
 func Build(ctx context.Context, inputs []Input, opts Options) (*Page, error) {
 	page := &Page{Title: opts.Title, Generated: opts.Generated, KeyChecked: opts.KeyName,
 		hasKnowledge: opts.Knowledge != nil}
 	cache := tableCache{}
 	var links []attest.Link
 	for i, in := range inputs {
+		anchor := fmt.Sprintf("c%d", i+1)
 		st, err := attest.DecodeUnverified(in.Data)
-		if err != nil {
+		if err != nil && !opts.Store {
 			return nil, fmt.Errorf("%s: %w", in.File, err)
 		}
-		c := newContainer(in, st.Predicate, fmt.Sprintf("c%d", i+1))
+		if err != nil {
+			page.Containers = append(page.Containers, &Container{Anchor: anchor, File: in.File, Sequence: in.Sequence,
+				ID: "(unreadable) " + in.File, Signature: "invalid", Verdict: "invalid", Problems: []string{err.Error()}})
+			continue
+		}
+		c := newContainer(in, st.Predicate, anchor)
 		if opts.Verifier != nil {
 			r := attest.Verify(ctx, in.File, in.Data, opts.Verifier, attest.VerifyOptions{})
 			c.Problems = r.Problems
@@ -229,6 +238,7 @@ func Build(ctx context.Context, inputs []Input, opts Options) (*Page, error) {
 	}
 	if all > 1 {
 		page.Fleet = fleet(page.Containers, all, opts.Knowledge)
+		foldAgreeingArches(page.Containers)
 	}
 	if page.Title == "" {
 		page.Title = "seccomp-attest report"
@@ -237,6 +247,25 @@ func Build(ctx context.Context, inputs []Input, opts Options) (*Page, error) {
 		}
 	}
 	return page, nil
+}
+
+// foldAgreeingArches keeps open, on a fleet page, only the architectures
+// with rows weaker than intended: the page stays scannable with many
+// containers.
+func foldAgreeingArches(cs []*Container) {
+	for _, c := range cs {
+		for _, g := range c.Groups {
+			for _, a := range g.Arches {
+				a.Open = false
+				for _, r := range a.Rows {
+					if r.Status == compare.Weaker.String() || r.Status == compare.Undecided.String() {
+						a.Open = true
+						break
+					}
+				}
+			}
+		}
+	}
 }
 
 func newContainer(in Input, p *attest.Predicate, anchor string) *Container {

@@ -272,4 +272,14 @@ func TestHostileInput(t *testing.T) {
 		!strings.Contains(err.Error(), "junk") {
 		t.Errorf("junk file: %v", err)
 	}
+	// In a store, the junk file is shown as invalid next to the rest.
+	page, err = Build(context.Background(), []Input{{File: "junk", Data: []byte("junk"), Sequence: 1},
+		{File: "ok", Data: env, Sequence: 2}}, Options{Store: true, Latest: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Containers) != 2 || page.Containers[0].Verdict != "invalid" || page.Fleet.Invalid != 1 ||
+		!strings.Contains(page.Containers[0].Problems[0], "not a DSSE envelope") {
+		t.Errorf("junk in a store: %+v", page.Containers[0])
+	}
 }

@@ -169,6 +169,14 @@ predicate() {
 	grep -q 'Store chain broken' "$out"
 	grep -q 'sequence 2 is missing' "$out"
 
+	# A corrupt file in the store is shown as invalid, not hiding the rest.
+	echo junk >"$store/00000004-junk.intoto.jsonl"
+	run "$SECCOMP_ATTEST" report --store "$store" --key "$keys/signing.pub" --html "$out"
+	[ "$status" -eq 0 ]
+	grep -q "(unreadable) $store/00000004-junk.intoto.jsonl" "$out"
+	grep -q "Container <code>$web</code>" "$out"
+	rm "$store/00000004-junk.intoto.jsonl"
+
 	# Another key: every attestation is shown as invalid.
 	"$SECCOMP_ATTEST" keygen --out "$BATS_TEST_TMPDIR/other" >/dev/null
 	run "$SECCOMP_ATTEST" report --store "$store" --key "$BATS_TEST_TMPDIR/other/signing.pub" --html -
