@@ -80,6 +80,14 @@ do_install() {
 	while read -r gen dest; do
 		install -D -m 0644 "$GENDIR/completion/$gen" "$d$dest"
 	done < <(completion_files)
+	# Docker has no hooks.d: the operator registers the wrapper in
+	# daemon.json (register.sh does it and reloads dockerd); installing
+	# never edits another program's configuration.
+	if [ -x "$BIN/wrapper-runc" ] && [ -f packaging/docker/register.sh ]; then
+		install -D -m 0755 packaging/docker/register.sh "$d$DATADIR/seccomp-attest/docker/register.sh"
+		[ ! -f packaging/docker/daemon.json ] ||
+			install -D -m 0644 packaging/docker/daemon.json "$d$DATADIR/seccomp-attest/docker/daemon.json"
+	fi
 	install -D -m 0644 LICENSE "$d$DATADIR/doc/seccomp-attest/copyright"
 	install -D -m 0644 README.md "$d$DATADIR/doc/seccomp-attest/README.md"
 
@@ -118,7 +126,7 @@ do_uninstall() {
 	while read -r gen dest; do
 		rm -f "$d$dest"
 	done < <(completion_files)
-	rm -rf "$d$DATADIR/doc/seccomp-attest"
+	rm -rf "$d$DATADIR/doc/seccomp-attest" "$d$DATADIR/seccomp-attest"
 	local name src
 	for entry in "${config_files[@]}"; do
 		read -r name src <<<"$entry"
