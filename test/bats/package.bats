@@ -99,6 +99,15 @@ teardown() {
 	[ "$status" -eq 0 ]
 	[[ "${lines[0]}" == "PID "*"VERDICT" ]]
 
+	# The Docker wrapper, when built, and its daemon.json registration
+	# script (the package never edits daemon.json itself).
+	if [ -x "$REPO/bin/wrapper-runc" ]; then
+		[ "$(stat -c '%U %a' /usr/bin/wrapper-runc)" = "root 755" ]
+		if [ -f "$REPO/packaging/docker/register.sh" ]; then
+			[ -x /usr/share/seccomp-attest/docker/register.sh ]
+		fi
+	fi
+
 	hook=0
 	if [ -x "$REPO/bin/seccomp-attest-hook" ] && compgen -G "$REPO/hooks.d/*.json" >/dev/null; then
 		hook=1
@@ -130,6 +139,8 @@ teardown() {
 	run dpkg -r seccomp-attest
 	[ "$status" -eq 0 ]
 	[ ! -e /usr/bin/seccomp-attest ]
+	[ ! -e /usr/bin/wrapper-runc ]
+	[ ! -e /usr/share/seccomp-attest ]
 	[ ! -e /usr/libexec/seccomp-attest ]
 	! compgen -G "/usr/share/containers/oci/hooks.d/seccomp-attest-*.json"
 	! compgen -G "/usr/share/man/man1/seccomp-attest*"
