@@ -105,10 +105,8 @@ func (sc *scorer) confirm(f *Finding) bool {
 // rule's condition.
 func (sc *scorer) caseInput(a *arch.Arch, nr uint32, want bool) *bytecode.Data {
 	rules := sc.rulesFor(a, nr)
-	if rules != nil && !slices.ContainsFunc(rules, func(r bytecode.Rule) bool {
-		return r.Approximate || r.Action.Permits() == want
-	}) {
-		return nil // no rule can decide that way
+	if rules != nil && !canDecide(rules, want) {
+		return nil
 	}
 	d := bytecode.Data{Arch: a.Audit, Nr: nr}
 	if sc.permits(&d) == want {
@@ -121,6 +119,16 @@ func (sc *scorer) caseInput(a *arch.Arch, nr uint32, want bool) *bytecode.Data {
 		}
 	}
 	return nil
+}
+
+// canDecide reports whether some rule may permit (want true) or deny.
+func canDecide(rules []bytecode.Rule, want bool) bool {
+	for i := range rules {
+		if rules[i].Approximate || rules[i].Action.Permits() == want {
+			return true
+		}
+	}
+	return false
 }
 
 // denial says how a syscall is denied on an ABI: never, for some

@@ -155,8 +155,9 @@ func Compute(t *bytecode.Table, opts Options) (*Report, error) {
 	for _, a := range o.Arches {
 		rep.Arches = append(rep.Arches, a.Name)
 	}
-	for _, name := range sc.names() {
-		ss, maxCost := sc.syscall(name)
+	for _, n := range sc.names() {
+		name := n.name
+		ss, maxCost := sc.syscall(n)
 		rep.MaxCost += maxCost
 		rep.Cost += ss.Cost
 		if ss.Cost > 0 || slices.ContainsFunc(ss.Uses, func(u UseScore) bool { return u.Permitted }) ||
@@ -201,50 +202,72 @@ type scorer struct {
 	tops map[*arch.Arch]arch.Syscall
 }
 
+// scopeName is a syscall name with its number on each ABI in scope
+// (noNr where the ABI lacks it).
+type scopeName struct {
+	name string
+	nrs  []uint32
+}
+
+const noNr = ^uint32(0)
+
 // namesCache holds names() per set of ABIs (keyed by their names).
 var namesCache sync.Map
 
 // names lists the syscalls of every ABI in scope, once each, sorted.
-func (sc *scorer) names() []string {
+func (sc *scorer) names() []scopeName {
 	var key strings.Builder
 	for _, a := range sc.o.Arches {
 		key.WriteString(a.Name + ",")
 	}
 	if v, ok := namesCache.Load(key.String()); ok {
-		return v.([]string)
+		return v.([]scopeName)
 	}
 	out := sc.computeNames()
 	namesCache.Store(key.String(), out)
 	return out
 }
 
-func (sc *scorer) computeNames() []string {
+func (sc *scorer) computeNames() []scopeName {
 	seen := map[string]bool{}
-	var out []string
+	var names []string
 	for _, a := range sc.o.Arches {
 		for _, s := range a.Syscalls() {
 			if !seen[s.Name] {
 				seen[s.Name] = true
-				out = append(out, s.Name)
+				names = append(names, s.Name)
 			}
 		}
 	}
-	sort.Strings(out)
+	sort.Strings(names)
+	out := make([]scopeName, len(names))
+	for i, n := range names {
+		out[i] = scopeName{name: n, nrs: make([]uint32, len(sc.o.Arches))}
+		for j, a := range sc.o.Arches {
+			out[i].nrs[j] = noNr
+			if nr, ok := a.SyscallNr(n); ok {
+				out[i].nrs[j] = nr
+			}
+		}
+	}
 	return out
 }
 
 // syscall scores one syscall over the ABIs in scope and returns the most it
 // could cost.
-func (sc *scorer) syscall(name string) (SyscallScore, float64) {
+func (sc *scorer) syscall(n scopeName) (SyscallScore, float64) {
+	name := n.name
 	ss := SyscallScore{Name: name, Tier: sc.r.tierOf(sc.kb, name)}
 	w := sc.r.weightOf(sc.kb, name)
 	maxCost := w
-	for _, a := range sc.o.Arches {
-		nr, ok := a.SyscallNr(name)
-		if !ok {
+	// A syscall that costs nothing and forces nothing (most of tier 4)
+	// needs no exposure: only its uses count.
+	needExposure := w > 0 || sc.r.ForcesFail(ss.Tier) || len(sc.r.usesOf(name)) > 0
+	for i, a := range sc.o.Arches {
+		if n.nrs[i] == noNr || !needExposure {
 			continue
 		}
-		if e := sc.exposure(a, nr); e > ss.Exposure {
+		if e := sc.exposure(a, n.nrs[i]); e > ss.Exposure {
 			ss.Exposure, ss.Arch = e, a.Name
 		}
 	}
@@ -253,12 +276,11 @@ func (sc *scorer) syscall(name string) (SyscallScore, float64) {
 		uw := sc.r.tierWeight(u.Tier)
 		maxCost += uw
 		us := UseScore{Name: u.Name, Tier: u.Tier}
-		for _, a := range sc.o.Arches {
-			nr, ok := a.SyscallNr(name)
-			if !ok {
+		for i, a := range sc.o.Arches {
+			if n.nrs[i] == noNr {
 				continue
 			}
-			if in := sc.probeUse(a, nr, name, u); in != nil {
+			if in := sc.probeUse(a, n.nrs[i], name, u); in != nil {
 				us.Permitted, us.Input = true, in
 				break
 			}
@@ -290,17 +312,24 @@ func (sc *scorer) rulesFor(a *arch.Arch, nr uint32) []bytecode.Rule {
 }
 
 // permits says whether the table lets d through (approximate rules: if
-// they may).
+// they may). It follows Table.Decide without collecting the actions.
 func (sc *scorer) permits(d *bytecode.Data) bool {
 	if sc.t == nil {
 		return true
 	}
-	acts, _, any := sc.t.Decide(d)
-	if any {
+	_, sr := sc.t.Lookup(d.Arch, d.Nr)
+	if sr == nil {
 		return true
 	}
-	for _, a := range acts {
-		if a.Permits() {
+	for i := range sr.Rules {
+		r := &sr.Rules[i]
+		if !r.When.Holds(d) {
+			continue
+		}
+		if !r.Approximate {
+			return r.Action.Permits()
+		}
+		if rulePermits(r) {
 			return true
 		}
 	}
