@@ -80,7 +80,7 @@ syscalls that can do the same work; and the dangerous uses the score probes
 				fmt.Fprintf(w, "  same work:   %s\n", strings.Join(alts, ", "))
 			}
 			for _, u := range uses {
-				fmt.Fprintf(w, "  use:         %s (tier %d, %d probes)\n", u.Name, u.Tier, len(u.Probes))
+				fmt.Fprintf(w, "  use:         %s (tier %d, probes: %d)\n", u.Name, u.Tier, len(u.Probes))
 			}
 			if len(nums) > 0 {
 				fmt.Fprintf(w, "  numbers:     %s\n", strings.Join(nums, ", "))

@@ -121,6 +121,18 @@ func (sc *scorer) caseInput(a *arch.Arch, nr uint32, want bool) *bytecode.Data {
 	return nil
 }
 
+// explicit reports whether the profile names a syscall: its rules are
+// more than the ABI's default action.
+func (sc *scorer) explicit(a *arch.Arch, nr uint32) bool {
+	at, _ := sc.t.Lookup(a.Audit, nr)
+	if at == nil {
+		return false
+	}
+	def, ok := defaultAction(a, at)
+	rules := sc.rulesFor(a, nr)
+	return !ok || len(rules) != 1 || rules[0].Approximate || rules[0].Action != def
+}
+
 // canDecide reports whether some rule may permit (want true) or deny.
 func canDecide(rules []bytecode.Rule, want bool) bool {
 	for i := range rules {
@@ -438,13 +450,15 @@ func (sc *scorer) abiOpen(add func(Finding)) {
 	}
 }
 
-// alternatives finds syscalls denied always while another that does the
-// same work is permitted (native ABI; other ABIs are abiOpen's).
+// alternatives finds syscalls the profile denies explicitly (not by its
+// default action: an allow list that does not name open means "use
+// openat") while another that does the same work is permitted (native ABI;
+// other ABIs are abiOpen's).
 func (sc *scorer) alternatives(add func(Finding)) {
 	a := sc.o.Arches[0]
 	for _, s := range a.Syscalls() {
 		alts := sc.kb.AlternativesOf(s.Name)
-		if len(alts) == 0 || sc.deliberatelyDenied(a, s.Name) != deniedAlways {
+		if len(alts) == 0 || sc.deliberatelyDenied(a, s.Name) != deniedAlways || !sc.explicit(a, s.Nr) {
 			continue
 		}
 		var open []string
