@@ -55,3 +55,18 @@ func TestDocsFromTheCommandDefinitions(t *testing.T) {
 		t.Errorf("docs without an output directory exited %d, want %d", code, exitError)
 	}
 }
+
+// The completion scripts ask the binary (cobra's __complete): ps completes
+// its --format values.
+func TestPsFormatCompletion(t *testing.T) {
+	root := newRootCommand()
+	var out strings.Builder
+	root.SetOut(&out)
+	root.SetArgs([]string{"__complete", "ps", "--format", ""})
+	if err := root.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if got := out.String(); !strings.HasPrefix(got, "table\njson\n:4\n") {
+		t.Errorf("completion of ps --format: %q", got)
+	}
+}

@@ -89,6 +89,8 @@ the process runs now. Without --key the store is read, not verified.`,
 	f.BoolVar(&noDigest, "no-digest", false, "do not read filters (no ptrace): no effective digest")
 	f.StringVar(&storeDir, "store", attest.DefaultStore, "attestation store whose verdicts to show")
 	f.StringVar(&keyPath, "key", "", "public key: verify the attestations shown (default: read them unverified)")
+	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"table", "json"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.MarkFlagDirname("store")
 	return cmd
 }
 

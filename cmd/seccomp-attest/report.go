@@ -122,5 +122,7 @@ OUT "-" writes to stdout; otherwise OUT is replaced atomically.`,
 	f.StringVar(&storeDir, "store", "", "report on the latest attestation of every container of this store")
 	f.StringVar(&keyPath, "key", "", "public key (PKIX PEM): verify signatures (and the store's chain)")
 	f.StringVar(&title, "title", "", "page title")
+	_ = cmd.MarkFlagDirname("store")
+	_ = cmd.MarkFlagFilename("html", "html")
 	return cmd
 }
