@@ -131,6 +131,11 @@ func indexStore(cmd *cobra.Command, dir string, v *attest.Verifier) (storeIndex,
 	if errors.Is(err, fs.ErrNotExist) {
 		return index, nil
 	}
+	if errors.Is(err, fs.ErrPermission) {
+		// The store is root's (0700): a user still gets the processes.
+		fmt.Fprintf(cmd.ErrOrStderr(), "seccomp-attest: ps: no verdicts: %v\n", err)
+		return index, nil
+	}
 	if err != nil {
 		return nil, err
 	}

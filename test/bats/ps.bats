@@ -155,6 +155,17 @@ row() {
 	kill "$tracer"
 	wait "$tracer" || true
 
+	# A user without privileges still gets the processes: no digest (ptrace
+	# refused), no verdicts (the store is root's), exit 0.
+	mkdir -m 0700 "$BATS_TEST_TMPDIR/rootstore"
+	chmod 0755 "$BATS_TEST_TMPDIR"
+	run setpriv --reuid=nobody --regid=nogroup --clear-groups "$SECCOMP_ATTEST" ps --all --format json --store "$BATS_TEST_TMPDIR/rootstore"
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == *"no verdicts"*"permission denied"* ]]
+	output=${output#*$'\n'}
+	[ "$(jq -r .mode <<<"$(row "$pid")")" = filter ]
+	[[ "$(jq -r .digestError <<<"$(row "$pid")")" == *"privilege"* || "$(jq -r .digestError <<<"$(row "$pid")")" == *"permitted"* ]]
+
 	run "$SECCOMP_ATTEST" ps --format yaml
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"want table or json"* ]]
