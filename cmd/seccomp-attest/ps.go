@@ -106,8 +106,9 @@ type psAttestation struct {
 	Sequence uint64 `json:"sequence"`
 	// Verdict is pass, fail, error, none (no policy applied) or invalid
 	// (did not verify with --key).
-	Verdict  string `json:"verdict"`
-	Verified bool   `json:"verified"`
+	Verdict  string   `json:"verdict"`
+	Score    *float64 `json:"score,omitempty"`
+	Verified bool     `json:"verified"`
 	// Current is whether the process runs the attested filters now; absent
 	// when the digest was not computed.
 	Current *bool `json:"current,omitempty"`
@@ -165,6 +166,7 @@ func indexStore(cmd *cobra.Command, dir string, v *attest.Verifier) (storeIndex,
 		default:
 			a.Verdict = p.Verdict.Result
 		}
+		a.Score = p.Score
 		for _, g := range p.Effective.Threads {
 			a.digests[attest.StackDigest(g.Filters)] = true
 		}
