@@ -92,7 +92,7 @@ uninstall:
 
 # build/seccomp-attest_VERSION_ARCH.deb, with dpkg-deb (packaging/deb).
 deb: build docs
-	rm -rf build/deb
+	rm -rf build/deb build/seccomp-attest_*.deb
 	DESTDIR=$(CURDIR)/build/deb PREFIX=/usr HOOKSDIR= PACKAGING=1 bash packaging/install.sh install
 	STAGE=$(CURDIR)/build/deb VERSION=$(VERSION) bash packaging/deb/build.sh build
 
