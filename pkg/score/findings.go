@@ -186,7 +186,11 @@ func (sc *scorer) denialOf(a *arch.Arch, name string) denial {
 // what the profile meant to deny.
 func (sc *scorer) deliberatelyDenied(a *arch.Arch, name string) denial {
 	nr, ok := a.SyscallNr(name)
-	if !ok || nr > sc.profileTop(a).Nr {
+	if !ok {
+		return notDenied
+	}
+	x32Own := a == arch.X32 && nr-a.NrBase >= x32SpecificBase
+	if !x32Own && nr > sc.profileTop(a).Nr {
 		return notDenied
 	}
 	return sc.denialOf(a, name)
