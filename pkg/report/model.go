@@ -44,9 +44,12 @@ type Container struct {
 	Runtime  string
 	Bundle   string
 	PID      int
-	Host     attest.Host
-	Time     string
-	Tool     string
+	// Annotations are the OCI annotations that change how the filters
+	// came to be (crun's raw filter, for one).
+	Annotations map[string]string
+	Host        attest.Host
+	Time        string
+	Tool        string
 	// Signature is "verified", "invalid" or "not checked".
 	Signature string
 	Problems  []string
@@ -271,7 +274,7 @@ func foldAgreeingArches(cs []*Container) {
 func newContainer(in Input, p *attest.Predicate, anchor string) *Container {
 	c := &Container{
 		Anchor: anchor, File: in.File, Sequence: p.Chain.Sequence, ID: p.Container.ID,
-		Bundle: p.Container.Bundle, PID: p.Container.PID, Host: p.Host, Time: p.Time,
+		Bundle: p.Container.Bundle, PID: p.Container.PID, Annotations: p.Container.Annotations, Host: p.Host, Time: p.Time,
 		Tool: strings.TrimSpace(p.Tool.Name + " " + p.Tool.Version), Signature: "not checked",
 		Verdict: "none", Score: p.Score, Intended: p.Intended, Policy: p.Policy,
 	}

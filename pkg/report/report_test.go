@@ -243,6 +243,7 @@ func TestHostileInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	st.Predicate.Container.ID = `<img src=x onerror=alert(1)>`
+	st.Predicate.Container.Annotations = map[string]string{"run.oci.seccomp_bpf_data": `"><script>alert(1)</script>`}
 	st.Predicate.Effective.Threads[0].Filters[0].BPF = []byte{1, 2, 3}
 	payload, _ := json.Marshal(st)
 	forged, _ := json.Marshal(map[string]any{"payloadType": attest.PayloadType, "payload": payload,
@@ -259,6 +260,9 @@ func TestHostileInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	html := out.String()
+	if !strings.Contains(html, "run.oci.seccomp_bpf_data") {
+		t.Error("the annotations are not shown")
+	}
 	if strings.Contains(html, "<img") || strings.Contains(html, "<script") {
 		t.Error("hostile container id not escaped, or a script on the page")
 	}
