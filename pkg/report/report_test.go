@@ -169,6 +169,11 @@ func TestEffectiveOnlyAndUnverified(t *testing.T) {
 	if classes["read"] != classAllow || classes["clone"] != classCond || classes["personality"] != classCond {
 		t.Fatalf("classes: read %q clone %q personality %q", classes["read"], classes["clone"], classes["personality"])
 	}
+	for _, r := range archView(t, c, "x32").Rows {
+		if r.Label == "read" && r.Nr != "0" {
+			t.Errorf("x32 read shown as number %s, want 0 (without __X32_SYSCALL_BIT)", r.Nr)
+		}
+	}
 	if _, ok := classes["reboot"]; ok {
 		t.Error("reboot, denied, has a row of its own")
 	}

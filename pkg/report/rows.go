@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 	"github.com/seccomp-attest/seccomp-attest/pkg/compare"
 )
@@ -41,7 +42,7 @@ func archViews(tab *bytecode.Table, findings []compare.FindingReport, hostArch s
 		var deniedOrder []string
 		for j := range at.Syscalls {
 			sr := &at.Syscalls[j]
-			r := newRow(sr)
+			r := newRow(sr, at.Arch)
 			for _, f := range findings {
 				if f.Arch == av.Name && f.First <= sr.Last && sr.First <= f.Last {
 					r.addFinding(f)
@@ -104,11 +105,18 @@ func archName(machine string) string {
 	return machine
 }
 
-func newRow(sr *bytecode.SyscallRules) *Row {
+// newRow lays out one syscall. Named syscalls show their number within
+// the architecture (x32's without __X32_SYSCALL_BIT, as its tables list
+// them); unnamed ranges show the raw seccomp_data.nr values.
+func newRow(sr *bytecode.SyscallRules, a *arch.Arch) *Row {
 	r := &Row{Label: sr.Name, first: sr.First}
 	switch {
 	case sr.Name != "":
-		r.Nr = fmt.Sprint(sr.First)
+		base := uint32(0)
+		if a != nil {
+			base = a.NrBase
+		}
+		r.Nr = fmt.Sprint(sr.First - base)
 	case sr.First == sr.Last:
 		r.Label, r.Nr = fmt.Sprintf("nr %#x", sr.First), fmt.Sprintf("%#x", sr.First)
 	default:
