@@ -12,7 +12,7 @@ func TestDefaultRules(t *testing.T) {
 	if r.tierWeight(1) <= r.tierWeight(2) || r.tierWeight(2) <= r.tierWeight(3) {
 		t.Errorf("tier weights must decrease with the tier: %v", r.Tiers)
 	}
-	if !r.forcesFail(1) || r.forcesFail(2) {
+	if !r.ForcesFail(1) || r.ForcesFail(2) {
 		t.Error("tier 1 and only tier 1 forces the failing grade")
 	}
 	for score, want := range map[float64]string{100: "A", 90: "A", 89.9: "B", 65: "D", 0: "F"} {
