@@ -156,3 +156,35 @@ vsock_finding() {
 	run "$SECCOMP_ATTEST" explain no_such_call
 	[ "$status" -eq 2 ]
 }
+
+@test "score: a live container whose profile allows bpf only with CAP_BPF, with and without it" {
+	for caps in docker-default docker-default,BPF; do
+		b=$BATS_TEST_TMPDIR/bundle-${caps//,/-}
+		make_bundle "$b" sleep 1000
+		"$SECCOMP_ATTEST" decompile --capabilities "$caps" --format oci builtin:docker-default >"$b/profile.json" 2>/dev/null
+		set_seccomp "$b" "$b/profile.json"
+		if [[ $caps == *BPF ]]; then
+			jq '.process.capabilities.bounding += ["CAP_BPF"]' "$b/config.json" >"$b/c.json" && mv "$b/c.json" "$b/config.json"
+		fi
+		id=$(container_name "runc-${caps//,/-}")
+		run_bundle runc "$b" "$id"
+		pid=$(runtime_pid runc "$id")
+		wait_until has_filters "$pid"
+		run "$SECCOMP_ATTEST" score --format json "pid:$pid"
+		[ "$status" -eq 0 ]
+		forcing=$(jq -r '.forcing | index("bpf") != null' <<<"$output")
+		if [[ $caps == *BPF ]]; then
+			[ "$forcing" = true ]
+			with=$(jq .rawScore <<<"$output")
+			base_with=$(jq .baseline.rawScore <<<"$output")
+		else
+			[ "$forcing" = false ]
+			without=$(jq .rawScore <<<"$output")
+			base_without=$(jq .baseline.rawScore <<<"$output")
+		fi
+	done
+	[ "$(jq -n "$with < $without")" = true ]
+	# The baseline is resolved for each process's bounding set: with
+	# CAP_BPF, Docker's default allows bpf too and scores lower.
+	[ "$(jq -n "$base_with < $base_without")" = true ]
+}
