@@ -77,9 +77,13 @@ func TestDockerDefaultCaptured(t *testing.T) {
 		if f := findingsOf(r, KindForcedTier); len(f) != 1 || !f[0].Confirmed || f[0].Input.Syscall != "ptrace" {
 			t.Errorf("%s: forced-tier findings %+v", name, f)
 		}
-		// Docker 20.10 predates the AF_VSOCK rule: nothing to truncate.
+		// Docker 20.10 predates the AF_VSOCK rule: AF_VSOCK is allowed
+		// outright, nothing to truncate.
 		if f := findingsOf(r, KindTruncatedCompare); len(f) != 0 {
 			t.Errorf("%s: unexpected truncation findings %+v", name, f)
+		}
+		if !usePermitted(t, r, "socket", "AF_VSOCK") {
+			t.Errorf("%s: Docker 20.10 allows AF_VSOCK sockets", name)
 		}
 		if f := findingsOf(r, KindPermissiveDefault); len(f) != 0 {
 			t.Errorf("%s: an allow list reported as permissive: %+v", name, f)
