@@ -175,7 +175,10 @@ func Compute(t *bytecode.Table, opts Options) (*Report, error) {
 	}
 	sort.SliceStable(rep.Syscalls, func(i, j int) bool { return rep.Syscalls[i].Cost > rep.Syscalls[j].Cost })
 	raw := 100.0
-	if rep.MaxCost > 0 {
+	switch {
+	case rep.Unconfined:
+		raw = 0 // whatever the rules weigh
+	case rep.MaxCost > 0:
 		raw = 100 * (1 - rep.Cost/rep.MaxCost)
 	}
 	rep.RawScore = round1(math.Max(0, raw))
