@@ -16,15 +16,16 @@ import (
 )
 
 // detectRuntime names the OCI runtime that runs the hook: the hook's
-// parent process (runc and crun run hooks themselves). Its version comes
+// parent process (runc and crun run hooks themselves), by its comm. Its version comes
 // from `RUNTIME --version`, remembered per executable in the store's
 // cache so that only the first container pays for it.
 func detectRuntime(store string) (name, version string) {
-	exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", os.Getppid()))
+	ppid := os.Getppid()
+	comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", ppid))
 	if err != nil {
 		return "", ""
 	}
-	base := filepath.Base(strings.TrimSuffix(exe, " (deleted)"))
+	base := strings.TrimSpace(string(comm))
 	switch {
 	case strings.Contains(base, "crun"):
 		name = spec.RuntimeCrun
@@ -32,6 +33,15 @@ func detectRuntime(store string) (name, version string) {
 		name = spec.RuntimeRunc
 	default:
 		return base, ""
+	}
+	// crun runs hooks from a process whose executable may not resolve in
+	// the hook's mount namespace; fall back to the runtime on PATH.
+	exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", ppid))
+	exe = strings.TrimSuffix(exe, " (deleted)")
+	if err != nil || !filepath.IsAbs(exe) || filepath.Base(exe) != base {
+		if exe, err = exec.LookPath(name); err != nil {
+			return name, ""
+		}
 	}
 	return name, runtimeVersion(exe, store)
 }

@@ -30,6 +30,7 @@ type verdictCache struct {
 type cached struct {
 	Verdict attest.Verdict  `json:"verdict"`
 	Diff    json.RawMessage `json:"diff,omitempty"`
+	Score   *float64        `json:"score,omitempty"`
 }
 
 // key is empty when the inputs cannot be pinned down (no build identity):

@@ -13,6 +13,7 @@ import (
 	"github.com/seccomp-attest/seccomp-attest/pkg/attest"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 	"github.com/seccomp-attest/seccomp-attest/pkg/config"
+	"github.com/seccomp-attest/seccomp-attest/pkg/score"
 )
 
 const fixtures = "../bytecode/testdata/fixtures/"
@@ -125,6 +126,14 @@ func TestCapturedDockerDefaultPassesAndIsEquivalentToItsBundle(t *testing.T) {
 	r := verifyFile(t, cfg, o.Attestation.StorePath)
 	if got := r.Predicate(); got.Intended == nil || got.Policy == nil || got.Policy.Mode != "enforce" || got.Event != EventStart {
 		t.Fatalf("predicate: %+v", got)
+	}
+	// The score is the one `seccomp-attest score` gives the same filter.
+	want, err := score.ComputeStack(bytecode.Stack{readFixture(t, "moby-default-v0.2.3.runc.bpf")}, score.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Predicate().Score; got == nil || *got != want.Score {
+		t.Fatalf("score %v, want %v", got, want.Score)
 	}
 	if _, err := os.Stat(filepath.Join(b, attest.BundleFile)); err != nil {
 		t.Fatalf("no copy in the bundle: %v", err)

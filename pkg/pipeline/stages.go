@@ -12,6 +12,7 @@ import (
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 	"github.com/seccomp-attest/seccomp-attest/pkg/compare"
 	"github.com/seccomp-attest/seccomp-attest/pkg/policy"
+	"github.com/seccomp-attest/seccomp-attest/pkg/score"
 )
 
 // Events recorded in attestations.
@@ -90,6 +91,7 @@ func (p *Pipeline) AttestEffective(ctx context.Context, c Container, pf *bytecod
 		}
 		pred.Verdict = &entry.Verdict
 		pred.Diff = entry.Diff
+		pred.Score = entry.Score
 		return p.write(ctx, &c, pred)
 	})
 }
@@ -174,6 +176,7 @@ func (p *Pipeline) judge(c *Container, in *intended, groups []bytecode.ThreadGro
 	annotations = p.annotations(c, in)
 
 	verdict := attest.Verdict{Result: attest.ResultPass, Reasons: []string{}}
+	var entry cached
 	diff := diffRecord{Groups: []groupDiff{}}
 	if in != nil {
 		diff.Reference = in.profile.Source
@@ -197,6 +200,16 @@ func (p *Pipeline) judge(c *Container, in *intended, groups []bytecode.ThreadGro
 		for _, r := range v.Reasons {
 			verdict.Reasons = append(verdict.Reasons, prefix+r)
 		}
+		rep, err := score.ComputeStack(effective, score.Options{})
+		if err != nil {
+			// Recorded, not fatal: the policy's minScore, if any, has
+			// already failed closed on the same error.
+			verdict.Reasons = append(verdict.Reasons, prefix+"score: "+err.Error())
+		} else if entry.Score == nil || rep.Score < *entry.Score {
+			// The weakest group of threads is the container's score.
+			s := rep.Score
+			entry.Score = &s
+		}
 		if intendedStack != nil {
 			res, err := compare.Stacks(intendedStack, effective)
 			if err != nil {
@@ -208,7 +221,7 @@ func (p *Pipeline) judge(c *Container, in *intended, groups []bytecode.ThreadGro
 	if len(groups) > 1 {
 		verdict.Reasons = append(verdict.Reasons, fmt.Sprintf("note: %d groups of threads run different filters", len(groups)))
 	}
-	entry := cached{Verdict: verdict}
+	entry.Verdict = verdict
 	if intendedStack != nil {
 		b, err := json.Marshal(diff)
 		if err != nil {
