@@ -1,6 +1,9 @@
 package procscan
 
 import (
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -105,5 +108,38 @@ func TestAssignContainers(t *testing.T) {
 	}
 	if c := byPID[20].Container; c.Engine != "docker" {
 		t.Errorf("docker init: %+v", c)
+	}
+}
+
+// State directories as runc and crun write them; half-written or foreign
+// entries are skipped, not fatal.
+func TestReadStateDirs(t *testing.T) {
+	runcDir, crunDir := t.TempDir(), t.TempDir()
+	write := func(path, data string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(filepath.Join(runcDir, "web", "state.json"),
+		`{"id":"web","init_process_pid":42,"init_process_start":777,"config":{"labels":["bundle=/b/web"]}}`)
+	write(filepath.Join(runcDir, "half", "state.json"), `{"init_process_pid":`)
+	write(filepath.Join(runcDir, "nopid", "state.json"), `{"config":{}}`)
+	write(filepath.Join(runcDir, "stray-file"), `x`)
+	write(filepath.Join(crunDir, "db", "status"), `{"pid":43,"process-start-time":888,"bundle":"/b/db"}`)
+	states := readStateDirs([]StateDir{
+		{Runtime: "runc", Dir: runcDir, Engine: "docker"},
+		{Runtime: "crun", Dir: crunDir},
+		{Runtime: "runc", Dir: filepath.Join(runcDir, "missing")},
+	})
+	want := []runtimeState{
+		{ID: "web", Runtime: "runc", Engine: "docker", Bundle: "/b/web", InitPID: 42, StartTime: 777},
+		{ID: "db", Runtime: "crun", Bundle: "/b/db", InitPID: 43, StartTime: 888},
+	}
+	if !slices.Equal(states, want) {
+		t.Errorf("got %+v\nwant %+v", states, want)
 	}
 }
