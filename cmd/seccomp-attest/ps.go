@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"strconv"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -22,6 +24,7 @@ func newPsCommand() *cobra.Command {
 	var (
 		format, storeDir, keyPath string
 		all, noDigest             bool
+		timeout                   time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "ps [--all] [--format table|json]",
@@ -58,7 +61,9 @@ the process runs now. Without --key the store is read, not verified.`,
 			if !all {
 				opts.Include = func(p *procscan.Process) bool { return p.Container != nil && p.Container.Init }
 			}
-			procs, err := procscan.Scan(opts)
+			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
+			defer cancel()
+			procs, err := procscan.Scan(ctx, opts)
 			if err != nil {
 				return fmt.Errorf("ps: %w", err)
 			}
@@ -87,6 +92,7 @@ the process runs now. Without --key the store is read, not verified.`,
 	f.StringVar(&format, "format", "table", "output format: table or json")
 	f.BoolVar(&all, "all", false, "list every process, not only the init process of each container")
 	f.BoolVar(&noDigest, "no-digest", false, "do not read filters (no ptrace): no effective digest")
+	f.DurationVar(&timeout, "timeout", 30*time.Second, "stop reading filters after this long (the rest get no digest)")
 	f.StringVar(&storeDir, "store", attest.DefaultStore, "attestation store whose verdicts to show")
 	f.StringVar(&keyPath, "key", "", "public key: verify the attestations shown (default: read them unverified)")
 	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"table", "json"}, cobra.ShellCompDirectiveNoFileComp))

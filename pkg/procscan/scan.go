@@ -6,6 +6,7 @@ package procscan
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -67,8 +68,11 @@ type Options struct {
 }
 
 // Scan lists the processes in PID order. Processes that exit while being
-// read are left out; Scan fails only when /proc cannot be listed.
-func Scan(opts Options) ([]*Process, error) {
+// read are left out; Scan fails only when /proc cannot be listed. ctx
+// bounds the filter reads: once it ends, the remaining digests are left
+// out with the reason (a process that never stops for ptrace costs a read
+// its full timeout).
+func Scan(ctx context.Context, opts Options) ([]*Process, error) {
 	if opts.Proc == "" {
 		opts.Proc = "/proc"
 	}
@@ -109,7 +113,7 @@ func Scan(opts Options) ([]*Process, error) {
 			continue
 		}
 		if opts.Digest && p.Mode == bytecode.ModeFilter.String() && p.PID != os.Getpid() {
-			p.Digest, err = FilterDigest(p.PID)
+			p.Digest, err = FilterDigest(ctx, p.PID)
 			if err != nil {
 				p.DigestError = err.Error()
 			}
@@ -257,9 +261,15 @@ func parseStatus(p *Process, data []byte) error {
 
 // FilterDigest reads the filters of pid's main thread and returns the
 // SHA-256 of their bytes concatenated oldest first: the digest of the
-// attestation subject for that stack.
-func FilterDigest(pid int) (string, error) {
-	pf, err := bytecode.ReadProcess(pid)
+// attestation subject for that stack. The read ends with ctx, and after
+// bytecode.DefaultReadTimeout at the latest.
+func FilterDigest(ctx context.Context, pid int) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", fmt.Errorf("not read: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, bytecode.DefaultReadTimeout)
+	defer cancel()
+	pf, err := bytecode.ReadProcessContext(ctx, pid)
 	if err != nil {
 		return "", err
 	}

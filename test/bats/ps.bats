@@ -154,6 +154,9 @@ row() {
 	[[ "$(jq -r .digestError <<<"$(row "$pid")")" == *"already traced"* ]]
 	kill "$tracer"
 	wait "$tracer" || true
+	# The reads are bounded as a whole: past --timeout no filter is read.
+	ps_json --timeout 1ns
+	[[ "$(jq -r .digestError <<<"$(row "$pid")")" == *"deadline exceeded"* ]]
 
 	# A user without privileges still gets the processes: no digest (ptrace
 	# refused), no verdicts (the store is root's), exit 0.
