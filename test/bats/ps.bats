@@ -63,6 +63,7 @@ row() {
 	ps_json --store "$store" --key "$BATS_TEST_TMPDIR/keys/signing.pub"
 	r=$(row "$pid")
 	[ "$(jq -r .attestation.verdict <<<"$r")" = "$verdict" ]
+	[ "$(jq -r .attestation.score <<<"$r")" = "$(jq -r .payload "$f" | base64 -d | jq -r '.predicate.score')" ]
 	[ "$(jq -r .attestation.verified <<<"$r")" = true ]
 	[ "$(jq -r .attestation.current <<<"$r")" = true ]
 	[ "$(jq -r .attestation.file <<<"$r")" = "$f" ]

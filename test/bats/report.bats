@@ -71,6 +71,10 @@ predicate() {
 	[ -n "$verdict" ] && [ "$verdict" != null ]
 	grep -q "class=\"verdict v-$verdict\">$verdict<" "$dom"
 	grep -q "Signatures verified with" "$dom"
+	# The score the pipeline recorded, with one decimal.
+	score=$(predicate "$f" '.score')
+	[ "$score" != null ]
+	grep -q "<tr><th>Score</th><td>$(printf '%.1f' "$score")</td></tr>" "$dom"
 	# The bundle's config.json is the intended profile: the side by side
 	# has both columns, and they agree.
 	grep -q "<code>$BATS_TEST_TMPDIR/bundle-web/config.json</code>" "$dom"
