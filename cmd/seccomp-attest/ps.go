@@ -216,7 +216,7 @@ func readBounded(path string, limit int64) ([]byte, error) {
 
 func writePsTable(w io.Writer, rows []psRow) error {
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
-	fmt.Fprintln(tw, "PID\tCOMM\tCONTAINER\tENGINE\tMODE\tFILTERS\tDIGEST\tVERDICT")
+	fmt.Fprintln(tw, "PID\tCOMM\tCONTAINER\tENGINE\tMODE\tFILTERS\tDIGEST\tVERDICT\tSCORE")
 	for _, r := range rows {
 		container, engine := "-", "-"
 		if c := r.Container; c != nil {
@@ -237,15 +237,18 @@ func writePsTable(w io.Writer, rows []psRow) error {
 		case r.DigestError != "":
 			digest = "?"
 		}
-		verdict := "-"
+		verdict, score := "-", "-"
 		if a := r.Attestation; a != nil {
 			verdict = a.Verdict
 			if a.Current != nil && !*a.Current {
 				verdict += "*"
 			}
+			if a.Score != nil {
+				score = strconv.FormatFloat(*a.Score, 'f', 1, 64)
+			}
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.PID, r.Comm, container, engine, r.Mode,
-			strconv.Itoa(r.Filters), digest, verdict)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.PID, r.Comm, container, engine, r.Mode,
+			strconv.Itoa(r.Filters), digest, verdict, score)
 	}
 	return tw.Flush()
 }

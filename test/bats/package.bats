@@ -97,7 +97,7 @@ teardown() {
 	key_before=$(sha256sum <"$KEYS/signing.key")
 	run /usr/bin/seccomp-attest ps
 	[ "$status" -eq 0 ]
-	[[ "${lines[0]}" == "PID "*"VERDICT" ]]
+	[[ "${lines[0]}" == "PID "*"VERDICT"*"SCORE" ]]
 
 	# The Docker wrapper, when built, and its daemon.json registration
 	# script (the package never edits daemon.json itself).

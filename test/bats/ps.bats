@@ -83,7 +83,8 @@ row() {
 	[[ "$line" == *" ${id:0:12} "* ]]
 	[[ "$line" == *" filter "* ]]
 	[[ "$line" == *" ${want:0:12} "* ]]
-	[[ "$line" == *" $verdict*" ]]
+	score=$(jq -r .payload "$store/00000002-$id.intoto.jsonl" | base64 -d | jq -r '.predicate.score')
+	[[ "$line" == *" $verdict* "*" $(printf '%.1f' "$score")" ]]
 }
 
 @test "ps: podman (runc, crun) and Docker containers by cgroup id, conmon left out; unconfined container" {
