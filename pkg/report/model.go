@@ -88,6 +88,9 @@ type ArchView struct {
 	Open   bool
 	Rows   []*Row
 	Denied []DeniedGroup
+	// Omitted counts the rows left out of a large fleet page because both
+	// sides agree on them.
+	Omitted int
 }
 
 // DeniedGroup lists syscalls denied with one action and no difference.
@@ -242,6 +245,9 @@ func Build(ctx context.Context, inputs []Input, opts Options) (*Page, error) {
 	if all > 1 {
 		page.Fleet = fleet(page.Containers, all, opts.Knowledge)
 		foldAgreeingArches(page.Containers)
+		if len(page.Containers) > fullDetailContainers {
+			keepDifferencesOnly(page.Containers)
+		}
 	}
 	if page.Title == "" {
 		page.Title = "seccomp-attest report"
@@ -266,6 +272,32 @@ func foldAgreeingArches(cs []*Container) {
 						break
 					}
 				}
+			}
+		}
+	}
+}
+
+// fullDetailContainers is the largest fleet page that shows every
+// container's full table; larger ones show the differences only (a full
+// table is about 250 KB of HTML), and the page of one attestation has the
+// rest.
+const fullDetailContainers = 10
+
+func keepDifferencesOnly(cs []*Container) {
+	for _, c := range cs {
+		for _, g := range c.Groups {
+			for _, a := range g.Arches {
+				kept := a.Rows[:0]
+				for _, r := range a.Rows {
+					if r.Status != "" {
+						kept = append(kept, r)
+					}
+				}
+				a.Omitted = len(a.Rows) - len(kept)
+				for _, d := range a.Denied {
+					a.Omitted += len(d.Names)
+				}
+				a.Rows, a.Denied = kept, nil
 			}
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -290,5 +291,35 @@ func TestHostileInput(t *testing.T) {
 	if len(page.Containers) != 2 || page.Containers[0].Verdict != "invalid" || page.Fleet.Invalid != 1 ||
 		!strings.Contains(page.Containers[0].Problems[0], "not a DSSE envelope") {
 		t.Errorf("junk in a store: %+v", page.Containers[0])
+	}
+}
+
+// A large fleet keeps only the rows that differ in its per-container
+// tables; the weaker rows are all still there.
+func TestLargeFleetShowsDifferencesOnly(t *testing.T) {
+	var inputs []Input
+	for i := 1; i <= fullDetailContainers+1; i++ {
+		env, _ := signed(t, fmt.Sprintf("c%d", i), uint64(i), "denylist.runc.bpf", "docker-default.runc.bpf")
+		inputs = append(inputs, Input{File: fmt.Sprint(i), Data: env})
+	}
+	page, err := Build(context.Background(), inputs, Options{Latest: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := archView(t, page.Containers[0], "x86_64")
+	if x.Omitted == 0 || len(x.Denied) != 0 {
+		t.Fatalf("x86_64: %d omitted, %d denied groups", x.Omitted, len(x.Denied))
+	}
+	weaker := 0
+	for _, r := range x.Rows {
+		if r.Status == "" {
+			t.Fatalf("row %s agrees and was kept", r.Label)
+		}
+		if r.Status == "weaker" {
+			weaker++
+		}
+	}
+	if weaker == 0 || page.Fleet.Worst[0].Containers == nil || len(page.Fleet.Worst[0].Containers) != fullDetailContainers+1 {
+		t.Errorf("weaker rows %d, worst %+v", weaker, page.Fleet.Worst[0])
 	}
 }
