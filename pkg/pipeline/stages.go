@@ -210,7 +210,9 @@ func (p *Pipeline) judge(c *Container, in *intended, groups []bytecode.ThreadGro
 			s := rep.Score
 			entry.Score = &s
 		}
-		if intendedStack != nil {
+		// Without a filter on either side (unconfined) there is no program
+		// to diff; the policy's allowUnconfined has judged that already.
+		if len(intendedStack) > 0 && len(effective) > 0 {
 			res, err := compare.Stacks(intendedStack, effective)
 			if err != nil {
 				return cached{}, fmt.Errorf("diff intended and effective: %w", err)
