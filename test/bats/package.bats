@@ -89,6 +89,9 @@ teardown() {
 	[ "$(stat -c '%U %a' /usr/bin/seccomp-attest)" = "root 755" ]
 	[ "$(/usr/bin/seccomp-attest --version)" = "seccomp-attest version $version" ]
 	[ -f /usr/share/man/man1/seccomp-attest-ps.1.gz ]
+	if command -v man >/dev/null; then
+		[ "$(man -w seccomp-attest-ps)" = /usr/share/man/man1/seccomp-attest-ps.1.gz ]
+	fi
 	[ -f /usr/share/bash-completion/completions/seccomp-attest ]
 	cmp "$REPO/pkg/policy/default.yaml" /etc/seccomp-attest/policy.yaml
 	dpkg-query -W -f='${Conffiles}\n' seccomp-attest | grep -q '/etc/seccomp-attest/policy.yaml'
@@ -131,6 +134,17 @@ teardown() {
 		run /usr/bin/seccomp-attest ps --format json --key "$KEYS/signing.pub"
 		[ "$status" -eq 0 ]
 		[ "$(jq -r --arg c "$cid" '.processes[] | select(.container.id == $c) | .attestation.verdict' <<<"$output")" = pass ]
+		# The auditor's tools on the package's output: the HTML report...
+		run /usr/bin/seccomp-attest report "$att" --key "$KEYS/signing.pub" --html -
+		[ "$status" -eq 0 ]
+		[[ "$output" == *"Container <code>$cid</code> <span class=\"verdict v-pass\">pass</span>"* ]]
+		[[ "$output" == *'<th>Intended</th><th>Effective</th>'* ]]
+		# ... and cosign, on the config.json podman keeps for the container.
+		if command -v cosign >/dev/null; then
+			cosign verify-blob-attestation --key "$KEYS/signing.pub" --signature "$att" \
+				--type https://seccomp-attest.dev/attestation/v1 --insecure-ignore-tlog \
+				"/var/lib/containers/storage/overlay-containers/$cid/userdata/config.json"
+		fi
 		podman "${PODMAN_FLAGS[@]}" rm -f -t 0 "$name" >/dev/null
 	fi
 
