@@ -107,6 +107,9 @@ type wrapper struct {
 // realRuntime is the runtime the wrapper stands in for.
 type realRuntime struct {
 	path string
+	// argv0 is the runtime as named (runc, or the configured path): runc
+	// prints it in its messages, which must read as if runc ran alone.
+	argv0 string
 	// name is runc or crun: whose compilation of profiles is the intended
 	// filter, and whose command-line grammar applies.
 	name string
@@ -129,7 +132,7 @@ func findRuntime(inv *runcargs.Invocation, argv []string) (*realRuntime, error) 
 	if self, err := os.Executable(); err == nil && sameFile(self, path) {
 		return nil, fmt.Errorf("seccomp-attest: real runtime %s is this wrapper; set --%s=PATH to the real one", path, flagRuntime)
 	}
-	rt := &realRuntime{path: path, name: spec.RuntimeRunc}
+	rt := &realRuntime{path: path, argv0: want, name: spec.RuntimeRunc}
 	if filepath.Base(path) == "crun" {
 		rt.name = spec.RuntimeCrun
 	}
@@ -149,7 +152,7 @@ func (rt *realRuntime) sameGrammar() bool { return rt.name == spec.RuntimeRunc }
 // exec replaces the wrapper with the real runtime: same pid, fds, signal
 // dispositions and environment, so nothing of its behaviour changes.
 func (rt *realRuntime) exec(argv []string) int {
-	err := unix.Exec(rt.path, append([]string{rt.path}, argv...), os.Environ())
+	err := unix.Exec(rt.path, append([]string{rt.argv0}, argv...), os.Environ())
 	fmt.Fprintf(os.Stderr, "wrapper-runc: exec %s: %v\n", rt.path, err)
 	return exitError
 }

@@ -37,7 +37,7 @@ func (w *wrapper) start() int {
 
 	tr, err := execstop.Seize(c.PID)
 	if err != nil {
-		return w.unchecked(ctx, p, c, fmt.Errorf("hold the init at its exec stop: %w", err), nil)
+		return w.unchecked(p, c, fmt.Errorf("hold the init at its exec stop: %w", err), nil)
 	}
 	// Every path below releases or kills; Close kills what is left held.
 	defer tr.Close()
@@ -59,12 +59,12 @@ func (w *wrapper) start() int {
 		}
 		return child.wait()
 	case err != nil:
-		return w.unchecked(ctx, p, c, err, func() int { return child.wait() }, tr)
+		return w.unchecked(p, c, err, func() int { return child.wait() }, tr)
 	}
 
 	out, err := p.AttestEffective(ctx, c, pf)
 	if err != nil {
-		return w.unchecked(ctx, p, c, fmt.Errorf("effective check: %w", err), func() int { return child.wait() }, tr)
+		return w.unchecked(p, c, fmt.Errorf("effective check: %w", err), func() int { return child.wait() }, tr)
 	}
 	fields["verdict"] = out.Verdict.Result
 	if out.Attestation != nil {
@@ -89,8 +89,11 @@ func (w *wrapper) start() int {
 // unchecked handles a container whose filters could not be read or
 // judged: recorded as an error attestation; refused in enforce mode (fail
 // closed, the held init is killed), let go in audit mode.
-func (w *wrapper) unchecked(ctx context.Context, p *pipeline.Pipeline, c pipeline.Container, cause error, waitChild func() int, held ...*execstop.Tracer) int {
-	if _, rerr := p.RecordFailure(ctx, c, cause); rerr != nil {
+func (w *wrapper) unchecked(p *pipeline.Pipeline, c pipeline.Container, cause error, waitChild func() int, held ...*execstop.Tracer) int {
+	// The check's own deadline may be what failed: recording gets its own.
+	rctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, rerr := p.RecordFailure(rctx, c, cause); rerr != nil {
 		cause = fmt.Errorf("%w (and the failure could not be attested: %v)", cause, rerr)
 	}
 	for _, tr := range held {
@@ -127,7 +130,7 @@ type runtimeChild struct {
 // startChild runs the real runtime with the invocation's argv.
 func (w *wrapper) startChild() (*runtimeChild, error) {
 	cmd := exec.Command(w.rt.path, w.inv.Argv()...)
-	cmd.Args[0] = w.rt.path
+	cmd.Args[0] = w.rt.argv0
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("run %s: %w", w.rt.path, err)
