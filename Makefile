@@ -17,7 +17,7 @@ VERSION  ?= $(shell git log -1 --format='0.0.0~git%cd.%h' --date=format:%Y%m%d%H
 GENDIR   := build/gen
 # Install layout (packaging/install.sh explains each variable).
 PREFIX   ?= /usr
-export DESTDIR PREFIX HOOKSDIR BIN GENDIR
+INSTALL_ENV = DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" HOOKSDIR="$(HOOKSDIR)" BIN="$(BIN)" GENDIR="$(GENDIR)"
 
 .PHONY: all build helpers test go-test bats bench demo setup cosign ci install uninstall deb docs cli-docs clean
 
@@ -84,16 +84,17 @@ cli-docs: build
 # Programs, hook and hooks.d, man pages, completions, default config and
 # policy, store and host key; DESTDIR and PREFIX aware.
 install: build docs
-	bash packaging/install.sh install
+	$(INSTALL_ENV) bash packaging/install.sh install
 
 # Removes what install added; keeps changed configuration, keys, attestations.
 uninstall:
-	bash packaging/install.sh uninstall
+	$(INSTALL_ENV) bash packaging/install.sh uninstall
 
 # build/seccomp-attest_VERSION_ARCH.deb, with dpkg-deb (packaging/deb).
 deb: build docs
 	rm -rf build/deb build/seccomp-attest_*.deb
-	DESTDIR=$(CURDIR)/build/deb PREFIX=/usr HOOKSDIR= PACKAGING=1 bash packaging/install.sh install
+	DESTDIR=$(CURDIR)/build/deb PREFIX=/usr HOOKSDIR= BIN="$(BIN)" GENDIR="$(GENDIR)" PACKAGING=1 \
+		bash packaging/install.sh install
 	STAGE=$(CURDIR)/build/deb VERSION=$(VERSION) bash packaging/deb/build.sh build
 
 clean:
