@@ -61,6 +61,8 @@ type Container struct {
 	Groups   []*Group
 	// Weaker counts the weaker and undecided findings of every group.
 	Weaker int
+	// Unreadable marks a store file that is not an attestation at all.
+	Unreadable bool
 }
 
 // Group is one group of threads with the same filters.
@@ -191,7 +193,8 @@ func Build(ctx context.Context, inputs []Input, opts Options) (*Page, error) {
 		}
 		if err != nil {
 			page.Containers = append(page.Containers, &Container{Anchor: anchor, File: in.File, Sequence: in.Sequence,
-				ID: "(unreadable) " + in.File, Signature: "invalid", Verdict: "invalid", Problems: []string{err.Error()}})
+				ID: "(unreadable) " + in.File, Signature: "invalid", Verdict: "invalid", Problems: []string{err.Error()},
+				Unreadable: true})
 			continue
 		}
 		c := newContainer(in, st.Predicate, anchor)

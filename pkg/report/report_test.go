@@ -292,6 +292,14 @@ func TestHostileInput(t *testing.T) {
 		!strings.Contains(page.Containers[0].Problems[0], "not a DSSE envelope") {
 		t.Errorf("junk in a store: %+v", page.Containers[0])
 	}
+	out.Reset()
+	if err := Render(&out, page); err != nil {
+		t.Fatal(err)
+	}
+	// One in the summary table's header, one for the readable attestation.
+	if strings.Count(out.String(), "<th>Host</th>") != 2 {
+		t.Error("the unreadable file got host facts of its own")
+	}
 }
 
 // A large fleet keeps only the rows that differ in its per-container
