@@ -119,7 +119,9 @@ do_uninstall() {
 	rmdir "$d$LIBEXECDIR" 2>/dev/null || true
 	local f
 	for f in hooks.d/*.json; do
-		[ -e "$f" ] && rm -f "$d$HOOKSDIR/${f##*/}"
+		if [ -e "$f" ]; then
+			rm -f "$d$HOOKSDIR/${f##*/}"
+		fi
 	done
 	rm -f "$d$MANDIR"/man1/seccomp-attest.1.gz "$d$MANDIR"/man1/seccomp-attest-*.1.gz
 	local gen dest
