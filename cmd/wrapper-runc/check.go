@@ -50,6 +50,11 @@ func (w *wrapper) bundleDir() (string, error) {
 	return abs, nil
 }
 
+// container is the container of create or run, before it exists.
+func (w *wrapper) container(bundle string) pipeline.Container {
+	return pipeline.Container{ID: w.opts.ID, Bundle: bundle, Runtime: w.rt.name}
+}
+
 // staticCheck judges the bundle's intended profile (create and run); nil
 // means the command may go on.
 func (w *wrapper) staticCheck() (refused error) {
@@ -57,7 +62,7 @@ func (w *wrapper) staticCheck() (refused error) {
 	if err != nil {
 		return err
 	}
-	c := pipeline.Container{ID: w.opts.ID, Bundle: bundle, Runtime: w.rt.name}
+	c := w.container(bundle)
 	cfg, p, err := w.pipeline(true)
 	if err != nil {
 		// Without a policy nothing can be judged: fail closed.

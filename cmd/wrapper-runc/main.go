@@ -102,6 +102,9 @@ type wrapper struct {
 	opts   *runcargs.Options
 	rt     *realRuntime
 	report *reporter
+	// startArgv is the real runtime's start command line (start, or the
+	// start half of an emulated run).
+	startArgv []string
 }
 
 // realRuntime is the runtime the wrapper stands in for.

@@ -24,6 +24,14 @@ func (w *wrapper) start() int {
 		// No such container, or not startable: the runtime's own answer.
 		return w.rt.exec(w.inv.Argv())
 	}
+	return w.checkedStart(st, w.inv.Argv())
+}
+
+// checkedStart runs the real runtime's start (startArgv) on a created
+// container with the effective check at the init's exec stop. Its result
+// is start's exit status, or exitRefused.
+func (w *wrapper) checkedStart(st *ociState, startArgv []string) int {
+	w.startArgv = startArgv
 	c := pipeline.Container{ID: w.opts.ID, Bundle: st.Bundle, PID: st.Pid, Runtime: w.rt.name, Annotations: st.Annotations}
 	fields := w.fields(c)
 	cfg, p, err := w.pipeline(false)
@@ -116,7 +124,12 @@ func (w *wrapper) unchecked(p *pipeline.Pipeline, c pipeline.Container, cause er
 	if waitChild != nil {
 		return waitChild()
 	}
-	return w.rt.exec(w.inv.Argv())
+	child, err := w.startChild()
+	if err != nil {
+		w.report.error(fmt.Errorf("wrapper-runc: %v", err))
+		return exitError
+	}
+	return child.wait()
 }
 
 // runtimeChild is the real runtime running a command for the wrapper,
@@ -127,9 +140,9 @@ type runtimeChild struct {
 	failed chan struct{} // closed when it exits unsuccessfully
 }
 
-// startChild runs the real runtime with the invocation's argv.
+// startChild runs the real runtime's start (w.startArgv).
 func (w *wrapper) startChild() (*runtimeChild, error) {
-	cmd := exec.Command(w.rt.path, w.inv.Argv()...)
+	cmd := exec.Command(w.rt.path, w.startArgv...)
 	cmd.Args[0] = w.rt.argv0
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	if err := cmd.Start(); err != nil {

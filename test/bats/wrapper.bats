@@ -260,6 +260,20 @@ not_stopped() {
 	[ -e "$dir/marker/ran" ]
 	run runc state "$id"
 	[ "$status" -ne 0 ] # run deleted it, as without --keep
+	# run got the effective check of start: attested at the exec stop.
+	payload=$(jq -r .payload "$(store_file "$id")" | base64 -d)
+	[ "$(jq -r .predicate.verdict.result <<<"$payload")" = pass ]
+	[ "$(jq -r '.predicate.effective.threads[0].filters[0].length' <<<"$payload")" -gt 100 ]
+
+	# Detached: run returns once the program runs, the container stays.
+	rm "$dir/marker/ran"
+	local did
+	did=$(container_name rundetach)
+	register_container runc "$did"
+	wrapper run -d --bundle "$dir" "$did" </dev/null >"$dir/out" 2>&1
+	wait_until test -e "$dir/marker/ran"
+	run runc state "$did"
+	[ "$status" -eq 0 ]
 
 	rm "$dir/marker/ran"
 	jq '.linux.seccomp = {defaultAction: "SCMP_ACT_ALLOW"}' "$dir/config.json" >"$dir/c" && mv "$dir/c" "$dir/config.json"
@@ -267,6 +281,26 @@ not_stopped() {
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"refused by policy"* ]]
 	[ ! -e "$dir/marker/ran" ]
+}
+
+@test "runc run with a runtime weaker than the static check knows: refused at start, before its first instruction" {
+	local dir=$BATS_TEST_TMPDIR/b id rt=$BATS_TEST_TMPDIR/rt/oci-runtime
+	id=$(container_name runbpf)
+	marker_bundle "$dir"
+	jq '.annotations["run.oci.seccomp_bpf_data"] = "BgAAAAAA/38="' "$dir/config.json" >"$dir/c" && mv "$dir/c" "$dir/config.json"
+	# crun under a name the wrapper does not know: the static check compiles
+	# the profile as runc would and passes; crun loads the annotation's
+	# RET ALLOW instead. Only the exec stop can see that.
+	mkdir -p "$(dirname "$rt")"
+	ln -s "$CRUN" "$rt"
+	register_container crun "$id"
+	run wrapper --seccomp-attest-runtime="$rt" run --bundle "$dir" "$id"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"refused before its first instruction"* ]]
+	[ ! -e "$dir/marker/ran" ]
+	run "$CRUN" state "$id"
+	[ "$status" -ne 0 ] # deleted, as run does
 }
 
 @test "the init dies with the wrapper and a deadline refuses: no process is left stopped" {
