@@ -10,6 +10,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 	"github.com/seccomp-attest/seccomp-attest/pkg/config"
@@ -22,6 +23,10 @@ type hook struct {
 	log     *logrus.Logger
 	stderr  io.Writer
 	started time.Time
+	// initFD is a pidfd of the container's init at poststart, opened
+	// before anything is read so that a refusal kills that process and
+	// never a reused pid.
+	initFD int
 }
 
 // maxStateSize bounds what is read from stdin: a state is a few hundred
@@ -52,6 +57,11 @@ func (h *hook) run(ctx context.Context, stdin io.Reader) int {
 		return h.answer(p, fields, out)
 
 	case stagePoststart:
+		h.initFD = -1
+		if fd, err := unix.PidfdOpen(c.PID, 0); err == nil {
+			h.initFD = fd
+			defer unix.Close(fd)
+		}
 		pf, err := waitAndRead(ctx, c, time.Duration(h.cfg.FilterWait))
 		if err != nil {
 			return h.readFailed(ctx, p, c, fields, err)
@@ -107,6 +117,9 @@ func (h *hook) answer(p *pipeline.Pipeline, fields logrus.Fields, out *pipeline.
 	if len(out.Verdict.Reasons) > 0 {
 		fields["reasons"] = out.Verdict.Reasons
 	}
+	if out.Refuse {
+		h.stopContainer(fields)
+	}
 	entry := h.log.WithFields(fields)
 	switch {
 	case out.Refuse:
@@ -124,6 +137,9 @@ func (h *hook) answer(p *pipeline.Pipeline, fields logrus.Fields, out *pipeline.
 // failMode reports an error; in enforce mode it fails the hook (closed),
 // in audit mode the container goes on and the log keeps the error.
 func (h *hook) failMode(p *pipeline.Pipeline, fields logrus.Fields, err error) int {
+	if p.Enforcing() {
+		h.stopContainer(fields)
+	}
 	h.log.WithFields(fields).WithError(err).Error("check failed")
 	if p.Enforcing() {
 		fmt.Fprintf(h.stderr, "seccomp-attest: %s: %v (enforce mode: failing closed)\n", h.stage, err)
@@ -143,6 +159,22 @@ func (h *hook) fail(fields logrus.Fields, err error) int {
 	}
 	fmt.Fprintf(h.stderr, "seccomp-attest: %s: %v\n", h.stage, err)
 	return exitError
+}
+
+// stopContainer kills the container's init when a poststart check refuses
+// it. Runtime spec 1.3 has the runtime stop a container whose poststart
+// hook fails, and runc does; crun 1.8 only ignores the failure, so the
+// hook does not rely on the runtime. SIGKILL of the init (pid 1 of the
+// container's pid namespace) ends every process in it.
+func (h *hook) stopContainer(fields logrus.Fields) {
+	if h.stage != stagePoststart || h.initFD < 0 {
+		return
+	}
+	if err := unix.PidfdSendSignal(h.initFD, unix.SIGKILL, nil, 0); err != nil && err != unix.ESRCH {
+		fields["killError"] = err.Error()
+		return
+	}
+	fields["killed"] = true
 }
 
 // readState decodes the OCI state leniently: runtimes add fields (crun

@@ -1,0 +1,324 @@
+#!/usr/bin/env bats
+# The OCI hook (cmd/hook) on real runtimes: registered in config.json for runc
+# and crun, and through hooks.d/ for podman on runc and crun.
+
+load helpers
+
+HOOK=${HOOK:-$BATS_TEST_DIRNAME/../../bin/seccomp-attest-hook}
+HOOKS_D=$BATS_TEST_DIRNAME/../../hooks.d
+FIXTURES=$BATS_TEST_DIRNAME/../../pkg/bytecode/testdata/fixtures
+
+setup() {
+	store=$BATS_TEST_TMPDIR/store
+	keys=$BATS_TEST_TMPDIR/keys
+	log=$BATS_TEST_TMPDIR/hook.log
+	hook_config MODE=enforce
+}
+
+# hook_config MODE=M [POLICY=P]: the hook's configuration file for this test.
+hook_config() {
+	local mode=${1#MODE=} policy=${2#POLICY=}
+	cfg=$BATS_TEST_TMPDIR/config.yaml
+	{
+		echo "store: $store"
+		echo "key: $keys/signing.key"
+		echo "log: $log"
+		echo "mode: $mode"
+		[ -z "$policy" ] || echo "policy: $policy"
+	} >"$cfg"
+}
+
+# add_hooks DIR STAGE...: register the hook in DIR/config.json for STAGEs.
+add_hooks() {
+	local dir=$1 st hooks='{}'
+	shift
+	for st in "$@"; do
+		hooks=$(jq --arg st "$st" --arg h "$HOOK" --arg c "$cfg" \
+			'.[$st] = [{path: $h, args: ["seccomp-attest-hook", "--config", $c, $st], timeout: 10}]' <<<"$hooks")
+	done
+	jq --argjson h "$hooks" '.hooks = $h' "$dir/config.json" >"$dir/config.json.new"
+	mv "$dir/config.json.new" "$dir/config.json"
+}
+
+# hooks_dir: a copy of the shipped hooks.d pointing at the built hook and
+# this test's configuration.
+hooks_dir() {
+	local d=$BATS_TEST_TMPDIR/hooks.d f
+	mkdir -p "$d"
+	for f in "$HOOKS_D"/*.json; do
+		jq --arg h "$HOOK" --arg c "$cfg" \
+			'.hook.path = $h | .hook.args = (.hook.args[:1] + ["--config", $c] + .hook.args[1:])' \
+			"$f" >"$d/$(basename "$f")"
+	done
+	echo "$d"
+}
+
+predicate() { # FILE
+	jq -r .payload "$1" | base64 -d | jq .predicate
+}
+
+verify_store() {
+	run "$SECCOMP_ATTEST" verify --key "$keys/signing.pub" --store "$store"
+	echo "$output"
+	[ "$status" -eq 0 ]
+}
+
+docker_bundle() { # DIR ARGS...
+	local dir=$1
+	shift
+	make_bundle "$dir" "$@"
+	docker_profile "$BATS_TEST_TMPDIR/profile.json"
+	set_seccomp "$dir" "$BATS_TEST_TMPDIR/profile.json"
+}
+
+@test "hook: runc with the hook in config.json attests next to the bundle and in the store" {
+	b=$BATS_TEST_TMPDIR/bundle
+	docker_bundle "$b" sleep 1000
+	add_hooks "$b" createRuntime poststart poststop
+	id=$(container_name runc)
+	run_bundle runc "$b" "$id"
+	pid=$(runtime_pid runc "$id")
+	[ -f "$b/seccomp-attestation.intoto.jsonl" ]
+	f=$(ls "$store"/*-"$id".intoto.jsonl)
+	cmp "$f" "$b/seccomp-attestation.intoto.jsonl"
+	p=$(predicate "$f")
+	[ "$(jq -r .verdict.result <<<"$p")" = pass ]
+	[ "$(jq -r .container.runtime.name <<<"$p")" = runc ]
+	[ "$(jq -r .container.pid <<<"$p")" = "$pid" ]
+	[ "$(jq -r '.diff.groups[0].equivalent' <<<"$p")" = true ]
+	[ "$(jq -r .intended.source <<<"$p")" = "$b/config.json" ]
+	# The attested filter is the one the running program has.
+	"$SECCOMP_ATTEST" dump --out "$BATS_TEST_TMPDIR/bpf" "$pid" >/dev/null
+	[ "$(jq -r '.effective.threads[0].filters[0].sha256' <<<"$p")" = "$(sha256sum <"$BATS_TEST_TMPDIR/bpf/0.bpf" | cut -d' ' -f1)" ]
+	runc delete -f "$id"
+	# poststop appended the container's end to the chain.
+	[ "$(ls "$store"/*-"$id".intoto.jsonl | wc -l)" = 2 ]
+	last=$(ls "$store"/*-"$id".intoto.jsonl | tail -1)
+	[ "$(predicate "$last" | jq -r .event)" = stop ]
+	verify_store
+	grep -q '"stage":"poststart"' "$log"
+}
+
+@test "hook: crun with the hook in config.json waits for the filter and attests it" {
+	b=$BATS_TEST_TMPDIR/bundle
+	docker_bundle "$b" sleep 1000
+	add_hooks "$b" poststart
+	id=$(container_name crun)
+	run_bundle crun "$b" "$id"
+	f=$(ls "$store"/*-"$id".intoto.jsonl)
+	p=$(predicate "$f")
+	[ "$(jq -r .verdict.result <<<"$p")" = pass ]
+	[ "$(jq -r .container.runtime.name <<<"$p")" = crun ]
+	[[ "$(jq -r .intended.resolvedFor <<<"$p")" == "runtime crun"* ]]
+	# Compiled like crun, the intended profile equals what crun loaded.
+	[ "$(jq -r '.diff.groups[0].equivalent' <<<"$p")" = true ]
+	[ "$(jq -r '.effective.threads[0].filters | length' <<<"$p")" = 1 ]
+	cmp "$f" "$b/seccomp-attestation.intoto.jsonl"
+	verify_store
+}
+
+@test "hook: podman with --hooks-dir (the shipped hooks.d) on runc and on crun" {
+	d=$(hooks_dir)
+	for rt in runc crun; do
+		name=$(container_name "podman-$rt")
+		register_container podman "$name"
+		podman "${PODMAN_FLAGS[@]}" --runtime "$rt" --hooks-dir "$d" run -d --name "$name" \
+			"${PODMAN_RUN_FLAGS[@]}" localhost/bb:latest sleep 1000
+		cid=$(podman "${PODMAN_FLAGS[@]}" inspect --format '{{.Id}}' "$name")
+		f=$(ls "$store"/*-"$cid".intoto.jsonl | head -1)
+		p=$(predicate "$f")
+		echo "$p" | jq -c '{verdict, runtime: .container.runtime}'
+		[ "$(jq -r .verdict.result <<<"$p")" = pass ]
+		[ "$(jq -r .container.runtime.name <<<"$p")" = "$rt" ]
+		[ "$(jq -r '.diff.groups[0].equivalent' <<<"$p")" = true ]
+		# Podman's bundle holds the copy.
+		bundle=$(jq -r .container.bundle <<<"$p")
+		cmp "$f" "$bundle/seccomp-attestation.intoto.jsonl"
+		podman "${PODMAN_FLAGS[@]}" rm -f -t 0 "$name" >/dev/null
+	done
+	verify_store
+}
+
+@test "hook: a profile weaker than the policy is refused at createRuntime (enforce), recorded in audit" {
+	b=$BATS_TEST_TMPDIR/bundle
+	make_bundle "$b" sleep 1000
+	set_seccomp "$b" "$FIXTURES/denylist.profile.json"
+	add_hooks "$b" createRuntime poststart
+	id=$(container_name runc)
+	register_container runc "$id"
+	run bash -c "cd '$b' && runc run -d '$id' </dev/null >/dev/null 2>'$BATS_TEST_TMPDIR/err'"
+	cat "$BATS_TEST_TMPDIR/err"
+	output=$(cat "$BATS_TEST_TMPDIR/err")
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"refused by policy preset:default"* ]]
+	[[ "$output" == *"where every baseline denies"* ]]
+	# Nothing runs, nothing is attested.
+	! runc state "$id" 2>/dev/null | jq -e '.status == "running"'
+	[ ! -e "$b/seccomp-attestation.intoto.jsonl" ]
+	grep '"level":"error"' "$log" | grep -q refused
+
+	hook_config MODE=audit
+	add_hooks "$b" createRuntime poststart
+	id2=$(container_name runc2)
+	run_bundle runc "$b" "$id2"
+	[ "$(runc state "$id2" | jq -r .status)" = running ]
+	p=$(predicate "$b/seccomp-attestation.intoto.jsonl")
+	[ "$(jq -r .verdict.result <<<"$p")" = pass ]
+	[ "$(jq -r .policy.mode <<<"$p")" = audit ]
+	jq -e '.verdict.reasons | map(select(contains("where every baseline denies"))) | length > 0' <<<"$p"
+}
+
+@test "hook: crun's run.oci.seccomp_bpf_data weakens only at runtime: refused at poststart, recorded in audit" {
+	b=$BATS_TEST_TMPDIR/bundle
+	docker_bundle "$b" sleep 1000
+	# One instruction: RET ALLOW. config.json still shows Docker's profile.
+	allow=$(printf '\x06\x00\x00\x00\x00\x00\xff\x7f' | base64 -w0)
+	jq --arg a "$allow" '.annotations["run.oci.seccomp_bpf_data"] = $a' "$b/config.json" >"$b/c" && mv "$b/c" "$b/config.json"
+	add_hooks "$b" poststart
+	id=$(container_name crun)
+	# crun 1.8 ignores a failing poststart hook (exit 0, container left
+	# running); the hook stops the container itself in enforce mode.
+	run_bundle crun "$b" "$id" || true
+	wait_until bash -c "crun state '$id' | jq -e '.status == \"stopped\"'"
+	grep '"level":"error"' "$log" | grep refused | grep -q '"killed":true'
+	p=$(predicate "$(ls "$store"/*-"$id".intoto.jsonl)")
+	[ "$(jq -r .verdict.result <<<"$p")" = fail ]
+	[[ "$(jq -r .intended.resolvedFor <<<"$p")" == *"run.oci.seccomp_bpf_data replaces linux.seccomp"* ]]
+	[ "$(jq -r '.container.annotations["run.oci.seccomp_bpf_data"]' <<<"$p")" = "sha256:$(printf %s "$allow" | sha256sum | cut -d' ' -f1)" ]
+
+	hook_config MODE=audit
+	add_hooks "$b" poststart
+	id2=$(container_name crun2)
+	run_bundle crun "$b" "$id2"
+	[ "$(crun state "$id2" | jq -r .status)" = running ]
+	p=$(predicate "$(ls "$store"/*-"$id2".intoto.jsonl)")
+	[ "$(jq -r .verdict.result <<<"$p")" = pass ]
+	[ "$(jq -r '.effective.threads[0].filters[0].length' <<<"$p")" = 1 ]
+}
+
+@test "hook: an unconfined container is refused at createRuntime; allowed by a policy that allows it" {
+	b=$BATS_TEST_TMPDIR/bundle
+	make_bundle "$b" sleep 1000
+	add_hooks "$b" createRuntime poststart
+	id=$(container_name runc)
+	register_container runc "$id"
+	run bash -c "cd '$b' && runc run -d '$id' </dev/null >/dev/null 2>'$BATS_TEST_TMPDIR/err'"
+	[ "$status" -ne 0 ]
+	grep -q allowUnconfined "$BATS_TEST_TMPDIR/err"
+
+	printf 'allowUnconfined: true\n' >"$BATS_TEST_TMPDIR/policy.yaml"
+	hook_config MODE=enforce POLICY="$BATS_TEST_TMPDIR/policy.yaml"
+	add_hooks "$b" createRuntime poststart
+	id2=$(container_name runc2)
+	run_bundle runc "$b" "$id2"
+	p=$(predicate "$b/seccomp-attestation.intoto.jsonl")
+	[ "$(jq -r .verdict.result <<<"$p")" = pass ]
+	[ "$(jq -r '.effective.threads[0].mode' <<<"$p")" = disabled ]
+	[ "$(jq -r .policy.digest <<<"$p")" = "$(sha256sum <"$BATS_TEST_TMPDIR/policy.yaml" | cut -d' ' -f1)" ]
+	run "$SECCOMP_ATTEST" verify --key "$keys/signing.pub" --policy "$BATS_TEST_TMPDIR/policy.yaml" "$b/seccomp-attestation.intoto.jsonl"
+	[ "$status" -eq 0 ]
+}
+
+@test "hook: an argument-rule profile is attested with its rules equivalent" {
+	b=$BATS_TEST_TMPDIR/bundle
+	make_bundle "$b" sleep 1000
+	set_seccomp "$b" "$FIXTURES/args.profile.json"
+	printf 'baselines: []\n' >"$BATS_TEST_TMPDIR/policy.yaml"
+	hook_config MODE=enforce POLICY="$BATS_TEST_TMPDIR/policy.yaml"
+	add_hooks "$b" poststart
+	id=$(container_name runc)
+	run_bundle runc "$b" "$id"
+	p=$(predicate "$b/seccomp-attestation.intoto.jsonl")
+	[ "$(jq -r .verdict.result <<<"$p")" = pass ]
+	[ "$(jq -r '.diff.groups[0].equivalent' <<<"$p")" = true ]
+	# The same filter bytes as the capture made with this profile.
+	[ "$(jq -r '.effective.threads[0].filters[0].sha256' <<<"$p")" = "$(sha256sum <"$FIXTURES/args.runc.bpf" | cut -d' ' -f1)" ]
+}
+
+@test "hook: a filter stacked by the container's program shows in attest by hand (same pipeline)" {
+	b=$BATS_TEST_TMPDIR/bundle
+	docker_bundle "$b" /bin/seccomp-stack -n 1
+	add_hooks "$b" poststart
+	id=$(container_name runc)
+	run_bundle runc "$b" "$id"
+	wait_until grep -q ready "$b/out"
+	pid=$(runtime_pid runc "$id")
+	# The hook ran before the program: one filter.
+	[ "$(predicate "$b/seccomp-attestation.intoto.jsonl" | jq '.effective.threads[0].filters | length')" = 1 ]
+	# Attesting the running container sees the program's own filter too:
+	# stricter than intended, so it still passes, and the diff says where.
+	run "$SECCOMP_ATTEST" attest "pid:$pid" --key "$keys/signing.key" --store "$store" \
+		--bundle "$b" --id "$id" --runtime runc
+	echo "$output"
+	[ "$status" -eq 0 ]
+	p=$(predicate "$b/seccomp-attestation.intoto.jsonl")
+	[ "$(jq '.effective.threads[0].filters | length' <<<"$p")" = 2 ]
+	[ "$(jq -r '.diff.groups[0].equivalent' <<<"$p")" = false ]
+	[ "$(jq -r '.diff.groups[0].counts.weaker' <<<"$p")" = 0 ]
+	verify_store
+}
+
+@test "hook: a container that exits at once (true) leaves a clear record and no hang" {
+	b=$BATS_TEST_TMPDIR/bundle
+	docker_bundle "$b" true
+	add_hooks "$b" createRuntime poststart poststop
+	for rt in runc crun; do
+		id=$(container_name "$rt")
+		register_container "$rt" "$id"
+		run timeout 20 bash -c "cd '$b' && $rt run '$id' </dev/null 2>&1"
+		echo "$rt: $output"
+		[ "$status" -eq 0 ]
+		files=$(ls "$store"/*-"$id".intoto.jsonl)
+		# start (pass, or error when the process was gone) and stop.
+		first=$(predicate "$(head -1 <<<"$files")")
+		jq -e '.verdict.result == "pass" or (.verdict.result == "error" and (.verdict.reasons[0] | contains("exited")))' <<<"$first"
+		[ "$(predicate "$(tail -1 <<<"$files")" | jq -r .event)" = stop ]
+	done
+	# Every signature and the chain hold; a record of a process gone before
+	# the read is a failing verdict (error), with its reason.
+	run "$SECCOMP_ATTEST" verify --key "$keys/signing.pub" --store "$store"
+	echo "$output"
+	[[ "$output" == *"chain: ok (4 attestations)"* ]]
+	[ "$status" -eq 0 ] || { [ "$status" -eq 1 ] && ! grep FAIL <<<"$output" | grep -v "verdict error"; }
+}
+
+@test "hook: 50 containers started in parallel: 50 valid attestations, chain intact" {
+	b=$BATS_TEST_TMPDIR/bundle
+	docker_bundle "$b" sleep 1000
+	add_hooks "$b" poststart
+	pids=()
+	for i in $(seq 50); do
+		id=$(container_name "p$i")
+		register_container runc "$id"
+		(cd "$b" && runc run -d "$id" </dev/null >/dev/null 2>"$BATS_TEST_TMPDIR/err.$i") &
+		pids+=($!)
+	done
+	for p in "${pids[@]}"; do wait "$p"; done
+	cat "$BATS_TEST_TMPDIR"/err.* || true
+	[ "$(ls "$store"/*.intoto.jsonl | wc -l)" = 50 ]
+	for i in $(seq 50); do
+		id=$(container_name "p$i")
+		[ "$(runc state "$id" | jq -r .status)" = running ]
+		[ "$(ls "$store"/*-"$id".intoto.jsonl | wc -l)" = 1 ]
+	done
+	run "$SECCOMP_ATTEST" verify --key "$keys/signing.pub" --store "$store"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"chain: ok (50 attestations)"* ]]
+	[ "$(grep -c '"verdict pass"\|verdict pass' <<<"$output")" = 50 ]
+}
+
+@test "hook: bad state, unknown stage and an unreadable key are clear errors" {
+	run "$HOOK" --config "$cfg" poststart <<<'not json'
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"container state on stdin: not an OCI state"* ]]
+	run "$HOOK" --config "$cfg" prestop </dev/null
+	[ "$status" -eq 2 ]
+	[[ "$output" == *'unknown stage "prestop"'* ]]
+	mkdir -p "$keys" && "$SECCOMP_ATTEST" keygen --out "$keys" >/dev/null
+	chmod 644 "$keys/signing.key"
+	b=$BATS_TEST_TMPDIR/bundle
+	docker_bundle "$b" sleep 1000
+	run "$HOOK" --config "$cfg" poststart <<<"{\"ociVersion\":\"1.0.2\",\"id\":\"x\",\"status\":\"running\",\"pid\":$$,\"bundle\":\"$b\"}"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"$keys/signing.key"* ]]
+}
