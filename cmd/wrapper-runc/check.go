@@ -7,6 +7,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -14,6 +16,7 @@ import (
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/config"
 	"github.com/seccomp-attest/seccomp-attest/pkg/pipeline"
+	"github.com/seccomp-attest/seccomp-attest/pkg/spec"
 )
 
 // pipeline loads the configuration and the shared pipeline; noSigner for
@@ -103,6 +106,70 @@ type ociState struct {
 	Status      string            `json:"status"`
 	Bundle      string            `json:"bundle"`
 	Annotations map[string]string `json:"annotations"`
+}
+
+// createdState reads a runc container's state the way `runc state` does,
+// from ROOT/ID/state.json, without the cost of running runc: the init's
+// pid (checked against its start time, so a reused pid is not taken for
+// it) and the bundle; created while ROOT/ID/exec.fifo exists. ok is false
+// whenever anything differs from that (another runtime, another layout):
+// the caller asks the runtime then.
+func (rt *realRuntime) createdState(root, id string) (st *ociState, ok bool) {
+	if rt.name != spec.RuntimeRunc || id == "" || strings.ContainsAny(id, "/\x00") || id == "." || id == ".." {
+		return nil, false
+	}
+	if root == "" {
+		root = "/run/runc"
+	}
+	dir := filepath.Join(root, id)
+	if _, err := os.Stat(filepath.Join(dir, "exec.fifo")); err != nil {
+		return nil, false
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "state.json"))
+	if err != nil {
+		return nil, false
+	}
+	var rs struct {
+		ID        string `json:"id"`
+		InitPid   int    `json:"init_process_pid"`
+		InitStart uint64 `json:"init_process_start"`
+		Config    struct {
+			Labels []string `json:"labels"`
+		} `json:"config"`
+	}
+	if json.Unmarshal(data, &rs) != nil || rs.ID != id || rs.InitPid <= 0 {
+		return nil, false
+	}
+	if start, err := processStartTime(rs.InitPid); err != nil || start != rs.InitStart {
+		return nil, false
+	}
+	st = &ociState{ID: id, Pid: rs.InitPid, Status: "created"}
+	for _, l := range rs.Config.Labels {
+		if b, found := strings.CutPrefix(l, "bundle="); found {
+			st.Bundle = b
+		}
+	}
+	return st, st.Bundle != ""
+}
+
+// processStartTime is field 22 of /proc/PID/stat (starttime, in clock
+// ticks since boot), which runc records as init_process_start.
+func processStartTime(pid int) (uint64, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name (field 2) may hold spaces and parentheses: count
+	// fields after its closing parenthesis.
+	i := strings.LastIndexByte(string(data), ')')
+	if i < 0 {
+		return 0, fmt.Errorf("/proc/%d/stat: no command name", pid)
+	}
+	fields := strings.Fields(string(data[i+1:]))
+	if len(fields) < 20 {
+		return 0, fmt.Errorf("/proc/%d/stat: %d fields", pid, len(fields))
+	}
+	return strconv.ParseUint(fields[19], 10, 64) // field 22 = 3rd + 19
 }
 
 // state asks the real runtime, with the same global flags (--root), for

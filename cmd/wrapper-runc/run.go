@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -54,15 +55,24 @@ func (w *wrapper) run() int {
 			return exitError
 		}
 	}
-	if code := w.runCreate(bundle); code != 0 {
+	// The init's pid comes from create's --pid-file (a private one unless
+	// given): cheaper than asking `state`.
+	pidFile := w.opts.PidFile
+	if pidFile == "" {
+		pidFile = filepath.Join(os.TempDir(), fmt.Sprintf("wrapper-runc-%d.pid", os.Getpid()))
+		defer os.Remove(pidFile)
+	}
+	if code := w.runCreate(bundle, pidFile); code != 0 {
 		return code
 	}
-	st, err := w.rt.state(w.inv.GlobalArgs, w.opts.ID)
-	if err != nil || st.Status != "created" {
+	pid, err := readPidFile(pidFile)
+	if err != nil {
 		w.report.error(fmt.Errorf("wrapper-runc: container %s after create: %v", w.opts.ID, err))
 		w.deleteContainer()
 		return exitError
 	}
+	// Annotations are the bundle's (the pipeline reads them).
+	st := &ociState{ID: w.opts.ID, Pid: pid, Status: "created", Bundle: bundle}
 	startArgv := append(append([]string{}, w.inv.GlobalArgs...), "start", w.opts.ID)
 	if code := w.checkedStart(st, startArgv); code != 0 {
 		if !w.opts.Keep {
@@ -82,12 +92,9 @@ func (w *wrapper) run() int {
 
 // runCreate runs the real runtime's create with run's options (those run
 // and create share), the wrapper's stdio and the preserved fds.
-func (w *wrapper) runCreate(bundle string) int {
+func (w *wrapper) runCreate(bundle, pidFile string) int {
 	args := append([]string{}, w.inv.GlobalArgs...)
-	args = append(args, "create", "--bundle", bundle)
-	if w.opts.PidFile != "" {
-		args = append(args, "--pid-file", w.opts.PidFile)
-	}
+	args = append(args, "create", "--bundle", bundle, "--pid-file", pidFile)
 	if w.opts.ConsoleSocket != "" {
 		args = append(args, "--console-socket", w.opts.ConsoleSocket)
 	}
@@ -175,4 +182,16 @@ func wantsTerminal(bundle string) (bool, error) {
 		return false, fmt.Errorf("%s/config.json: %v", bundle, err)
 	}
 	return cfg.Process != nil && cfg.Process.Terminal, nil
+}
+
+func readPidFile(path string) (int, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 0 {
+		return 0, fmt.Errorf("pid file %s: %q is not a pid", path, b)
+	}
+	return pid, nil
 }
