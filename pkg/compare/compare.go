@@ -6,6 +6,7 @@ package compare
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -97,15 +98,21 @@ func Stacks(a, b bytecode.Stack) (*Result, error) {
 	}
 	res := &Result{}
 	seen := map[string]bool{}
+	index := newPathIndex(pb)
+	var cands []int
 	for i := range pa {
 		x := &pa[i]
-		for j := range pb {
+		if len(x.Nr) == 0 {
+			continue
+		}
+		cands = index.candidates(x.Nr[0].First, x.Nr[len(x.Nr)-1].Last, cands[:0])
+		for _, j := range cands {
 			y := &pb[j]
 			undecided := x.Approximate || y.Approximate
 			if !undecided && x.Action == y.Action {
 				continue
 			}
-			if !overlaps(x.Arch, y.Arch) || !overlaps(x.Nr, y.Nr) {
+			if !meets(x.Arch, y.Arch) || !meets(x.Nr, y.Nr) {
 				continue
 			}
 			archs, nrs := x.Arch.Intersect(y.Arch), x.Nr.Intersect(y.Nr)
@@ -161,6 +168,59 @@ func Stacks(a, b bytecode.Stack) (*Result, error) {
 	return res, nil
 }
 
+// pathIndex finds the paths whose syscall numbers can overlap a range
+// without pairing every path of A with every path of B (a million pairs
+// for two 1000-instruction filters): paths over a narrow range of numbers
+// (a syscall, typically) are sorted by their first number; the few wide
+// ones (defaults, unnamed ranges, "everything else") are always candidates.
+type pathIndex struct {
+	narrow   []int    // path indexes, by first number
+	first    []uint32 // the first number of each narrow path
+	maxWidth uint32   // the widest narrow path's last - first
+	wide     []int
+}
+
+// narrowWidth is the widest range of numbers a narrow path covers.
+const narrowWidth = 1 << 12
+
+func newPathIndex(paths []bytecode.Path) *pathIndex {
+	ix := &pathIndex{}
+	for j := range paths {
+		nr := paths[j].Nr
+		if len(nr) == 0 {
+			continue
+		}
+		if w := nr[len(nr)-1].Last - nr[0].First; w <= narrowWidth {
+			ix.narrow = append(ix.narrow, j)
+			ix.maxWidth = max(ix.maxWidth, w)
+		} else {
+			ix.wide = append(ix.wide, j)
+		}
+	}
+	sort.SliceStable(ix.narrow, func(a, b int) bool { return paths[ix.narrow[a]].Nr[0].First < paths[ix.narrow[b]].Nr[0].First })
+	ix.first = make([]uint32, len(ix.narrow))
+	for k, j := range ix.narrow {
+		ix.first[k] = paths[j].Nr[0].First
+	}
+	return ix
+}
+
+// candidates appends to buf, in ascending order, the indexes of the paths
+// whose numbers may meet [lo, hi].
+func (ix *pathIndex) candidates(lo, hi uint32, buf []int) []int {
+	from := uint32(0)
+	if lo > ix.maxWidth {
+		from = lo - ix.maxWidth
+	}
+	k := sort.Search(len(ix.first), func(k int) bool { return ix.first[k] >= from })
+	for ; k < len(ix.first) && ix.first[k] <= hi; k++ {
+		buf = append(buf, ix.narrow[k])
+	}
+	buf = append(buf, ix.wide...)
+	slices.Sort(buf)
+	return buf
+}
+
 func classify(a, b bytecode.Action) Kind {
 	switch {
 	case b.Permits() && !a.Permits():
@@ -171,8 +231,24 @@ func classify(a, b bytecode.Action) Kind {
 	return Changed
 }
 
-func overlaps(a, b bytecode.IntervalSet) bool {
-	return len(a) > 0 && len(b) > 0 && a[0].First <= b[len(b)-1].Last && b[0].First <= a[len(a)-1].Last
+// meets reports whether two sets share a value, without building their
+// intersection: for each interval of the smaller set, a binary search in
+// the larger one (a default path's set of numbers has hundreds of
+// intervals).
+func meets(a, b bytecode.IntervalSet) bool {
+	if len(a) == 0 || len(b) == 0 || a[0].First > b[len(b)-1].Last || b[0].First > a[len(a)-1].Last {
+		return false
+	}
+	if len(a) > len(b) {
+		a, b = b, a
+	}
+	for _, iv := range a {
+		k := sort.Search(len(b), func(k int) bool { return b[k].Last >= iv.First })
+		if k < len(b) && b[k].First <= iv.Last {
+			return true
+		}
+	}
+	return false
 }
 
 // archValues picks the arch values to report for a set: every known

@@ -7,7 +7,7 @@ import (
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 )
 
-func load(t *testing.T, path string) *bytecode.Filter {
+func load(t testing.TB, path string) *bytecode.Filter {
 	t.Helper()
 	raw, err := os.ReadFile(path)
 	if err != nil {
