@@ -1,6 +1,7 @@
 package attest
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -86,28 +87,71 @@ func (s Store) Append(containerID string, build func(Chain) ([]byte, error)) (st
 	}
 	defer unlock()
 
-	chain := Chain{Sequence: 1}
-	entries, err := s.Entries()
+	chain, err := s.last()
 	if err != nil {
 		return "", err
-	}
-	if n := len(entries); n > 0 {
-		last := entries[n-1]
-		data, err := os.ReadFile(last.Path)
-		if err != nil {
-			return "", fmt.Errorf("read the last attestation of the store: %w", err)
-		}
-		chain = Chain{Sequence: last.Sequence + 1, Previous: sha256Hex(data)}
 	}
 	data, err := build(chain)
 	if err != nil {
 		return "", err
 	}
-	path := filepath.Join(s.Dir, fmt.Sprintf("%08d-%s.intoto.jsonl", chain.Sequence, containerID))
+	name := fmt.Sprintf("%08d-%s.intoto.jsonl", chain.Sequence, containerID)
+	path := filepath.Join(s.Dir, name)
+	// The head goes first: after a crash between the two writes it names
+	// a file that does not exist, and the next Append scans instead. It
+	// never names an older file than the newest one in the store.
+	if err := s.writeHead(storeHead{Sequence: chain.Sequence, File: name, SHA256: sha256Hex(data)}); err != nil {
+		return "", err
+	}
 	if err := WriteFileAtomic(path, data, 0o644); err != nil {
 		return "", err
 	}
 	return path, nil
+}
+
+// headFile remembers the newest attestation of the store, so that Append
+// does not list a directory that grows with every container.
+const headFile = ".head"
+
+type storeHead struct {
+	Sequence uint64 `json:"sequence"`
+	File     string `json:"file"`
+	SHA256   string `json:"sha256"`
+}
+
+// last returns the chain link of the next attestation: from the head when
+// the file it names exists, else by listing the store (a new store, or a
+// crash between head and attestation writes).
+func (s Store) last() (Chain, error) {
+	if data, err := os.ReadFile(filepath.Join(s.Dir, headFile)); err == nil {
+		var h storeHead
+		if json.Unmarshal(data, &h) == nil && h.Sequence > 0 && storeName.MatchString(h.File) && hexDigest.MatchString(h.SHA256) {
+			if _, err := os.Lstat(filepath.Join(s.Dir, h.File)); err == nil {
+				return Chain{Sequence: h.Sequence + 1, Previous: h.SHA256}, nil
+			}
+		}
+	}
+	entries, err := s.Entries()
+	if err != nil {
+		return Chain{}, err
+	}
+	if n := len(entries); n > 0 {
+		last := entries[n-1]
+		data, err := os.ReadFile(last.Path)
+		if err != nil {
+			return Chain{}, fmt.Errorf("read the last attestation of the store: %w", err)
+		}
+		return Chain{Sequence: last.Sequence + 1, Previous: sha256Hex(data)}, nil
+	}
+	return Chain{Sequence: 1}, nil
+}
+
+func (s Store) writeHead(h storeHead) error {
+	data, err := json.Marshal(h)
+	if err != nil {
+		return err
+	}
+	return WriteFileAtomic(filepath.Join(s.Dir, headFile), data, 0o644)
 }
 
 func (s Store) lock() (unlock func(), err error) {

@@ -229,3 +229,51 @@ func TestUnsafeContainerID(t *testing.T) {
 		}
 	}
 }
+
+// The head file saves a directory listing per append; a head that names a
+// file that never made it to disk (a crash between the two writes), or no
+// head at all, falls back to the listing. Either way the chain continues
+// where the newest file on disk is.
+func TestStoreHeadAndItsFallback(t *testing.T) {
+	s := Store{Dir: t.TempDir()}
+	appendOne := func(id string) (string, Chain) {
+		var got Chain
+		path, err := s.Append(id, func(c Chain) ([]byte, error) {
+			got = c
+			return []byte(`{"n":"` + id + `"}`), nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return path, got
+	}
+	p1, c1 := appendOne("a")
+	_, c2 := appendOne("b")
+	if c1.Sequence != 1 || c2.Sequence != 2 || c2.Previous != sha256Hex(mustRead(t, p1)) {
+		t.Fatalf("chain %+v %+v", c1, c2)
+	}
+	// A crash after the head was written but before the attestation was.
+	if err := s.writeHead(storeHead{Sequence: 3, File: "00000003-lost.intoto.jsonl", SHA256: sha256Hex([]byte("lost"))}); err != nil {
+		t.Fatal(err)
+	}
+	p3, c3 := appendOne("c")
+	if c3.Sequence != 3 || filepath.Base(p3) != "00000003-c.intoto.jsonl" {
+		t.Fatalf("after a lost write: %+v %s", c3, p3)
+	}
+	if err := os.Remove(filepath.Join(s.Dir, headFile)); err != nil {
+		t.Fatal(err)
+	}
+	_, c4 := appendOne("d")
+	if c4.Sequence != 4 || c4.Previous != sha256Hex(mustRead(t, p3)) {
+		t.Fatalf("without a head: %+v", c4)
+	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
