@@ -52,8 +52,8 @@ func profileOptions() (spec.Options, error) {
 
 // loadFilterSource resolves SOURCE arguments of the bytecode commands:
 // pid:N, bpf:FILE[,FILE...], profile:FILE, bundle:DIR, builtin:NAME, or a
-// path: a directory with a config.json is a bundle, a *.json file a
-// profile, anything else a raw filter.
+// path: a directory with a config.json is a bundle, a *.json, *.yaml or
+// *.yml file a profile, anything else a raw filter.
 func loadFilterSource(src string) (*filterSource, error) {
 	kind, rest, found := strings.Cut(src, ":")
 	if !found {
@@ -111,7 +111,8 @@ func autodetectKind(path string) string {
 			return "bundle"
 		}
 	}
-	if strings.EqualFold(filepath.Ext(path), ".json") {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".json", ".yaml", ".yml":
 		return "profile"
 	}
 	return "bpf"

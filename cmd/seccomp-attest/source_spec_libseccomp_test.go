@@ -89,3 +89,16 @@ func TestDecompileRuntime(t *testing.T) {
 		t.Errorf("--capabilities did not change the decompiled builtin")
 	}
 }
+
+// A Security Profiles Operator SeccompProfile is recognised by its
+// extension and content and compiles like the OCI profile it stands for.
+func TestDiffSPOProfile(t *testing.T) {
+	spo := filepath.Join(specTestdata, "spo.yaml")
+	if code, out := runCLI(t, "diff", spo, "profile:"+filepath.Join(specTestdata, "spo-same.oci.json")); code != exitOK {
+		t.Errorf("exit %d\n%s", code, out)
+	}
+	code, out := runCLI(t, "check", "--policy", writePolicy(t, "baselines: []\ndenySyscalls: [ptrace, bpf]\n"), "profile:"+spo)
+	if code != exitNo || !strings.Contains(out, "denySyscalls: x86_64 bpf: effective ALLOW") || strings.Contains(out, "x86_64 ptrace") {
+		t.Errorf("check: exit %d\n%s", code, out)
+	}
+}

@@ -20,6 +20,8 @@ func TestSourceAutodetect(t *testing.T) {
 		dir:                                 "bundle",
 		filepath.Join(dir, "config.json"):   "profile",
 		"x/profile.JSON":                    "profile",
+		"x/spo.yaml":                        "profile",
+		"x/spo.YML":                         "profile",
 		"x/filter.bpf":                      "bpf",
 		t.TempDir():                         "bpf", // a directory without config.json
 		filepath.Join(specTestdata, "none"): "bpf",

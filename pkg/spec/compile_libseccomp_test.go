@@ -331,3 +331,20 @@ func TestEngineBuiltinsMatchCapturedDefaults(t *testing.T) {
 		}
 	}
 }
+
+// A SeccompProfile compiles to the filter of the OCI profile it stands for.
+func TestSPOCompilesLikeItsOCIProfile(t *testing.T) {
+	for _, rt := range []string{RuntimeRunc, RuntimeCrun} {
+		spo, err := Load(filepath.Join("testdata", "spo.yaml"), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		oci, err := Load(filepath.Join("testdata", "spo-same.oci.json"), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res := diff(t, mustStack(t, oci, rt), mustStack(t, spo, rt)); !res.Equivalent() {
+			t.Errorf("%s: %d findings, first %+v", rt, len(res.Findings), res.Findings[0])
+		}
+	}
+}

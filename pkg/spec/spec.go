@@ -1,7 +1,8 @@
 // Package spec loads intended seccomp profiles as people and runtimes write
 // them — an OCI bundle's config.json, a bare OCI linux.seccomp object, a
-// Docker (moby) profile, a podman/CRI-O (containers/common) profile, or a
-// built-in default — and compiles them into the filters a runtime would
+// Docker (moby) profile, a podman/CRI-O (containers/common) profile, a
+// Security Profiles Operator SeccompProfile (YAML), or a built-in default —
+// and compiles them into the filters a runtime would
 // load (Compile, which needs -tags libseccomp).
 //
 // The loaders use the upstream types and resolvers: specs.LinuxSeccomp from
@@ -21,6 +22,7 @@ import (
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"sigs.k8s.io/yaml"
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 )
@@ -40,6 +42,9 @@ const (
 	// FormatPodman is a podman/CRI-O profile (containers/common: errno
 	// names in "errno"/"defaultErrno"), resolved for a capability set.
 	FormatPodman Format = "podman"
+	// FormatSPO is a Security Profiles Operator SeccompProfile resource
+	// (YAML or JSON), read like the podman/CRI-O profile it installs.
+	FormatSPO Format = "spo-seccompprofile"
 	// FormatBuiltin is one of the built-in default profiles.
 	FormatBuiltin Format = "builtin"
 )
@@ -155,13 +160,23 @@ func LoadBundle(dir string) (*Profile, error) {
 }
 
 // Parse detects the format of data (read from name, used in messages and
-// as the Source) and loads it.
+// as the Source) and loads it. JSON is read as is; anything else is taken
+// for YAML (a Kubernetes resource) and converted first.
 func Parse(data []byte, name string, opts Options) (*Profile, error) {
+	if t := bytes.TrimSpace(data); len(t) > 0 && t[0] != '{' {
+		j, err := yaml.YAMLToJSON(data)
+		if err != nil {
+			return nil, fmt.Errorf("%s: not JSON, and invalid YAML: %v", name, err)
+		}
+		data = j
+	}
 	top, err := decodeObject(data, name)
 	if err != nil {
 		return nil, err
 	}
 	switch f := detect(top); f {
+	case FormatSPO:
+		return parseSPO(data, name, opts)
 	case FormatBundle:
 		return parseConfig(data, name)
 	case FormatPodman:
@@ -181,7 +196,8 @@ func Parse(data []byte, name string, opts Options) (*Profile, error) {
 	}
 	sort.Strings(keys)
 	return nil, fmt.Errorf("%s: unknown format: want an OCI config.json (ociVersion, process, linux), "+
-		"an OCI linux.seccomp object or a Docker/podman profile (defaultAction, syscalls); found keys [%s]",
+		"an OCI linux.seccomp object, a Docker/podman profile (defaultAction, syscalls) "+
+		"or a SeccompProfile resource (apiVersion, kind, spec); found keys [%s]",
 		name, strings.Join(keys, ", "))
 }
 
@@ -204,6 +220,9 @@ func decodeObject(data []byte, name string) (map[string]json.RawMessage, error) 
 // profile without them is read as a Docker one — the resolution of such a
 // profile is the same in both engines.
 func detect(top map[string]json.RawMessage) Format {
+	if isSPO(top) {
+		return FormatSPO
+	}
 	for _, k := range []string{"ociVersion", "process", "linux", "root"} {
 		if _, ok := top[k]; ok {
 			return FormatBundle
