@@ -36,3 +36,25 @@ func TestCheckDefaultPolicy(t *testing.T) {
 		t.Errorf("strict: exit %d\n%s", code, out)
 	}
 }
+
+// check on the stacked fixture (the runtime's moby filter plus a filter the
+// program added, denying one more number) passes against its intended
+// profile and the default policy; the LOG-default variant fails with
+// confirmed inputs.
+func TestCheckStackedAndLogVariants(t *testing.T) {
+	intended := "profile:" + filepath.Join(fixtureDir, "moby-default-v0.2.3.profile.json")
+	stacked := "bpf:" + filepath.Join(fixtureDir, "stacked.0.bpf") + "," + filepath.Join(fixtureDir, "stacked.1.bpf")
+	if code, out := runCLI(t, "check", "--intended", intended, stacked); code != exitOK || out != "PASS\n" {
+		t.Errorf("stacked: exit %d\n%s", code, out)
+	}
+	code, out := runCLI(t, "check", "--format", "json", "--intended", intended, filepath.Join(fixtureDir, "log.runc.bpf"))
+	var v jsonVerdict
+	if err := json.Unmarshal([]byte(out), &v); err != nil || code != exitNo {
+		t.Fatalf("log: exit %d %v\n%s", code, err, out)
+	}
+	for _, f := range v.Findings {
+		if f.Kind != "weaker" || !f.Confirmed || f.B != "LOG" {
+			t.Errorf("log finding %+v", f)
+		}
+	}
+}

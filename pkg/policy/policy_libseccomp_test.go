@@ -6,10 +6,14 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
+	"github.com/seccomp-attest/seccomp-attest/pkg/compare"
 	"github.com/seccomp-attest/seccomp-attest/pkg/spec"
 )
 
@@ -424,5 +428,94 @@ func TestBaselinesFollowCapabilities(t *testing.T) {
 	hasConfirmedWeaker(t, v, eff)
 	if v := evaluate(t, Default(), Input{Effective: eff, Capabilities: caps}); v.Result != Pass {
 		t.Fatalf("with CAP_SYS_ADMIN: %s %v", v.Result, v.Reasons)
+	}
+}
+
+// profileVariant loads a fixture profile, changes it, and compiles it as
+// runc would.
+func profileVariant(t *testing.T, name string, change func(*specs.LinuxSeccomp)) bytecode.Stack {
+	t.Helper()
+	p, err := spec.Load(filepath.Join(fixtures, name), spec.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	change(p.Seccomp)
+	st, err := p.Stack(spec.RuntimeRunc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// Weaker variants of a container's intended profile, as an effective
+// filter, fail notWeakerThanIntended on exactly the syscall changed, each
+// with an input the concrete interpreter confirms (the effective filter
+// permits it, the intended one denies it); a stacked filter that only
+// tightens passes.
+func TestWeakerVariants(t *testing.T) {
+	moby := compileProfile(t, filepath.Join(fixtures, "moby-default-v0.2.3.profile.json"))
+	denylist := compileProfile(t, filepath.Join(fixtures, "denylist.profile.json"))
+	onlyIntended := mustParse(t, "baselines: []\n")
+	for _, tc := range []struct {
+		name      string
+		intended  bytecode.Stack
+		effective bytecode.Stack
+		syscall   string // "" for a pass
+		check     func(*bytecode.Data) bool
+	}{
+		{"removed deny", denylist, profileVariant(t, "denylist.profile.json", func(p *specs.LinuxSeccomp) {
+			p.Syscalls[0].Names = slices.DeleteFunc(slices.Clone(p.Syscalls[0].Names), func(n string) bool { return n == "ptrace" })
+		}), "ptrace", nil},
+		{"widened argument mask", moby, profileVariant(t, "moby-default-v0.2.3.profile.json", func(p *specs.LinuxSeccomp) {
+			for i, c := range p.Syscalls {
+				if slices.Equal(c.Names, []string{"clone"}) {
+					// 0x7e020000 without CLONE_NEWNS (0x00020000).
+					p.Syscalls[i].Args[0].Value = 0x7e000000
+				}
+			}
+		}), "clone", func(d *bytecode.Data) bool { return d.Args[0]&0x7e020000 == 0x00020000 }},
+		{"added allow", moby, profileVariant(t, "moby-default-v0.2.3.profile.json", func(p *specs.LinuxSeccomp) {
+			p.Syscalls = append(p.Syscalls, specs.LinuxSyscall{Names: []string{"kexec_load"}, Action: specs.ActAllow})
+		}), "kexec_load", nil},
+		{"LOG default", moby, fixture(t, "log.runc.bpf"), "kexec_load", nil},
+		{"stacked filter that only tightens", moby, bytecode.Stack{fixture(t, "stacked.0.bpf")[0], fixture(t, "stacked.1.bpf")[0]}, "", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v := evaluate(t, onlyIntended, Input{Effective: tc.effective, Intended: tc.intended})
+			if tc.syscall == "" {
+				if v.Result != Pass || len(v.Reasons) != 0 {
+					t.Fatalf("%s: %v", v.Result, v.Reasons)
+				}
+				return
+			}
+			if v.Result != Fail {
+				t.Fatalf("result %s", v.Result)
+			}
+			found := false
+			for _, f := range v.Findings {
+				if f.Kind != compare.Weaker || !f.Confirmed || f.Example == nil {
+					t.Errorf("unconfirmed or not weaker: %+v", f)
+					continue
+				}
+				if !tc.effective.Run(f.Example).Permits() || tc.intended.Run(f.Example).Permits() {
+					t.Errorf("%s %s: the example does not show it: %s", f.Arch, f.Label(), Describe(&f))
+				}
+				if f.Syscall == tc.syscall && f.Arch == "x86_64" {
+					found = true
+					if tc.check != nil && !tc.check(f.Example) {
+						t.Errorf("example %s misses the change", Describe(&f))
+					}
+				}
+				if tc.name != "LOG default" && f.Syscall != tc.syscall {
+					t.Errorf("unexpected weaker syscall %s %s", f.Arch, f.Label())
+				}
+			}
+			if !found {
+				t.Fatalf("no x86_64 %s finding in %v", tc.syscall, failingSyscalls(v))
+			}
+			if !strings.HasPrefix(v.Reasons[0], "notWeakerThanIntended: ") {
+				t.Errorf("reason %s", v.Reasons[0])
+			}
+		})
 	}
 }
