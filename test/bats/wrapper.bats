@@ -219,6 +219,35 @@ not_stopped() {
 	[[ "$output" == *fail* ]]
 }
 
+@test "podman --runtime wrapper-runc with crun and run.oci.seccomp_bpf_data: refused at create, and at start when only the exec stop can see it" {
+	local marker=$BATS_TEST_TMPDIR/marker rt=$BATS_TEST_TMPDIR/rt/oci-runtime name flags
+	mkdir -p "$marker" "$(dirname "$rt")"
+	ln -s "$CRUN" "$rt"
+	flags=(--runtime "$(readlink -f "$WRAPPER")" --runtime-flag "seccomp-attest-config=$WDIR/config.yaml" "${PODMAN_FLAGS[@]}")
+	# Under its default profile, podman's container runs through the wrapper.
+	run podman "${flags[@]}" --runtime-flag "seccomp-attest-runtime=$CRUN" run --rm "${PODMAN_RUN_FLAGS[@]}" localhost/bb:latest echo podman-ok
+	[ "$status" -eq 0 ] && [ "$output" = podman-ok ]
+
+	name=$(container_name podmanbpf)
+	register_container podman "$name"
+	run podman "${flags[@]}" --runtime-flag "seccomp-attest-runtime=$CRUN" run --name "$name" "${PODMAN_RUN_FLAGS[@]}" \
+		--annotation run.oci.seccomp_bpf_data=BgAAAAAA/38= -v "$marker:/marker" localhost/bb:latest sh -c 'echo ran > /marker/ran'
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"refused by policy"* ]]
+	[ ! -e "$marker/ran" ]
+
+	# crun under another name: the static check compiles as runc and passes.
+	name=$(container_name podmanbpf2)
+	register_container podman "$name"
+	run podman "${flags[@]}" --runtime-flag "seccomp-attest-runtime=$rt" run --name "$name" "${PODMAN_RUN_FLAGS[@]}" \
+		--annotation run.oci.seccomp_bpf_data=BgAAAAAA/38= -v "$marker:/marker" localhost/bb:latest sh -c 'echo ran > /marker/ran'
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"refused before its first instruction"* ]]
+	[ ! -e "$marker/ran" ]
+}
+
 @test "a runc container created weaker than policy outside the wrapper is refused at start; a good one starts" {
 	local dir=$BATS_TEST_TMPDIR/b id pid
 	id=$(container_name runcweak)
