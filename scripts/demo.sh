@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # demo.sh is the main job on a real container: it starts a runc busybox
-# container under Docker's default seccomp profile (moby/profiles v0.2.3),
-# reads what the kernel enforces on it (dump, decompile), compares it with the
-# filter captured from Docker's own default (diff), checks it against the
-# embedded default policy (check), signs an attestation with
-# a host key generated on first use, verifies it, and removes the container.
+# container under Docker's default seccomp profile (moby/profiles v0.2.3)
+# with the OCI hook in its config.json and nothing configured (the embedded
+# defaults: default policy, a host key generated on first use in
+# /etc/seccomp-attest/keys, the store /var/lib/seccomp-attest). The hook
+# checks the profile at createRuntime, attests the filter the kernel enforces
+# at poststart and records the end at poststop. The demo then shows what the
+# kernel enforces (dump, decompile, score), compares it with the filter
+# captured from Docker's own default (diff), and verifies the attestations.
 # `make demo` runs the setup and build first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,8 +27,14 @@ mkdir -p "$work/rootfs"
 cp -a "$ROOTFS/." "$work/rootfs/"
 (cd "$work" && runc spec)
 bin/test/docker-profile >"$work/profile.json"
-jq --slurpfile s "$work/profile.json" \
-	'.process.args = ["sleep", "1000"] | .process.terminal = false | .linux.seccomp = $s[0]' \
+hook=$PWD/bin/seccomp-attest-hook
+jq --slurpfile s "$work/profile.json" --arg h "$hook" \
+	--argjson caps "$(bin/test/docker-profile --caps)" \
+	'.process.args = ["sleep", "1000"] | .process.terminal = false | .linux.seccomp = $s[0]
+	 | .process.capabilities = {bounding: $caps, effective: $caps, permitted: $caps}
+	 | .hooks = ({} | .createRuntime = [{path: $h, args: ["seccomp-attest-hook", "createRuntime"], timeout: 10}]
+	              | .poststart = [{path: $h, args: ["seccomp-attest-hook", "poststart"], timeout: 10}]
+	              | .poststop = [{path: $h, args: ["seccomp-attest-hook", "poststop"], timeout: 10}])' \
 	"$work/config.json" >"$work/config.json.new"
 mv "$work/config.json.new" "$work/config.json"
 
@@ -45,13 +54,16 @@ bin/seccomp-attest diff pkg/bytecode/testdata/fixtures/docker-default.runc.bpf "
 # profile (the bundle), not weaker than the engines' built-in defaults.
 run bin/seccomp-attest check "pid:$pid" --intended "bundle:$work" --name "$id"
 
-# The host key: generated once, kept with the store.
-keydir=${SECCOMP_ATTEST_KEY_DIR:-/etc/seccomp-attest}
-store=${SECCOMP_ATTEST_STORE:-/var/lib/seccomp-attest}
-if [ ! -e "$keydir/signing.key" ]; then
-	mkdir -p "$keydir"
-	run bin/seccomp-attest keygen --out "$keydir"
-fi
-run bin/seccomp-attest attest "pid:$pid" --key "$keydir/signing.key" --bundle "$work" --id "$id" \
-	--runtime runc --store "$store" --out "$work/attestation.intoto.jsonl"
-run bin/seccomp-attest verify "$work/attestation.intoto.jsonl" --key "$keydir/signing.pub"
+# The hook wrote the attestation next to the bundle and into the store, with
+# the host key it generated on first use.
+keydir=/etc/seccomp-attest/keys
+echo "+ the attestation the hook wrote (predicate summary)" >&2
+jq -r .payload "$work/seccomp-attestation.intoto.jsonl" | base64 -d |
+	jq '.predicate | {event, container: .container.id, runtime: .container.runtime, intended: .intended.source,
+		diff: .diff.groups[0].counts, policy: .policy.mode, verdict, score}'
+run bin/seccomp-attest verify "$work/seccomp-attestation.intoto.jsonl" --key "$keydir/signing.pub"
+run bin/seccomp-attest score "pid:$pid" | head -20 || true
+
+# The end of the container goes into the host chain too (poststop).
+run runc delete -f "$id"
+run bin/seccomp-attest verify --store /var/lib/seccomp-attest --key "$keydir/signing.pub" | tail -3

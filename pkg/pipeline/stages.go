@@ -47,6 +47,7 @@ func (p *Pipeline) CheckIntended(ctx context.Context, c Container) (*Outcome, er
 		v, err := p.policy.Evaluate(policy.Input{
 			Effective: st, Unconfined: len(st) == 0, Intended: nonNil(st),
 			ContainerName: c.name(), Annotations: p.annotations(&c, in), Runtime: in.runtime,
+			Capabilities: in.profile.Capabilities,
 		})
 		if err != nil {
 			return nil, err
@@ -163,6 +164,9 @@ func (p *Pipeline) write(ctx context.Context, c *Container, pred *attest.Predica
 // (almost always one) and diffs each group against the intended filter.
 func (p *Pipeline) judge(c *Container, in *intended, groups []bytecode.ThreadGroup) (cached, error) {
 	var intendedStack bytecode.Stack
+	// Baselines are resolved for the container's bounding set, as its
+	// engine would generate them; unknown without a bundle.
+	var caps []string
 	runtime := c.runtime()
 	var annotations map[string]string
 	if in != nil {
@@ -172,6 +176,7 @@ func (p *Pipeline) judge(c *Container, in *intended, groups []bytecode.ThreadGro
 		}
 		intendedStack = nonNil(st)
 		runtime = in.runtime
+		caps = in.profile.Capabilities
 	}
 	annotations = p.annotations(c, in)
 
@@ -186,6 +191,7 @@ func (p *Pipeline) judge(c *Container, in *intended, groups []bytecode.ThreadGro
 		v, err := p.policy.Evaluate(policy.Input{
 			Effective: effective, Unconfined: g.Mode == bytecode.ModeDisabled || len(effective) == 0,
 			Intended: intendedStack, ContainerName: c.name(), Annotations: annotations, Runtime: runtime,
+			Capabilities: caps,
 		})
 		if err != nil {
 			return cached{}, err

@@ -70,6 +70,15 @@ docker_profile() {
 	"$HELPERS/docker-profile" >"$1"
 }
 
+# set_docker_caps DIR: give DIR's process Docker's default capabilities, so
+# that a container under Docker's profile is the container Docker would run
+# (policies resolve their baselines for the bundle's bounding set).
+set_docker_caps() {
+	jq --argjson c "$("$HELPERS/docker-profile" --caps)" '.process.capabilities = {bounding: $c, effective: $c, permitted: $c}' \
+		"$1/config.json" >"$1/config.json.new"
+	mv "$1/config.json.new" "$1/config.json"
+}
+
 # run_bundle RUNTIME DIR ID: start the bundle detached; the container's
 # stdout and stderr go to DIR/out.
 run_bundle() {

@@ -69,6 +69,7 @@ docker_bundle() { # DIR ARGS...
 	make_bundle "$dir" "$@"
 	docker_profile "$BATS_TEST_TMPDIR/profile.json"
 	set_seccomp "$dir" "$BATS_TEST_TMPDIR/profile.json"
+	set_docker_caps "$dir"
 }
 
 @test "hook: runc with the hook in config.json attests next to the bundle and in the store" {

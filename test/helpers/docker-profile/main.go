@@ -1,4 +1,5 @@
-// Command docker-profile prints Docker's default seccomp profile, as
+// Command docker-profile prints Docker's default seccomp profile (or, with
+// --caps, the capability set it is resolved for), as
 // github.com/moby/profiles/seccomp v0.2.3 generates it for a container with
 // Docker's default capabilities, in the OCI form of config.json's
 // linux.seccomp. The fixtures and the demo put it into runc bundles, so that
@@ -23,6 +24,14 @@ var defaultCaps = []string{
 }
 
 func main() {
+	// docker-profile --caps prints the capability set itself, so that
+	// bundles under this profile can be given the same set.
+	if len(os.Args) == 2 && os.Args[1] == "--caps" {
+		if err := json.NewEncoder(os.Stdout).Encode(defaultCaps); err != nil {
+			os.Exit(2)
+		}
+		return
+	}
 	spec := &specs.Spec{Process: &specs.Process{Capabilities: &specs.LinuxCapabilities{
 		Bounding: defaultCaps, Effective: defaultCaps, Permitted: defaultCaps,
 	}}}
