@@ -58,7 +58,7 @@ func run(argv []string) int {
 		fmt.Fprintf(os.Stderr, "wrapper-runc: %v\n", err)
 		return exitError
 	}
-	rt, rerr := findRuntime(inv, argv)
+	rt, rerr := findRuntime(inv)
 	if rerr != nil {
 		newReporter(inv).error(rerr)
 		return exitError
@@ -120,7 +120,7 @@ type realRuntime struct {
 
 // findRuntime resolves --seccomp-attest-runtime, or runc on PATH; never
 // the wrapper itself (installed as "runc", it would call itself forever).
-func findRuntime(inv *runcargs.Invocation, argv []string) (*realRuntime, error) {
+func findRuntime(inv *runcargs.Invocation) (*realRuntime, error) {
 	want := "runc"
 	if inv.Extra[flagRuntime] != "" {
 		want = inv.Extra[flagRuntime]

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/seccomp-attest/seccomp-attest/pkg/runcargs"
 	"github.com/seccomp-attest/seccomp-attest/pkg/spec"
 )
 
@@ -110,5 +111,33 @@ func TestStripWrapperFlags(t *testing.T) {
 	got := rt.stripWrapperFlags(strings.Fields("--seccomp-attest-config=/c --seccomp-attest-runtime /r --bogus -seccomp-attest-config=/d state x"))
 	if want := []string{"--bogus", "state", "x"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("stripWrapperFlags = %q, want %q", got, want)
+	}
+}
+
+// The wrapper installed as "runc" must not find itself as the real runtime.
+func TestFindRuntimeRefusesItself(t *testing.T) {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, err := runcargs.Parse([]string{"--" + flagRuntime + "=" + self, "state", "x"}, flagConfig, flagRuntime)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := findRuntime(inv); err == nil || !strings.Contains(err.Error(), "is this wrapper") {
+		t.Errorf("findRuntime(self) = %v, want a refusal", err)
+	}
+	inv.Extra[flagRuntime] = "/nonexistent/runc"
+	if _, err := findRuntime(inv); err == nil {
+		t.Error("findRuntime of a missing runtime succeeded")
+	}
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh")
+	}
+	inv.Extra[flagRuntime] = sh
+	rt, err := findRuntime(inv)
+	if err != nil || rt.name != spec.RuntimeRunc || rt.argv0 != sh {
+		t.Errorf("findRuntime(%s) = %+v, %v", sh, rt, err)
 	}
 }
