@@ -519,3 +519,15 @@ func TestWeakerVariants(t *testing.T) {
 		})
 	}
 }
+
+// A container with fewer capabilities than the engine's default is judged
+// against the engine's defaults: Docker's profile for its default set
+// allows chroot, and a container without CAP_SYS_CHROOT under it passes
+// (the kernel refuses chroot to it anyway).
+func TestBaselinesNotStricterForFewerCapabilities(t *testing.T) {
+	eff := fixture(t, "moby-default-v0.2.3.runc.bpf")
+	v := evaluate(t, Default(), Input{Effective: eff, Capabilities: []string{"CAP_KILL", "CAP_AUDIT_WRITE", "CAP_NET_BIND_SERVICE"}})
+	if v.Result != Pass || len(v.Reasons) != 0 {
+		t.Fatalf("%s: %v", v.Result, v.Reasons)
+	}
+}
