@@ -323,3 +323,33 @@ docker_bundle() { # DIR ARGS...
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"$keys/signing.key"* ]]
 }
+
+@test "hook: a PID already traced is reported and, in enforce mode, the container is stopped (fail closed)" {
+	b=$BATS_TEST_TMPDIR/bundle
+	docker_bundle "$b" sleep 1000
+	id=$(container_name runc)
+	run_bundle runc "$b" "$id"
+	pid=$(runtime_pid runc "$id")
+	# Another tracer holds the init (as a debugger would).
+	"$HELPERS/seccomp-stack" -T "$pid" >"$BATS_TEST_TMPDIR/tracer" 2>&1 &
+	tracer=$!
+	wait_until grep -q ready "$BATS_TEST_TMPDIR/tracer"
+	state=$(runc state "$id")
+	hook_config MODE=audit
+	run "$HOOK" --config "$cfg" poststart <<<"$state"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"already traced by pid $tracer"* ]]
+	p=$(predicate "$(ls "$store"/*-"$id".intoto.jsonl | tail -1)")
+	[ "$(jq -r .verdict.result <<<"$p")" = error ]
+	[[ "$(jq -r '.verdict.reasons[0]' <<<"$p")" == *"already traced"* ]]
+	[ "$(runc state "$id" | jq -r .status)" = running ]
+
+	hook_config MODE=enforce
+	run "$HOOK" --config "$cfg" poststart <<<"$state"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"failing closed"* ]]
+	kill "$tracer" || true
+	wait_until bash -c "runc state '$id' | jq -e '.status == \"stopped\"'"
+}
