@@ -30,9 +30,9 @@ bundle:DIR, builtin:NAME or a path). A process without a filter is
 unconfined. A profile: or bundle: SOURCE is compiled as --runtime would and
 is both the effective and the intended filter; --intended names another
 intended source. --policy takes a policy file (YAML or JSON) or
-preset:default / preset:strict. Builtin baselines are resolved for their
-engine's default capabilities plus the container's: --capabilities, else
-the bounding set of the bundle (SOURCE or --intended).
+preset:default / preset:strict. Builtin baselines are resolved for
+--capabilities, else for the bounding set of the bundle (SOURCE or
+--intended), else for each engine's default set.
 Exit status: 0 pass, 1 fail, 2 error.`,
 		Example: `  seccomp-attest check pid:1234
   seccomp-attest check pid:1234 --intended bundle:/run/containers/ID --name web

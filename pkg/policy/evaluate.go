@@ -30,11 +30,9 @@ type Input struct {
 	// Runtime compiles profile baselines and the denySyscalls reference:
 	// runc (default) or crun.
 	Runtime string
-	// Capabilities is the container's bounding set. Builtin baselines are
-	// resolved as their engine would for its default set plus these
-	// (Docker's default with CAP_SYS_ADMIN allows mount): capabilities the
-	// container lacks do not make a baseline stricter, since the kernel
-	// refuses those calls anyway. Nil means each engine's default set.
+	// Capabilities is the container's bounding set, for which builtin
+	// baselines are resolved as their engine would (Docker's default with
+	// CAP_SYS_ADMIN allows mount); nil means each engine's default set.
 	Capabilities []string
 }
 
@@ -404,7 +402,7 @@ func (p *Policy) resolveBaseline(src, runtime string, caps []string) (bytecode.S
 	var err error
 	switch kind {
 	case "builtin":
-		prof, err = spec.Builtin(rest, spec.Options{Capabilities: caps, AddToDefaultCapabilities: true})
+		prof, err = spec.Builtin(rest, spec.Options{Capabilities: caps})
 	case "profile":
 		prof, err = spec.Load(resolve(rest), spec.Options{})
 	case "bundle":

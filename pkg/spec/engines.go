@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -134,7 +133,7 @@ func Builtin(name string, opts Options) (*Profile, error) {
 	if !ok {
 		return nil, fmt.Errorf("unknown builtin profile %q (want one of %s)", name, strings.Join(BuiltinNames(), ", "))
 	}
-	caps, which := capsOrDefault(opts, b.defaultCaps, b.capsName)
+	caps, which := capsOrDefault(opts.Capabilities, b.defaultCaps, b.capsName)
 	sc, err := b.resolve(caps)
 	if err != nil {
 		return nil, fmt.Errorf("builtin:%s: %w", name, err)
@@ -145,21 +144,13 @@ func Builtin(name string, opts Options) (*Profile, error) {
 	}, nil
 }
 
-// capsOrDefault is the capability set a profile is resolved for, and how
-// Source names it.
-func capsOrDefault(opts Options, dflt func() []string, dfltName string) ([]string, string) {
-	if opts.Capabilities == nil {
+func capsOrDefault(caps []string, dflt func() []string, dfltName string) ([]string, string) {
+	if caps == nil {
 		return dflt(), dfltName
 	}
-	c := append([]string(nil), opts.Capabilities...)
-	which := "capabilities "
-	if opts.AddToDefaultCapabilities {
-		c = append(c, dflt()...)
-		which = dfltName + " plus "
-	}
+	c := append([]string(nil), caps...)
 	sort.Strings(c)
-	c = slices.Compact(c)
-	return c, which + strings.Join(c, ",")
+	return c, "capabilities " + strings.Join(c, ",")
 }
 
 // specWithCaps is the minimal spec the resolvers read: moby's dereferences
@@ -179,7 +170,7 @@ func parseDocker(data []byte, name string, opts Options) (*Profile, error) {
 	if err := json.Unmarshal(data, &probe); err != nil {
 		return nil, jsonError(name, data, err)
 	}
-	caps, _ := capsOrDefault(opts, DockerDefaultCapabilities, "")
+	caps, _ := capsOrDefault(opts.Capabilities, DockerDefaultCapabilities, "")
 	sc, err := mobyseccomp.LoadProfile(string(data), specWithCaps(caps))
 	if err != nil {
 		return nil, fmt.Errorf("%s: Docker profile: %w", name, err)
@@ -197,7 +188,7 @@ func parsePodman(data []byte, name string, opts Options) (*Profile, error) {
 	if err := json.Unmarshal(data, &cfg); err != nil {
 		return nil, jsonError(name, data, err)
 	}
-	caps, _ := capsOrDefault(opts, PodmanDefaultCapabilities, "")
+	caps, _ := capsOrDefault(opts.Capabilities, PodmanDefaultCapabilities, "")
 	sc, err := resolvePodman(&cfg, caps)
 	if err != nil {
 		return nil, fmt.Errorf("%s: podman profile: %w", name, err)

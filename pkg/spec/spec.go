@@ -86,11 +86,6 @@ type Options struct {
 	// means the engine's default set (DockerDefaultCapabilities or
 	// PodmanDefaultCapabilities); an empty non-nil slice means none.
 	Capabilities []string
-	// AddToDefaultCapabilities resolves for the engine's default set plus
-	// Capabilities instead of Capabilities alone (what a policy baseline
-	// uses: a container's extra capabilities widen the engine's default,
-	// missing ones do not make it stricter).
-	AddToDefaultCapabilities bool
 }
 
 // Stack returns the filter stack runtime ("runc" or "crun") would load for

@@ -108,7 +108,7 @@ func parseSPO(data []byte, name string, opts Options) (*Profile, error) {
 		}
 		cfg.Syscalls = append(cfg.Syscalls, sc)
 	}
-	caps, _ := capsOrDefault(opts, PodmanDefaultCapabilities, "")
+	caps, _ := capsOrDefault(opts.Capabilities, PodmanDefaultCapabilities, "")
 	sc, err := resolvePodman(&cfg, caps)
 	if err != nil {
 		return nil, fmt.Errorf("%s: SeccompProfile %q: %w", name, res.Metadata.Name, err)

@@ -98,7 +98,13 @@ start_moby_default() { # RUNTIME ARGS...: echoes the container's pid
 
 @test "check: live containers against the embedded default policy and the strict preset" {
 	start_moby_default runc sleep 1000
+	# The bundle (runc spec) keeps three capabilities but carries Docker's
+	# profile for Docker's default set: the baselines, resolved for the
+	# bundle's capabilities, deny chroot, which that profile allows.
 	run "$SECCOMP_ATTEST" check "pid:$pid" --intended "bundle:$b"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"baselines: x86_64 chroot: effective ALLOW where every baseline denies"* ]]
+	run "$SECCOMP_ATTEST" check "pid:$pid" --intended "bundle:$b" --capabilities docker-default
 	[ "$status" -eq 0 ]
 	[[ "$output" == PASS* ]]
 	# Docker's default allows ptrace: the strict preset refuses it.
