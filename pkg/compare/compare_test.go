@@ -152,3 +152,34 @@ func TestApproximateFilterIsNotEquivalent(t *testing.T) {
 		t.Errorf("want undecided findings, got %+v", res.Findings)
 	}
 }
+
+// Docker 20.10's default as runc and crun loaded it (captured): nothing is
+// weaker or stricter; runc's ENOSYS stub answers ERRNO(38) where crun gives
+// the default ERRNO(1), reported as changes with confirmed inputs. Podman's
+// default errno is ENOSYS already, so its two captures are equivalent.
+func TestCapturedRuncVsCrun(t *testing.T) {
+	const dir = "../bytecode/testdata/fixtures/"
+	res, err := Stacks(bytecode.Stack{load(t, dir+"docker-default.runc.bpf")}, bytecode.Stack{load(t, dir+"docker-default.crun.bpf")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := res.Count(Weaker) + res.Count(Stricter) + res.Count(Undecided); n != 0 {
+		t.Fatalf("%d findings other than changed", n)
+	}
+	named := 0
+	for _, f := range res.Findings {
+		if f.A != bytecode.ActErrno|38 || f.B != bytecode.ActErrno|1 || !f.Confirmed {
+			t.Errorf("%s %s: %v -> %v, confirmed %v", f.Arch, f.Label(), f.A, f.B, f.Confirmed)
+		}
+		if f.Syscall != "" {
+			named++
+		}
+	}
+	if find(res, "x86_64", "set_mempolicy_home_node", Changed) == nil || named == 0 {
+		t.Errorf("the syscalls newer than the profile are not reported as changed (%d named)", named)
+	}
+	res, err = Stacks(bytecode.Stack{load(t, dir+"podman-default.runc.bpf")}, bytecode.Stack{load(t, dir+"podman-default.crun.bpf")})
+	if err != nil || !res.Equivalent() {
+		t.Fatalf("podman runc vs crun: %v, %d findings", err, len(res.Findings))
+	}
+}
