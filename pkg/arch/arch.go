@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // Arch is one system call ABI as seen by seccomp: an AUDIT_ARCH value and,
@@ -15,10 +16,15 @@ type Arch struct {
 	Audit  uint32 // AUDIT_ARCH_* value found in seccomp_data.arch
 	NrBase uint32 // added to every syscall number of the table (X32_SYSCALL_BIT for x32)
 
-	byNr   map[uint32]string
-	byName map[string]uint32
-	sorted []Syscall
-	maxNr  uint32
+	// The lookup tables are built from entries on first use: every
+	// program of the project links all tables, and building them at
+	// start-up cost each run (a runtime wrapper, a hook) milliseconds.
+	entries []Syscall
+	once    sync.Once
+	byNr    map[uint32]string
+	byName  map[string]uint32
+	sorted  []Syscall
+	maxNr   uint32
 }
 
 // X32SyscallBit marks x32 system call numbers on x86_64 (__X32_SYSCALL_BIT).
@@ -100,6 +106,7 @@ func ByName(name string) (*Arch, error) {
 // SyscallName returns the name of syscall number nr (as seen in
 // seccomp_data.nr, so including X32SyscallBit for x32).
 func (a *Arch) SyscallName(nr uint32) (string, bool) {
+	a.once.Do(a.build)
 	name, ok := a.byNr[nr]
 	return name, ok
 }
@@ -107,12 +114,16 @@ func (a *Arch) SyscallName(nr uint32) (string, bool) {
 // SyscallNr returns the number of the named syscall as seen in
 // seccomp_data.nr.
 func (a *Arch) SyscallNr(name string) (uint32, bool) {
+	a.once.Do(a.build)
 	nr, ok := a.byName[name]
 	return nr, ok
 }
 
 // MaxNr returns the highest syscall number in the table (0 if none).
-func (a *Arch) MaxNr() uint32 { return a.maxNr }
+func (a *Arch) MaxNr() uint32 {
+	a.once.Do(a.build)
+	return a.maxNr
+}
 
 // Syscall is one entry of a syscall table.
 type Syscall struct {
@@ -122,14 +133,20 @@ type Syscall struct {
 
 // Syscalls returns the table sorted by number. The slice is shared: do not
 // modify it.
-func (a *Arch) Syscalls() []Syscall { return a.sorted }
+func (a *Arch) Syscalls() []Syscall {
+	a.once.Do(a.build)
+	return a.sorted
+}
 
-// register fills an architecture's table from generated data; numbers are
-// relative to NrBase.
-func (a *Arch) register(entries []Syscall) {
-	a.byNr = make(map[uint32]string, len(entries))
-	a.byName = make(map[string]uint32, len(entries))
-	for _, e := range entries {
+// register records an architecture's table from generated data; numbers
+// are relative to NrBase.
+func (a *Arch) register(entries []Syscall) { a.entries = entries }
+
+// build makes the lookup tables from the registered entries.
+func (a *Arch) build() {
+	a.byNr = make(map[uint32]string, len(a.entries))
+	a.byName = make(map[string]uint32, len(a.entries))
+	for _, e := range a.entries {
 		nr := e.Nr + a.NrBase
 		a.byNr[nr] = e.Name
 		a.byName[e.Name] = nr
