@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -32,7 +33,7 @@ func waitAndRead(ctx context.Context, c pipeline.Container, wait time.Duration) 
 			return nil, err
 		}
 	}
-	pf, err := bytecode.ReadProcessContext(ctx, c.PID)
+	pf, err := readRetryingWrapper(ctx, c.PID, wait)
 	if err != nil {
 		return nil, err
 	}
@@ -40,6 +41,42 @@ func waitAndRead(ctx context.Context, c pipeline.Container, wait time.Duration) 
 		keepLeader(pf)
 	}
 	return pf, nil
+}
+
+// readRetryingWrapper reads the filters, waiting (up to wait) while
+// seccomp-attest's own Docker wrapper holds the process at its exec stop:
+// with crun, poststart runs during start, while wrapper-runc checks the
+// same process; it lets go within milliseconds, and both then attest.
+func readRetryingWrapper(ctx context.Context, pid int, wait time.Duration) (*bytecode.ProcessFilters, error) {
+	give := time.Now().Add(wait)
+	for {
+		pf, err := bytecode.ReadProcessContext(ctx, pid)
+		if err == nil || !errors.Is(err, bytecode.ErrAlreadyTraced) || !tracedByWrapper(pid) || time.Now().After(give) {
+			return pf, err
+		}
+		select {
+		case <-ctx.Done():
+			return pf, err
+		case <-time.After(2 * time.Millisecond):
+		}
+	}
+}
+
+// wrapperComm is the name wrapper-runc runs under.
+const wrapperComm = "wrapper-runc"
+
+func tracedByWrapper(pid int) bool {
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return false
+	}
+	for line := range strings.SplitSeq(string(status), "\n") {
+		if v, ok := strings.CutPrefix(line, "TracerPid:"); ok {
+			comm, err := os.ReadFile(fmt.Sprintf("/proc/%s/comm", strings.TrimSpace(v)))
+			return err == nil && strings.TrimSpace(string(comm)) == wrapperComm
+		}
+	}
+	return false
 }
 
 // isRuncInit tells whether pid is still runc's init, which runc runs

@@ -353,3 +353,23 @@ docker_bundle() { # DIR ARGS...
 	kill "$tracer" || true
 	wait_until bash -c "runc state '$id' | jq -e '.status == \"stopped\"'"
 }
+
+@test "hook: with crun under wrapper-runc, the poststart hook waits for the wrapper's exec-stop check and both attest" {
+	[ -x "$BATS_TEST_DIRNAME/../../bin/wrapper-runc" ] || skip "wrapper-runc is not built"
+	b=$BATS_TEST_TMPDIR/bundle
+	docker_bundle "$b" sleep 1000
+	add_hooks "$b" poststart
+	id=$(container_name crun)
+	register_container crun "$id"
+	(cd "$b" && "$BATS_TEST_DIRNAME/../../bin/wrapper-runc" --seccomp-attest-config="$cfg" \
+		--seccomp-attest-runtime="$(command -v crun)" run -d "$id" </dev/null >"$b/out" 2>&1)
+	cat "$b/out"
+	[ "$(crun state "$id" | jq -r .status)" = running ]
+	# Two attestations of the one container, one by each, both passing.
+	files=$(ls "$store"/*-"$id".intoto.jsonl)
+	[ "$(wc -l <<<"$files")" = 2 ]
+	for f in $files; do
+		[ "$(predicate "$f" | jq -r .verdict.result)" = pass ]
+	done
+	verify_store
+}
