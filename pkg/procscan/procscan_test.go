@@ -1,6 +1,7 @@
 package procscan
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"slices"
@@ -141,5 +142,22 @@ func TestReadStateDirs(t *testing.T) {
 	}
 	if !slices.Equal(states, want) {
 		t.Errorf("got %+v\nwant %+v", states, want)
+	}
+}
+
+// Scan on the real /proc finds the test process itself with its parent,
+// name and seccomp mode, and never reads its own filters.
+func TestScanFindsItself(t *testing.T) {
+	self := os.Getpid()
+	procs, err := Scan(context.Background(), Options{Digest: true, Include: func(p *Process) bool { return p.PID == self }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(procs) != 1 {
+		t.Fatalf("found %d processes for pid %d", len(procs), self)
+	}
+	p := procs[0]
+	if p.PPID != os.Getppid() || p.Comm == "" || p.Mode == "" || p.Digest != "" || p.DigestError != "" {
+		t.Errorf("self: %+v", p)
 	}
 }

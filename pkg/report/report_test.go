@@ -331,3 +331,25 @@ func TestLargeFleetShowsDifferencesOnly(t *testing.T) {
 		t.Errorf("weaker rows %d, worst %+v", weaker, page.Fleet.Worst[0])
 	}
 }
+
+// Threads without any filter: the page says the kernel allows everything
+// instead of drawing an empty table.
+func TestUnconfinedGroup(t *testing.T) {
+	env, _ := signed(t, "x", 1, "docker-default.runc.bpf", "")
+	st, err := attest.DecodeUnverified(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Predicate.Effective.Threads = append(st.Predicate.Effective.Threads,
+		attest.NewThreadGroup([]int{43}, "disabled", nil))
+	payload, _ := json.Marshal(st)
+	forged, _ := json.Marshal(map[string]any{"payloadType": attest.PayloadType, "payload": payload, "signatures": []any{}})
+	page, err := Build(context.Background(), []Input{{File: "f", Data: forged}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gs := page.Containers[0].Groups
+	if len(gs) != 2 || gs[0].Error != "" || len(gs[0].Arches) == 0 || !strings.Contains(gs[1].Error, "allows every system call") {
+		t.Fatalf("groups: %+v %+v", gs[0], gs[1])
+	}
+}
