@@ -112,3 +112,43 @@ bounding_caps() { # BUNDLE: the bounding set of its config.json, comma-separated
 		[ "$output" = PASS ]
 	done
 }
+
+@test "decompile: libseccomp's compilation of overlapping argument rules is what the kernel enforces, not what the profile says" {
+	# Two rules on copy_file_range testing different arguments. By the
+	# profile's meaning, arg2 != 0x61046ee9 kills and arg2 == 0x61046ee9
+	# with arg4 > 0xcccc37ea logs. libseccomp 2.5.4 (crun, runc) merges the
+	# rules so that arg4's high word is compared with arg2's constant: the
+	# decision table of the compiled filter says so, and the kernel agrees.
+	cat >"$BATS_TEST_TMPDIR/profile.json" <<-'JSON'
+	{"defaultAction": "SCMP_ACT_LOG", "architectures": ["SCMP_ARCH_X86_64"], "syscalls": [
+	 {"names": ["copy_file_range"], "action": "SCMP_ACT_KILL_THREAD", "args": [{"index": 2, "value": 1627680489, "op": "SCMP_CMP_NE"}]},
+	 {"names": ["copy_file_range"], "action": "SCMP_ACT_TRAP", "args": [
+	   {"index": 4, "value": 3435935722, "op": "SCMP_CMP_LE"}, {"index": 2, "value": 2147483648, "op": "SCMP_CMP_NE"}]}]}
+	JSON
+	run "$SECCOMP_ATTEST" decompile --runtime crun "profile:$BATS_TEST_TMPDIR/profile.json"
+	[ "$status" -eq 0 ]
+	grep -E '^  copy_file_range +.*args\[4\]\.hi == 0x61046ee9 -> LOG' <<<"$output"
+
+	b=$BATS_TEST_TMPDIR/bundle
+	make_bundle "$b" true
+	cp "$HELPERS/rawsyscall" "$b/rootfs/bin/"
+	set_seccomp "$b" "$BATS_TEST_TMPDIR/profile.json"
+	call() { # ARGS...: run rawsyscall copy_file_range ARGS under crun
+		jq --args '.process.args = ["/bin/rawsyscall", "326"] + $ARGS.positional' "$@" <"$b/config.json" >"$b/c.json"
+		mv "$b/c.json" "$b/config.json"
+		id=$(container_name "crun-$RANDOM")
+		register_container crun "$id"
+		local rc=0
+		(cd "$b" && crun run "$id" </dev/null 2>&1 3>&-) || rc=$?
+		echo "exit=$rc"
+	}
+	# arg2 = 0: the profile says kill; the compiled filter logs and the
+	# call runs (EINVAL from the kernel, not a dead thread).
+	run call 0 0 0 0 0x61046ee900000000 0
+	[[ "$output" == *"errno=22"* ]]
+	# arg2 = 0x61046ee9, arg4 = 0xffffffff: the profile says log; the
+	# compiled filter kills the thread before it prints anything.
+	run call 0 0 0x61046ee9 0 0xffffffff 0
+	[[ "$output" != *"ret="* ]]
+	[[ "$output" == *"exit=159"* ]] # 128 + SIGSYS
+}
