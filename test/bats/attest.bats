@@ -13,6 +13,7 @@ attested_container() {
 	make_bundle "$b" sleep 1000
 	docker_profile "$BATS_TEST_TMPDIR/profile.json"
 	set_seccomp "$b" "$BATS_TEST_TMPDIR/profile.json"
+	set_docker_caps "$b"
 	id=$(container_name runc)
 	run_bundle runc "$b" "$id"
 	pid=$(runtime_pid runc "$id")
@@ -149,4 +150,41 @@ cosign_verify() { # SIGNATURE BLOB [KEY]
 	run "$SECCOMP_ATTEST" verify "$BATS_TEST_TMPDIR/missing.jsonl"
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"--key is required"* ]]
+}
+
+@test "attest: --bundle and --policy record intended, diff, policy digest, verdict and score" {
+	attested_container
+	run "$SECCOMP_ATTEST" attest "pid:$pid" --key "$keys/signing.key" --store "$store" \
+		--bundle "$b" --id "$id" --runtime runc
+	echo "$output"
+	[ "$status" -eq 0 ]
+	p=$(jq -r .payload "$b/seccomp-attestation.intoto.jsonl" | base64 -d | jq .predicate)
+	[ "$(jq -r .intended.source <<<"$p")" = "$b/config.json" ]
+	[ "$(jq -r '.diff.groups[0].equivalent' <<<"$p")" = true ]
+	[ "$(jq -r .verdict.result <<<"$p")" = pass ]
+	[ "$(jq -r .policy.mode <<<"$p")" = enforce ]
+	want=$("$SECCOMP_ATTEST" score --format json "pid:$pid" | jq .score)
+	[ "$(jq .score <<<"$p")" = "$want" ]
+
+	# The strict preset denies ptrace: a failing verdict, exit 1, with the
+	# reason, and verify says so too.
+	run "$SECCOMP_ATTEST" attest "pid:$pid" --key "$keys/signing.key" --store "$store" \
+		--bundle "$b" --id "$id" --runtime runc --policy preset:strict --out "$BATS_TEST_TMPDIR/strict.jsonl"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"verdict: fail: denySyscalls"*"ptrace"* ]]
+	run "$SECCOMP_ATTEST" verify --key "$keys/signing.pub" "$BATS_TEST_TMPDIR/strict.jsonl"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"verdict fail"* ]]
+
+	# verify --policy FILE: the verdict must come from that file.
+	printf 'allowUnconfined: false\n' >"$BATS_TEST_TMPDIR/p.yaml"
+	run "$SECCOMP_ATTEST" attest "pid:$pid" --key "$keys/signing.key" --store "$store" --id "$id" \
+		--policy "$BATS_TEST_TMPDIR/p.yaml" --out "$BATS_TEST_TMPDIR/p.jsonl"
+	[ "$status" -eq 0 ]
+	run "$SECCOMP_ATTEST" verify --key "$keys/signing.pub" --policy "$BATS_TEST_TMPDIR/p.yaml" "$BATS_TEST_TMPDIR/p.jsonl"
+	[ "$status" -eq 0 ]
+	run "$SECCOMP_ATTEST" verify --key "$keys/signing.pub" --policy "$BATS_TEST_TMPDIR/p.yaml" "$BATS_TEST_TMPDIR/strict.jsonl"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"policy digest is"* ]]
 }
