@@ -24,12 +24,15 @@ store: store
 log: wrapper.log
 CFG
 
-# A bundle under Docker's default profile running busybox true.
+# A bundle as Docker makes one (its default profile and capabilities)
+# running busybox true.
 mkdir -p "$work/bundle"
 (cd "$work/bundle" && runc spec)
 bin/test/docker-profile >"$work/profile.json"
-jq --slurpfile s "$work/profile.json" --arg root "$ROOTFS" \
-	'.root = {path: $root, readonly: true} | .process.args = ["/bin/true"] | .process.terminal = false | .linux.seccomp = $s[0]' \
+caps='["CAP_CHOWN","CAP_DAC_OVERRIDE","CAP_FSETID","CAP_FOWNER","CAP_MKNOD","CAP_NET_RAW","CAP_SETGID","CAP_SETUID","CAP_SETFCAP","CAP_SETPCAP","CAP_NET_BIND_SERVICE","CAP_SYS_CHROOT","CAP_KILL","CAP_AUDIT_WRITE"]'
+jq --slurpfile s "$work/profile.json" --arg root "$ROOTFS" --argjson caps "$caps" \
+	'.root = {path: $root, readonly: true} | .process.args = ["/bin/true"] | .process.terminal = false | .linux.seccomp = $s[0]
+	 | .process.capabilities = {bounding: $caps, effective: $caps, permitted: $caps}' \
 	"$work/bundle/config.json" >"$work/c" && mv "$work/c" "$work/bundle/config.json"
 
 bash packaging/docker/register.sh --name wrapper-runc-bench --path "$WRAPPER" --config "$work/config.yaml" --runtime "$(command -v runc)"

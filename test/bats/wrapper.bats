@@ -42,14 +42,21 @@ store_file() {
 	ls "$WDIR/store/"*"-$1.intoto.jsonl" 2>/dev/null | tail -n 1
 }
 
-# marker_bundle DIR: a bundle under Docker's default profile whose program
-# writes DIR/marker/ran through a bind mount.
+# Docker's default capabilities: the profile docker_profile prints is
+# Docker's for this set, and the policy's baselines follow the bundle's.
+DOCKER_CAPS='["CAP_CHOWN","CAP_DAC_OVERRIDE","CAP_FSETID","CAP_FOWNER","CAP_MKNOD","CAP_NET_RAW","CAP_SETGID","CAP_SETUID","CAP_SETFCAP","CAP_SETPCAP","CAP_NET_BIND_SERVICE","CAP_SYS_CHROOT","CAP_KILL","CAP_AUDIT_WRITE"]'
+
+# marker_bundle DIR: a bundle as Docker makes one (its default profile and
+# capabilities) whose program writes DIR/marker/ran through a bind mount.
 marker_bundle() {
 	local dir=$1
 	make_bundle "$dir" /bin/sh -c 'echo ran > /marker/ran'
 	mkdir -p "$dir/marker"
 	docker_profile "$dir/profile.json"
 	set_seccomp "$dir" "$dir/profile.json"
+	jq --argjson caps "$DOCKER_CAPS" '.process.capabilities = {bounding: $caps, effective: $caps, permitted: $caps}' \
+		"$dir/config.json" >"$dir/config.json.new"
+	mv "$dir/config.json.new" "$dir/config.json"
 	jq --arg src "$dir/marker" '.mounts += [{destination: "/marker", type: "bind", source: $src, options: ["rbind", "rw"]}]' \
 		"$dir/config.json" >"$dir/config.json.new"
 	mv "$dir/config.json.new" "$dir/config.json"
