@@ -65,11 +65,22 @@ func (w *wrapper) checkedStart(st *ociState, startArgv []string) int {
 	pf, err := tr.WaitExec(ctx, child.failed)
 	atExec := time.Now()
 	switch {
-	case errors.Is(err, execstop.ErrAborted), errors.Is(err, execstop.ErrExited):
-		// start failed, or the init died before exec: nothing ran; the
-		// runtime's answer stands.
-		if rerr := tr.Release(); rerr != nil {
-			w.report.error(fmt.Errorf("wrapper-runc: %v", rerr))
+	case errors.Is(err, execstop.ErrExited):
+		// The init died before exec: nothing ran; the runtime's answer
+		// stands.
+		return child.wait()
+	case errors.Is(err, execstop.ErrAborted):
+		// start failed with the init held before its exec. Still created
+		// (waiting for start), it goes back to waiting, as after a failed
+		// runc start; let go by the failed start, it would run unchecked:
+		// killed (fail closed).
+		if w.stillCreated(st) {
+			if rerr := tr.Release(); rerr != nil {
+				w.report.error(fmt.Errorf("wrapper-runc: %v", rerr))
+			}
+		} else {
+			tr.Kill(ctx)
+			w.report.error(fmt.Errorf("seccomp-attest: container %s: start failed after letting the init go; killed before its exec", c.ID))
 		}
 		return child.wait()
 	case err != nil:
@@ -103,24 +114,35 @@ func (w *wrapper) checkedStart(st *ociState, startArgv []string) int {
 	return child.wait()
 }
 
+// stillCreated reports whether the container still waits for start.
+func (w *wrapper) stillCreated(st *ociState) bool {
+	if _, ok := w.rt.createdState(w.inv.Global.Root, st.ID); ok {
+		return true
+	}
+	now, err := w.rt.state(w.inv.GlobalArgs, st.ID)
+	return err == nil && now.Status == "created"
+}
+
 // unchecked handles a container whose filters could not be read or
 // judged: recorded as an error attestation; refused in enforce mode (fail
 // closed, the held init is killed), let go in audit mode.
 func (w *wrapper) unchecked(p *pipeline.Pipeline, c pipeline.Container, cause error, waitChild func() int, held ...*execstop.Tracer) int {
-	// The check's own deadline may be what failed: recording gets its own.
-	rctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if _, rerr := p.RecordFailure(rctx, c, cause); rerr != nil {
-		cause = fmt.Errorf("%w (and the failure could not be attested: %v)", cause, rerr)
-	}
+	// Decide the held init first, so that it is not kept stopped while
+	// the failure is recorded.
 	for _, tr := range held {
 		if p.Enforcing() {
 			kctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			tr.Kill(kctx)
 			cancel()
-		} else {
-			tr.Release()
+		} else if err := tr.ReleaseUnchecked(); err != nil {
+			w.report.error(fmt.Errorf("wrapper-runc: %v", err))
 		}
+	}
+	// The check's own deadline may be what failed: recording gets its own.
+	rctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, rerr := p.RecordFailure(rctx, c, cause); rerr != nil {
+		cause = fmt.Errorf("%w (and the failure could not be attested: %v)", cause, rerr)
 	}
 	if p.Enforcing() {
 		if waitChild != nil {

@@ -34,6 +34,9 @@ var (
 	// ErrLost: the process could no longer be followed (another thread
 	// than the seized one executed a program, or it was reaped away).
 	ErrLost = errors.New("lost track of the process")
+	// ErrExecUnchecked: Release found the process at an exec stop that
+	// WaitExec never reported; it stays held (Close kills it).
+	ErrExecUnchecked = errors.New("the process reached its exec stop unchecked")
 )
 
 // Tracer holds one seized process. Its ptrace requests all come from one
@@ -43,6 +46,7 @@ type Tracer struct {
 	pid    int
 	work   chan func()
 	atExec bool // stopped at the exec stop
+	held   bool // stopped by PTRACE_INTERRUPT before its exec
 	done   bool // released or dead: the thread has exited
 }
 
@@ -132,6 +136,19 @@ func (t *Tracer) WaitExec(ctx context.Context, abort <-chan struct{}) (pf *bytec
 		case <-sigchld:
 		case <-tick.C:
 		case <-abort:
+			// Stop it to know where it is: the exec may have come first.
+			var gone bool
+			t.on(func() { gone, err = t.interrupt() })
+			switch {
+			case err != nil:
+				return nil, err
+			case gone:
+				t.finish()
+				return nil, ErrExited
+			case t.atExec:
+				t.on(func() { pf, err = bytecode.ReadTracedProcess(t.pid) })
+				return pf, err
+			}
 			return nil, ErrAborted
 		case <-ctx.Done():
 			return nil, fmt.Errorf("wait for the exec of process %d: %w", t.pid, context.Cause(ctx))
@@ -186,16 +203,28 @@ func (t *Tracer) poll() (exec, gone bool, err error) {
 
 // Release lets the process go on untraced: from the exec stop, its new
 // program starts; before it (after ErrAborted or a deadline), it goes on
-// with whatever it was doing.
-func (t *Tracer) Release() error {
+// with whatever it was doing. A process found at an exec stop WaitExec did
+// not report is not released (ErrExecUnchecked).
+func (t *Tracer) Release() error { return t.release(false) }
+
+// ReleaseUnchecked is Release for audit mode: the process goes on even
+// from an exec stop that was never checked.
+func (t *Tracer) ReleaseUnchecked() error { return t.release(true) }
+
+func (t *Tracer) release(unchecked bool) error {
 	if t.done {
 		return nil
 	}
 	var err error
+	gone := false
 	t.on(func() {
-		if !t.atExec {
+		if !t.atExec && !t.held {
 			// PTRACE_DETACH needs a stopped tracee.
-			if err = t.interrupt(); err != nil {
+			if gone, err = t.interrupt(); err != nil || gone {
+				return
+			}
+			if t.atExec && !unchecked {
+				err = ErrExecUnchecked
 				return
 			}
 		}
@@ -207,20 +236,21 @@ func (t *Tracer) Release() error {
 	if err != nil {
 		return fmt.Errorf("release process %d: %w", t.pid, err)
 	}
-	t.atExec = false
+	t.atExec, t.held = false, false
 	t.finish()
 	return nil
 }
 
-// interrupt brings a running tracee to a ptrace stop for detaching,
-// delivering the signals that stop it first. It gives up after a few
-// seconds (a process in uninterruptible sleep).
-func (t *Tracer) interrupt() error {
+// interrupt brings a running tracee to a ptrace stop (held), delivering
+// the signals that come first; an exec stop on the way sets atExec. gone
+// reports that the process ended. It gives up after a few seconds (a
+// process in uninterruptible sleep).
+func (t *Tracer) interrupt() (gone bool, err error) {
 	if err := unix.PtraceInterrupt(t.pid); err != nil {
 		if errors.Is(err, unix.ESRCH) {
-			return nil
+			return true, nil
 		}
-		return fmt.Errorf("ptrace(PTRACE_INTERRUPT): %w", err)
+		return false, fmt.Errorf("ptrace(PTRACE_INTERRUPT): %w", err)
 	}
 	deadline := time.Now().Add(interruptTimeout)
 	for time.Now().Before(deadline) {
@@ -230,24 +260,26 @@ func (t *Tracer) interrupt() error {
 		case errors.Is(err, unix.EINTR):
 			continue
 		case err != nil:
-			return nil // gone: nothing to detach
+			return true, nil // reaped: nothing to detach
 		case wpid == 0:
 			time.Sleep(100 * time.Microsecond)
 		case ws.Exited() || ws.Signaled():
-			return nil
+			return true, nil
 		case ws.Stopped() && event(ws) == unix.PTRACE_EVENT_STOP:
-			return nil
+			t.held = true
+			return false, nil
 		case ws.Stopped() && event(ws) == unix.PTRACE_EVENT_EXEC:
+			// The interrupt stop is still due; the next resume meets it.
 			t.atExec = true
-			return nil
+			return false, nil
 		case ws.Stopped():
 			// A signal stop: deliver the signal; the interrupt stop follows.
 			if err := ptrace(unix.PTRACE_CONT, t.pid, int(ws.StopSignal())); err != nil && !errors.Is(err, unix.ESRCH) {
-				return err
+				return false, err
 			}
 		}
 	}
-	return fmt.Errorf("process did not stop within %s", interruptTimeout)
+	return false, fmt.Errorf("process did not stop within %s", interruptTimeout)
 }
 
 // interruptTimeout bounds the wait for a stop before detaching.

@@ -372,3 +372,73 @@ func TestSignalsPassThrough(t *testing.T) {
 		t.Errorf("the shell's exec of true: %v", err)
 	}
 }
+
+// waitTracingStop waits until the held init sits in a ptrace stop.
+func waitTracingStop(t *testing.T, pid int) {
+	t.Helper()
+	for range 400 {
+		if strings.HasPrefix(processState(pid), "t") {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("process %d never stopped: State %q", pid, processState(pid))
+}
+
+// An exec stop WaitExec did not report is never let go by Release: the
+// program would run unchecked. Close then kills it.
+func TestReleaseRefusesAnUncheckedExec(t *testing.T) {
+	c := createContainer(t)
+	tr, err := Seize(c.pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := <-c.start(); err != nil {
+		t.Fatal(err)
+	}
+	waitTracingStop(t, c.pid)
+	if err := tr.Release(); !errors.Is(err, ErrExecUnchecked) {
+		t.Fatalf("Release at an unreported exec stop: %v, want ErrExecUnchecked", err)
+	}
+	if err := tr.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c.waitStopped(t)
+	if c.ran() {
+		t.Error("the program ran")
+	}
+}
+
+// Aborting once the exec stop is there still reports the exec stop: a
+// start that failed after letting the init go does not skip the check.
+func TestAbortAfterExecReportsTheExecStop(t *testing.T) {
+	c := createContainer(t)
+	tr, err := Seize(c.pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	if err := <-c.start(); err != nil {
+		t.Fatal(err)
+	}
+	waitTracingStop(t, c.pid)
+	abort := make(chan struct{})
+	close(abort)
+	pf, err := tr.WaitExec(context.Background(), abort)
+	if err != nil || !tr.AtExec() {
+		t.Fatalf("WaitExec with abort closed at the exec stop: %v (AtExec %v), want the exec stop", err, tr.AtExec())
+	}
+	if len(pf.Threads) != 1 || len(pf.Threads[0].Filters) != 1 {
+		t.Fatalf("filters: %+v", pf)
+	}
+	if c.ran() {
+		t.Fatal("the program ran before release")
+	}
+	if err := tr.Release(); err != nil {
+		t.Fatal(err)
+	}
+	c.waitStopped(t)
+	if !c.ran() {
+		t.Error("released, the program did not run")
+	}
+}
