@@ -64,8 +64,15 @@ func run(argv []string) int {
 		return exitError
 	}
 	if err != nil {
-		// runc refuses these global flags too: let it say so, its way.
-		return rt.exec(rt.stripWrapperFlags(argv))
+		if rt.sameGrammar() || !mentionsChecked(argv) {
+			// runc refuses these global flags too (or nothing would be
+			// checked anyway): the runtime's own answer.
+			return rt.exec(rt.stripWrapperFlags(argv))
+		}
+		// crun has global flags runc lacks: a create, run or start behind
+		// them cannot be found for sure, so it does not run unchecked.
+		newReporter(inv).refuse(fmt.Errorf("seccomp-attest: cannot parse %q as runc does: %v", argv, err))
+		return exitRefused
 	}
 	if !inv.Checked() {
 		return rt.exec(inv.Argv())
@@ -181,6 +188,17 @@ func (rt *realRuntime) stripWrapperFlags(argv []string) []string {
 		}
 	}
 	return out
+}
+
+// mentionsChecked reports whether any argument could be create, run or
+// start.
+func mentionsChecked(argv []string) bool {
+	for _, a := range argv {
+		if a == "create" || a == "run" || a == "start" {
+			return true
+		}
+	}
+	return false
 }
 
 // toolVersion is the module version stamped by the go command.

@@ -141,3 +141,21 @@ func TestFindRuntimeRefusesItself(t *testing.T) {
 		t.Errorf("findRuntime(%s) = %+v, %v", sh, rt, err)
 	}
 }
+
+// With crun behind it, a command line runc's grammar refuses is refused
+// when it may hide a create, run or start (crun has global flags runc
+// lacks), and would be passed on otherwise.
+func TestUnparsableUnderCrun(t *testing.T) {
+	crun, err := exec.LookPath("crun")
+	if err != nil {
+		t.Skip("needs crun")
+	}
+	argv := []string{"--" + flagRuntime + "=" + crun, "--log=" + filepath.Join(t.TempDir(), "log.json"), "--cgroup-manager=cgroupfs", "start", "x"}
+	// run returns here: the refusal does not exec the runtime.
+	if code := run(argv); code != exitRefused {
+		t.Errorf("run(%q) = %d, want %d", argv, code, exitRefused)
+	}
+	if mentionsChecked([]string{"--cgroup-manager=cgroupfs", "state", "x"}) {
+		t.Error("state taken for a checked command")
+	}
+}
