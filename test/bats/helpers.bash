@@ -42,7 +42,10 @@ teardown() {
 }
 
 # make_bundle DIR ARGS...: an OCI bundle in DIR running ARGS with the busybox
-# rootfs plus the static test helpers, without seccomp (runc spec's default).
+# rootfs plus the static test helpers, without seccomp (runc spec's default),
+# and Docker's default capabilities: the container Docker would run, so that
+# with Docker's profile (docker_profile) the bundle is consistent (policies
+# resolve their baselines for the bundle's bounding set).
 make_bundle() {
 	local dir=$1
 	shift
@@ -55,6 +58,7 @@ make_bundle() {
 	jq --argjson args "$args" '.process.args = $args | .process.terminal = false' \
 		"$dir/config.json" >"$dir/config.json.new"
 	mv "$dir/config.json.new" "$dir/config.json"
+	set_docker_caps "$dir"
 }
 
 # set_seccomp DIR PROFILE.json: put an OCI linux.seccomp object into DIR's

@@ -74,7 +74,9 @@ teardown() {
 	had_keys=0 had_store=0
 	[ -e "$KEYS/signing.key" ] && had_keys=1
 	[ -d "$STORE" ] && had_store=1
-	run make -C "$REPO" -s deb
+	# --no-print-directory: under make (make ci) the sub-make would add
+	# "Entering directory" lines around the package path.
+	run make -C "$REPO" -s --no-print-directory deb
 	[ "$status" -eq 0 ]
 	deb=$(tail -n1 <<<"$output")
 	[[ "$deb" == build/seccomp-attest_*_amd64.deb ]]
