@@ -107,9 +107,16 @@ func parseStage(s string) (stage, bool) {
 	return "", false
 }
 
-// toolVersion is the module version stamped by the go command, "(devel)"
-// for builds from a checkout.
+// version is set at build time by the Makefile (-ldflags "-X
+// main.version=..."), so that attestations name the packaged release.
+var version string
+
+// toolVersion is the version the Makefile stamped, else the module version
+// stamped by the go command, "(devel)" for other builds from a checkout.
 func toolVersion() string {
+	if version != "" {
+		return version
+	}
 	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
 		return bi.Main.Version
 	}
