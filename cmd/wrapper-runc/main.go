@@ -16,7 +16,8 @@
 // Its own flags come first (Docker's daemon.json "runtimeArgs"):
 //
 //	--seccomp-attest-config=FILE    configuration (default /etc/seccomp-attest/config.yaml)
-//	--seccomp-attest-runtime=PATH   the real runtime (default runc on PATH)
+//	--seccomp-attest-runtime=PATH   the real runtime (default runc on PATH; crun
+//	                                when called through a link named wrapper-crun)
 package main
 
 import (
@@ -128,11 +129,27 @@ type realRuntime struct {
 // findRuntime resolves --seccomp-attest-runtime, or runc on PATH; never
 // the wrapper itself (installed as "runc", it would call itself forever).
 func findRuntime(inv *runcargs.Invocation) (*realRuntime, error) {
+	// Called through a link named like wrapper-crun, the default is crun:
+	// a runtime path is all that podman keeps for its cleanup process,
+	// which gets no runtime flags.
 	want := "runc"
+	if strings.Contains(filepath.Base(os.Args[0]), "crun") {
+		want = "crun"
+	}
 	if inv.Extra[flagRuntime] != "" {
 		want = inv.Extra[flagRuntime]
 	}
 	path, err := exec.LookPath(want)
+	if err != nil && !strings.Contains(want, "/") {
+		// Callers with a short PATH (podman's cleanup process) still
+		// find runc where distributions put it (Debian: /usr/sbin).
+		for _, dir := range []string{"/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"} {
+			if p, lerr := exec.LookPath(filepath.Join(dir, want)); lerr == nil {
+				path, err = p, nil
+				break
+			}
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("seccomp-attest: real runtime %q: %w (set --%s=PATH in runtimeArgs)", want, err, flagRuntime)
 	}

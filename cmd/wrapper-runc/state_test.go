@@ -159,3 +159,19 @@ func TestUnparsableUnderCrun(t *testing.T) {
 		t.Error("state taken for a checked command")
 	}
 }
+
+// runc is found in the usual directories even with a PATH that lacks them.
+func TestFindRuntimeWithShortPath(t *testing.T) {
+	if _, err := os.Stat("/usr/sbin/runc"); err != nil {
+		t.Skip("runc is not in /usr/sbin here")
+	}
+	t.Setenv("PATH", "/nonexistent")
+	inv, err := runcargs.Parse([]string{"delete", "x"}, flagConfig, flagRuntime)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt, err := findRuntime(inv)
+	if err != nil || rt.path != "/usr/sbin/runc" || rt.argv0 != "runc" {
+		t.Fatalf("findRuntime with PATH=/nonexistent: %+v, %v", rt, err)
+	}
+}

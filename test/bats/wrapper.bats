@@ -227,17 +227,25 @@ not_stopped() {
 }
 
 @test "podman --runtime wrapper-runc with crun and run.oci.seccomp_bpf_data: refused at create, and at start when only the exec stop can see it" {
-	local marker=$BATS_TEST_TMPDIR/marker rt=$BATS_TEST_TMPDIR/rt/oci-runtime name flags
+	local marker=$BATS_TEST_TMPDIR/marker rt=$BATS_TEST_TMPDIR/rt/oci-runtime name id flags
 	mkdir -p "$marker" "$(dirname "$rt")"
 	ln -s "$CRUN" "$rt"
-	flags=(--runtime "$(readlink -f "$WRAPPER")" --runtime-flag "seccomp-attest-config=$WDIR/config.yaml" "${PODMAN_FLAGS[@]}")
-	# Under its default profile, podman's container runs through the wrapper.
-	run podman "${flags[@]}" --runtime-flag "seccomp-attest-runtime=$CRUN" run --rm "${PODMAN_RUN_FLAGS[@]}" localhost/bb:latest echo podman-ok
+	# podman keeps only the runtime's path for its cleanup process (no
+	# --runtime-flag): a link named wrapper-crun makes crun the default.
+	ln -s "$(readlink -f "$WRAPPER")" "$BATS_TEST_TMPDIR/wrapper-crun"
+	flags=(--runtime "$BATS_TEST_TMPDIR/wrapper-crun" --runtime-flag "seccomp-attest-config=$WDIR/config.yaml" "${PODMAN_FLAGS[@]}")
+	# Under its default profile, podman's container runs through the
+	# wrapper, and podman's cleanup removes it from crun.
+	name=$(container_name podmanok)
+	run podman "${flags[@]}" run --rm --name "$name" --cidfile "$BATS_TEST_TMPDIR/cid" "${PODMAN_RUN_FLAGS[@]}" localhost/bb:latest echo podman-ok
 	[ "$status" -eq 0 ] && [ "$output" = podman-ok ]
+	id=$(cat "$BATS_TEST_TMPDIR/cid")
+	grep -q "\"id\":\"$id\".*effective check: pass" "$WDIR/wrapper.log"
+	wait_until sh -c "! '$CRUN' state '$id' >/dev/null 2>&1"
 
 	name=$(container_name podmanbpf)
 	register_container podman "$name"
-	run podman "${flags[@]}" --runtime-flag "seccomp-attest-runtime=$CRUN" run --name "$name" "${PODMAN_RUN_FLAGS[@]}" \
+	run podman "${flags[@]}" run --name "$name" "${PODMAN_RUN_FLAGS[@]}" \
 		--annotation run.oci.seccomp_bpf_data=BgAAAAAA/38= -v "$marker:/marker" localhost/bb:latest sh -c 'echo ran > /marker/ran'
 	echo "$output"
 	[ "$status" -ne 0 ]
