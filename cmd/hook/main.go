@@ -84,7 +84,7 @@ func run(args []string, stdin io.Reader, stderr io.Writer) int {
 	defer closeLog()
 	h := &hook{cfg: cfg, stage: st, log: log, stderr: stderr, started: time.Now()}
 	ctx, cancel := context.WithTimeoutCause(context.Background(), time.Duration(cfg.Deadline),
-		fmt.Errorf("deadline of %s passed", time.Duration(cfg.Deadline)))
+		fmt.Errorf("deadline of %s passed: %w", time.Duration(cfg.Deadline), context.DeadlineExceeded))
 	defer cancel()
 	return h.run(ctx, stdin)
 }

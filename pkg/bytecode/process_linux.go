@@ -274,8 +274,10 @@ func readProcess(ctx context.Context, pid int) (*ProcessFilters, error) {
 			}
 			seen[tid] = true
 			fresh++
-			if err := ctx.Err(); err != nil {
-				return nil, &ReadError{PID: pid, TID: tid, Detail: "reading stopped", Err: err}
+			if ctx.Err() != nil {
+				// The cause names the deadline (a hook's, say) when the
+				// caller gave one.
+				return nil, &ReadError{PID: pid, TID: tid, Detail: "reading stopped", Err: context.Cause(ctx)}
 			}
 			tf, gone, err := readThread(ctx, pid, tid)
 			if err != nil {
@@ -483,7 +485,7 @@ func (t *tracee) attach(ctx context.Context) (gone bool, err error) {
 		}
 		select {
 		case <-ctx.Done():
-			return false, &ReadError{PID: t.pid, TID: t.tid, Op: "wait for ptrace stop", Err: ctx.Err(),
+			return false, &ReadError{PID: t.pid, TID: t.tid, Op: "wait for ptrace stop", Err: context.Cause(ctx),
 				Detail: "the thread did not stop (uninterruptible sleep or frozen cgroup?)"}
 		case <-time.After(delay):
 		}

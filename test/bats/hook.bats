@@ -373,3 +373,25 @@ docker_bundle() { # DIR ARGS...
 	done
 	verify_store
 }
+
+@test "hook: a deadline that passes fails closed in enforce mode and only records in audit mode" {
+	b=$BATS_TEST_TMPDIR/bundle
+	docker_bundle "$b" sleep 1000
+	id=$(container_name runc)
+	run_bundle runc "$b" "$id"
+	state=$(runc state "$id")
+	# A cold cache (first container of its kind) takes far more than 1ms.
+	printf 'store: %s\nkey: %s\nlog: %s\ndeadline: 1ms\nfilterWait: 1ms\nmode: audit\n' "$store" "$keys/signing.key" "$log" >"$cfg"
+	run "$HOOK" --config "$cfg" poststart <<<"$state"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"deadline of 1ms passed"*"audit mode: not refused"* ]]
+	[ "$(runc state "$id" | jq -r .status)" = running ]
+	sed -i 's/mode: audit/mode: enforce/' "$cfg"
+	run "$HOOK" --config "$cfg" poststart <<<"$state"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"deadline of 1ms passed"*"failing closed"* ]]
+	wait_until bash -c "runc state '$id' | jq -e '.status == \"stopped\"'"
+	grep -q '"killed":true' "$log"
+}
