@@ -27,7 +27,7 @@ all: build
 # the hook is installed as seccomp-attest-hook, the name hooks.d points at.
 build:
 	@mkdir -p $(BIN)
-	$(GO) build -tags libseccomp -ldflags "-X main.version=$(VERSION)" -o $(BIN)/ ./cmd/...
+	$(GO) build -tags libseccomp -ldflags "-X github.com/seccomp-attest/seccomp-attest/internal/version.stamped=$(VERSION)" -o $(BIN)/ ./cmd/...
 	mv -f $(BIN)/hook $(BIN)/seccomp-attest-hook
 
 # Test programs the bats tests and the fixture capture copy into containers

@@ -12,6 +12,7 @@ import (
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
+	"github.com/seccomp-attest/seccomp-attest/internal/version"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 	"github.com/seccomp-attest/seccomp-attest/pkg/config"
 	"github.com/seccomp-attest/seccomp-attest/pkg/pipeline"
@@ -42,7 +43,7 @@ func (h *hook) run(ctx context.Context, stdin io.Reader) int {
 	c.Runtime, c.RuntimeVersion = detectRuntime(h.cfg.Store)
 	fields := logrus.Fields{"stage": string(h.stage), "id": c.ID, "pid": c.PID, "bundle": c.Bundle, "runtime": c.Runtime}
 
-	p, err := pipeline.New(h.cfg, pipeline.Options{ToolVersion: toolVersion(), NoSigner: h.stage == stageCreateRuntime || h.stage == stagePrestart})
+	p, err := pipeline.New(h.cfg, pipeline.Options{ToolVersion: version.String(), NoSigner: h.stage == stageCreateRuntime || h.stage == stagePrestart})
 	if err != nil {
 		return h.fail(fields, err)
 	}

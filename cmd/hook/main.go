@@ -19,7 +19,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/debug"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -105,22 +104,6 @@ func parseStage(s string) (stage, bool) {
 		}
 	}
 	return "", false
-}
-
-// version is set at build time by the Makefile (-ldflags "-X
-// main.version=..."), so that attestations name the packaged release.
-var version string
-
-// toolVersion is the version the Makefile stamped, else the module version
-// stamped by the go command, "(devel)" for other builds from a checkout.
-func toolVersion() string {
-	if version != "" {
-		return version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-		return bi.Main.Version
-	}
-	return "(devel)"
 }
 
 // newLogger logs JSON lines (logrus, the format runc and containerd use)

@@ -2,12 +2,12 @@ package main
 
 import (
 	"fmt"
-	"runtime/debug"
 	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/seccomp-attest/seccomp-attest/internal/version"
 	"github.com/seccomp-attest/seccomp-attest/pkg/attest"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 	"github.com/seccomp-attest/seccomp-attest/pkg/config"
@@ -46,7 +46,7 @@ Exit status: 0 the verdict passes, 1 it fails, 2 error.`,
 			}
 			no := false
 			cfg := &config.Config{Policy: policyArg, Mode: mode, Key: keyPath, GenerateKey: &no, Store: store}
-			p, err := pipeline.New(cfg, pipeline.Options{ToolVersion: toolVersion()})
+			p, err := pipeline.New(cfg, pipeline.Options{ToolVersion: version.String()})
 			if err != nil {
 				return err
 			}
@@ -101,17 +101,4 @@ func parsePIDArg(s string) (int, error) {
 		return 0, fmt.Errorf("%q: want pid:N with N a positive number", s)
 	}
 	return pid, nil
-}
-
-// toolVersion is the version the Makefile stamps (version), else the
-// module version stamped by the go command, "(devel)" for builds from a
-// checkout.
-func toolVersion() string {
-	if version != "" {
-		return version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-		return bi.Main.Version
-	}
-	return "(devel)"
 }

@@ -9,6 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/cobra/doc"
+
+	"github.com/seccomp-attest/seccomp-attest/internal/version"
 )
 
 func init() { subcommands = append(subcommands, newDocsCommand) }
@@ -67,7 +69,7 @@ func writeManPages(root *cobra.Command, dir string) error {
 	header := &doc.GenManHeader{
 		Title:   "SECCOMP-ATTEST",
 		Section: "1",
-		Source:  "seccomp-attest " + toolVersion(),
+		Source:  "seccomp-attest " + version.String(),
 		Manual:  "seccomp-attest manual",
 		Date:    buildDate(),
 	}

@@ -8,6 +8,8 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+
+	"github.com/seccomp-attest/seccomp-attest/internal/version"
 )
 
 // Exit codes shared by every subcommand: 0 success (or "equivalent",
@@ -18,11 +20,6 @@ const (
 	exitError = 2
 )
 
-// version is set at build time by the Makefile
-// (-ldflags "-X main.version=..."), so that --version and the attestations'
-// tool.version name the packaged release.
-var version string
-
 // negativeAnswer is returned by commands whose answer is "no" (diff found
 // differences, a check failed) after they printed their output.
 var errNegativeAnswer = errors.New("negative answer")
@@ -31,7 +28,7 @@ func newRootCommand() *cobra.Command {
 	root := &cobra.Command{
 		Use:           "seccomp-attest",
 		Short:         "Read, explain, compare and attest the seccomp filters the kernel enforces",
-		Version:       toolVersion(),
+		Version:       version.String(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"github.com/seccomp-attest/seccomp-attest/internal/version"
 	"github.com/seccomp-attest/seccomp-attest/pkg/config"
 	"github.com/seccomp-attest/seccomp-attest/pkg/pipeline"
 	"github.com/seccomp-attest/seccomp-attest/pkg/spec"
@@ -27,7 +28,7 @@ func (w *wrapper) pipeline(noSigner bool) (*config.Config, *pipeline.Pipeline, e
 		return nil, nil, err
 	}
 	w.report.openOperatorLog(cfg.Log)
-	p, err := pipeline.New(cfg, pipeline.Options{ToolVersion: toolVersion(), NoSigner: noSigner})
+	p, err := pipeline.New(cfg, pipeline.Options{ToolVersion: version.String(), NoSigner: noSigner})
 	if err != nil {
 		return cfg, nil, err
 	}

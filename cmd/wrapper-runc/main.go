@@ -26,7 +26,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -216,12 +215,4 @@ func mentionsChecked(argv []string) bool {
 		}
 	}
 	return false
-}
-
-// toolVersion is the module version stamped by the go command.
-func toolVersion() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-		return bi.Main.Version
-	}
-	return "(devel)"
 }
