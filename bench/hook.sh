@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench/hook.sh [PAIRS]: what the poststart hook adds to a container start.
-# `runc run` of busybox true under Docker's default profile, with the hook in
+# `runc run` of busybox true under Docker's default profile and capabilities, with the hook in
 # config.json (poststart) and without it; paired, interleaved runs in one
 # session (the order inside each pair alternates). Prints the median of each
 # side, the median of the per-pair ratios hook/plain, and the hook's peak RSS.
@@ -26,8 +26,9 @@ CFG
 bundle() { # DIR HOOKS-JSON
 	mkdir -p "$1"
 	(cd "$1" && runc spec)
-	jq --slurpfile s "$work/profile.json" --arg root "$ROOTFS" --argjson hooks "$2" \
+	jq --slurpfile s "$work/profile.json" --arg root "$ROOTFS" --argjson hooks "$2" --argjson caps "$(bin/test/docker-profile --caps)" \
 		'.root = {path: $root, readonly: true} | .process.args = ["/bin/true"] | .process.terminal = false
+		 | .process.capabilities = {bounding: $caps, effective: $caps, permitted: $caps}
 		 | .linux.seccomp = $s[0] | if $hooks == null then . else .hooks = $hooks end' \
 		"$1/config.json" >"$1/c" && mv "$1/c" "$1/config.json"
 }
