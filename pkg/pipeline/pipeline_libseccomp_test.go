@@ -332,3 +332,30 @@ func TestBaselinesFollowTheBundleCapabilities(t *testing.T) {
 		}
 	}
 }
+
+// A container whose profile asks for a filter but that runs without one is
+// diffed like any other: every call the profile denies is a weaker
+// finding with an input.
+func TestUnconfinedWhereTheProfileAsksForAFilterIsDiffed(t *testing.T) {
+	p, _ := newPipeline(t, "audit")
+	b := bundle(t, "moby-default-v0.2.3.profile.json", nil)
+	o, err := p.AttestEffective(context.Background(), Container{ID: "c8", Bundle: b, PID: 13, Runtime: "runc"}, process(13, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var diff diffRecord
+	if err := json.Unmarshal(o.Predicate.Diff, &diff); err != nil {
+		t.Fatal(err)
+	}
+	if len(diff.Groups) != 1 || diff.Groups[0].Counts["weaker"] == 0 || diff.Groups[0].Equivalent {
+		t.Fatalf("diff %s", o.Predicate.Diff)
+	}
+	for _, f := range diff.Groups[0].Findings {
+		if f.Kind == "weaker" && (f.Example == nil || !f.Confirmed) {
+			t.Fatalf("weaker finding without a confirmed input: %+v", f)
+		}
+	}
+	if !strings.Contains(strings.Join(o.Verdict.Reasons, "\n"), "allowUnconfined") {
+		t.Fatalf("reasons %q", o.Verdict.Reasons)
+	}
+}

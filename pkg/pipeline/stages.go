@@ -216,10 +216,8 @@ func (p *Pipeline) judge(c *Container, in *intended, groups []bytecode.ThreadGro
 			s := rep.Score
 			entry.Score = &s
 		}
-		// Without a filter on either side (unconfined) there is no program
-		// to diff; the policy's allowUnconfined has judged that already.
-		if len(intendedStack) > 0 && len(effective) > 0 {
-			res, err := compare.Stacks(intendedStack, effective)
+		if intendedStack != nil {
+			res, err := compare.Stacks(allowAllIfEmpty(intendedStack), allowAllIfEmpty(effective))
 			if err != nil {
 				return cached{}, fmt.Errorf("diff intended and effective: %w", err)
 			}
@@ -256,6 +254,29 @@ func groupStack(g bytecode.ThreadGroup) bytecode.Stack {
 	st := bytecode.Stack{}
 	for _, lf := range g.Filters {
 		st = append(st, lf.Filter)
+	}
+	return st
+}
+
+// allowAll is a filter that lets every call through: what the kernel does
+// for a process without filters, as a program the comparison can run.
+var allowAll = mustFilter(bytecode.Instruction{Op: bytecode.ClassRET, K: uint32(bytecode.ActAllow)})
+
+func mustFilter(prog ...bytecode.Instruction) *bytecode.Filter {
+	f, err := bytecode.NewFilter(prog)
+	if err != nil {
+		panic(err) // a constant program
+	}
+	return f
+}
+
+// allowAllIfEmpty stands in allowAll for "no filter", so that a container
+// that runs unconfined where its profile asks for a filter (or the
+// reverse) is diffed like any other: every denied call is a weaker finding
+// with its input.
+func allowAllIfEmpty(st bytecode.Stack) bytecode.Stack {
+	if len(st) == 0 {
+		return bytecode.Stack{allowAll}
 	}
 	return st
 }
