@@ -98,6 +98,14 @@ func Verify(ctx context.Context, file string, data []byte, v *Verifier, opts Ver
 		return r
 	}
 	r.Statement = &st
+	var raw struct {
+		Predicate json.RawMessage `json:"predicate"`
+	}
+	if err := json.Unmarshal(payload, &raw); err == nil {
+		if err := ValidateSchema(raw.Predicate); err != nil {
+			r.problem("%v", err)
+		}
+	}
 	for _, p := range st.Predicate.Validate() {
 		r.problem("predicate: %s", p)
 	}
