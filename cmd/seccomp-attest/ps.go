@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/attest"
+	"github.com/seccomp-attest/seccomp-attest/pkg/attest/schema"
 	"github.com/seccomp-attest/seccomp-attest/pkg/procscan"
 )
 
@@ -154,7 +155,7 @@ func indexStore(cmd *cobra.Command, dir string, v *attest.Verifier) (storeIndex,
 		}
 		a := &psAttestation{File: e.Path, Sequence: e.Sequence, digests: map[string]bool{}}
 		if v != nil {
-			a.Verified = attest.Verify(cmd.Context(), e.Path, data, v, attest.VerifyOptions{}).Valid()
+			a.Verified = attest.Verify(cmd.Context(), e.Path, data, v, attest.VerifyOptions{Schema: schema.Validate}).Valid()
 		}
 		// Decoded even when it did not verify: the row must say that the
 		// container's attestation is invalid, not that there is none.

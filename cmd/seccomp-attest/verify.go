@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/attest"
+	"github.com/seccomp-attest/seccomp-attest/pkg/attest/schema"
 )
 
 func init() { subcommands = append(subcommands, newVerifyCommand) }
@@ -47,7 +48,7 @@ verdict is fail/error, or the chain is broken, 2 usage or I/O error.`,
 			if err != nil {
 				return err
 			}
-			var opts attest.VerifyOptions
+			opts := attest.VerifyOptions{Schema: schema.Validate}
 			if policyPath != "" {
 				data, err := os.ReadFile(policyPath)
 				if err != nil {

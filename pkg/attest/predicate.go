@@ -10,7 +10,7 @@ import (
 // PredicateType identifies the predicate of seccomp-attest attestations.
 // The trailing version changes whenever a field changes meaning or a
 // required field is added; adding optional fields keeps it. The schema is
-// predicate.schema.json (embedded: Verify checks predicates against it).
+// schema/predicate.schema.json (package attest/schema checks predicates against it).
 const PredicateType = "https://seccomp-attest.dev/attestation/v1"
 
 // Verdict results.

@@ -65,6 +65,9 @@ type VerifyOptions struct {
 	// PolicyDigest, when set, requires predicate.policy.digest to equal
 	// it: the verdict must come from this policy.
 	PolicyDigest string
+	// Schema, when set, checks the predicate's JSON against the published
+	// schema (package attest/schema's Validate).
+	Schema func(predicate json.RawMessage) error
 }
 
 // Verify checks one attestation file's bytes: the DSSE envelope and its
@@ -98,12 +101,14 @@ func Verify(ctx context.Context, file string, data []byte, v *Verifier, opts Ver
 		return r
 	}
 	r.Statement = &st
-	var raw struct {
-		Predicate json.RawMessage `json:"predicate"`
-	}
-	if err := json.Unmarshal(payload, &raw); err == nil {
-		if err := ValidateSchema(raw.Predicate); err != nil {
-			r.problem("%v", err)
+	if opts.Schema != nil {
+		var raw struct {
+			Predicate json.RawMessage `json:"predicate"`
+		}
+		if err := json.Unmarshal(payload, &raw); err == nil {
+			if err := opts.Schema(raw.Predicate); err != nil {
+				r.problem("%v", err)
+			}
 		}
 	}
 	for _, p := range st.Predicate.Validate() {

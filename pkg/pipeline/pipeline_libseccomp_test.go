@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/attest"
+	"github.com/seccomp-attest/seccomp-attest/pkg/attest/schema"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 	"github.com/seccomp-attest/seccomp-attest/pkg/config"
 	"github.com/seccomp-attest/seccomp-attest/pkg/score"
@@ -99,7 +100,7 @@ func verifyFile(t *testing.T, cfg *config.Config, path string) *attest.Report {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := attest.Verify(context.Background(), path, data, v, attest.VerifyOptions{PolicyDigest: ""})
+	r := attest.Verify(context.Background(), path, data, v, attest.VerifyOptions{Schema: schema.Validate})
 	if !r.Valid() {
 		t.Fatalf("%s does not verify: %v", path, r.Problems)
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/attest"
+	"github.com/seccomp-attest/seccomp-attest/pkg/attest/schema"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 	"github.com/seccomp-attest/seccomp-attest/pkg/compare"
 )
@@ -199,7 +200,7 @@ func Build(ctx context.Context, inputs []Input, opts Options) (*Page, error) {
 		}
 		c := newContainer(in, st.Predicate, anchor)
 		if opts.Verifier != nil {
-			r := attest.Verify(ctx, in.File, in.Data, opts.Verifier, attest.VerifyOptions{})
+			r := attest.Verify(ctx, in.File, in.Data, opts.Verifier, attest.VerifyOptions{Schema: schema.Validate})
 			c.Problems = r.Problems
 			c.Signature = "verified"
 			if !r.Valid() {

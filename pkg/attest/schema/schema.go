@@ -1,4 +1,9 @@
-package attest
+// Package schema checks predicates against the published JSON Schema of
+// the seccomp-attest predicate (predicate.schema.json, the file auditors
+// get). It is apart from package attest because compiling JSON Schema
+// support costs milliseconds at program start, which the hook and the
+// wrapper, which only write attestations, must not pay.
+package schema
 
 import (
 	"bytes"
@@ -10,8 +15,8 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
-// predicateSchema is the published JSON Schema of the predicate (the file
-// auditors get), compiled once when first needed.
+// predicateSchema is the published JSON Schema of the predicate, compiled
+// once when first needed.
 //
 //go:embed predicate.schema.json
 var predicateSchema []byte
@@ -29,9 +34,9 @@ var compiledSchema = sync.OnceValues(func() (*jsonschema.Schema, error) {
 	return c.Compile(url)
 })
 
-// ValidateSchema checks a predicate's JSON against the published schema, so
-// that what verify accepts is what the schema promises auditors.
-func ValidateSchema(predicate json.RawMessage) error {
+// Validate checks a predicate's JSON against the published schema, so that
+// what verify accepts is what the schema promises auditors.
+func Validate(predicate json.RawMessage) error {
 	sch, err := compiledSchema()
 	if err != nil {
 		return err
