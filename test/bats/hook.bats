@@ -395,3 +395,25 @@ docker_bundle() { # DIR ARGS...
 	wait_until bash -c "runc state '$id' | jq -e '.status == \"stopped\"'"
 	grep -q '"killed":true' "$log"
 }
+
+@test "hook: a store that cannot be written fails closed in enforce mode, naming the path" {
+	b=$BATS_TEST_TMPDIR/bundle
+	docker_bundle "$b" sleep 1000
+	id=$(container_name runc)
+	run_bundle runc "$b" "$id"
+	state=$(runc state "$id")
+	# A read-only store (a tmpfs mounted read-only stands for a full or
+	# read-only disk).
+	mkdir -p "$store"
+	mount -t tmpfs -o ro,size=1m tmpfs "$store"
+	run "$HOOK" --config "$cfg" --key "$BATS_TEST_TMPDIR/k/signing.key" poststart <<<"$state"
+	umount "$store"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"$store"* ]]
+	[[ "$output" == *"failing closed"* ]]
+	wait_until bash -c "runc state '$id' | jq -e '.status == \"stopped\"'"
+	# Nothing half-written in the bundle either.
+	[ ! -e "$b/seccomp-attestation.intoto.jsonl" ]
+	! ls "$b"/.seccomp-attestation* 2>/dev/null
+}
