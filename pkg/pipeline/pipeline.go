@@ -92,7 +92,7 @@ func (p *Pipeline) Enforcing() bool { return p.policy.Mode == policy.ModeEnforce
 func (p *Pipeline) PolicySource() string { return p.policy.Source() }
 
 func loadOrCreateKey(cfg *config.Config) (*attest.Signer, error) {
-	if _, err := os.Lstat(cfg.Key); errors.Is(err, fs.ErrNotExist) && *cfg.GenerateKey {
+	if _, err := os.Lstat(cfg.Key); errors.Is(err, fs.ErrNotExist) && cfg.GenerateKey != nil && *cfg.GenerateKey {
 		dir := filepath.Dir(cfg.Key)
 		if filepath.Base(cfg.Key) != attest.PrivateKeyFile {
 			return nil, fmt.Errorf("signing key %s does not exist (keys are generated only as %s)", cfg.Key, attest.PrivateKeyFile)
