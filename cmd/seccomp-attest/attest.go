@@ -12,6 +12,7 @@ import (
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 	"github.com/seccomp-attest/seccomp-attest/pkg/config"
 	"github.com/seccomp-attest/seccomp-attest/pkg/pipeline"
+	"github.com/seccomp-attest/seccomp-attest/pkg/procscan"
 )
 
 func init() { subcommands = append(subcommands, newAttestCommand) }
@@ -21,7 +22,7 @@ func newAttestCommand() *cobra.Command {
 		keyPath, store, bundle, id, out, runtimeName, runtimeVersion, policyArg, mode, name string
 	)
 	cmd := &cobra.Command{
-		Use:   "attest pid:N --key KEY [--bundle DIR] [--policy FILE]",
+		Use:   "attest pid:N|container:ID --key KEY [--bundle DIR] [--policy FILE]",
 		Short: "Judge a live process's filters and sign an attestation of them",
 		Long: `Read the seccomp filters of every thread of process N and write a signed
 in-toto attestation into the host store (chained to the previous one), into
@@ -34,12 +35,37 @@ With --bundle, the bundle's config.json is the intended profile (compiled as
 intended against effective is recorded. The policy (--policy, default the
 embedded default policy) gives the verdict.
 
+container:ID (the id, or a prefix of 4 characters or more, as docker ps and
+podman ps print it) finds a running container in the state of runc, crun,
+Docker and containerd (podman uses runc's and crun's): its init, its bundle
+and the runtime that created it, which --bundle, --id and --runtime then
+default to.
+
 Exit status: 0 the verdict passes, 1 it fails, 2 error.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			pid, err := parsePIDArg(args[0])
-			if err != nil {
-				return err
+			var pid int
+			if ref, ok := strings.CutPrefix(args[0], "container:"); ok {
+				found, err := procscan.Lookup(ref, "", nil)
+				if err != nil {
+					return err
+				}
+				pid = found.InitPID
+				f := cmd.Flags()
+				if !f.Changed("bundle") {
+					bundle = found.Bundle
+				}
+				if !f.Changed("id") {
+					id = found.ID
+				}
+				if !f.Changed("runtime") {
+					runtimeName = found.Runtime
+				}
+			} else {
+				var err error
+				if pid, err = parsePIDArg(args[0]); err != nil {
+					return err
+				}
 			}
 			if keyPath == "" {
 				return fmt.Errorf("attest: --key is required")

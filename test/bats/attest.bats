@@ -188,3 +188,46 @@ cosign_verify() { # SIGNATURE BLOB [KEY]
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"policy digest is"* ]]
 }
+
+@test "attest container:ID finds runc, Docker and podman (crun) containers, their bundle and runtime" {
+	attested_container
+	run "$SECCOMP_ATTEST" attest "container:$id" --key "$keys/signing.key" --store "$store"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	p=$(jq -r .payload "$b/seccomp-attestation.intoto.jsonl" | base64 -d | jq .predicate)
+	[ "$(jq -r .container.id <<<"$p")" = "$id" ]
+	[ "$(jq -r .container.pid <<<"$p")" = "$pid" ]
+	[ "$(jq -r .container.runtime.name <<<"$p")" = runc ]
+	[ "$(jq -r '.diff.groups[0].equivalent' <<<"$p")" = true ]
+
+	# Docker, by the short id docker ps prints.
+	name=$(container_name docker)
+	register_container docker "$name"
+	cid=$("$DOCKER" run -d --network none --name "$name" bb:latest sleep 1000)
+	run "$SECCOMP_ATTEST" attest "container:${cid:0:12}" --key "$keys/signing.key" --store "$store"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	f=$(ls "$store"/*-"$cid".intoto.jsonl)
+	p=$(jq -r .payload "$f" | base64 -d | jq .predicate)
+	[ "$(jq -r .container.pid <<<"$p")" = "$("$DOCKER" inspect -f '{{.State.Pid}}' "$cid")" ]
+	[[ "$(jq -r .container.bundle <<<"$p")" == */moby/"$cid" ]]
+	[ "$(jq -r '.diff.groups[0].equivalent' <<<"$p")" = true ]
+	[ "$(jq -r .verdict.result <<<"$p")" = pass ]
+
+	# podman on crun: crun's state, crun's compilation.
+	name=$(container_name podman)
+	register_container podman "$name"
+	podman "${PODMAN_FLAGS[@]}" --runtime crun run -d --name "$name" "${PODMAN_RUN_FLAGS[@]}" localhost/bb:latest sleep 1000
+	pcid=$(podman "${PODMAN_FLAGS[@]}" inspect --format '{{.Id}}' "$name")
+	wait_until has_filters "$(podman "${PODMAN_FLAGS[@]}" inspect --format '{{.State.Pid}}' "$name")"
+	run "$SECCOMP_ATTEST" attest "container:$pcid" --key "$keys/signing.key" --store "$store"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	p=$(jq -r .payload "$(ls "$store"/*-"$pcid".intoto.jsonl)" | base64 -d | jq .predicate)
+	[ "$(jq -r .container.runtime.name <<<"$p")" = crun ]
+	[ "$(jq -r '.diff.groups[0].equivalent' <<<"$p")" = true ]
+
+	run "$SECCOMP_ATTEST" attest container:no-such-container --key "$keys/signing.key" --store "$store"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"not found in the state of"* ]]
+}
