@@ -66,17 +66,12 @@ func readRetryingWrapper(ctx context.Context, pid int, wait time.Duration) (*byt
 const wrapperComm = "wrapper-runc"
 
 func tracedByWrapper(pid int) bool {
-	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
+	st, err := bytecode.ReadStatus(pid)
+	if err != nil || st.TracerPID == 0 {
 		return false
 	}
-	for line := range strings.SplitSeq(string(status), "\n") {
-		if v, ok := strings.CutPrefix(line, "TracerPid:"); ok {
-			comm, err := os.ReadFile(fmt.Sprintf("/proc/%s/comm", strings.TrimSpace(v)))
-			return err == nil && strings.TrimSpace(string(comm)) == wrapperComm
-		}
-	}
-	return false
+	comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", st.TracerPID))
+	return err == nil && strings.TrimSpace(string(comm)) == wrapperComm
 }
 
 // isRuncInit tells whether pid is still runc's init, which runc runs
@@ -121,20 +116,19 @@ func expectsFilter(c pipeline.Container) bool {
 	return c.Runtime == spec.RuntimeCrun && cfg.Annotations[spec.AnnotationBPFData] != ""
 }
 
-// waitForFilterMode polls /proc/PID/status until "Seccomp: 2". It returns
-// nil when the filter is there or the wait is over (the read then reports
-// what the process really has), and an error only when the process is
-// gone.
+// waitForFilterMode polls /proc/PID/status until the process is in filter
+// mode. It returns nil when the filter is there or the wait is over (the
+// read then reports what the process really has), and an error only when
+// the process is gone.
 func waitForFilterMode(ctx context.Context, pid int) error {
-	path := fmt.Sprintf("/proc/%d/status", pid)
 	delay := 200 * time.Microsecond
 	for {
-		data, err := os.ReadFile(path)
+		st, err := bytecode.ReadStatus(pid)
 		if err != nil {
-			return &bytecode.ReadError{PID: pid, Kind: bytecode.ErrNoProcess, Op: "read " + path, Err: err,
+			return &bytecode.ReadError{PID: pid, Kind: bytecode.ErrNoProcess, Err: err,
 				Detail: "the process exited before its filters were read"}
 		}
-		if seccompMode(data) == "2" {
+		if st.Mode == bytecode.ModeFilter {
 			return nil
 		}
 		select {
@@ -144,13 +138,4 @@ func waitForFilterMode(ctx context.Context, pid int) error {
 		}
 		delay = min(2*delay, 10*time.Millisecond)
 	}
-}
-
-func seccompMode(status []byte) string {
-	for line := range strings.SplitSeq(string(status), "\n") {
-		if v, ok := strings.CutPrefix(line, "Seccomp:"); ok {
-			return strings.TrimSpace(v)
-		}
-	}
-	return ""
 }

@@ -244,9 +244,9 @@ func readProcess(ctx context.Context, pid int) (*ProcessFilters, error) {
 	if err != nil {
 		return nil, &ReadError{PID: pid, Op: "read /proc/thread-self/status", Err: err}
 	}
-	if self.mode != ModeDisabled {
+	if self.Mode != ModeDisabled {
 		return nil, &ReadError{PID: pid, Kind: ErrCallerFiltered,
-			Detail: fmt.Sprintf("the reader itself runs under seccomp (mode %s); the kernel refuses to export filters to it", self.mode),
+			Detail: fmt.Sprintf("the reader itself runs under seccomp (mode %s); the kernel refuses to export filters to it", self.Mode),
 			Hint:   "run seccomp-attest outside any container or with seccomp=unconfined"}
 	}
 
@@ -254,8 +254,8 @@ func readProcess(ctx context.Context, pid int) (*ProcessFilters, error) {
 	if err != nil {
 		return nil, procError(pid, 0, err)
 	}
-	if leader.tgid != pid {
-		return nil, &ReadError{PID: pid, Detail: fmt.Sprintf("%d is a thread of process %d", pid, leader.tgid), Hint: fmt.Sprintf("pass the process id %d", leader.tgid)}
+	if leader.TGID != pid {
+		return nil, &ReadError{PID: pid, Detail: fmt.Sprintf("%d is a thread of process %d", pid, leader.TGID), Hint: fmt.Sprintf("pass the process id %d", leader.TGID)}
 	}
 
 	pf := &ProcessFilters{PID: pid}
@@ -313,11 +313,11 @@ func readThread(ctx context.Context, pid, tid int) (tf ThreadFilters, gone bool,
 		}
 		return tf, false, &ReadError{PID: pid, TID: tid, Op: "read " + statusPath, Err: err}
 	}
-	if st.zombie {
+	if st.Zombie {
 		return tf, true, nil
 	}
-	tf = ThreadFilters{TID: tid, Mode: st.mode, Count: st.count}
-	if st.mode != ModeFilter {
+	tf = ThreadFilters{TID: tid, Mode: st.Mode, Count: st.Filters}
+	if st.Mode != ModeFilter {
 		// Disabled and strict mode have no filters to read.
 		return tf, false, nil
 	}
@@ -334,7 +334,7 @@ func readThread(ctx context.Context, pid, tid int) (tf ThreadFilters, gone bool,
 
 	// Count again now that the thread cannot attach filters itself.
 	if st, err := readStatus(statusPath); err == nil {
-		tf.Count = st.count
+		tf.Count = st.Filters
 	}
 	gone, err = t.readFilters(&tf)
 	return tf, gone, err
@@ -375,17 +375,17 @@ func ReadTracedThread(pid, tid int) (ThreadFilters, error) {
 	if err != nil {
 		return ThreadFilters{}, procError(pid, tid, err)
 	}
-	tf := ThreadFilters{TID: tid, Mode: st.mode, Count: st.count}
-	if st.zombie {
+	tf := ThreadFilters{TID: tid, Mode: st.Mode, Count: st.Filters}
+	if st.Zombie {
 		return tf, &ReadError{PID: pid, TID: tid, Kind: ErrNoProcess, Detail: "the thread exited"}
 	}
 	// TracerPid names the tracing thread, which must be this one: ptrace
 	// requests from any other thread fail with ESRCH.
-	if st.tracerPid != unix.Gettid() {
-		return tf, &ReadError{PID: pid, TID: tid, Detail: fmt.Sprintf("not traced by the calling thread %d (TracerPid %d)", unix.Gettid(), st.tracerPid),
+	if st.TracerPID != unix.Gettid() {
+		return tf, &ReadError{PID: pid, TID: tid, Detail: fmt.Sprintf("not traced by the calling thread %d (TracerPid %d)", unix.Gettid(), st.TracerPID),
 			Hint: "seize the thread and wait for its ptrace stop on this OS thread first"}
 	}
-	if st.mode != ModeFilter {
+	if st.Mode != ModeFilter {
 		return tf, nil
 	}
 	t := &tracee{pid: pid, tid: tid, stopped: true}
@@ -409,7 +409,7 @@ func ReadTracedProcess(pid int) (*ProcessFilters, error) {
 		if tid == pid {
 			continue
 		}
-		if st, err := readStatus(fmt.Sprintf("/proc/%d/task/%d/status", pid, tid)); err == nil && !st.zombie {
+		if st, err := readStatus(fmt.Sprintf("/proc/%d/task/%d/status", pid, tid)); err == nil && !st.Zombie {
 			return nil, &ReadError{PID: pid, TID: tid, Detail: fmt.Sprintf("process has other threads (%d) than the stopped one", len(tids)),
 				Hint: "use ReadTracedThread on each stopped thread, or ReadProcessContext"}
 		}
@@ -437,9 +437,9 @@ func (t *tracee) attach(ctx context.Context) (gone bool, err error) {
 		case errors.Is(err, unix.ESRCH):
 			return true, nil
 		case errors.Is(err, unix.EPERM), errors.Is(err, unix.EBUSY):
-			if st, serr := readStatus(fmt.Sprintf("/proc/%d/task/%d/status", t.pid, t.tid)); serr == nil && st.tracerPid != 0 {
+			if st, serr := readStatus(fmt.Sprintf("/proc/%d/task/%d/status", t.pid, t.tid)); serr == nil && st.TracerPID != 0 {
 				return false, &ReadError{PID: t.pid, TID: t.tid, Op: "ptrace(PTRACE_SEIZE)", Err: err, Kind: ErrAlreadyTraced,
-					Detail: fmt.Sprintf("already traced by pid %d (TracerPid)", st.tracerPid),
+					Detail: fmt.Sprintf("already traced by pid %d (TracerPid)", st.TracerPID),
 					Hint:   "detach the tracer (debugger, strace, another seccomp-attest) and retry"}
 			}
 			return false, &ReadError{PID: t.pid, TID: t.tid, Op: "ptrace(PTRACE_SEIZE)", Err: err, Kind: ErrNotPrivileged,
@@ -555,7 +555,7 @@ func (t *tracee) filterError(op string, errno unix.Errno) error {
 	case unix.ESRCH:
 		return nil // the thread exited: the caller skips it
 	case unix.EACCES, unix.EPERM:
-		if self, err := readStatus("/proc/thread-self/status"); err == nil && self.mode != ModeDisabled {
+		if self, err := readStatus("/proc/thread-self/status"); err == nil && self.Mode != ModeDisabled {
 			e.Kind = ErrCallerFiltered
 			e.Hint = "run seccomp-attest outside any container or with seccomp=unconfined"
 		} else {
@@ -584,21 +584,38 @@ func ptraceGetFilter(tid, index int, buf []byte) (int, unix.Errno) {
 	return int(r), errno
 }
 
-// procStatus holds the fields of /proc/.../status the reader needs.
-type procStatus struct {
-	tgid      int
-	tracerPid int
-	mode      Mode
-	count     int
-	zombie    bool
+// Status is what /proc/PID/status (or .../task/TID/status) says about a
+// thread's seccomp state and its tracer.
+type Status struct {
+	TGID      int
+	TracerPID int
+	Mode      Mode
+	// Filters is "Seccomp_filters:", the number of attached filters.
+	Filters int
+	// Zombie says the thread runs nothing any more (State Z or X).
+	Zombie bool
 }
 
-func readStatus(path string) (procStatus, error) {
+// ReadStatus reads /proc/PID/status.
+func ReadStatus(pid int) (Status, error) {
+	return readStatus(fmt.Sprintf("/proc/%d/status", pid))
+}
+
+func readStatus(path string) (Status, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return procStatus{}, err
+		return Status{}, err
 	}
-	var st procStatus
+	st, err := ParseStatus(data)
+	if err != nil {
+		return st, fmt.Errorf("%s: %w", path, err)
+	}
+	return st, nil
+}
+
+// ParseStatus takes the fields of Status from the text of a status file.
+func ParseStatus(data []byte) (Status, error) {
+	var st Status
 	sawMode := false
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	for sc.Scan() {
@@ -611,24 +628,24 @@ func readStatus(path string) (procStatus, error) {
 		switch key {
 		case "State":
 			// "Z (zombie)", "X (dead)": the thread runs nothing any more.
-			st.zombie = strings.HasPrefix(val, "Z") || strings.HasPrefix(val, "X")
+			st.Zombie = strings.HasPrefix(val, "Z") || strings.HasPrefix(val, "X")
 		case "Tgid":
-			st.tgid, perr = strconv.Atoi(val)
+			st.TGID, perr = strconv.Atoi(val)
 		case "TracerPid":
-			st.tracerPid, perr = strconv.Atoi(val)
+			st.TracerPID, perr = strconv.Atoi(val)
 		case "Seccomp":
 			var m int
 			m, perr = strconv.Atoi(val)
-			st.mode, sawMode = Mode(m), true
+			st.Mode, sawMode = Mode(m), true
 		case "Seccomp_filters":
-			st.count, perr = strconv.Atoi(val)
+			st.Filters, perr = strconv.Atoi(val)
 		}
 		if perr != nil {
-			return st, fmt.Errorf("%s: field %s: %w", path, key, perr)
+			return st, fmt.Errorf("field %s: %w", key, perr)
 		}
 	}
 	if !sawMode {
-		return st, fmt.Errorf("%s: no Seccomp field (kernel without CONFIG_SECCOMP?)", path)
+		return st, fmt.Errorf("no Seccomp field (kernel without CONFIG_SECCOMP?)")
 	}
 	return st, nil
 }
@@ -655,7 +672,7 @@ func processAlive(pid int) bool {
 		return false
 	}
 	for _, tid := range tids {
-		if st, err := readStatus(fmt.Sprintf("/proc/%d/task/%d/status", pid, tid)); err == nil && !st.zombie {
+		if st, err := readStatus(fmt.Sprintf("/proc/%d/task/%d/status", pid, tid)); err == nil && !st.Zombie {
 			return true
 		}
 	}

@@ -4,7 +4,6 @@
 package procscan
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -230,32 +229,11 @@ func parseStat(p *Process, s string) error {
 // parseStatus takes the seccomp mode and filter count from
 // /proc/PID/status.
 func parseStatus(p *Process, data []byte) error {
-	sawMode := false
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for sc.Scan() {
-		key, val, ok := strings.Cut(sc.Text(), ":")
-		if !ok {
-			continue
-		}
-		val = strings.TrimSpace(val)
-		switch key {
-		case "Seccomp":
-			m, err := strconv.Atoi(val)
-			if err != nil {
-				return fmt.Errorf("Seccomp: %w", err)
-			}
-			p.Mode, sawMode = bytecode.Mode(m).String(), true
-		case "Seccomp_filters":
-			n, err := strconv.Atoi(val)
-			if err != nil {
-				return fmt.Errorf("Seccomp_filters: %w", err)
-			}
-			p.Filters = n
-		}
+	st, err := bytecode.ParseStatus(data)
+	if err != nil {
+		return err
 	}
-	if !sawMode {
-		return fmt.Errorf("no Seccomp field (kernel without CONFIG_SECCOMP?)")
-	}
+	p.Mode, p.Filters = st.Mode.String(), st.Filters
 	return nil
 }
 
