@@ -63,7 +63,11 @@ func (h *hook) run(ctx context.Context, stdin io.Reader) int {
 			h.initFD = fd
 			defer unix.Close(fd)
 		}
-		pf, err := waitAndRead(ctx, c, time.Duration(h.cfg.FilterWait))
+		loadsFilter, err := p.LoadsFilter(c)
+		if err != nil {
+			return h.failMode(p, fields, fmt.Errorf("read the bundle: %w", err))
+		}
+		pf, err := waitAndRead(ctx, c, loadsFilter, time.Duration(h.cfg.FilterWait))
 		if err != nil {
 			return h.readFailed(ctx, p, c, fields, err)
 		}

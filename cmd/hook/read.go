@@ -1,31 +1,27 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 	"github.com/seccomp-attest/seccomp-attest/pkg/pipeline"
-	"github.com/seccomp-attest/seccomp-attest/pkg/spec"
 )
 
-// waitAndRead reads the filters of the container's init. When the bundle
-// asks for a filter that is not loaded yet (crun with noNewPrivileges
-// loads it just before exec, possibly after poststart began), it first
-// waits up to wait for the kernel to report filter mode; a filter that
-// never comes is read as what it is: none.
-func waitAndRead(ctx context.Context, c pipeline.Container, wait time.Duration) (*bytecode.ProcessFilters, error) {
+// waitAndRead reads the filters of the container's init. When the runtime
+// loads a filter (loadsFilter) that is not there yet (crun with
+// noNewPrivileges loads it just before exec, possibly after poststart
+// began), it first waits up to wait for the kernel to report filter mode;
+// a filter that never comes is read as what it is: none.
+func waitAndRead(ctx context.Context, c pipeline.Container, loadsFilter bool, wait time.Duration) (*bytecode.ProcessFilters, error) {
 	if c.PID <= 0 {
 		return nil, &bytecode.ReadError{PID: c.PID, Kind: bytecode.ErrNoProcess, Detail: "the state has no pid: the container is not running"}
 	}
-	if expectsFilter(c) {
+	if loadsFilter {
 		waitCtx, cancel := context.WithTimeout(ctx, wait)
 		err := waitForFilterMode(waitCtx, c.PID)
 		cancel()
@@ -92,28 +88,6 @@ func keepLeader(pf *bytecode.ProcessFilters) {
 			return
 		}
 	}
-}
-
-// expectsFilter tells from the bundle whether the runtime will load a
-// filter: a linux.seccomp section, or crun's raw-filter annotation.
-func expectsFilter(c pipeline.Container) bool {
-	data, err := os.ReadFile(filepath.Join(c.Bundle, "config.json"))
-	if err != nil {
-		return false
-	}
-	var cfg struct {
-		Linux *struct {
-			Seccomp json.RawMessage `json:"seccomp"`
-		} `json:"linux"`
-		Annotations map[string]string `json:"annotations"`
-	}
-	if json.Unmarshal(data, &cfg) != nil {
-		return false
-	}
-	if cfg.Linux != nil && len(cfg.Linux.Seccomp) > 0 && !bytes.Equal(cfg.Linux.Seccomp, []byte("null")) {
-		return true
-	}
-	return c.Runtime == spec.RuntimeCrun && cfg.Annotations[spec.AnnotationBPFData] != ""
 }
 
 // waitForFilterMode polls /proc/PID/status until the process is in filter

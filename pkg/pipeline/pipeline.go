@@ -41,6 +41,7 @@ type Pipeline struct {
 	store        attest.Store
 	cache        *verdictCache
 	toolVersion  string
+	lastBundle   *bundleFiles
 }
 
 // Options adjust New.
@@ -180,11 +181,49 @@ type intended struct {
 	built   bool
 }
 
-func loadIntended(c *Container) (*intended, error) {
-	prof, err := spec.LoadBundle(c.Bundle)
+// bundle reads the container's bundle once for the pipeline: the profile
+// that is judged and the config.json bytes the attestation names are then
+// the same bytes, and a hook does not parse the file again for each use.
+func (p *Pipeline) bundle(dir string) (*bundleFiles, error) {
+	if p.lastBundle != nil && p.lastBundle.dir == dir {
+		return p.lastBundle, nil
+	}
+	raw, err := attest.ReadBundle(dir)
+	if err != nil {
+		return nil, err
+	}
+	prof, err := spec.ParseBundle(raw.Config, filepath.Join(raw.Dir, "config.json"))
 	if err != nil {
 		return nil, fmt.Errorf("intended profile: %w", err)
 	}
+	p.lastBundle = &bundleFiles{dir: dir, raw: raw, profile: prof}
+	return p.lastBundle, nil
+}
+
+// bundleFiles is a bundle as the pipeline read it.
+type bundleFiles struct {
+	dir     string
+	raw     *attest.Bundle
+	profile *spec.Profile
+}
+
+// LoadsFilter says whether the container's runtime will load a filter: the
+// bundle has linux.seccomp, or crun's raw-filter annotation under crun. A
+// hook waits for such a filter before reading.
+func (p *Pipeline) LoadsFilter(c Container) (bool, error) {
+	b, err := p.bundle(c.Bundle)
+	if err != nil {
+		return false, err
+	}
+	return b.profile.Seccomp != nil || (c.runtime() == spec.RuntimeCrun && b.profile.RawFilter != nil), nil
+}
+
+func (p *Pipeline) loadIntended(c *Container) (*intended, error) {
+	files, err := p.bundle(c.Bundle)
+	if err != nil {
+		return nil, err
+	}
+	prof := files.profile
 	in := &intended{profile: prof, runtime: c.runtime()}
 	// The digest covers what the compiled filter depends on, not the whole
 	// config.json (which differs per container in ids and mounts), so

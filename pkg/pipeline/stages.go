@@ -27,7 +27,7 @@ const (
 // it, judged by the policy as if it were already loaded.
 func (p *Pipeline) CheckIntended(ctx context.Context, c Container) (*Outcome, error) {
 	return bounded(ctx, "static check", func() (*Outcome, error) {
-		in, err := loadIntended(&c)
+		in, err := p.loadIntended(&c)
 		if err != nil {
 			return nil, err
 		}
@@ -71,7 +71,7 @@ func (p *Pipeline) AttestEffective(ctx context.Context, c Container, pf *bytecod
 		var in *intended
 		if c.Bundle != "" {
 			var err error
-			if in, err = loadIntended(&c); err != nil {
+			if in, err = p.loadIntended(&c); err != nil {
 				return nil, err
 			}
 			pred.Intended = in.record()
@@ -141,11 +141,11 @@ func (p *Pipeline) write(ctx context.Context, c *Container, pred *attest.Predica
 	}
 	req := attest.Request{Signer: p.signer, Store: p.store, Predicate: *pred}
 	if c.Bundle != "" {
-		b, err := attest.ReadBundle(c.Bundle)
+		b, err := p.bundle(c.Bundle)
 		if err != nil {
 			return nil, err
 		}
-		req.Bundle, req.NoBundleCopy = b, pred.Event == EventStop
+		req.Bundle, req.NoBundleCopy = b.raw, pred.Event == EventStop
 	}
 	res, err := attest.Attest(ctx, req)
 	if err != nil {

@@ -149,6 +149,12 @@ func LoadBundle(dir string) (*Profile, error) {
 		}
 		return nil, err
 	}
+	return ParseBundle(data, path)
+}
+
+// ParseBundle parses the bytes of a bundle's config.json read from path,
+// for callers that must judge and digest the very same bytes.
+func ParseBundle(data []byte, path string) (*Profile, error) {
 	top, err := decodeObject(data, path)
 	if err != nil {
 		return nil, err
