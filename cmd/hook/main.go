@@ -79,7 +79,7 @@ func run(args []string, stdin io.Reader, stderr io.Writer) int {
 		return exitError
 	}
 
-	log, closeLog := newLogger(cfg.Log, stderr)
+	log, closeLog := newLogger(cfg, stderr)
 	defer closeLog()
 	h := &hook{cfg: cfg, stage: st, log: log, stderr: stderr, started: time.Now()}
 	ctx, cancel := context.WithTimeoutCause(context.Background(), time.Duration(cfg.Deadline),
@@ -106,25 +106,20 @@ func parseStage(s string) (stage, bool) {
 	return "", false
 }
 
-// newLogger logs JSON lines (logrus, the format runc and containerd use)
-// to path, where operators find every decision; errors also go to stderr
-// in words, which the runtime puts into its own error message.
-func newLogger(path string, stderr io.Writer) (*logrus.Logger, func()) {
-	log := logrus.New()
-	log.SetFormatter(&logrus.JSONFormatter{TimestampFormat: time.RFC3339Nano})
-	log.SetOutput(io.Discard)
-	if path == "-" || path == "" {
-		log.SetOutput(stderr)
-		return log, func() {}
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+// newLogger logs JSON lines to the configured file, where operators find
+// every decision, or to stderr when there is none or it cannot be opened;
+// errors also go to stderr in words, which the runtime puts into its own
+// error message.
+func newLogger(cfg *config.Config, stderr io.Writer) (*logrus.Logger, func()) {
+	log, closeLog, err := cfg.OpenLog()
 	if err != nil {
 		// Not fatal: the decision still reaches the runtime through the
 		// exit status and stderr.
-		fmt.Fprintf(stderr, "seccomp-attest-hook: log file: %v (logging to stderr)\n", err)
-		log.SetOutput(stderr)
-		return log, func() {}
+		fmt.Fprintf(stderr, "seccomp-attest-hook: %v (logging to stderr)\n", err)
 	}
-	log.SetOutput(f)
-	return log, func() { f.Close() }
+	if log == nil {
+		log = config.NewJSONLogger()
+		log.SetOutput(stderr)
+	}
+	return log, closeLog
 }

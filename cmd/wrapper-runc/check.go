@@ -27,7 +27,7 @@ func (w *wrapper) pipeline(noSigner bool) (*config.Config, *pipeline.Pipeline, e
 	if err != nil {
 		return nil, nil, err
 	}
-	w.report.openOperatorLog(cfg.Log)
+	w.report.openOperatorLog(cfg)
 	p, err := pipeline.New(cfg, pipeline.Options{ToolVersion: version.String(), NoSigner: noSigner})
 	if err != nil {
 		return cfg, nil, err

@@ -8,6 +8,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"github.com/seccomp-attest/seccomp-attest/pkg/config"
 	"github.com/seccomp-attest/seccomp-attest/pkg/runcargs"
 )
 
@@ -33,20 +34,18 @@ func newReporter(inv *runcargs.Invocation) *reporter {
 	return r
 }
 
-// openOperatorLog starts logging decisions to path ("-" or "" = none
-// besides stderr for errors). A log that cannot be opened is not fatal.
-func (r *reporter) openOperatorLog(path string) {
-	if path == "" || path == "-" {
-		return
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+// openOperatorLog starts logging decisions to the configured log ("-" or
+// "" = none besides stderr for errors). A log that cannot be opened is not
+// fatal.
+func (r *reporter) openOperatorLog(cfg *config.Config) {
+	log, closeLog, err := cfg.OpenLog()
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "wrapper-runc: operator log: %v\n", err)
+		fmt.Fprintf(os.Stderr, "wrapper-runc: operator %v\n", err)
 		return
 	}
-	r.operators.SetFormatter(&logrus.JSONFormatter{TimestampFormat: time.RFC3339Nano})
-	r.operators.SetOutput(f)
-	r.closeOps = func() { f.Close() }
+	if log != nil {
+		r.operators, r.closeOps = log, closeLog
+	}
 }
 
 // decision records an outcome for operators.

@@ -80,3 +80,29 @@ func TestShippedConfigIsTheDefaults(t *testing.T) {
 		t.Fatalf("policy %q", c.Policy)
 	}
 }
+
+func TestOpenLog(t *testing.T) {
+	c := Default()
+	c.Log = filepath.Join(t.TempDir(), "sa.log")
+	log, closeLog, err := c.OpenLog()
+	if err != nil || log == nil {
+		t.Fatalf("OpenLog: %v %v", log, err)
+	}
+	log.WithField("id", "c1").Info("pass")
+	closeLog()
+	data, err := os.ReadFile(c.Log)
+	if err != nil || !strings.Contains(string(data), `"id":"c1"`) || !strings.Contains(string(data), `"level":"info"`) {
+		t.Fatalf("log %q %v", data, err)
+	}
+	if st, _ := os.Stat(c.Log); st.Mode().Perm() != 0o600 {
+		t.Fatalf("log mode %v", st.Mode())
+	}
+	c.Log = "-"
+	if log, _, err := c.OpenLog(); log != nil || err != nil {
+		t.Fatalf(`"-" must mean no file: %v %v`, log, err)
+	}
+	c.Log = filepath.Join(t.TempDir(), "missing-dir", "sa.log")
+	if _, _, err := c.OpenLog(); err == nil || !strings.Contains(err.Error(), c.Log) {
+		t.Fatalf("unopenable log: %v", err)
+	}
+}
