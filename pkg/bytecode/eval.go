@@ -1,9 +1,19 @@
 package bytecode
 
+import "sync"
+
 // Filter is a validated seccomp program. Construct it with NewFilter so that
 // evaluation and analysis can rely on the kernel's invariants.
 type Filter struct {
 	prog []Instruction
+	// analysis memoises the symbolic execution within DefaultBudget: a
+	// Filter never changes, and a verdict analyses the same filters for
+	// each baseline, the intended profile, the diff and the score.
+	analysis struct {
+		once   sync.Once
+		leaves []leaf
+		err    error
+	}
 }
 
 // NewFilter validates prog as the kernel would and wraps it.

@@ -32,6 +32,16 @@ func Paths(s Stack) ([]Path, error) {
 	return out, nil
 }
 
+// defaultLeaves is filterLeaves within DefaultBudget, computed once per
+// filter. Callers only read the leaves (combineLeaves copies the atoms it
+// extends), so they can be shared.
+func (f *Filter) defaultLeaves() ([]leaf, error) {
+	f.analysis.once.Do(func() {
+		f.analysis.leaves, f.analysis.err = filterLeaves(f, DefaultBudget)
+	})
+	return f.analysis.leaves, f.analysis.err
+}
+
 // filterLeaves runs one filter symbolically within a budget.
 func filterLeaves(f *Filter, budget int) ([]leaf, error) {
 	an := &analyzer{prog: f.prog, budget: budget, leaves: make([]leaf, 0, len(f.prog))}
@@ -48,7 +58,7 @@ func stackLeaves(s Stack) ([]leaf, error) {
 	}
 	var combined []leaf
 	for i, f := range s {
-		leaves, err := filterLeaves(f, DefaultBudget)
+		leaves, err := f.defaultLeaves()
 		if err != nil {
 			return nil, fmt.Errorf("analyse filter %d of %d (%d instructions): %w", i, len(s), len(f.prog), err)
 		}

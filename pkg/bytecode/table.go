@@ -113,7 +113,13 @@ func Analyze(f *Filter) (*Table, error) { return AnalyzeBudget(f, DefaultBudget)
 // AnalyzeBudget is Analyze with an explicit budget of executed
 // instructions over all paths.
 func AnalyzeBudget(f *Filter, budget int) (*Table, error) {
-	leaves, err := filterLeaves(f, budget)
+	var leaves []leaf
+	var err error
+	if budget == DefaultBudget {
+		leaves, err = f.defaultLeaves()
+	} else {
+		leaves, err = filterLeaves(f, budget)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("analyse %d-instruction filter: %w", len(f.prog), err)
 	}
