@@ -53,9 +53,6 @@ Exit status: 0 equivalent, 1 different, 2 error.`,
 					return err
 				}
 				stacks[i] = src.stack
-				if len(stacks[i]) == 0 {
-					stacks[i] = bytecode.Stack{allowAll}
-				}
 			}
 			res, err := compare.Stacks(stacks[0], stacks[1])
 			if err != nil {
@@ -80,15 +77,6 @@ Exit status: 0 equivalent, 1 different, 2 error.`,
 	addProfileFlags(cmd, "profile:, bundle: and builtin: sources")
 	return cmd
 }
-
-// allowAll is what the kernel does for a process without a filter.
-var allowAll = func() *bytecode.Filter {
-	f, err := bytecode.NewFilter([]bytecode.Instruction{{Op: bytecode.ClassRET | bytecode.RetK, K: uint32(bytecode.ActAllow)}})
-	if err != nil {
-		panic(err)
-	}
-	return f
-}()
 
 func writeDiffText(w io.Writer, a, b string, res *compare.Result) {
 	if res.Equivalent() {

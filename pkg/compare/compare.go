@@ -83,8 +83,10 @@ func (r *Result) Count(k Kind) int {
 // maxPairs bounds the pairing of paths.
 const maxPairs = 1 << 26
 
-// Stacks compares filter stacks a (reference) and b.
+// Stacks compares filter stacks a (reference) and b. An empty stack is a
+// process without a filter: the kernel lets every call through.
 func Stacks(a, b bytecode.Stack) (*Result, error) {
+	a, b = orAllowAll(a), orAllowAll(b)
 	pa, err := bytecode.Paths(a)
 	if err != nil {
 		return nil, fmt.Errorf("reference: %w", err)
@@ -349,6 +351,22 @@ func (f *Finding) Call() string {
 	}
 	if !f.Confirmed {
 		s += " (not confirmed by the evaluator)"
+	}
+	return s
+}
+
+// allowAll is the program the kernel's behaviour without a filter equals.
+var allowAll = func() *bytecode.Filter {
+	f, err := bytecode.NewFilter([]bytecode.Instruction{{Op: bytecode.ClassRET | bytecode.RetK, K: uint32(bytecode.ActAllow)}})
+	if err != nil {
+		panic(err) // a constant program
+	}
+	return f
+}()
+
+func orAllowAll(s bytecode.Stack) bytecode.Stack {
+	if len(s) == 0 {
+		return bytecode.Stack{allowAll}
 	}
 	return s
 }

@@ -183,3 +183,24 @@ func TestCapturedRuncVsCrun(t *testing.T) {
 		t.Fatalf("podman runc vs crun: %v, %d findings", err, len(res.Findings))
 	}
 }
+
+// An empty stack is a process without a filter: everything the other side
+// denies is weaker, with a confirmed input.
+func TestEmptyStackIsAllowAll(t *testing.T) {
+	deny := prog(t, ret(bytecode.ActErrno|1))
+	res, err := Stacks(bytecode.Stack{deny}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Count(Weaker) == 0 {
+		t.Fatalf("no weaker finding: %+v", res.Findings)
+	}
+	for _, f := range res.Findings {
+		if f.Kind == Weaker && !f.Confirmed {
+			t.Fatalf("unconfirmed: %+v", f)
+		}
+	}
+	if res, err := Stacks(nil, bytecode.Stack{}); err != nil || !res.Equivalent() {
+		t.Fatalf("no filter vs no filter: %v %+v", err, res)
+	}
+}

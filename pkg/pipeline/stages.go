@@ -217,7 +217,7 @@ func (p *Pipeline) judge(c *Container, in *intended, groups []bytecode.ThreadGro
 			entry.Score = &s
 		}
 		if intendedStack != nil {
-			res, err := compare.Stacks(allowAllIfEmpty(intendedStack), allowAllIfEmpty(effective))
+			res, err := compare.Stacks(intendedStack, effective)
 			if err != nil {
 				return cached{}, fmt.Errorf("diff intended and effective: %w", err)
 			}
@@ -254,29 +254,6 @@ func groupStack(g bytecode.ThreadGroup) bytecode.Stack {
 	st := bytecode.Stack{}
 	for _, lf := range g.Filters {
 		st = append(st, lf.Filter)
-	}
-	return st
-}
-
-// allowAll is a filter that lets every call through: what the kernel does
-// for a process without filters, as a program the comparison can run.
-var allowAll = mustFilter(bytecode.Instruction{Op: bytecode.ClassRET, K: uint32(bytecode.ActAllow)})
-
-func mustFilter(prog ...bytecode.Instruction) *bytecode.Filter {
-	f, err := bytecode.NewFilter(prog)
-	if err != nil {
-		panic(err) // a constant program
-	}
-	return f
-}
-
-// allowAllIfEmpty stands in allowAll for "no filter", so that a container
-// that runs unconfined where its profile asks for a filter (or the
-// reverse) is diffed like any other: every denied call is a weaker finding
-// with its input.
-func allowAllIfEmpty(st bytecode.Stack) bytecode.Stack {
-	if len(st) == 0 {
-		return bytecode.Stack{allowAll}
 	}
 	return st
 }
