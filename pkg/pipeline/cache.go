@@ -13,8 +13,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/seccomp-attest/seccomp-attest/pkg/attest"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
+	"github.com/seccomp-attest/seccomp-attest/pkg/compare"
 )
 
 // verdictCache keeps verdicts by the digest of everything they depend on:
@@ -27,10 +27,22 @@ type verdictCache struct {
 	dir string
 }
 
+// cached is a judgement without what names a container's threads (its
+// verdict method adds them), so that containers with other pids share it.
 type cached struct {
-	Verdict attest.Verdict  `json:"verdict"`
-	Diff    json.RawMessage `json:"diff,omitempty"`
-	Score   *float64        `json:"score,omitempty"`
+	Result string `json:"result"`
+	// Groups follow the thread groups of the key, in order; the static
+	// check has one.
+	Groups    []groupJudgement `json:"groups"`
+	Reference string           `json:"reference,omitempty"`
+	Score     *float64         `json:"score,omitempty"`
+}
+
+// groupJudgement is the policy's reasons and the diff for one group of
+// threads with the same filters.
+type groupJudgement struct {
+	Reasons []string        `json:"reasons"`
+	Diff    *compare.Report `json:"diff,omitempty"`
 }
 
 // key is empty when the inputs cannot be pinned down (no build identity):
@@ -51,7 +63,7 @@ func (vc *verdictCache) key(p *Pipeline, c *Container, in *intended, groups []by
 		b.WriteString("static\n")
 	}
 	for _, g := range groups {
-		fmt.Fprintf(&b, "group mode %s tids %d:", g.Mode, len(g.TIDs))
+		fmt.Fprintf(&b, "group mode %s:", g.Mode)
 		for _, lf := range g.Filters {
 			fmt.Fprintf(&b, " %s/%t", sha256Hex(lf.Filter.Bytes()), lf.Log)
 		}
@@ -83,7 +95,7 @@ func (vc *verdictCache) get(key string) (cached, bool) {
 		return v, false
 	}
 	data, err := os.ReadFile(vc.path(key))
-	if err != nil || json.Unmarshal(data, &v) != nil || v.Verdict.Result == "" {
+	if err != nil || json.Unmarshal(data, &v) != nil || v.Result == "" {
 		return cached{}, false
 	}
 	return v, true

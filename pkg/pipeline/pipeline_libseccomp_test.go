@@ -5,6 +5,7 @@ package pipeline
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -358,5 +359,32 @@ func TestUnconfinedWhereTheProfileAsksForAFilterIsDiffed(t *testing.T) {
 	}
 	if !strings.Contains(strings.Join(o.Verdict.Reasons, "\n"), "allowUnconfined") {
 		t.Fatalf("reasons %q", o.Verdict.Reasons)
+	}
+}
+
+// A cached verdict serves containers with other pids: what names threads
+// (the diff's tids, the reasons of a process whose threads differ) is the
+// container's own, not the one that filled the cache.
+func TestCachedVerdictNamesTheContainersOwnThreads(t *testing.T) {
+	p, _ := newPipeline(t, "")
+	b := bundle(t, "moby-default-v0.2.3.profile.json", nil)
+	docker := []*bytecode.Filter{readFixture(t, "moby-default-v0.2.3.runc.bpf")}
+	for _, pid := range []int{100, 200} {
+		o, err := p.AttestEffective(context.Background(), Container{ID: "c", Bundle: b, PID: pid, Runtime: "runc"},
+			process(pid, docker, nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var diff diffRecord
+		if err := json.Unmarshal(o.Predicate.Diff, &diff); err != nil {
+			t.Fatal(err)
+		}
+		if len(diff.Groups) != 2 || diff.Groups[0].TIDs[0] != pid || diff.Groups[1].TIDs[0] != pid+1 {
+			t.Fatalf("pid %d: diff groups name threads %v and %v", pid, diff.Groups[0].TIDs, diff.Groups[len(diff.Groups)-1].TIDs)
+		}
+		want := fmt.Sprintf("threads %d: allowUnconfined", pid+1)
+		if !strings.Contains(strings.Join(o.Verdict.Reasons, "\n"), want) {
+			t.Fatalf("pid %d: reasons %q lack %q", pid, o.Verdict.Reasons, want)
+		}
 	}
 }

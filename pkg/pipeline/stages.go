@@ -32,13 +32,18 @@ func (p *Pipeline) CheckIntended(ctx context.Context, c Container) (*Outcome, er
 			return nil, err
 		}
 		key := p.cache.key(p, &c, in, nil)
-		if v, ok := p.cache.get(key); ok {
-			return newOutcome(&v.Verdict, p.Enforcing()), nil
+		entry, ok := p.cache.get(key)
+		if !ok {
+			unlock := p.cache.lock(ctx, key)
+			defer unlock()
+			entry, ok = p.cache.get(key)
 		}
-		unlock := p.cache.lock(ctx, key)
-		defer unlock()
-		if v, ok := p.cache.get(key); ok {
-			return newOutcome(&v.Verdict, p.Enforcing()), nil
+		if ok {
+			v, _, err := entry.verdict(nil)
+			if err != nil {
+				return nil, err
+			}
+			return newOutcome(v, p.Enforcing()), nil
 		}
 		st, err := in.compiled()
 		if err != nil {
@@ -52,9 +57,13 @@ func (p *Pipeline) CheckIntended(ctx context.Context, c Container) (*Outcome, er
 		if err != nil {
 			return nil, err
 		}
-		verdict := attest.Verdict{Result: v.Result, Reasons: v.Reasons}
-		p.cache.put(key, cached{Verdict: verdict})
-		return newOutcome(&verdict, p.Enforcing()), nil
+		entry = cached{Result: v.Result, Groups: []groupJudgement{{Reasons: v.Reasons}}}
+		p.cache.put(key, entry)
+		verdict, _, err := entry.verdict(nil)
+		if err != nil {
+			return nil, err
+		}
+		return newOutcome(verdict, p.Enforcing()), nil
 	})
 }
 
@@ -90,9 +99,11 @@ func (p *Pipeline) AttestEffective(ctx context.Context, c Container, pf *bytecod
 			}
 			p.cache.put(key, entry)
 		}
-		pred.Verdict = &entry.Verdict
-		pred.Diff = entry.Diff
-		pred.Score = entry.Score
+		verdict, diff, err := entry.verdict(groups)
+		if err != nil {
+			return nil, err
+		}
+		pred.Verdict, pred.Diff, pred.Score = verdict, diff, entry.Score
 		return p.write(ctx, &c, pred)
 	})
 }
@@ -168,7 +179,6 @@ func (p *Pipeline) judge(c *Container, in *intended, groups []bytecode.ThreadGro
 	// engine would generate them; unknown without a bundle.
 	var caps []string
 	runtime := c.runtime()
-	var annotations map[string]string
 	if in != nil {
 		st, err := in.compiled()
 		if err != nil {
@@ -178,39 +188,29 @@ func (p *Pipeline) judge(c *Container, in *intended, groups []bytecode.ThreadGro
 		runtime = in.runtime
 		caps = in.profile.Capabilities
 	}
-	annotations = p.annotations(c, in)
-
-	verdict := attest.Verdict{Result: attest.ResultPass, Reasons: []string{}}
-	var entry cached
-	diff := diffRecord{Groups: []groupDiff{}}
+	entry := cached{Result: attest.ResultPass}
 	if in != nil {
-		diff.Reference = in.profile.Source
+		entry.Reference = in.profile.Source
 	}
 	for _, g := range groups {
 		effective := groupStack(g)
 		v, err := p.policy.Evaluate(policy.Input{
 			Effective: effective, Unconfined: g.Mode == bytecode.ModeDisabled || len(effective) == 0,
-			Intended: intendedStack, ContainerName: c.name(), Annotations: annotations, Runtime: runtime,
+			Intended: intendedStack, ContainerName: c.name(), Annotations: p.annotations(c, in), Runtime: runtime,
 			Capabilities: caps,
 		})
 		if err != nil {
 			return cached{}, err
 		}
-		prefix := ""
-		if len(groups) > 1 {
-			prefix = fmt.Sprintf("threads %s: ", tidList(g.TIDs))
-		}
 		if v.Result != policy.Pass {
-			verdict.Result = attest.ResultFail
+			entry.Result = attest.ResultFail
 		}
-		for _, r := range v.Reasons {
-			verdict.Reasons = append(verdict.Reasons, prefix+r)
-		}
+		gj := groupJudgement{Reasons: v.Reasons}
 		rep, err := score.ComputeStack(effective, score.Options{})
 		if err != nil {
 			// Recorded, not fatal: the policy's minScore, if any, has
 			// already failed closed on the same error.
-			verdict.Reasons = append(verdict.Reasons, prefix+"score: "+err.Error())
+			gj.Reasons = append(gj.Reasons, "score: "+err.Error())
 		} else if entry.Score == nil || rep.Score < *entry.Score {
 			// The weakest group of threads is the container's score.
 			s := rep.Score
@@ -221,21 +221,46 @@ func (p *Pipeline) judge(c *Container, in *intended, groups []bytecode.ThreadGro
 			if err != nil {
 				return cached{}, fmt.Errorf("diff intended and effective: %w", err)
 			}
-			diff.Groups = append(diff.Groups, groupDiff{TIDs: g.TIDs, Report: res.Report()})
+			report := res.Report()
+			gj.Diff = &report
+		}
+		entry.Groups = append(entry.Groups, gj)
+	}
+	return entry, nil
+}
+
+// verdict assembles the judgement for the container's own threads:
+// reasons name the threads when groups differ, the diff names each
+// group's threads. groups is nil for the static check.
+func (j *cached) verdict(groups []bytecode.ThreadGroup) (*attest.Verdict, json.RawMessage, error) {
+	v := &attest.Verdict{Result: j.Result, Reasons: []string{}}
+	diff := diffRecord{Reference: j.Reference, Groups: []groupDiff{}}
+	hasDiff := false
+	for i, gj := range j.Groups {
+		prefix := ""
+		var tids []int
+		if i < len(groups) {
+			tids = groups[i].TIDs
+			if len(groups) > 1 {
+				prefix = fmt.Sprintf("threads %s: ", tidList(tids))
+			}
+		}
+		for _, r := range gj.Reasons {
+			v.Reasons = append(v.Reasons, prefix+r)
+		}
+		if gj.Diff != nil {
+			hasDiff = true
+			diff.Groups = append(diff.Groups, groupDiff{TIDs: tids, Report: *gj.Diff})
 		}
 	}
 	if len(groups) > 1 {
-		verdict.Reasons = append(verdict.Reasons, fmt.Sprintf("note: %d groups of threads run different filters", len(groups)))
+		v.Reasons = append(v.Reasons, fmt.Sprintf("note: %d groups of threads run different filters", len(groups)))
 	}
-	entry.Verdict = verdict
-	if intendedStack != nil {
-		b, err := json.Marshal(diff)
-		if err != nil {
-			return cached{}, err
-		}
-		entry.Diff = b
+	if !hasDiff {
+		return v, nil, nil
 	}
-	return entry, nil
+	b, err := json.Marshal(diff)
+	return v, b, err
 }
 
 // diffRecord is the predicate's "diff": intended (A) against effective (B)
