@@ -34,7 +34,6 @@ const ToolName = "seccomp-attest"
 // Pipeline holds what every container check needs: the policy, the signing
 // key and the store. It is safe to use for one container at a time.
 type Pipeline struct {
-	cfg          *config.Config
 	policy       *policy.Policy
 	policyDigest string
 	signer       *attest.Signer
@@ -66,7 +65,7 @@ func New(cfg *config.Config, opts Options) (*Pipeline, error) {
 		pol.Mode = cfg.Mode
 	}
 	p := &Pipeline{
-		cfg: cfg, policy: pol, policyDigest: digest,
+		policy: pol, policyDigest: digest,
 		store:       attest.Store{Dir: cfg.Store},
 		cache:       &verdictCache{dir: filepath.Join(cfg.Store, "cache")},
 		toolVersion: opts.ToolVersion,
@@ -142,8 +141,6 @@ type Outcome struct {
 	// Refuse says the runtime must not let the container run: the policy
 	// failed in enforce mode.
 	Refuse bool
-	// Reason is the verdict's first reason, for one-line error messages.
-	Reason string
 	// Attestation is where the signed attestation went; nil for the
 	// static check.
 	Attestation *attest.Result
@@ -154,22 +151,17 @@ type Outcome struct {
 // Summary is one line for logs and runtime errors.
 func (o *Outcome) Summary() string {
 	s := o.Verdict.Result
-	if o.Reason != "" {
-		s += ": " + o.Reason
-	}
-	if n := len(o.Verdict.Reasons); n > 1 {
-		s += fmt.Sprintf(" (and %d more reasons)", n-1)
+	if n := len(o.Verdict.Reasons); n > 0 {
+		s += ": " + o.Verdict.Reasons[0]
+		if n > 1 {
+			s += fmt.Sprintf(" (and %d more reasons)", n-1)
+		}
 	}
 	return s
 }
 
 func newOutcome(v *attest.Verdict, enforcing bool) *Outcome {
-	o := &Outcome{Verdict: v}
-	o.Refuse = enforcing && v.Result != attest.ResultPass
-	if len(v.Reasons) > 0 {
-		o.Reason = v.Reasons[0]
-	}
-	return o
+	return &Outcome{Verdict: v, Refuse: enforcing && v.Result != attest.ResultPass}
 }
 
 // intended is the profile a container's bundle asks for, compiled lazily.

@@ -173,7 +173,7 @@ func TestUnconfinedBundleRefusedStatically(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !o.Refuse || !strings.Contains(o.Reason, "allowUnconfined") {
+	if !o.Refuse || !strings.Contains(o.Verdict.Reasons[0], "allowUnconfined") {
 		t.Fatalf("outcome %+v", o)
 	}
 }
