@@ -37,36 +37,10 @@ bundle "$work/plain" null
 bundle "$work/hooked" "$(jq -n --arg h "$HOOK" --arg c "$work/config.yaml" \
 	'{poststart: [{path: $h, args: ["seccomp-attest-hook", "--config", $c, "poststart"], timeout: 10}]}')"
 
-now_us() { echo $(($(date +%s%N) / 1000)); }
-run_in() { runc run --bundle "$work/$1" "bench-$$-$1-$2" </dev/null >/dev/null; }
-timed() { # DIR N: wall time of one run in ms
-	local t0 t1
-	t0=$(now_us)
-	run_in "$@"
-	t1=$(now_us)
-	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1000 }'
-}
-
-# Two warm-ups each: the first hooked run generates the key and fills the
-# verdict cache, as the first container of a host does.
-for i in 1 2; do run_in plain "w$i"; run_in hooked "w$i"; done
-: >"$work/times"
-for i in $(seq "$PAIRS"); do
-	if [ $((i % 2)) = 0 ]; then
-		a=$(timed plain "$i"); b=$(timed hooked "$i")
-	else
-		b=$(timed hooked "$i"); a=$(timed plain "$i")
-	fi
-	echo "$a $b" >>"$work/times"
-done
-awk '
-	function median(arr, n,   i, j, t) {
-		for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (arr[j] < arr[i]) { t = arr[i]; arr[i] = arr[j]; arr[j] = t }
-		return n % 2 ? arr[(n + 1) / 2] : (arr[n / 2] + arr[n / 2 + 1]) / 2
-	}
-	{ n++; p[n] = $1; h[n] = $2; r[n] = $2 / $1 }
-	END { printf "runc-run   pairs %d  plain median %.1f ms  with hook median %.1f ms  median ratio %.3f\n", n, median(p, n), median(h, n), median(r, n) }
-' "$work/times"
+. bench/pairs.sh
+run_plain() { runc run --bundle "$work/plain" "bench-$$-plain-$1" </dev/null >/dev/null; }
+run_hooked() { runc run --bundle "$work/hooked" "bench-$$-hooked-$1" </dev/null >/dev/null; }
+pairs "runc-run" run_plain run_hooked "with hook"
 
 # Peak RSS of the hook, cold (empty verdict cache: the analysis runs) and warm.
 state() { jq -n --arg b "$work/hooked" --argjson pid "$1" '{ociVersion: "1.0.2", id: "rss", status: "running", pid: $pid, bundle: $b}'; }
