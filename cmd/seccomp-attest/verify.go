@@ -1,8 +1,6 @@
 package main
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -14,6 +12,7 @@ import (
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/attest"
 	"github.com/seccomp-attest/seccomp-attest/pkg/attest/schema"
+	"github.com/seccomp-attest/seccomp-attest/pkg/policy"
 )
 
 func init() { subcommands = append(subcommands, newVerifyCommand) }
@@ -50,12 +49,11 @@ verdict is fail/error, or the chain is broken, 2 usage or I/O error.`,
 			}
 			opts := attest.VerifyOptions{Schema: schema.Validate}
 			if policyPath != "" {
-				data, err := os.ReadFile(policyPath)
-				if err != nil {
-					return fmt.Errorf("policy: %w", err)
+				// The digest the pipeline records: of the file's bytes, or
+				// of a shipped preset's.
+				if _, opts.PolicyDigest, err = policy.Open(policyPath); err != nil {
+					return err
 				}
-				sum := sha256.Sum256(data)
-				opts.PolicyDigest = hex.EncodeToString(sum[:])
 			}
 			files := args
 			nameSeq := map[string]uint64{}
@@ -116,7 +114,7 @@ verdict is fail/error, or the chain is broken, 2 usage or I/O error.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&keyPath, "key", "", "public key (PKIX PEM) that must have signed")
-	f.StringVar(&policyPath, "policy", "", "policy file whose digest every verdict must name")
+	f.StringVar(&policyPath, "policy", "", "policy file (or preset:NAME) whose digest every verdict must name")
 	f.StringVar(&storeDir, "store", "", "verify every attestation of this store directory")
 	f.StringVar(&format, "format", "text", "output format: text or json")
 	return cmd
