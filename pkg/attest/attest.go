@@ -81,7 +81,9 @@ func Attest(ctx context.Context, req Request) (*Result, error) {
 	}
 	if req.Bundle != nil && !req.NoBundleCopy {
 		res.BundlePath = filepath.Join(req.Bundle.Dir, BundleFile)
-		if err := WriteFileAtomic(res.BundlePath, res.Envelope, 0o644); err != nil {
+		// Not synced: the store's copy is the durable one, and bundles do
+		// not outlive a reboot (runtimes keep them on tmpfs or delete them).
+		if err := ReplaceFile(res.BundlePath, res.Envelope, 0o644); err != nil {
 			return res, fmt.Errorf("copy into bundle (the store has it: %s): %w", res.StorePath, err)
 		}
 	}

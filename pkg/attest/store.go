@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -97,10 +98,11 @@ func (s Store) Append(containerID string, build func(Chain) ([]byte, error)) (st
 	}
 	name := fmt.Sprintf("%08d-%s.intoto.jsonl", chain.Sequence, containerID)
 	path := filepath.Join(s.Dir, name)
-	// The head goes first: after a crash between the two writes it names
-	// a file that does not exist, and the next Append scans instead. It
-	// never names an older file than the newest one in the store.
-	if err := s.writeHead(storeHead{Sequence: chain.Sequence, File: name, SHA256: sha256Hex(data)}); err != nil {
+	// The head goes first: after a crash of this process between the two
+	// writes it names a file that does not exist, and the next Append
+	// scans instead. It never names an older file than the newest one in
+	// the store.
+	if err := s.writeHead(storeHead{Sequence: chain.Sequence, File: name, SHA256: sha256Hex(data), Boot: bootID()}); err != nil {
 		return "", err
 	}
 	if err := WriteFileAtomic(path, data, 0o644); err != nil {
@@ -111,21 +113,42 @@ func (s Store) Append(containerID string, build func(Chain) ([]byte, error)) (st
 
 // headFile remembers the newest attestation of the store, so that Append
 // does not list a directory that grows with every container.
+//
+// It is written without fsync, which would double the cost of an
+// attestation: within one boot every process sees it through the page
+// cache, and after a crash of the machine, when it may be older than the
+// durable attestations, its boot id no longer matches and Append lists
+// the store once.
 const headFile = ".head"
 
 type storeHead struct {
 	Sequence uint64 `json:"sequence"`
 	File     string `json:"file"`
 	SHA256   string `json:"sha256"`
+	Boot     string `json:"boot"`
+}
+
+// bootIDFile changes with every boot of the kernel.
+const bootIDFile = "/proc/sys/kernel/random/boot_id"
+
+// bootID is this boot's id, or "" when unknown (then no head is trusted).
+func bootID() string {
+	b, err := os.ReadFile(bootIDFile)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
 }
 
 // last returns the chain link of the next attestation: from the head when
-// the file it names exists, else by listing the store (a new store, or a
-// crash between head and attestation writes).
+// this boot wrote it and the file it names exists, else by listing the
+// store (a new store, a reboot, or a crash between head and attestation
+// writes).
 func (s Store) last() (Chain, error) {
 	if data, err := os.ReadFile(filepath.Join(s.Dir, headFile)); err == nil {
 		var h storeHead
-		if json.Unmarshal(data, &h) == nil && h.Sequence > 0 && storeName.MatchString(h.File) && hexDigest.MatchString(h.SHA256) {
+		if json.Unmarshal(data, &h) == nil && h.Sequence > 0 && storeName.MatchString(h.File) && hexDigest.MatchString(h.SHA256) &&
+			h.Boot != "" && h.Boot == bootID() {
 			if _, err := os.Lstat(filepath.Join(s.Dir, h.File)); err == nil {
 				return Chain{Sequence: h.Sequence + 1, Previous: h.SHA256}, nil
 			}
@@ -151,7 +174,7 @@ func (s Store) writeHead(h storeHead) error {
 	if err != nil {
 		return err
 	}
-	return WriteFileAtomic(filepath.Join(s.Dir, headFile), data, 0o644)
+	return ReplaceFile(filepath.Join(s.Dir, headFile), data, 0o644)
 }
 
 func (s Store) lock() (unlock func(), err error) {
@@ -179,15 +202,26 @@ func (s Store) lock() (unlock func(), err error) {
 // temporary file in the same directory, syncs it, renames it over path and
 // syncs the directory. On error nothing is left behind.
 func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
-	return writeAtomic(path, perm, func(w io.Writer) error {
+	return writeAtomic(path, perm, true, func(w io.Writer) error {
 		_, err := w.Write(data)
 		return err
 	})
 }
 
-// writeAtomic is WriteFileAtomic with the writing step given by the
-// caller, so tests can make it fail halfway.
-func writeAtomic(path string, perm os.FileMode, write func(io.Writer) error) (err error) {
+// ReplaceFile is WriteFileAtomic without the syncs: readers see the old
+// file or the complete new one, and a crash of the machine may lose the
+// new one. For copies whose original is durable elsewhere.
+func ReplaceFile(path string, data []byte, perm os.FileMode) error {
+	return writeAtomic(path, perm, false, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// writeAtomic writes through a temporary file and a rename, syncing file
+// and directory when durable; the writing step is given by the caller, so
+// tests can make it fail halfway.
+func writeAtomic(path string, perm os.FileMode, durable bool, write func(io.Writer) error) (err error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
@@ -209,14 +243,19 @@ func writeAtomic(path string, perm os.FileMode, write func(io.Writer) error) (er
 	if err := f.Chmod(perm); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("write %s: sync: %w", path, err)
+	if durable {
+		if err := f.Sync(); err != nil {
+			return fmt.Errorf("write %s: sync: %w", path, err)
+		}
 	}
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("write %s: close: %w", path, err)
 	}
 	if err := os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if !durable {
+		return nil
 	}
 	// The rename is durable only once the directory is synced.
 	d, err := os.Open(dir)

@@ -163,7 +163,7 @@ func TestAtomicWriteFailureLeavesNothing(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "a.intoto.jsonl")
 	boom := errors.New("disk on fire")
-	err := writeAtomic(path, 0o644, func(w io.Writer) error {
+	err := writeAtomic(path, 0o644, true, func(w io.Writer) error {
 		w.Write([]byte(`{"payloadType":`))
 		return boom
 	})
@@ -178,7 +178,7 @@ func TestAtomicWriteFailureLeavesNothing(t *testing.T) {
 	if err := WriteFileAtomic(path, []byte("old\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	writeAtomic(path, 0o644, func(w io.Writer) error { w.Write([]byte("new")); return boom })
+	writeAtomic(path, 0o644, true, func(w io.Writer) error { w.Write([]byte("new")); return boom })
 	if got, _ := os.ReadFile(path); string(got) != "old\n" {
 		t.Errorf("after a failed replacement the file holds %q", got)
 	}
@@ -253,7 +253,7 @@ func TestStoreHeadAndItsFallback(t *testing.T) {
 		t.Fatalf("chain %+v %+v", c1, c2)
 	}
 	// A crash after the head was written but before the attestation was.
-	if err := s.writeHead(storeHead{Sequence: 3, File: "00000003-lost.intoto.jsonl", SHA256: sha256Hex([]byte("lost"))}); err != nil {
+	if err := s.writeHead(storeHead{Sequence: 3, File: "00000003-lost.intoto.jsonl", SHA256: sha256Hex([]byte("lost")), Boot: bootID()}); err != nil {
 		t.Fatal(err)
 	}
 	p3, c3 := appendOne("c")
@@ -263,9 +263,33 @@ func TestStoreHeadAndItsFallback(t *testing.T) {
 	if err := os.Remove(filepath.Join(s.Dir, headFile)); err != nil {
 		t.Fatal(err)
 	}
-	_, c4 := appendOne("d")
+	p4, c4 := appendOne("d")
 	if c4.Sequence != 4 || c4.Previous != sha256Hex(mustRead(t, p3)) {
 		t.Fatalf("without a head: %+v", c4)
+	}
+
+	// The head is not synced: after a crash of the machine it can name an
+	// older file than the newest durable one. Written in another boot, it
+	// is not trusted...
+	if bootID() == "" {
+		t.Skip("no boot id on this system")
+	}
+	stale := storeHead{Sequence: 3, File: filepath.Base(p3), SHA256: sha256Hex(mustRead(t, p3)), Boot: "another-boot"}
+	if err := s.writeHead(stale); err != nil {
+		t.Fatal(err)
+	}
+	p5, c5 := appendOne("e")
+	if c5.Sequence != 5 || c5.Previous != sha256Hex(mustRead(t, p4)) {
+		t.Fatalf("after a head of another boot: %+v", c5)
+	}
+	// ...while in this boot the head is what Append believes (which is why
+	// it is written before the attestation it names).
+	stale.Sequence, stale.File, stale.SHA256, stale.Boot = 5, filepath.Base(p5), sha256Hex(mustRead(t, p5)), bootID()
+	if err := s.writeHead(stale); err != nil {
+		t.Fatal(err)
+	}
+	if _, c6 := appendOne("f"); c6.Sequence != 6 {
+		t.Fatalf("head of this boot not used: %+v", c6)
 	}
 }
 

@@ -25,7 +25,7 @@ const fixtures = "../bytecode/testdata/fixtures/"
 // v0.2.3's default); only the ptrace read is left out, which the bats
 // tests of the hook and the wrapper exercise on live containers.
 
-func readFixture(t *testing.T, name string) *bytecode.Filter {
+func readFixture(t testing.TB, name string) *bytecode.Filter {
 	t.Helper()
 	raw, err := os.ReadFile(fixtures + name)
 	if err != nil {
@@ -56,7 +56,7 @@ func process(pid int, groups ...[]*bytecode.Filter) *bytecode.ProcessFilters {
 
 // bundle writes a config.json with profile (a fixture's OCI profile, or
 // none) and returns its directory.
-func bundle(t *testing.T, profile string, annotations map[string]string) string {
+func bundle(t testing.TB, profile string, annotations map[string]string) string {
 	t.Helper()
 	cfg := map[string]any{"ociVersion": "1.0.2", "process": map[string]any{"args": []string{"sh"}}, "linux": map[string]any{}}
 	if profile != "" {
@@ -77,7 +77,7 @@ func bundle(t *testing.T, profile string, annotations map[string]string) string 
 	return dir
 }
 
-func newPipeline(t *testing.T, mode string) (*Pipeline, *config.Config) {
+func newPipeline(t testing.TB, mode string) (*Pipeline, *config.Config) {
 	t.Helper()
 	dir := t.TempDir()
 	cfg := config.Default()
