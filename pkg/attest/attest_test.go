@@ -314,3 +314,34 @@ func signRaw(t *testing.T, s *Signer, payload []byte) []byte {
 	}{s.keyID, base64.StdEncoding.EncodeToString(sig)})
 	return e.encode(t)
 }
+
+// Sign checks the statement's envelope with the in-toto bindings before
+// signing: a statement in-toto would reject is never written.
+func TestSignRefusesWhatInTotoRejects(t *testing.T) {
+	s, _, _ := testKey(t, KeyECDSAP256)
+	req := testRequest(s, t.TempDir(), nil, "c")
+	fp, err := Fingerprint(s.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Predicate.Host.KeyFingerprint = fp
+	req.Predicate.Time = "2025-01-02T03:04:05Z"
+	req.Predicate.Policy = &Policy{Digest: fp, Mode: "enforce"}
+	req.Predicate.Verdict = &Verdict{Result: ResultPass, Reasons: []string{}}
+	req.Predicate.Chain = Chain{Sequence: 1}
+	for name, mutate := range map[string]func(*Statement){
+		"no subject": func(st *Statement) { st.Subject = nil },
+		"bad digest": func(st *Statement) { st.Subject[0].Digest = map[string]string{"sha256": "xyz"} },
+		"wrong type": func(st *Statement) { st.Type = "https://in-toto.io/Statement/v0.9" },
+	} {
+		st := NewStatement(&req.Predicate, nil)
+		mutate(st)
+		_, err := Sign(context.Background(), st, s)
+		if err == nil || !strings.Contains(err.Error(), "in-toto") {
+			t.Errorf("%s: signed, or not for the in-toto reason: %v", name, err)
+		}
+	}
+	if _, err := Sign(context.Background(), NewStatement(&req.Predicate, nil), s); err != nil {
+		t.Fatalf("the valid statement: %v", err)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	ita "github.com/in-toto/attestation/go/v1"
 	"github.com/secure-systems-lab/go-securesystemslib/dsse"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/types/known/structpb"
 )
 
 // Sign serializes st once, checks the result against the in-toto
@@ -25,7 +26,7 @@ func Sign(ctx context.Context, st *Statement, s *Signer) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sign: encode statement: %w", err)
 	}
-	if err := validateInToto(payload); err != nil {
+	if err := st.validateInToto(); err != nil {
 		return nil, fmt.Errorf("sign: %w", err)
 	}
 	es, err := dsse.NewEnvelopeSigner(s)
@@ -41,6 +42,21 @@ func Sign(ctx context.Context, st *Statement, s *Signer) ([]byte, error) {
 		return nil, fmt.Errorf("sign: encode envelope: %w", err)
 	}
 	return append(out, '\n'), nil
+}
+
+// validateInToto checks the statement's envelope (type, subjects,
+// predicate type) with the in-toto bindings' own rules, without decoding
+// the predicate again, which Validate has checked and Verify's schema
+// checks.
+func (st *Statement) validateInToto() error {
+	its := ita.Statement{Type: st.Type, PredicateType: st.PredicateType, Predicate: &structpb.Struct{}}
+	for _, s := range st.Subject {
+		its.Subject = append(its.Subject, &ita.ResourceDescriptor{Name: s.Name, Digest: s.Digest})
+	}
+	if err := its.Validate(); err != nil {
+		return fmt.Errorf("invalid in-toto statement: %w", err)
+	}
+	return nil
 }
 
 // validateInToto checks payload with the in-toto bindings' own rules

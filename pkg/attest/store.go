@@ -82,13 +82,14 @@ func (s Store) Append(containerID string, build func(Chain) ([]byte, error)) (st
 	if err := os.MkdirAll(s.Dir, 0o755); err != nil {
 		return "", fmt.Errorf("create store: %w", err)
 	}
-	unlock, err := s.lock()
+	lock, err := s.lock()
 	if err != nil {
 		return "", err
 	}
-	defer unlock()
+	// Closing the file releases the lock.
+	defer lock.Close()
 
-	chain, err := s.last()
+	chain, err := s.last(lock)
 	if err != nil {
 		return "", err
 	}
@@ -102,7 +103,7 @@ func (s Store) Append(containerID string, build func(Chain) ([]byte, error)) (st
 	// writes it names a file that does not exist, and the next Append
 	// scans instead. It never names an older file than the newest one in
 	// the store.
-	if err := s.writeHead(storeHead{Sequence: chain.Sequence, File: name, SHA256: sha256Hex(data), Boot: bootID()}); err != nil {
+	if err := writeHead(lock, storeHead{Sequence: chain.Sequence, File: name, SHA256: sha256Hex(data), Boot: bootID()}); err != nil {
 		return "", err
 	}
 	if err := WriteFileAtomic(path, data, 0o644); err != nil {
@@ -111,15 +112,22 @@ func (s Store) Append(containerID string, build func(Chain) ([]byte, error)) (st
 	return path, nil
 }
 
-// headFile remembers the newest attestation of the store, so that Append
-// does not list a directory that grows with every container.
+// lockFile is locked by every Append and holds the store's head: the
+// newest attestation, so that Append does not list a directory that grows
+// with every container.
 //
-// It is written without fsync, which would double the cost of an
-// attestation: within one boot every process sees it through the page
-// cache, and after a crash of the machine, when it may be older than the
-// durable attestations, its boot id no longer matches and Append lists
-// the store once.
-const headFile = ".head"
+// The head is written in place without fsync, which would double the cost
+// of an attestation: within one boot every process sees it through the
+// page cache, and only while holding the lock. After a crash of the
+// machine it may be older than the durable attestations (or torn); its
+// boot id then no longer matches, and Append lists the store once.
+const lockFile = ".lock"
+
+// headSize is the fixed size of the head record: padding with blanks
+// (which JSON ignores) means a shorter head fully replaces a longer one
+// in a single write, without a truncate that a crash could separate from
+// it.
+const headSize = 512
 
 type storeHead struct {
 	Sequence uint64 `json:"sequence"`
@@ -144,10 +152,11 @@ func bootID() string {
 // this boot wrote it and the file it names exists, else by listing the
 // store (a new store, a reboot, or a crash between head and attestation
 // writes).
-func (s Store) last() (Chain, error) {
-	if data, err := os.ReadFile(filepath.Join(s.Dir, headFile)); err == nil {
+func (s Store) last(lock *os.File) (Chain, error) {
+	buf := make([]byte, headSize)
+	if n, err := lock.ReadAt(buf, 0); n > 0 && (err == nil || errors.Is(err, io.EOF)) {
 		var h storeHead
-		if json.Unmarshal(data, &h) == nil && h.Sequence > 0 && storeName.MatchString(h.File) && hexDigest.MatchString(h.SHA256) &&
+		if json.Unmarshal(buf[:n], &h) == nil && h.Sequence > 0 && storeName.MatchString(h.File) && hexDigest.MatchString(h.SHA256) &&
 			h.Boot != "" && h.Boot == bootID() {
 			if _, err := os.Lstat(filepath.Join(s.Dir, h.File)); err == nil {
 				return Chain{Sequence: h.Sequence + 1, Previous: h.SHA256}, nil
@@ -169,16 +178,30 @@ func (s Store) last() (Chain, error) {
 	return Chain{Sequence: 1}, nil
 }
 
-func (s Store) writeHead(h storeHead) error {
+func writeHead(lock *os.File, h storeHead) error {
 	data, err := json.Marshal(h)
 	if err != nil {
 		return err
 	}
-	return ReplaceFile(filepath.Join(s.Dir, headFile), data, 0o644)
+	if len(data) > headSize {
+		// Never: file names are bounded by the sequence and a safe id,
+		// but a long id must not corrupt the record.
+		data = nil
+	}
+	rec := make([]byte, headSize)
+	copy(rec, data)
+	for i := len(data); i < headSize; i++ {
+		rec[i] = ' '
+	}
+	if _, err := lock.WriteAt(rec, 0); err != nil {
+		return fmt.Errorf("write the store's head in %s: %w", lock.Name(), err)
+	}
+	return nil
 }
 
-func (s Store) lock() (unlock func(), err error) {
-	path := filepath.Join(s.Dir, ".lock")
+// lock opens and locks the store's lock file.
+func (s Store) lock() (*os.File, error) {
+	path := filepath.Join(s.Dir, lockFile)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("open store lock: %w", err)
@@ -193,8 +216,7 @@ func (s Store) lock() (unlock func(), err error) {
 		f.Close()
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
-	// Closing the file releases the lock.
-	return func() { f.Close() }, nil
+	return f, nil
 }
 
 // WriteFileAtomic replaces path with data so that readers see either the

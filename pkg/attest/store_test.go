@@ -2,6 +2,7 @@ package attest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -247,20 +248,33 @@ func TestStoreHeadAndItsFallback(t *testing.T) {
 		}
 		return path, got
 	}
-	p1, c1 := appendOne("a")
+	setHead := func(h storeHead) {
+		f, err := os.OpenFile(filepath.Join(s.Dir, lockFile), os.O_RDWR, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if err := writeHead(f, h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A long id first: the shorter heads after it must replace it whole.
+	p1, c1 := appendOne("a-rather-long-container-id-0123456789abcdef")
 	_, c2 := appendOne("b")
 	if c1.Sequence != 1 || c2.Sequence != 2 || c2.Previous != sha256Hex(mustRead(t, p1)) {
 		t.Fatalf("chain %+v %+v", c1, c2)
 	}
-	// A crash after the head was written but before the attestation was.
-	if err := s.writeHead(storeHead{Sequence: 3, File: "00000003-lost.intoto.jsonl", SHA256: sha256Hex([]byte("lost")), Boot: bootID()}); err != nil {
-		t.Fatal(err)
+	var h storeHead
+	if err := json.Unmarshal(mustRead(t, filepath.Join(s.Dir, lockFile)), &h); err != nil || h.File != "00000002-b.intoto.jsonl" {
+		t.Fatalf("head after a shorter name: %+v, %v", h, err)
 	}
+	// A crash after the head was written but before the attestation was.
+	setHead(storeHead{Sequence: 3, File: "00000003-lost.intoto.jsonl", SHA256: sha256Hex([]byte("lost")), Boot: bootID()})
 	p3, c3 := appendOne("c")
 	if c3.Sequence != 3 || filepath.Base(p3) != "00000003-c.intoto.jsonl" {
 		t.Fatalf("after a lost write: %+v %s", c3, p3)
 	}
-	if err := os.Remove(filepath.Join(s.Dir, headFile)); err != nil {
+	if err := os.Truncate(filepath.Join(s.Dir, lockFile), 0); err != nil {
 		t.Fatal(err)
 	}
 	p4, c4 := appendOne("d")
@@ -275,9 +289,7 @@ func TestStoreHeadAndItsFallback(t *testing.T) {
 		t.Skip("no boot id on this system")
 	}
 	stale := storeHead{Sequence: 3, File: filepath.Base(p3), SHA256: sha256Hex(mustRead(t, p3)), Boot: "another-boot"}
-	if err := s.writeHead(stale); err != nil {
-		t.Fatal(err)
-	}
+	setHead(stale)
 	p5, c5 := appendOne("e")
 	if c5.Sequence != 5 || c5.Previous != sha256Hex(mustRead(t, p4)) {
 		t.Fatalf("after a head of another boot: %+v", c5)
@@ -285,9 +297,7 @@ func TestStoreHeadAndItsFallback(t *testing.T) {
 	// ...while in this boot the head is what Append believes (which is why
 	// it is written before the attestation it names).
 	stale.Sequence, stale.File, stale.SHA256, stale.Boot = 5, filepath.Base(p5), sha256Hex(mustRead(t, p5)), bootID()
-	if err := s.writeHead(stale); err != nil {
-		t.Fatal(err)
-	}
+	setHead(stale)
 	if _, c6 := appendOne("f"); c6.Sequence != 6 {
 		t.Fatalf("head of this boot not used: %+v", c6)
 	}

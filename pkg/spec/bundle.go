@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -12,15 +13,36 @@ import (
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 )
 
+// bundleConfig is the part of an OCI config.json that decides the filter.
+// The hooks decode one per container start, so the rest of specs.Spec
+// (mounts, resources, hooks...) is skipped rather than decoded.
+type bundleConfig struct {
+	OCIVersion  *string           `json:"ociVersion"`
+	Root        json.RawMessage   `json:"root"`
+	Annotations map[string]string `json:"annotations"`
+	Process     *struct {
+		Capabilities *specs.LinuxCapabilities `json:"capabilities"`
+	} `json:"process"`
+	Linux *struct {
+		Seccomp *specs.LinuxSeccomp `json:"seccomp"`
+	} `json:"linux"`
+}
+
 // parseConfig reads an OCI runtime config.json. Engines write the resolved
 // profile there (Docker and podman resolve capabilities before they write
 // the bundle), so linux.seccomp is taken as is.
 func parseConfig(data []byte, name string) (*Profile, error) {
-	var cfg specs.Spec
+	if t := bytes.TrimLeft(data, " \t\r\n"); len(t) == 0 || t[0] != '{' {
+		return nil, fmt.Errorf("%s: not an OCI runtime config (not a JSON object)", name)
+	}
+	var cfg bundleConfig
 	// Not strict: config.json carries fields of newer spec versions and
 	// runtime extensions that do not concern seccomp.
 	if err := json.Unmarshal(data, &cfg); err != nil {
 		return nil, jsonError(name, data, err)
+	}
+	if cfg.OCIVersion == nil && cfg.Root == nil && cfg.Process == nil && cfg.Linux == nil {
+		return nil, fmt.Errorf("%s: not an OCI runtime config (no ociVersion, process, linux or root key)", name)
 	}
 	p := &Profile{Source: name, Format: FormatBundle, Annotations: cfg.Annotations}
 	if cfg.Process != nil && cfg.Process.Capabilities != nil {

@@ -155,13 +155,6 @@ func LoadBundle(dir string) (*Profile, error) {
 // ParseBundle parses the bytes of a bundle's config.json read from path,
 // for callers that must judge and digest the very same bytes.
 func ParseBundle(data []byte, path string) (*Profile, error) {
-	top, err := decodeObject(data, path)
-	if err != nil {
-		return nil, err
-	}
-	if detect(top) != FormatBundle {
-		return nil, fmt.Errorf("%s: not an OCI runtime config (no ociVersion, process or linux key)", path)
-	}
 	return parseConfig(data, path)
 }
 

@@ -135,6 +135,24 @@ func TestLoadBundle(t *testing.T) {
 	if _, err := LoadBundle("testdata"); err == nil || !strings.Contains(err.Error(), "no config.json") {
 		t.Errorf("bundle without config.json: %v", err)
 	}
+	// Only the seccomp-relevant part of config.json is decoded, but what
+	// is not a config at all, or has that part malformed, is refused.
+	for data, want := range map[string]string{
+		`{"defaultAction": "SCMP_ACT_ERRNO"}`: "not an OCI runtime config",
+		`[1, 2]`:                              "not a JSON object",
+		`{"ociVersion": "1.0.2", "linux": {"seccomp": 7}}`:                               "field linux.seccomp: JSON number",
+		`{"ociVersion": "1.0.2", "process": {"capabilities": {"bounding": "CAP_KILL"}}}`: "field process.capabilities.bounding",
+		`{"ociVersion": "1.0.2", "annotations": {"a": 1}}`:                               "field annotations",
+	} {
+		if _, err := ParseBundle([]byte(data), "config.json"); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: error %v, want %q", data, err, want)
+		}
+	}
+	// Fields of newer spec versions and of other concerns are not judged.
+	p, err := ParseBundle([]byte(`{"ociVersion": "9.9", "hostname": 5, "mounts": {"x": 1}, "linux": {"resources": "new"}}`), "config.json")
+	if err != nil || p.Seccomp != nil {
+		t.Errorf("lenient decode: %+v, %v", p, err)
+	}
 }
 
 // crun replaces the profile with the annotation's raw filter; the intended
