@@ -29,24 +29,37 @@ func waitAndRead(ctx context.Context, c pipeline.Container, loadsFilter bool, wa
 			return nil, err
 		}
 	}
-	pf, err := readRetryingWrapper(ctx, c.PID, wait)
-	if err != nil {
-		return nil, err
+	// runc runs poststart before its init execs the container's program:
+	// the init's leader, which loaded the filter and will exec, is the
+	// one thread to read (its Go runtime threads never get the filter
+	// and end at execve). Once the program runs, every thread counts.
+	runcInit := isRuncInit(c.PID)
+	pf, err := readRetryingWrapper(ctx, c.PID, wait, runcInit)
+	if err != nil || !runcInit || isRuncInit(c.PID) {
+		return pf, err
 	}
-	if isRuncInit(c.PID) {
-		keepLeader(pf)
+	// The init exec'd around the read: the program may have started
+	// threads already. If it has ended instead, the leader's read stands:
+	// its filters are the ones the program ran under.
+	all, err := readRetryingWrapper(ctx, c.PID, wait, false)
+	if errors.Is(err, bytecode.ErrNoProcess) {
+		return pf, nil
 	}
-	return pf, nil
+	return all, err
 }
 
 // readRetryingWrapper reads the filters, waiting (up to wait) while
 // seccomp-attest's own Docker wrapper holds the process at its exec stop:
 // with crun, poststart runs during start, while wrapper-runc checks the
 // same process; it lets go within milliseconds, and both then attest.
-func readRetryingWrapper(ctx context.Context, pid int, wait time.Duration) (*bytecode.ProcessFilters, error) {
+func readRetryingWrapper(ctx context.Context, pid int, wait time.Duration, leaderOnly bool) (*bytecode.ProcessFilters, error) {
+	read := bytecode.ReadProcessContext
+	if leaderOnly {
+		read = bytecode.ReadLeaderContext
+	}
 	give := time.Now().Add(wait)
 	for {
-		pf, err := bytecode.ReadProcessContext(ctx, pid)
+		pf, err := read(ctx, pid)
 		if err == nil || !errors.Is(err, bytecode.ErrAlreadyTraced) || !tracedByWrapper(pid) || time.Now().After(give) {
 			return pf, err
 		}
@@ -75,19 +88,6 @@ func tracedByWrapper(pid int) bool {
 func isRuncInit(pid int) bool {
 	comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
 	return err == nil && strings.TrimSpace(string(comm)) == "runc:[2:INIT]"
-}
-
-// keepLeader drops every thread but the leader. runc's init is a Go
-// program: its runtime threads never get the filter and end at execve,
-// while the leader (runc locks its init to the main thread) loads the
-// filter and is the thread that execs the container's program.
-func keepLeader(pf *bytecode.ProcessFilters) {
-	for _, t := range pf.Threads {
-		if t.TID == pf.PID {
-			pf.Threads = []bytecode.ThreadFilters{t}
-			return
-		}
-	}
 }
 
 // waitForFilterMode polls /proc/PID/status until the process is in filter

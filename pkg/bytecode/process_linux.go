@@ -214,6 +214,19 @@ func ReadProcess(pid int) (*ProcessFilters, error) {
 // When ctx ends while a thread refuses to stop, the read fails and the
 // thread is released as the tracing OS thread exits.
 func ReadProcessContext(ctx context.Context, pid int) (*ProcessFilters, error) {
+	return readLocked(ctx, pid, false)
+}
+
+// ReadLeaderContext is ReadProcessContext for the thread group leader
+// alone (thread id pid): the one thread that matters when the others are
+// known to end before the process runs anything (a runtime's init between
+// loading the filter and exec'ing the container's program, whose other
+// threads execve ends), without stopping each of them.
+func ReadLeaderContext(ctx context.Context, pid int) (*ProcessFilters, error) {
+	return readLocked(ctx, pid, true)
+}
+
+func readLocked(ctx context.Context, pid int, leaderOnly bool) (*ProcessFilters, error) {
 	if pid <= 0 {
 		return nil, &ReadError{PID: pid, Kind: ErrNoProcess, Detail: "invalid pid"}
 	}
@@ -232,14 +245,14 @@ func ReadProcessContext(ctx context.Context, pid int) (*ProcessFilters, error) {
 		// unlocked, so it exits with this goroutine, and the kernel detaches
 		// whatever it still traces if an error path could not.
 		runtime.LockOSThread()
-		pf, err := readProcess(ctx, pid)
+		pf, err := readProcess(ctx, pid, leaderOnly)
 		done <- result{pf, err}
 	}()
 	r := <-done
 	return r.pf, r.err
 }
 
-func readProcess(ctx context.Context, pid int) (*ProcessFilters, error) {
+func readProcess(ctx context.Context, pid int, leaderOnly bool) (*ProcessFilters, error) {
 	self, err := readStatus("/proc/thread-self/status")
 	if err != nil {
 		return nil, &ReadError{PID: pid, Op: "read /proc/thread-self/status", Err: err}
@@ -259,6 +272,17 @@ func readProcess(ctx context.Context, pid int) (*ProcessFilters, error) {
 	}
 
 	pf := &ProcessFilters{PID: pid}
+	if leaderOnly {
+		tf, gone, err := readThread(ctx, pid, pid)
+		switch {
+		case err != nil:
+			return nil, err
+		case gone:
+			return nil, &ReadError{PID: pid, TID: pid, Kind: ErrNoProcess, Detail: "the process exited while its filters were read"}
+		}
+		pf.Threads = []ThreadFilters{tf}
+		return pf, nil
+	}
 	seen := map[int]bool{}
 	// Threads started during the read are picked up by the next listing;
 	// a process that keeps starting threads is read until ctx ends.

@@ -205,6 +205,26 @@ func TestReadProcessThreadWithOwnFilter(t *testing.T) {
 	}
 }
 
+// ReadLeaderContext stops and reads the leader only: the other thread,
+// with a filter of its own, is neither read nor left traced.
+func TestReadLeaderOnly(t *testing.T) {
+	dir := t.TempDir()
+	cmd := startHelper(t, "-n", "1", "-t", "-o", dir)
+	pid := cmd.Process.Pid
+	pf, err := ReadLeaderContext(context.Background(), pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkReleased(t, pid)
+	if len(pf.Threads) != 1 || pf.Threads[0].TID != pid {
+		t.Fatalf("threads %+v, want the leader %d alone", pf.Threads, pid)
+	}
+	checkFilters(t, pf.Threads[0], dir, 0)
+	if _, err := ReadLeaderContext(context.Background(), 1<<22+1); !errors.Is(err, ErrNoProcess) {
+		t.Errorf("missing process: %v", err)
+	}
+}
+
 func TestReadProcessIdenticalThreadsGroup(t *testing.T) {
 	// The helper's threads differ by one filter; two copies of the main
 	// thread's data must fall into one group with both TIDs kept.
