@@ -23,8 +23,9 @@ INSTALL_ENV = DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" HOOKSDIR="$(HOOKSDIR)" BIN
 
 all: build
 
-# Every main package under cmd/ (seccomp-attest, hook, wrapper-runc, ...);
-# the hook is installed as seccomp-attest-hook, the name hooks.d points at.
+# Every main package under cmd/ (seccomp-attest, hook, seccomp-attestd,
+# wrapper-runc); the hook is installed as seccomp-attest-hook, the name
+# hooks.d points at.
 build:
 	@mkdir -p $(BIN)
 	$(GO) build -tags libseccomp -ldflags "-X github.com/seccomp-attest/seccomp-attest/internal/version.stamped=$(VERSION)" -o $(BIN)/ ./cmd/...
@@ -32,7 +33,7 @@ build:
 
 # Test programs the bats tests and the fixture capture copy into containers
 # (static: the busybox rootfs has no C library).
-helpers: $(HELPERS)/seccomp-stack $(HELPERS)/docker-profile $(HELPERS)/rawsyscall
+helpers: $(HELPERS)/seccomp-stack $(HELPERS)/docker-profile $(HELPERS)/rawsyscall $(HELPERS)/null-hook
 
 $(HELPERS)/seccomp-stack: test/helpers/seccomp-stack.c
 	@mkdir -p $(HELPERS)
@@ -46,14 +47,22 @@ $(HELPERS)/docker-profile: test/helpers/docker-profile/main.go go.mod go.sum
 	@mkdir -p $(HELPERS)
 	$(GO) build -o $@ ./test/helpers/docker-profile
 
+$(HELPERS)/null-hook: test/helpers/null-hook/main.go
+	@mkdir -p $(HELPERS)
+	$(GO) build -o $@ ./test/helpers/null-hook
+
 test: go-test bats
 
 go-test:
 	$(GO) test $(GOFLAGS_TEST) ./...
 
+# The hook's tests run twice: without a daemon (the hook program does the
+# work) and answered by seccomp-attestd.
 bats: build helpers
 	SECCOMP_ATTEST=$(CURDIR)/$(BIN)/seccomp-attest HELPERS=$(CURDIR)/$(HELPERS) \
 		$(BATS) --print-output-on-failure test/bats
+	SECCOMP_ATTEST=$(CURDIR)/$(BIN)/seccomp-attest HELPERS=$(CURDIR)/$(HELPERS) SECCOMP_ATTEST_HOOK_DAEMON=1 \
+		$(BATS) --print-output-on-failure test/bats/hook.bats
 
 bench:
 	$(GO) test -tags libseccomp -run '^$$' -bench . -benchmem ./...

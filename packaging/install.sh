@@ -5,6 +5,7 @@
 #
 #   DESTDIR     staging root (empty: this machine)
 #   PREFIX      programs, man pages, completions (default /usr)
+#   SYSTEMDDIR  where the seccomp-attestd unit goes (default $PREFIX/lib/systemd/system)
 #   HOOKSDIR    hooks.d directory podman and CRI-O read
 #               (default $PREFIX/share/containers/oci/hooks.d; with a
 #               PREFIX other than /usr, set /etc/containers/oci/hooks.d)
@@ -29,6 +30,7 @@ LIBEXECDIR=$PREFIX/libexec/seccomp-attest
 MANDIR=$PREFIX/share/man
 DATADIR=$PREFIX/share
 HOOKSDIR=${HOOKSDIR:-$PREFIX/share/containers/oci/hooks.d}
+SYSTEMDDIR=${SYSTEMDDIR:-$PREFIX/lib/systemd/system}
 CONFDIR=/etc/seccomp-attest
 STOREDIR=/var/lib/seccomp-attest
 # The path the repository's hooks.d files name; rewritten for other prefixes.
@@ -59,8 +61,13 @@ do_install() {
 	fi
 	# The hook and its hooks.d files go together: a hooks.d file naming a
 	# missing program would make podman fail every container.
-	if [ -x "$BIN/seccomp-attest-hook" ] && compgen -G 'hooks.d/*.json' >/dev/null; then
+	if [ -x "$BIN/seccomp-attest-hook" ] && [ -x "$BIN/seccomp-attestd" ] && compgen -G 'hooks.d/*.json' >/dev/null; then
 		install -D -m 0755 "$BIN/seccomp-attest-hook" "$d$LIBEXECDIR/seccomp-attest-hook"
+		# The hook program's work is done by seccomp-attestd, as a service
+		# or, when none runs, in the hook's process.
+		install -D -m 0755 "$BIN/seccomp-attestd" "$d$LIBEXECDIR/seccomp-attestd"
+		sed "s|/usr/libexec/seccomp-attest/|$LIBEXECDIR/|" packaging/systemd/seccomp-attestd.service \
+			| install -D -m 0644 /dev/stdin "$d$SYSTEMDDIR/seccomp-attestd.service"
 		install -d -m 0755 "$d$HOOKSDIR"
 		local f
 		for f in hooks.d/*.json; do
@@ -68,7 +75,7 @@ do_install() {
 			chmod 0644 "$d$HOOKSDIR/${f##*/}"
 		done
 	else
-		log "no hook built ($BIN/seccomp-attest-hook) or no hooks.d/*.json: hook not installed"
+		log "no hook built ($BIN/seccomp-attest-hook, $BIN/seccomp-attestd) or no hooks.d/*.json: hook not installed"
 	fi
 	install -d -m 0755 "$d$MANDIR/man1"
 	local page
@@ -115,7 +122,8 @@ do_install() {
 
 do_uninstall() {
 	local d=$DESTDIR
-	rm -f "$d$BINDIR/seccomp-attest" "$d$BINDIR/wrapper-runc" "$d$LIBEXECDIR/seccomp-attest-hook"
+	rm -f "$d$BINDIR/seccomp-attest" "$d$BINDIR/wrapper-runc" "$d$LIBEXECDIR/seccomp-attest-hook" \
+		"$d$LIBEXECDIR/seccomp-attestd" "$d$SYSTEMDDIR/seccomp-attestd.service"
 	rmdir "$d$LIBEXECDIR" 2>/dev/null || true
 	local f
 	for f in hooks.d/*.json; do

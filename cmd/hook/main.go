@@ -1,125 +1,124 @@
-// Command seccomp-attest-hook is the OCI runtime hook of seccomp-attest.
-// One binary serves every stage, named by its argument:
+// Command seccomp-attest-hook is the OCI runtime hook of seccomp-attest,
+// the program runc, crun, podman and CRI-O execute at createRuntime,
+// prestart, poststart and poststop (hooks.d/, or a bundle's config.json):
 //
-//	createRuntime, prestart  static check of the bundle's profile against the policy
-//	poststart                read the filters the kernel enforces on the container's init,
-//	                         judge them and write the signed attestation
-//	poststop                 record the container's end in the host chain
+//	seccomp-attest-hook [--socket=PATH] [flags] STAGE < state.json
 //
-// The runtime passes the container state on stdin. A failing check in
-// enforce mode exits non-zero with the reason on stderr, which runc and
-// crun include in their error; at poststart that makes the runtime stop
-// the container (runtime spec 1.3). Every run answers before its
-// configured deadline, which stays below the hooks.d timeout.
+// It is small on purpose: a container start waits for it. It hands its
+// arguments and the state to seccomp-attestd over a unix socket
+// (/run/seccomp-attest/hook.sock, or --socket=PATH) and exits with the
+// daemon's answer; the daemon reads the filters, judges them and writes
+// the attestation (pkg/hook). Without a daemon, it becomes seccomp-attestd
+// running this one hook (`seccomp-attestd hook`): the same work, in this
+// process. See docs/hook.md.
 package main
 
 import (
-	"context"
-	"flag"
+	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
 	"time"
 
-	"github.com/sirupsen/logrus"
-
-	"github.com/seccomp-attest/seccomp-attest/pkg/config"
+	"github.com/seccomp-attest/seccomp-attest/pkg/hook/wire"
 )
 
-// Exit statuses: the runtime only distinguishes zero from non-zero, the
-// numbers are for people reading logs.
-const (
-	exitOK      = 0
-	exitRefused = 1
-	exitError   = 2
-)
+const exitError = 2
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdin, os.Stderr))
+	os.Exit(run(os.Args[1:]))
 }
 
-func run(args []string, stdin io.Reader, stderr io.Writer) int {
-	fs := flag.NewFlagSet("seccomp-attest-hook", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	configPath := fs.String("config", "", "configuration file (default "+config.DefaultPath+" if it exists, else embedded defaults)")
-	mode := fs.String("mode", "", "override the policy mode: enforce or audit")
-	policyPath := fs.String("policy", "", "override the policy (file, preset:NAME or builtin:default)")
-	store := fs.String("store", "", "override the attestation store directory")
-	key := fs.String("key", "", "override the signing key")
-	logPath := fs.String("log", "", `override the JSON log file ("-": stderr only)`)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: seccomp-attest-hook [flags] createRuntime|prestart|poststart|poststop < state.json\n")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return exitError
-	}
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return exitError
-	}
-	st, ok := parseStage(fs.Arg(0))
-	if !ok {
-		fmt.Fprintf(stderr, "seccomp-attest-hook: unknown stage %q (want createRuntime, prestart, poststart or poststop)\n", fs.Arg(0))
-		return exitError
-	}
-
-	cfg, err := config.Load(*configPath)
+func run(argv []string) int {
+	args, socket := wire.TakeSocketFlag(argv)
+	conn, err := wire.Dial(socket)
 	if err != nil {
-		fmt.Fprintf(stderr, "seccomp-attest-hook: %v\n", err)
+		// No daemon: do the work here. exec keeps this process's pid,
+		// parent and unread stdin, so the hook is what the runtime ran.
+		return execDirect(args)
+	}
+	defer conn.Close()
+	state, err := io.ReadAll(io.LimitReader(os.Stdin, wire.MaxRequest))
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "seccomp-attest-hook: read the container state on stdin: %v\n", err)
 		return exitError
 	}
-	for flagValue, field := range map[*string]*string{mode: &cfg.Mode, policyPath: &cfg.Policy, store: &cfg.Store, key: &cfg.Key, logPath: &cfg.Log} {
-		if *flagValue != "" {
-			*field = *flagValue
+	started := time.Now()
+	resp, err := wire.Exchange(conn, wire.Request{Args: args, State: state, RuntimePID: os.Getppid()}, started.Add(wire.Backstop))
+	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		fmt.Fprintf(os.Stderr, "seccomp-attest-hook: seccomp-attestd at %s did not answer within %s (failing closed)\n", socket, wire.Backstop)
+		return exitError
+	case err != nil:
+		// The daemon went away mid-request: the state is read already,
+		// so the hook runs in a child with it.
+		fmt.Fprintf(os.Stderr, "seccomp-attest-hook: seccomp-attestd at %s: %v; running the hook here\n", socket, err)
+		return runDirect(args, state, time.Until(started.Add(wire.Backstop)))
+	}
+	io.WriteString(os.Stderr, resp.Stderr)
+	return resp.Exit
+}
+
+// daemonName is the program that does the work, with or without a socket.
+const daemonName = "seccomp-attestd"
+
+// findDaemon looks next to this program first (the installed layout keeps
+// both in /usr/libexec/seccomp-attest, a build in bin/), then in the
+// install prefixes: runtimes often give hooks no PATH.
+func findDaemon() (string, error) {
+	var candidates []string
+	if exe, err := os.Executable(); err == nil {
+		candidates = append(candidates, filepath.Join(filepath.Dir(exe), daemonName))
+	}
+	candidates = append(candidates, "/usr/libexec/seccomp-attest/"+daemonName, "/usr/local/libexec/seccomp-attest/"+daemonName)
+	for _, c := range candidates {
+		if st, err := os.Stat(c); err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0 {
+			return c, nil
 		}
 	}
-	if cfg.Mode != "" && cfg.Mode != "enforce" && cfg.Mode != "audit" {
-		fmt.Fprintf(stderr, "seccomp-attest-hook: --mode %q: want enforce or audit\n", cfg.Mode)
+	return "", fmt.Errorf("no %s in %v", daemonName, candidates)
+}
+
+func execDirect(args []string) int {
+	daemon, err := findDaemon()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "seccomp-attest-hook: no daemon to ask and %v (failing closed)\n", err)
 		return exitError
 	}
-
-	log, closeLog := newLogger(cfg, stderr)
-	defer closeLog()
-	h := &hook{cfg: cfg, stage: st, log: log, stderr: stderr, started: time.Now()}
-	ctx, cancel := context.WithTimeoutCause(context.Background(), time.Duration(cfg.Deadline),
-		fmt.Errorf("deadline of %s passed: %w", time.Duration(cfg.Deadline), context.DeadlineExceeded))
-	defer cancel()
-	return h.run(ctx, stdin)
+	err = syscall.Exec(daemon, append([]string{daemonName, "hook"}, args...), os.Environ())
+	fmt.Fprintf(os.Stderr, "seccomp-attest-hook: exec %s: %v (failing closed)\n", daemon, err)
+	return exitError
 }
 
-type stage string
-
-const (
-	stageCreateRuntime stage = "createRuntime"
-	stagePrestart      stage = "prestart"
-	stagePoststart     stage = "poststart"
-	stagePoststop      stage = "poststop"
-)
-
-func parseStage(s string) (stage, bool) {
-	for _, st := range []stage{stageCreateRuntime, stagePrestart, stagePoststart, stagePoststop} {
-		if string(st) == s {
-			return st, true
-		}
-	}
-	return "", false
-}
-
-// newLogger logs JSON lines to the configured file, where operators find
-// every decision, or to stderr when there is none or it cannot be opened;
-// errors also go to stderr in words, which the runtime puts into its own
-// error message.
-func newLogger(cfg *config.Config, stderr io.Writer) (*logrus.Logger, func()) {
-	log, closeLog, err := cfg.OpenLog()
+func runDirect(args []string, state []byte, left time.Duration) int {
+	daemon, err := findDaemon()
 	if err != nil {
-		// Not fatal: the decision still reaches the runtime through the
-		// exit status and stderr.
-		fmt.Fprintf(stderr, "seccomp-attest-hook: %v (logging to stderr)\n", err)
+		fmt.Fprintf(os.Stderr, "seccomp-attest-hook: %v (failing closed)\n", err)
+		return exitError
 	}
-	if log == nil {
-		log = config.NewJSONLogger()
-		log.SetOutput(stderr)
+	cmd := exec.Command(daemon, append([]string{"hook", "--runtime-pid=" + strconv.Itoa(os.Getppid())}, args...)...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = bytes.NewReader(state), os.Stdout, os.Stderr
+	cmd.WaitDelay = time.Second
+	if err := cmd.Start(); err != nil {
+		fmt.Fprintf(os.Stderr, "seccomp-attest-hook: %s: %v (failing closed)\n", daemon, err)
+		return exitError
 	}
-	return log, closeLog
+	timer := time.AfterFunc(left, func() { cmd.Process.Kill() })
+	defer timer.Stop()
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ee) && ee.Exited():
+		return ee.ExitCode()
+	default:
+		fmt.Fprintf(os.Stderr, "seccomp-attest-hook: %s: %v (failing closed)\n", daemon, err)
+		return exitError
+	}
 }

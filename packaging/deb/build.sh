@@ -18,7 +18,7 @@ install -d -m 0755 "$STAGE/DEBIAN"
 size=$(du -sk --exclude=DEBIAN "$STAGE" | cut -f1)
 sed -e "s/@VERSION@/$VERSION/" -e "s/@ARCH@/$arch/" -e "s/@SIZE@/$size/" \
 	"$here/control.in" >"$STAGE/DEBIAN/control"
-install -m 0755 "$here/postinst" "$here/postrm" "$STAGE/DEBIAN/"
+install -m 0755 "$here/postinst" "$here/prerm" "$here/postrm" "$STAGE/DEBIAN/"
 # Every file under /etc is a conffile: dpkg keeps local changes on upgrade
 # and removal, and deletes the files on purge.
 (cd "$STAGE" && find etc -type f | sort | sed 's|^|/|') >"$STAGE/DEBIAN/conffiles"

@@ -1,12 +1,58 @@
 #!/usr/bin/env bats
 # The OCI hook (cmd/hook) on real runtimes: registered in config.json for runc
 # and crun, and through hooks.d/ for podman on runc and crun.
+#
+# The hook program hands its work to seccomp-attestd when one listens on its
+# socket and does it itself otherwise. The tests run without a daemon; with
+# SECCOMP_ATTEST_HOOK_DAEMON=1 (make bats runs both) every test is answered
+# by a seccomp-attestd started for the file.
 
 load helpers
 
 HOOK=${HOOK:-$BATS_TEST_DIRNAME/../../bin/seccomp-attest-hook}
+DAEMON=${DAEMON:-$BATS_TEST_DIRNAME/../../bin/seccomp-attestd}
 HOOKS_D=$BATS_TEST_DIRNAME/../../hooks.d
 FIXTURES=$BATS_TEST_DIRNAME/../../pkg/bytecode/testdata/fixtures
+
+setup_file() {
+	# Never a daemon some other setup left at the default socket.
+	export HOOK_SOCKET=$BATS_FILE_TMPDIR/no-daemon.sock
+	if [ -n "${SECCOMP_ATTEST_HOOK_DAEMON:-}" ]; then
+		HOOK_SOCKET=$BATS_FILE_TMPDIR/hook.sock
+		start_daemon "$HOOK_SOCKET" "$BATS_FILE_TMPDIR/daemon.log"
+		echo "$daemon_pid" >"$BATS_FILE_TMPDIR/daemon.pid"
+	fi
+}
+
+teardown_file() {
+	if [ -f "$BATS_FILE_TMPDIR/daemon.pid" ]; then
+		stop_daemon "$(cat "$BATS_FILE_TMPDIR/daemon.pid")"
+	fi
+}
+
+# start_daemon SOCKET LOG: seccomp-attestd serving SOCKET, its pid in
+# $daemon_pid once the socket answers.
+start_daemon() {
+	"$DAEMON" serve --debug --socket "$1" </dev/null >/dev/null 2>"$2" 3>&- &
+	daemon_pid=$!
+	for _ in $(seq 100); do
+		[ -S "$1" ] && return 0
+		sleep 0.05
+	done
+	echo "seccomp-attestd did not start: $(cat "$2")" >&2
+	return 1
+}
+
+# stop_daemon PID: SIGTERM, and it must exit cleanly within 10 s.
+stop_daemon() {
+	kill -TERM "$1"
+	for _ in $(seq 200); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.05
+	done
+	echo "seccomp-attestd $1 did not stop" >&2
+	return 1
+}
 
 setup() {
 	store=$BATS_TEST_TMPDIR/store
@@ -33,8 +79,8 @@ add_hooks() {
 	local dir=$1 st hooks='{}'
 	shift
 	for st in "$@"; do
-		hooks=$(jq --arg st "$st" --arg h "$HOOK" --arg c "$cfg" \
-			'.[$st] = [{path: $h, args: ["seccomp-attest-hook", "--config", $c, $st], timeout: 10}]' <<<"$hooks")
+		hooks=$(jq --arg st "$st" --arg h "$HOOK" --arg c "$cfg" --arg s "--socket=$HOOK_SOCKET" \
+			'.[$st] = [{path: $h, args: ["seccomp-attest-hook", $s, "--config", $c, $st], timeout: 10}]' <<<"$hooks")
 	done
 	jq --argjson h "$hooks" '.hooks = $h' "$dir/config.json" >"$dir/config.json.new"
 	mv "$dir/config.json.new" "$dir/config.json"
@@ -46,8 +92,8 @@ hooks_dir() {
 	local d=$BATS_TEST_TMPDIR/hooks.d f
 	mkdir -p "$d"
 	for f in "$HOOKS_D"/*.json; do
-		jq --arg h "$HOOK" --arg c "$cfg" \
-			'.hook.path = $h | .hook.args = (.hook.args[:1] + ["--config", $c] + .hook.args[1:])' \
+		jq --arg h "$HOOK" --arg c "$cfg" --arg s "--socket=$HOOK_SOCKET" \
+			'.hook.path = $h | .hook.args = (.hook.args[:1] + [$s, "--config", $c] + .hook.args[1:])' \
 			"$f" >"$d/$(basename "$f")"
 	done
 	echo "$d"
@@ -98,6 +144,39 @@ docker_bundle() { # DIR ARGS...
 	[ "$(predicate "$last" | jq -r .event)" = stop ]
 	verify_store
 	grep -q '"stage":"poststart"' "$log"
+}
+
+@test "hook: answered by seccomp-attestd when it listens on --socket, in the hook's own process otherwise; the same attestation" {
+	sock=$BATS_TEST_TMPDIR/d/hook.sock
+	start_daemon "$sock" "$BATS_TEST_TMPDIR/daemon.log"
+	[ "$(stat -c %a "$(dirname "$sock")")" = 700 ]
+	# One daemon per socket.
+	run "$DAEMON" serve --socket "$sock"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"another daemon is listening"* ]]
+	declare -A pred
+	for via in daemon direct; do
+		b=$BATS_TEST_TMPDIR/bundle-$via
+		docker_bundle "$b" sleep 1000
+		HOOK_SOCKET=$sock
+		[ "$via" = daemon ] || HOOK_SOCKET=$BATS_TEST_TMPDIR/none.sock
+		add_hooks "$b" poststart
+		id=$(container_name runc)
+		run_bundle runc "$b" "$id"
+		pred[$via]=$(predicate "$b/seccomp-attestation.intoto.jsonl")
+		runc delete -f "$id"
+	done
+	# Only the first went through the daemon.
+	[ "$(grep -c '"msg":"answered a hook"' "$BATS_TEST_TMPDIR/daemon.log")" = 1 ]
+	for via in daemon direct; do
+		jq -e '.verdict.result == "pass" and .container.runtime.name == "runc" and .diff.groups[0].equivalent' <<<"${pred[$via]}"
+	done
+	same='[.intended.digest, .effective.threads[0].filters[].sha256, .policy, .score, .tool, .host]'
+	[ "$(jq -c "$same" <<<"${pred[daemon]}")" = "$(jq -c "$same" <<<"${pred[direct]}")" ]
+	verify_store
+	stop_daemon "$daemon_pid"
+	[ ! -e "$sock" ]
+	grep -q '"msg":"stopped"' "$BATS_TEST_TMPDIR/daemon.log"
 }
 
 @test "hook: crun with the hook in config.json waits for the filter and attests it" {
@@ -309,17 +388,17 @@ docker_bundle() { # DIR ARGS...
 }
 
 @test "hook: bad state, unknown stage and an unreadable key are clear errors" {
-	run "$HOOK" --config "$cfg" poststart <<<'not json'
+	run "$HOOK" "--socket=$HOOK_SOCKET" --config "$cfg" poststart <<<'not json'
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"container state on stdin: not an OCI state"* ]]
-	run "$HOOK" --config "$cfg" prestop </dev/null
+	run "$HOOK" "--socket=$HOOK_SOCKET" --config "$cfg" prestop </dev/null
 	[ "$status" -eq 2 ]
 	[[ "$output" == *'unknown stage "prestop"'* ]]
 	mkdir -p "$keys" && "$SECCOMP_ATTEST" keygen --out "$keys" >/dev/null
 	chmod 644 "$keys/signing.key"
 	b=$BATS_TEST_TMPDIR/bundle
 	docker_bundle "$b" sleep 1000
-	run "$HOOK" --config "$cfg" poststart <<<"{\"ociVersion\":\"1.0.2\",\"id\":\"x\",\"status\":\"running\",\"pid\":$$,\"bundle\":\"$b\"}"
+	run "$HOOK" "--socket=$HOOK_SOCKET" --config "$cfg" poststart <<<"{\"ociVersion\":\"1.0.2\",\"id\":\"x\",\"status\":\"running\",\"pid\":$$,\"bundle\":\"$b\"}"
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"$keys/signing.key"* ]]
 }
@@ -336,7 +415,7 @@ docker_bundle() { # DIR ARGS...
 	wait_until grep -q ready "$BATS_TEST_TMPDIR/tracer"
 	state=$(runc state "$id")
 	hook_config MODE=audit
-	run "$HOOK" --config "$cfg" poststart <<<"$state"
+	run "$HOOK" "--socket=$HOOK_SOCKET" --config "$cfg" poststart <<<"$state"
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"already traced by pid $tracer"* ]]
@@ -346,7 +425,7 @@ docker_bundle() { # DIR ARGS...
 	[ "$(runc state "$id" | jq -r .status)" = running ]
 
 	hook_config MODE=enforce
-	run "$HOOK" --config "$cfg" poststart <<<"$state"
+	run "$HOOK" "--socket=$HOOK_SOCKET" --config "$cfg" poststart <<<"$state"
 	echo "$output"
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"failing closed"* ]]
@@ -382,13 +461,13 @@ docker_bundle() { # DIR ARGS...
 	state=$(runc state "$id")
 	# A cold cache (first container of its kind) takes far more than 1ms.
 	printf 'store: %s\nkey: %s\nlog: %s\ndeadline: 1ms\nfilterWait: 1ms\nmode: audit\n' "$store" "$keys/signing.key" "$log" >"$cfg"
-	run "$HOOK" --config "$cfg" poststart <<<"$state"
+	run "$HOOK" "--socket=$HOOK_SOCKET" --config "$cfg" poststart <<<"$state"
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"deadline of 1ms passed"*"audit mode: not refused"* ]]
 	[ "$(runc state "$id" | jq -r .status)" = running ]
 	sed -i 's/mode: audit/mode: enforce/' "$cfg"
-	run "$HOOK" --config "$cfg" poststart <<<"$state"
+	run "$HOOK" "--socket=$HOOK_SOCKET" --config "$cfg" poststart <<<"$state"
 	echo "$output"
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"deadline of 1ms passed"*"failing closed"* ]]
@@ -406,7 +485,7 @@ docker_bundle() { # DIR ARGS...
 	# read-only disk).
 	mkdir -p "$store"
 	mount -t tmpfs -o ro,size=1m tmpfs "$store"
-	run "$HOOK" --config "$cfg" --key "$BATS_TEST_TMPDIR/k/signing.key" poststart <<<"$state"
+	run "$HOOK" "--socket=$HOOK_SOCKET" --config "$cfg" --key "$BATS_TEST_TMPDIR/k/signing.key" poststart <<<"$state"
 	umount "$store"
 	echo "$output"
 	[ "$status" -ne 0 ]

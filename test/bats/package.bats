@@ -41,6 +41,8 @@ teardown() {
 	[ ! -e "$d/etc/seccomp-attest/keys" ]
 	if [ -x "$REPO/bin/seccomp-attest-hook" ]; then
 		[ -x "$d/usr/local/libexec/seccomp-attest/seccomp-attest-hook" ]
+		[ -x "$d/usr/local/libexec/seccomp-attest/seccomp-attestd" ]
+		grep -qx 'ExecStart=/usr/local/libexec/seccomp-attest/seccomp-attestd serve' "$d/usr/local/lib/systemd/system/seccomp-attestd.service"
 		for f in "$REPO"/hooks.d/*.json; do
 			j=$d/etc/containers/oci/hooks.d/$(basename "$f")
 			[ "$(jq -r .hook.path "$j")" = /usr/local/libexec/seccomp-attest/seccomp-attest-hook ]
@@ -117,6 +119,8 @@ teardown() {
 	if [ -x "$REPO/bin/seccomp-attest-hook" ] && compgen -G "$REPO/hooks.d/*.json" >/dev/null; then
 		hook=1
 		[ "$(stat -c '%U %a' /usr/libexec/seccomp-attest/seccomp-attest-hook)" = "root 755" ]
+		[ "$(stat -c '%U %a' /usr/libexec/seccomp-attest/seccomp-attestd)" = "root 755" ]
+		grep -qx 'ExecStart=/usr/libexec/seccomp-attest/seccomp-attestd serve' /usr/lib/systemd/system/seccomp-attestd.service
 		for f in "$REPO"/hooks.d/*.json; do
 			cmp "$f" "/usr/share/containers/oci/hooks.d/$(basename "$f")"
 		done
@@ -158,6 +162,7 @@ teardown() {
 	[ ! -e /usr/bin/wrapper-runc ]
 	[ ! -e /usr/share/seccomp-attest ]
 	[ ! -e /usr/libexec/seccomp-attest ]
+	[ ! -e /usr/lib/systemd/system/seccomp-attestd.service ]
 	! compgen -G "/usr/share/containers/oci/hooks.d/seccomp-attest-*.json"
 	! compgen -G "/usr/share/man/man1/seccomp-attest*"
 	[ ! -e /usr/share/bash-completion/completions/seccomp-attest ]

@@ -1,4 +1,4 @@
-package main
+package hook
 
 import (
 	"context"
@@ -15,12 +15,11 @@ import (
 	"github.com/seccomp-attest/seccomp-attest/pkg/spec"
 )
 
-// detectRuntime names the OCI runtime that runs the hook: the hook's
-// parent process (runc and crun run hooks themselves), by its comm. Its version comes
+// detectRuntime names the OCI runtime that runs the hook: the process
+// that executed it (runc and crun run hooks themselves), by its comm. Its version comes
 // from `RUNTIME --version`, remembered per executable in the store's
 // cache so that only the first container pays for it.
-func detectRuntime(store string) (name, version string) {
-	ppid := os.Getppid()
+func detectRuntime(ppid int, store string) (name, version string) {
 	comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", ppid))
 	if err != nil {
 		return "", ""

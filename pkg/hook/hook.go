@@ -1,4 +1,4 @@
-package main
+package hook
 
 import (
 	"context"
@@ -24,6 +24,8 @@ type hook struct {
 	log     *logrus.Logger
 	stderr  io.Writer
 	started time.Time
+	// runtimePID is the process that executed the hook: the runtime.
+	runtimePID int
 	// initFD is a pidfd of the container's init at poststart, opened
 	// before anything is read so that a refusal kills that process and
 	// never a reused pid.
@@ -40,7 +42,7 @@ func (h *hook) run(ctx context.Context, stdin io.Reader) int {
 		return h.fail(nil, fmt.Errorf("container state on stdin: %w", err))
 	}
 	c := pipeline.Container{ID: state.ID, Bundle: state.Bundle, PID: state.Pid, Annotations: state.Annotations}
-	c.Runtime, c.RuntimeVersion = detectRuntime(h.cfg.Store)
+	c.Runtime, c.RuntimeVersion = detectRuntime(h.runtimePID, h.cfg.Store)
 	fields := logrus.Fields{"stage": string(h.stage), "id": c.ID, "pid": c.PID, "bundle": c.Bundle, "runtime": c.Runtime}
 
 	p, err := pipeline.New(h.cfg, pipeline.Options{ToolVersion: version.String(), NoSigner: h.stage == stageCreateRuntime || h.stage == stagePrestart})

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"bytes"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// buildPair builds this program and seccomp-attestd side by side, as they
+// are installed.
+func buildPair(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds two programs")
+	}
+	gocmd, err := exec.LookPath("go")
+	if err != nil {
+		// go test runs from a toolchain that may not be on PATH.
+		gocmd = filepath.Join(runtime.GOROOT(), "bin", "go")
+	}
+	dir := t.TempDir()
+	for pkg, name := range map[string]string{".": "seccomp-attest-hook", "../seccomp-attestd": daemonName} {
+		out, err := exec.Command(gocmd, "build", "-o", filepath.Join(dir, name), pkg).CombinedOutput()
+		if err != nil {
+			t.Fatalf("build %s: %v\n%s", pkg, err, out)
+		}
+	}
+	return filepath.Join(dir, "seccomp-attest-hook")
+}
+
+func runHook(t *testing.T, hook string, stdin string, args ...string) (int, string) {
+	t.Helper()
+	cmd := exec.Command(hook, args...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode(), stderr.String()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return 0, stderr.String()
+}
+
+// Without a daemon the hook program runs the hook itself, and a daemon
+// that drops the request after the state was read does not lose it: the
+// hook runs in a child with that state. Either way the answer is the
+// hook's own (here: the state's error, then the unknown stage).
+func TestFallbacks(t *testing.T) {
+	hook := buildPair(t)
+	none := filepath.Join(t.TempDir(), "none.sock")
+	code, stderr := runHook(t, hook, "not json", "--socket="+none, "--log=-", "poststart")
+	if code == 0 || !strings.Contains(stderr, "container state on stdin: not an OCI state") {
+		t.Errorf("no daemon: %d %q", code, stderr)
+	}
+
+	sock := filepath.Join(t.TempDir(), "drop.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			// Read the request, then go away without an answer.
+			buf := make([]byte, 1<<16)
+			c.Read(buf)
+			c.Close()
+		}
+	}()
+	code, stderr = runHook(t, hook, "not json", "--socket="+sock, "--log=-", "poststart")
+	if code == 0 || !strings.Contains(stderr, "running the hook here") || !strings.Contains(stderr, "not an OCI state") {
+		t.Errorf("dropped request: %d %q", code, stderr)
+	}
+	code, stderr = runHook(t, hook, "{}", "--socket="+sock, "prestop")
+	if code != exitError || !strings.Contains(stderr, `unknown stage "prestop"`) {
+		t.Errorf("dropped request, bad stage: %d %q", code, stderr)
+	}
+
+	// Without seccomp-attestd next to it or installed, it fails closed.
+	lone := filepath.Join(t.TempDir(), "seccomp-attest-hook")
+	data, err := os.ReadFile(hook)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(lone, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat("/usr/libexec/seccomp-attest/" + daemonName); err == nil {
+		t.Skip("seccomp-attestd is installed on this machine")
+	}
+	code, stderr = runHook(t, lone, "{}", "--socket="+none, "poststart")
+	if code != exitError || !strings.Contains(stderr, "failing closed") {
+		t.Errorf("no seccomp-attestd: %d %q", code, stderr)
+	}
+}

@@ -1,0 +1,104 @@
+// Command seccomp-attestd does the work of seccomp-attest's OCI hook
+// (pkg/hook) in a process that is already running when a container
+// starts, so that a start pays only for the small hook program
+// (cmd/hook), not for loading the policy, the key and the analysis code:
+//
+//	seccomp-attestd serve [--socket PATH] [--debug]
+//	    answer hooks on PATH (default /run/seccomp-attest/hook.sock) until
+//	    SIGTERM or SIGINT; requests under way finish first (--debug logs
+//	    each answer with its time)
+//
+//	seccomp-attestd hook [--runtime-pid N] [hook flags] STAGE < state.json
+//	    run one hook in this process: what the hook program becomes when
+//	    no daemon answers (N: the runtime that executed the hook, by
+//	    default this process's parent)
+//
+// Both paths run the same code with the same configuration (the hook's
+// --config, default /etc/seccomp-attest/config.yaml), so an attestation
+// does not depend on whether the daemon was up. See docs/hook.md.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/sirupsen/logrus"
+
+	"github.com/seccomp-attest/seccomp-attest/pkg/config"
+	"github.com/seccomp-attest/seccomp-attest/pkg/hook"
+	"github.com/seccomp-attest/seccomp-attest/pkg/hook/wire"
+)
+
+const usage = `usage: seccomp-attestd serve [--socket PATH] [--debug]
+       seccomp-attestd hook [--runtime-pid N] [hook flags] STAGE < state.json
+`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	switch os.Args[1] {
+	case "serve":
+		os.Exit(serve(os.Args[2:]))
+	case "hook":
+		os.Exit(runHook(os.Args[2:]))
+	default:
+		fmt.Fprintf(os.Stderr, "seccomp-attestd: unknown command %q\n%s", os.Args[1], usage)
+		os.Exit(2)
+	}
+}
+
+func runHook(args []string) int {
+	runtimePID := os.Getppid()
+	if len(args) > 0 {
+		if v, ok := strings.CutPrefix(args[0], "--runtime-pid="); ok {
+			pid, err := strconv.Atoi(v)
+			if err != nil || pid <= 0 {
+				fmt.Fprintf(os.Stderr, "seccomp-attestd: --runtime-pid %q: not a pid\n", v)
+				return 2
+			}
+			runtimePID, args = pid, args[1:]
+		}
+	}
+	return hook.Run(args, os.Stdin, os.Stderr, runtimePID)
+}
+
+func serve(args []string) int {
+	fs := flag.NewFlagSet("seccomp-attestd serve", flag.ContinueOnError)
+	socket := fs.String("socket", wire.DefaultSocket, "unix socket to answer hooks on")
+	debug := fs.Bool("debug", false, "log every answer with its time")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() != 0 {
+		fmt.Fprint(os.Stderr, usage)
+		return 2
+	}
+	log := config.NewJSONLogger()
+	log.SetOutput(os.Stderr)
+	if *debug {
+		log.SetLevel(logrus.DebugLevel)
+	}
+	l, err := hook.Listen(*socket)
+	if err != nil {
+		log.WithError(err).Error("listen")
+		return 1
+	}
+	defer os.Remove(*socket)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	log.WithFields(logrus.Fields{"socket": *socket, "pid": os.Getpid()}).Info("serving hooks")
+	if err := hook.Serve(ctx, l, log); err != nil {
+		log.WithError(err).Error("serve")
+		return 1
+	}
+	log.Info("stopped")
+	return 0
+}

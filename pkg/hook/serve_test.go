@@ -1,0 +1,138 @@
+package hook
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
+
+	"github.com/seccomp-attest/seccomp-attest/pkg/hook/wire"
+)
+
+// serveOn starts Serve on a socket in a temporary directory and returns
+// its path; the daemon stops when the test ends.
+func serveOn(t *testing.T) string {
+	t.Helper()
+	sock := filepath.Join(t.TempDir(), "run", "hook.sock")
+	l, err := Listen(sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	log := logrus.New()
+	log.SetOutput(&strings.Builder{})
+	go func() { done <- Serve(ctx, l, log) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Error(err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Error("Serve did not return after its context ended")
+		}
+	})
+	return sock
+}
+
+func ask(t *testing.T, sock string, req wire.Request) wire.Response {
+	t.Helper()
+	conn, err := wire.Dial(sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	resp, err := wire.Exchange(conn, req, time.Now().Add(wire.Backstop))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
+// The daemon answers what the hook would: a bad state or stage is the
+// same clear error, in the response, as from a hook process.
+func TestServeAnswersLikeTheHook(t *testing.T) {
+	sock := serveOn(t)
+	if st, err := os.Stat(filepath.Dir(sock)); err != nil || st.Mode().Perm() != 0o700 {
+		t.Fatalf("socket directory: %v %v", st.Mode(), err)
+	}
+	cfg := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(cfg, []byte("log: \"-\"\nmode: enforce\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	resp := ask(t, sock, wire.Request{Args: []string{"--config", cfg, "poststart"}, State: []byte("not json")})
+	if resp.Exit == 0 || !strings.Contains(resp.Stderr, "container state on stdin: not an OCI state") {
+		t.Errorf("bad state: %+v", resp)
+	}
+	resp = ask(t, sock, wire.Request{Args: []string{"--config", cfg, "prestop"}})
+	if resp.Exit != exitError || !strings.Contains(resp.Stderr, `unknown stage "prestop"`) {
+		t.Errorf("bad stage: %+v", resp)
+	}
+}
+
+// A request that is not one is refused, and the daemon goes on serving.
+func TestServeRefusesGarbage(t *testing.T) {
+	sock := serveOn(t)
+	conn, err := wire.Dial(sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.Write([]byte("{not a request"))
+	rc, _ := conn.SyscallConn()
+	rc.Control(func(fd uintptr) { shutdownWrite(int(fd)) })
+	var resp wire.Response
+	if err := json.NewDecoder(conn).Decode(&resp); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close()
+	if resp.Exit != exitError || !strings.Contains(resp.Stderr, "not one") {
+		t.Errorf("garbage: %+v", resp)
+	}
+	if resp := ask(t, sock, wire.Request{Args: []string{"prestop"}}); resp.Exit != exitError {
+		t.Errorf("after garbage: %+v", resp)
+	}
+}
+
+// A second daemon on a live socket is refused; a stale socket file (its
+// daemon gone) is replaced.
+func TestListenOnePerSocket(t *testing.T) {
+	sock := serveOn(t)
+	if _, err := Listen(sock); err == nil || !strings.Contains(err.Error(), "another daemon is listening") {
+		t.Errorf("second daemon: %v", err)
+	}
+	stale := filepath.Join(t.TempDir(), "stale.sock")
+	l, err := Listen(stale)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.SetUnlinkOnClose(false)
+	l.Close()
+	if _, err := os.Stat(stale); err != nil {
+		t.Fatalf("the stale socket file should remain: %v", err)
+	}
+	l, err = Listen(stale)
+	if err != nil {
+		t.Fatalf("stale socket not replaced: %v", err)
+	}
+	l.Close()
+}
+
+func TestTakeSocketFlag(t *testing.T) {
+	rest, sock := wire.TakeSocketFlag([]string{"--config", "c", "--socket=/x.sock", "poststart"})
+	if sock != "/x.sock" || strings.Join(rest, " ") != "--config c poststart" {
+		t.Errorf("%q %q", rest, sock)
+	}
+	if _, sock := wire.TakeSocketFlag([]string{"poststart"}); sock != wire.DefaultSocket {
+		t.Errorf("default: %q", sock)
+	}
+}
+
+func shutdownWrite(fd int) { unix.Shutdown(fd, unix.SHUT_WR) }

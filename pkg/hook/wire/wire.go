@@ -1,0 +1,130 @@
+// Package wire is the protocol between the hook program runtimes execute
+// (cmd/hook) and seccomp-attestd, which does the hook's work in a process
+// that is already running. It uses only the standard library and
+// x/sys/unix, so that the hook program starts in about a millisecond: a
+// container start pays for the hook's process on every start.
+//
+// The hook connects to a unix socket, writes one Request as JSON, shuts
+// its side down, and reads one Response as JSON until the daemon closes.
+package wire
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// DefaultSocket is where seccomp-attestd listens unless told otherwise.
+const DefaultSocket = "/run/seccomp-attest/hook.sock"
+
+// SocketFlag among a hook's arguments (--socket=PATH) names another
+// socket; the hook program takes it out before the arguments go on.
+const SocketFlag = "--socket="
+
+// MaxRequest bounds a request: a state is a few hundred bytes plus
+// annotations (the hook itself refuses states over 4 MiB).
+const MaxRequest = 8 << 20
+
+// Backstop is the longest a hook waits for the daemon: the timeout of the
+// shipped hooks.d files. The daemon answers earlier (it caps each hook's
+// deadline below it); a daemon that does not is wedged, and the hook
+// fails closed rather than hold the container start.
+const Backstop = 10 * time.Second
+
+// Request is one hook run.
+type Request struct {
+	// Args are the hook's flags and stage, as the runtime passed them
+	// (without --socket).
+	Args []string `json:"args"`
+	// State is the OCI state the runtime wrote on the hook's stdin.
+	State []byte `json:"state"`
+	// RuntimePID is the hook's parent: the runtime that executed it.
+	RuntimePID int `json:"runtimePid"`
+}
+
+// Response is the hook's answer.
+type Response struct {
+	// Exit is the status the hook program exits with.
+	Exit int `json:"exit"`
+	// Stderr is what it writes on stderr (the runtime puts it into its
+	// error message).
+	Stderr string `json:"stderr"`
+}
+
+// Dial connects to the daemon's socket.
+func Dial(path string) (*os.File, error) {
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, 0)
+	if err != nil {
+		return nil, fmt.Errorf("socket: %w", err)
+	}
+	err = unix.Connect(fd, &unix.SockaddrUnix{Name: path})
+	for errors.Is(err, unix.EINTR) {
+		err = unix.Connect(fd, &unix.SockaddrUnix{Name: path})
+	}
+	if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EINPROGRESS) {
+		// The listen backlog is full: the daemon is swamped, and the hook
+		// is better off doing the work itself.
+		unix.Close(fd)
+		return nil, fmt.Errorf("connect %s: daemon busy", path)
+	}
+	if err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("connect %s: %w", path, err)
+	}
+	// A non-blocking descriptor joins Go's poller, so deadlines apply.
+	return os.NewFile(uintptr(fd), path), nil
+}
+
+// Exchange sends req on conn and returns the daemon's response, giving up
+// at deadline.
+func Exchange(conn *os.File, req Request, deadline time.Time) (Response, error) {
+	var resp Response
+	if err := conn.SetDeadline(deadline); err != nil {
+		return resp, err
+	}
+	data, err := json.Marshal(req)
+	if err != nil {
+		return resp, err
+	}
+	if _, err := conn.Write(data); err != nil {
+		return resp, fmt.Errorf("send: %w", err)
+	}
+	// Not conn.Fd(), which would make the descriptor blocking and lose
+	// the deadline.
+	rc, err := conn.SyscallConn()
+	if err != nil {
+		return resp, err
+	}
+	var serr error
+	if err := rc.Control(func(fd uintptr) { serr = unix.Shutdown(int(fd), unix.SHUT_WR) }); err != nil || serr != nil {
+		return resp, fmt.Errorf("send: %w", errors.Join(err, serr))
+	}
+	body, err := io.ReadAll(io.LimitReader(conn, MaxRequest))
+	if err != nil {
+		return resp, fmt.Errorf("receive: %w", err)
+	}
+	if err := json.Unmarshal(body, &resp); err != nil {
+		return resp, fmt.Errorf("receive: the daemon's answer is not a response (%d bytes): %w", len(body), err)
+	}
+	return resp, nil
+}
+
+// TakeSocketFlag removes --socket=PATH from a hook's arguments and returns
+// the socket to use (DefaultSocket without the flag).
+func TakeSocketFlag(args []string) (rest []string, socket string) {
+	socket = DefaultSocket
+	for _, a := range args {
+		if s, ok := strings.CutPrefix(a, SocketFlag); ok {
+			socket = s
+			continue
+		}
+		rest = append(rest, a)
+	}
+	return rest, socket
+}
