@@ -15,13 +15,13 @@ timed() {
 
 # pairs NAME PLAIN OTHER LABEL: PAIRS pairs of runs of the functions PLAIN
 # and OTHER (each given the run number), the order inside a pair
-# alternating, after two warm-ups each (the first run through
-# seccomp-attest makes the host key and fills the verdict cache, as the
-# first container of a host does). Prints the median of each side and the
+# alternating, after WARMUPS (default 2) warm-ups each (the first run
+# through seccomp-attest makes the host key and fills the verdict cache, as
+# the first container of a host does). Prints the median of each side and the
 # median of the per-pair ratios OTHER/PLAIN.
 pairs() {
 	local name=$1 plain=$2 other=$3 label=$4 i a b
-	for i in 1 2; do "$plain" "w$i"; "$other" "w$i"; done
+	for i in $(seq "${WARMUPS:-2}"); do "$plain" "w$i"; "$other" "w$i"; done
 	: >"$work/$name"
 	for i in $(seq "$PAIRS"); do
 		if [ $((i % 2)) = 0 ]; then
