@@ -44,6 +44,7 @@ func (w *wrapper) checkedStart(st *ociState, startArgv []string) int {
 		w.report.refuse(fmt.Errorf("seccomp-attest: container %s: cannot check: %v", c.ID, err))
 		return exitRefused
 	}
+	c.RuntimeVersion = pipeline.RuntimeVersion(w.rt.path, cfg.Store)
 	defer w.report.close()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(cfg.Deadline))
 	defer cancel()

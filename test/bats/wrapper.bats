@@ -88,6 +88,9 @@ not_stopped() {
 	[ "$(jq -r .predicate.container.id <<<"$payload")" = "$id" ]
 	[ "$(jq -r .predicate.verdict.result <<<"$payload")" = pass ]
 	[ "$(jq -r '.predicate.effective.threads[0].filters | length' <<<"$payload")" -ge 1 ]
+	# The real runtime behind the wrapper, with its version.
+	[ "$(jq -r .predicate.container.runtime.name <<<"$payload")" = runc ]
+	[ "$(jq -r .predicate.container.runtime.version <<<"$payload")" = "$(runc --version | sed -n 's/^runc version //p')" ]
 	grep -q "\"id\":\"$id\".*effective check: pass" "$WDIR/wrapper.log"
 }
 
