@@ -56,18 +56,19 @@ do_install() {
 	[ -d "$GENDIR/man" ] || die "$GENDIR/man is missing: run make docs"
 	local d=$DESTDIR
 	install -D -m 0755 "$BIN/seccomp-attest" "$d$BINDIR/seccomp-attest"
+	# seccomp-attestd does the hook's and the wrapper's checks, as a
+	# service or in their own processes.
+	[ -x "$BIN/seccomp-attestd" ] || die "$BIN/seccomp-attestd is missing: run make build"
+	install -D -m 0755 "$BIN/seccomp-attestd" "$d$LIBEXECDIR/seccomp-attestd"
+	sed "s|/usr/libexec/seccomp-attest/|$LIBEXECDIR/|" packaging/systemd/seccomp-attestd.service |
+		install -D -m 0644 /dev/stdin "$d$SYSTEMDDIR/seccomp-attestd.service"
 	if [ -x "$BIN/wrapper-runc" ]; then
 		install -D -m 0755 "$BIN/wrapper-runc" "$d$BINDIR/wrapper-runc"
 	fi
 	# The hook and its hooks.d files go together: a hooks.d file naming a
 	# missing program would make podman fail every container.
-	if [ -x "$BIN/seccomp-attest-hook" ] && [ -x "$BIN/seccomp-attestd" ] && compgen -G 'hooks.d/*.json' >/dev/null; then
+	if [ -x "$BIN/seccomp-attest-hook" ] && compgen -G 'hooks.d/*.json' >/dev/null; then
 		install -D -m 0755 "$BIN/seccomp-attest-hook" "$d$LIBEXECDIR/seccomp-attest-hook"
-		# The hook program's work is done by seccomp-attestd, as a service
-		# or, when none runs, in the hook's process.
-		install -D -m 0755 "$BIN/seccomp-attestd" "$d$LIBEXECDIR/seccomp-attestd"
-		sed "s|/usr/libexec/seccomp-attest/|$LIBEXECDIR/|" packaging/systemd/seccomp-attestd.service \
-			| install -D -m 0644 /dev/stdin "$d$SYSTEMDDIR/seccomp-attestd.service"
 		install -d -m 0755 "$d$HOOKSDIR"
 		local f
 		for f in hooks.d/*.json; do
@@ -75,7 +76,7 @@ do_install() {
 			chmod 0644 "$d$HOOKSDIR/${f##*/}"
 		done
 	else
-		log "no hook built ($BIN/seccomp-attest-hook, $BIN/seccomp-attestd) or no hooks.d/*.json: hook not installed"
+		log "no hook built ($BIN/seccomp-attest-hook) or no hooks.d/*.json: hook not installed"
 	fi
 	install -d -m 0755 "$d$MANDIR/man1"
 	local page

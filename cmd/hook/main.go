@@ -20,7 +20,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"syscall"
 	"time"
@@ -64,39 +63,19 @@ func run(argv []string) int {
 	return resp.Exit
 }
 
-// daemonName is the program that does the work, with or without a socket.
-const daemonName = "seccomp-attestd"
-
-// findDaemon looks next to this program first (the installed layout keeps
-// both in /usr/libexec/seccomp-attest, a build in bin/), then in the
-// install prefixes: runtimes often give hooks no PATH.
-func findDaemon() (string, error) {
-	var candidates []string
-	if exe, err := os.Executable(); err == nil {
-		candidates = append(candidates, filepath.Join(filepath.Dir(exe), daemonName))
-	}
-	candidates = append(candidates, "/usr/libexec/seccomp-attest/"+daemonName, "/usr/local/libexec/seccomp-attest/"+daemonName)
-	for _, c := range candidates {
-		if st, err := os.Stat(c); err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0 {
-			return c, nil
-		}
-	}
-	return "", fmt.Errorf("no %s in %v", daemonName, candidates)
-}
-
 func execDirect(args []string) int {
-	daemon, err := findDaemon()
+	daemon, err := wire.FindDaemon(executable())
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "seccomp-attest-hook: no daemon to ask and %v (failing closed)\n", err)
 		return exitError
 	}
-	err = syscall.Exec(daemon, append([]string{daemonName, "hook"}, args...), os.Environ())
+	err = syscall.Exec(daemon, append([]string{wire.DaemonName, "hook"}, args...), os.Environ())
 	fmt.Fprintf(os.Stderr, "seccomp-attest-hook: exec %s: %v (failing closed)\n", daemon, err)
 	return exitError
 }
 
 func runDirect(args []string, state []byte, left time.Duration) int {
-	daemon, err := findDaemon()
+	daemon, err := wire.FindDaemon(executable())
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "seccomp-attest-hook: %v (failing closed)\n", err)
 		return exitError
@@ -121,4 +100,10 @@ func runDirect(args []string, state []byte, left time.Duration) int {
 		fmt.Fprintf(os.Stderr, "seccomp-attest-hook: %s: %v (failing closed)\n", daemon, err)
 		return exitError
 	}
+}
+
+// executable is this program's path ("" if unknown).
+func executable() string {
+	exe, _ := os.Executable()
+	return exe
 }

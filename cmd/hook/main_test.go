@@ -9,6 +9,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/seccomp-attest/seccomp-attest/pkg/hook/wire"
 )
 
 // buildPair builds this program and seccomp-attestd side by side, as they
@@ -24,7 +26,7 @@ func buildPair(t *testing.T) string {
 		gocmd = filepath.Join(runtime.GOROOT(), "bin", "go")
 	}
 	dir := t.TempDir()
-	for pkg, name := range map[string]string{".": "seccomp-attest-hook", "../seccomp-attestd": daemonName} {
+	for pkg, name := range map[string]string{".": "seccomp-attest-hook", "../seccomp-attestd": wire.DaemonName} {
 		out, err := exec.Command(gocmd, "build", "-o", filepath.Join(dir, name), pkg).CombinedOutput()
 		if err != nil {
 			t.Fatalf("build %s: %v\n%s", pkg, err, out)
@@ -96,7 +98,7 @@ func TestFallbacks(t *testing.T) {
 	if err := os.WriteFile(lone, data, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat("/usr/libexec/seccomp-attest/" + daemonName); err == nil {
+	if _, err := os.Stat("/usr/libexec/seccomp-attest/" + wire.DaemonName); err == nil {
 		t.Skip("seccomp-attestd is installed on this machine")
 	}
 	code, stderr = runHook(t, lone, "{}", "--socket="+none, "poststart")

@@ -8,6 +8,11 @@
 //	    SIGTERM or SIGINT; requests under way finish first (--debug logs
 //	    each answer with its time)
 //
+//	seccomp-attestd wrapper-runc [--argv0=NAME] [--self=PATH] -- ARGS...
+//	    wrapper-runc's check of create, start and run in this process:
+//	    what the wrapper program becomes when no daemon answers (NAME and
+//	    PATH: how the wrapper program was called and its executable)
+//
 //	seccomp-attestd hook [--runtime-pid N] [hook flags] STAGE < state.json
 //	    run one hook in this process: what the hook program becomes when
 //	    no daemon answers (N: the runtime that executed the hook, by
@@ -33,9 +38,11 @@ import (
 	"github.com/seccomp-attest/seccomp-attest/pkg/config"
 	"github.com/seccomp-attest/seccomp-attest/pkg/hook"
 	"github.com/seccomp-attest/seccomp-attest/pkg/hook/wire"
+	"github.com/seccomp-attest/seccomp-attest/pkg/wrapper"
 )
 
 const usage = `usage: seccomp-attestd serve [--socket PATH] [--debug]
+       seccomp-attestd wrapper-runc [--argv0=NAME] [--self=PATH] -- ARGS...
        seccomp-attestd hook [--runtime-pid N] [hook flags] STAGE < state.json
 `
 
@@ -49,6 +56,8 @@ func main() {
 		os.Exit(serve(os.Args[2:]))
 	case "hook":
 		os.Exit(runHook(os.Args[2:]))
+	case "wrapper-runc":
+		os.Exit(runWrapper(os.Args[2:]))
 	default:
 		fmt.Fprintf(os.Stderr, "seccomp-attestd: unknown command %q\n%s", os.Args[1], usage)
 		os.Exit(2)
@@ -68,6 +77,25 @@ func runHook(args []string) int {
 		}
 	}
 	return hook.Run(args, os.Stdin, os.Stderr, runtimePID)
+}
+
+func runWrapper(args []string) int {
+	argv0, self := "wrapper-runc", ""
+	for len(args) > 0 {
+		a := args[0]
+		args = args[1:]
+		if v, ok := strings.CutPrefix(a, "--argv0="); ok {
+			argv0 = v
+		} else if v, ok := strings.CutPrefix(a, "--self="); ok {
+			self = v
+		} else if a == "--" {
+			break
+		} else {
+			fmt.Fprintf(os.Stderr, "seccomp-attestd wrapper-runc: unknown flag %q (want --argv0=, --self= and -- before the wrapper's arguments)\n", a)
+			return 2
+		}
+	}
+	return wrapper.Run(args, wrapper.ProcessHost(argv0, self))
 }
 
 func serve(args []string) int {

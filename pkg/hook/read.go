@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -71,8 +72,10 @@ func readRetryingWrapper(ctx context.Context, pid int, wait time.Duration, leade
 	}
 }
 
-// wrapperComm is the name wrapper-runc runs under.
-const wrapperComm = "wrapper-runc"
+// wrapperComms are the names wrapper-runc's check runs under: the
+// wrapper program (older builds), seccomp-attestd checking for it in the
+// wrapper's process, or the daemon checking for it.
+var wrapperComms = []string{"wrapper-runc", "seccomp-attestd"}
 
 func tracedByWrapper(pid int) bool {
 	st, err := bytecode.ReadStatus(pid)
@@ -80,7 +83,7 @@ func tracedByWrapper(pid int) bool {
 		return false
 	}
 	comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", st.TracerPID))
-	return err == nil && strings.TrimSpace(string(comm)) == wrapperComm
+	return err == nil && slices.Contains(wrapperComms, strings.TrimSpace(string(comm)))
 }
 
 // isRuncInit tells whether pid is still runc's init, which runc runs

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -127,4 +128,26 @@ func TakeSocketFlag(args []string) (rest []string, socket string) {
 		rest = append(rest, a)
 	}
 	return rest, socket
+}
+
+// DaemonName is the program that answers on the socket, and that the
+// hook and wrapper programs become when it does not.
+const DaemonName = "seccomp-attestd"
+
+// FindDaemon looks for seccomp-attestd next to the program self (the
+// installed layout keeps them together in /usr/libexec/seccomp-attest, a
+// build in bin/), then where the package installs it: runtimes often give
+// their hooks and runtimes no PATH.
+func FindDaemon(self string) (string, error) {
+	var candidates []string
+	if self != "" {
+		candidates = append(candidates, filepath.Join(filepath.Dir(self), DaemonName))
+	}
+	candidates = append(candidates, "/usr/libexec/seccomp-attest/"+DaemonName, "/usr/local/libexec/seccomp-attest/"+DaemonName)
+	for _, c := range candidates {
+		if st, err := os.Stat(c); err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0 {
+			return c, nil
+		}
+	}
+	return "", fmt.Errorf("no %s in %v", DaemonName, candidates)
 }

@@ -1,11 +1,10 @@
-package main
+package wrapper
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -23,7 +22,14 @@ import (
 // pipeline loads the configuration and the shared pipeline; noSigner for
 // the static check, which writes no attestation.
 func (w *wrapper) pipeline(noSigner bool) (*config.Config, *pipeline.Pipeline, error) {
-	cfg, err := config.Load(w.inv.Extra[flagConfig])
+	path := w.inv.Extra[flagConfig]
+	if path != "" {
+		var err error
+		if path, err = w.host.abs(path); err != nil {
+			return nil, nil, err
+		}
+	}
+	cfg, err := config.Load(path)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -37,7 +43,7 @@ func (w *wrapper) pipeline(noSigner bool) (*config.Config, *pipeline.Pipeline, e
 
 // fields names the container in the operators' log.
 func (w *wrapper) fields(c pipeline.Container) logrus.Fields {
-	return logrus.Fields{"command": w.inv.Command, "id": c.ID, "bundle": c.Bundle, "pid": c.PID, "runtime": w.rt.path}
+	return logrus.Fields{"command": w.inv.Command, "id": c.ID, "bundle": c.Bundle, "pid": c.PID, "runtime": w.rt.Path}
 }
 
 // bundleDir is --bundle made absolute, or the current directory as runc
@@ -47,7 +53,7 @@ func (w *wrapper) bundleDir() (string, error) {
 	if dir == "" {
 		dir = "."
 	}
-	abs, err := filepath.Abs(dir)
+	abs, err := w.host.abs(dir)
 	if err != nil {
 		return "", fmt.Errorf("seccomp-attest: bundle %q: %w", dir, err)
 	}
@@ -56,7 +62,7 @@ func (w *wrapper) bundleDir() (string, error) {
 
 // container is the container of create or run, before it exists.
 func (w *wrapper) container(bundle string) pipeline.Container {
-	return pipeline.Container{ID: w.opts.ID, Bundle: bundle, Runtime: w.rt.name}
+	return pipeline.Container{ID: w.opts.ID, Bundle: bundle, Runtime: w.rt.Name}
 }
 
 // staticCheck judges the bundle's intended profile (create and run); nil
@@ -116,11 +122,15 @@ type ociState struct {
 // whenever anything differs from that (another runtime, another layout):
 // the caller asks the runtime then.
 func (rt *realRuntime) createdState(root, id string) (st *ociState, ok bool) {
-	if rt.name != spec.RuntimeRunc || id == "" || strings.ContainsAny(id, "/\x00") || id == "." || id == ".." {
+	if rt.Name != spec.RuntimeRunc || id == "" || strings.ContainsAny(id, "/\x00") || id == "." || id == ".." {
 		return nil, false
 	}
 	if root == "" {
 		root = "/run/runc"
+	}
+	root, err := rt.host.abs(root)
+	if err != nil {
+		return nil, false
 	}
 	dir := filepath.Join(root, id)
 	if _, err := os.Stat(filepath.Join(dir, "exec.fifo")); err != nil {
@@ -177,15 +187,14 @@ func processStartTime(pid int) (uint64, error) {
 // the container's state.
 func (rt *realRuntime) state(globalArgs []string, id string) (*ociState, error) {
 	argv := append(append([]string{}, globalArgs...), "state", id)
-	cmd := exec.Command(rt.path, argv...)
-	cmd.Stderr = nil
+	cmd := rt.host.command(rt.Runtime, argv...)
 	out, err := cmd.Output()
 	if err != nil {
-		return nil, fmt.Errorf("%s state %s: %w", rt.path, id, err)
+		return nil, fmt.Errorf("%s state %s: %w", rt.Path, id, err)
 	}
 	var st ociState
 	if err := json.Unmarshal(out, &st); err != nil {
-		return nil, fmt.Errorf("%s state %s: %w", rt.path, id, err)
+		return nil, fmt.Errorf("%s state %s: %w", rt.Path, id, err)
 	}
 	return &st, nil
 }

@@ -1,4 +1,4 @@
-package main
+package wrapper
 
 import (
 	"encoding/json"
@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/seccomp-attest/seccomp-attest/pkg/runcargs"
 	"github.com/seccomp-attest/seccomp-attest/pkg/spec"
+	"github.com/seccomp-attest/seccomp-attest/pkg/wrapper/front"
 )
 
 // createdState must agree with `runc state` on a real created container,
@@ -63,7 +63,7 @@ func TestCreatedStateAgreesWithRunc(t *testing.T) {
 	}
 	t.Cleanup(func() { exec.Command(runc, "--root", root, "delete", "--force", id).Run() })
 
-	rt := &realRuntime{path: runc, argv0: "runc", name: spec.RuntimeRunc}
+	rt := &realRuntime{Runtime: &front.Runtime{Path: runc, Argv0: "runc", Name: spec.RuntimeRunc}, host: ProcessHost("wrapper-runc", "")}
 	got, ok := rt.createdState(root, id)
 	if !ok {
 		t.Fatal("createdState: not ok on a created runc container")
@@ -81,7 +81,7 @@ func TestCreatedStateAgreesWithRunc(t *testing.T) {
 	if _, ok := rt.createdState(root, "../"+id); ok {
 		t.Error("an id with a path separator was read")
 	}
-	if _, ok := (&realRuntime{name: spec.RuntimeCrun}).createdState(root, id); ok {
+	if _, ok := (&realRuntime{Runtime: &front.Runtime{Name: spec.RuntimeCrun}, host: ProcessHost("wrapper-runc", "")}).createdState(root, id); ok {
 		t.Error("read runc's layout for crun")
 	}
 	// A state.json whose init started at another time: a reused pid.
@@ -106,42 +106,6 @@ func TestCreatedStateAgreesWithRunc(t *testing.T) {
 	}
 }
 
-func TestStripWrapperFlags(t *testing.T) {
-	rt := &realRuntime{}
-	got := rt.stripWrapperFlags(strings.Fields("--seccomp-attest-config=/c --seccomp-attest-runtime /r --bogus -seccomp-attest-config=/d state x"))
-	if want := []string{"--bogus", "state", "x"}; !reflect.DeepEqual(got, want) {
-		t.Errorf("stripWrapperFlags = %q, want %q", got, want)
-	}
-}
-
-// The wrapper installed as "runc" must not find itself as the real runtime.
-func TestFindRuntimeRefusesItself(t *testing.T) {
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	inv, err := runcargs.Parse([]string{"--" + flagRuntime + "=" + self, "state", "x"}, flagConfig, flagRuntime)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := findRuntime(inv); err == nil || !strings.Contains(err.Error(), "is this wrapper") {
-		t.Errorf("findRuntime(self) = %v, want a refusal", err)
-	}
-	inv.Extra[flagRuntime] = "/nonexistent/runc"
-	if _, err := findRuntime(inv); err == nil {
-		t.Error("findRuntime of a missing runtime succeeded")
-	}
-	sh, err := exec.LookPath("sh")
-	if err != nil {
-		t.Skip("no sh")
-	}
-	inv.Extra[flagRuntime] = sh
-	rt, err := findRuntime(inv)
-	if err != nil || rt.name != spec.RuntimeRunc || rt.argv0 != sh {
-		t.Errorf("findRuntime(%s) = %+v, %v", sh, rt, err)
-	}
-}
-
 // With crun behind it, a command line runc's grammar refuses is refused
 // when it may hide a create, run or start (crun has global flags runc
 // lacks), and would be passed on otherwise.
@@ -152,26 +116,7 @@ func TestUnparsableUnderCrun(t *testing.T) {
 	}
 	argv := []string{"--" + flagRuntime + "=" + crun, "--log=" + filepath.Join(t.TempDir(), "log.json"), "--cgroup-manager=cgroupfs", "start", "x"}
 	// run returns here: the refusal does not exec the runtime.
-	if code := run(argv); code != exitRefused {
-		t.Errorf("run(%q) = %d, want %d", argv, code, exitRefused)
-	}
-	if mentionsChecked([]string{"--cgroup-manager=cgroupfs", "state", "x"}) {
-		t.Error("state taken for a checked command")
-	}
-}
-
-// runc is found in the usual directories even with a PATH that lacks them.
-func TestFindRuntimeWithShortPath(t *testing.T) {
-	if _, err := os.Stat("/usr/sbin/runc"); err != nil {
-		t.Skip("runc is not in /usr/sbin here")
-	}
-	t.Setenv("PATH", "/nonexistent")
-	inv, err := runcargs.Parse([]string{"delete", "x"}, flagConfig, flagRuntime)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rt, err := findRuntime(inv)
-	if err != nil || rt.path != "/usr/sbin/runc" || rt.argv0 != "runc" {
-		t.Fatalf("findRuntime with PATH=/nonexistent: %+v, %v", rt, err)
+	if code := Run(argv, ProcessHost("wrapper-runc", "")); code != exitRefused {
+		t.Errorf("Run(%q) = %d, want %d", argv, code, exitRefused)
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package wrapper
 
 import (
 	"context"
@@ -37,14 +37,14 @@ func (w *wrapper) start() int {
 func (w *wrapper) checkedStart(st *ociState, startArgv []string) int {
 	w.startArgv = startArgv
 	began := time.Now()
-	c := pipeline.Container{ID: w.opts.ID, Bundle: st.Bundle, PID: st.Pid, Runtime: w.rt.name, Annotations: st.Annotations}
+	c := pipeline.Container{ID: w.opts.ID, Bundle: st.Bundle, PID: st.Pid, Runtime: w.rt.Name, Annotations: st.Annotations}
 	fields := w.fields(c)
 	cfg, p, err := w.pipeline(false)
 	if err != nil {
 		w.report.refuse(fmt.Errorf("seccomp-attest: container %s: cannot check: %v", c.ID, err))
 		return exitRefused
 	}
-	c.RuntimeVersion = pipeline.RuntimeVersion(w.rt.path, cfg.Store)
+	c.RuntimeVersion = pipeline.RuntimeVersion(w.rt.Path, cfg.Store)
 	defer w.report.close()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(cfg.Deadline))
 	defer cancel()
@@ -172,15 +172,28 @@ type runtimeChild struct {
 	failed chan struct{} // closed when it exits unsuccessfully
 }
 
-// startChild runs the real runtime's start (w.startArgv).
+// startChild runs the real runtime's start (w.startArgv), forwarding the
+// signals this process gets when it is the caller's.
 func (w *wrapper) startChild() (*runtimeChild, error) {
-	cmd := exec.Command(w.rt.path, w.startArgv...)
-	cmd.Args[0] = w.rt.argv0
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	cmd := w.host.command(w.rt.Runtime, w.startArgv...)
+	cmd.Args[0] = w.rt.Argv0
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = w.host.Stdin, w.host.Stdout, w.host.Stderr
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("run %s: %w", w.rt.path, err)
+		return nil, fmt.Errorf("run %s: %w", w.rt.Path, err)
 	}
 	ch := &runtimeChild{cmd: cmd, done: make(chan struct{}), failed: make(chan struct{})}
+	go func() {
+		cmd.Wait()
+		if !cmd.ProcessState.Success() {
+			close(ch.failed)
+		}
+		close(ch.done)
+	}()
+	if w.host.Remote {
+		// The caller's signals stay with the caller, and this process's
+		// own are not the container's business.
+		return ch, nil
+	}
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2)
 	go func() {
@@ -193,13 +206,6 @@ func (w *wrapper) startChild() (*runtimeChild, error) {
 				return
 			}
 		}
-	}()
-	go func() {
-		cmd.Wait()
-		if !cmd.ProcessState.Success() {
-			close(ch.failed)
-		}
-		close(ch.done)
 	}()
 	return ch, nil
 }

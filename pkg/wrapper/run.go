@@ -1,4 +1,4 @@
-package main
+package wrapper
 
 import (
 	"encoding/json"
@@ -108,8 +108,8 @@ func (w *wrapper) runCreate(bundle, pidFile string) int {
 		args = append(args, "--no-new-keyring")
 	}
 	args = append(args, w.opts.ID)
-	cmd := exec.Command(w.rt.path, args...)
-	cmd.Args[0] = w.rt.argv0
+	cmd := exec.Command(w.rt.Path, args...)
+	cmd.Args[0] = w.rt.Argv0
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	for fd := 3; fd < 3+int(w.opts.PreserveFDs); fd++ {
 		// The same numbers in the child: ExtraFiles[i] becomes fd 3+i.
@@ -117,7 +117,7 @@ func (w *wrapper) runCreate(bundle, pidFile string) int {
 	}
 	if err := cmd.Run(); err != nil {
 		if _, ok := err.(*exec.ExitError); !ok {
-			w.report.error(fmt.Errorf("wrapper-runc: run %s create: %v", w.rt.path, err))
+			w.report.error(fmt.Errorf("wrapper-runc: run %s create: %v", w.rt.Path, err))
 			return exitError
 		}
 	}
@@ -127,7 +127,7 @@ func (w *wrapper) runCreate(bundle, pidFile string) int {
 // deleteContainer removes the container as run does when it ends.
 func (w *wrapper) deleteContainer() {
 	args := append(append([]string{}, w.inv.GlobalArgs...), "delete", "--force", w.opts.ID)
-	cmd := exec.Command(w.rt.path, args...)
+	cmd := w.host.command(w.rt.Runtime, args...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		w.report.error(fmt.Errorf("wrapper-runc: delete %s: %v: %s", w.opts.ID, err, out))
 	}

@@ -1,4 +1,4 @@
-package main
+package wrapper
 
 import (
 	"fmt"
@@ -22,13 +22,19 @@ type reporter struct {
 	runcJSON  bool   // --log-format json
 	operators *logrus.Logger
 	closeOps  func()
+	stderr    io.Writer
 }
 
-func newReporter(inv *runcargs.Invocation) *reporter {
-	r := &reporter{operators: logrus.New(), closeOps: func() {}}
+func newReporter(inv *runcargs.Invocation, h *Host) *reporter {
+	r := &reporter{operators: logrus.New(), closeOps: func() {}, stderr: h.Stderr}
 	r.operators.SetOutput(io.Discard)
 	if inv != nil {
 		r.runcLog = inv.Global.Log
+		if r.runcLog != "" {
+			if abs, err := h.abs(r.runcLog); err == nil {
+				r.runcLog = abs
+			}
+		}
 		r.runcJSON = inv.Global.LogFormat == "json"
 	}
 	return r
@@ -40,7 +46,7 @@ func newReporter(inv *runcargs.Invocation) *reporter {
 func (r *reporter) openOperatorLog(cfg *config.Config) {
 	log, closeLog, err := cfg.OpenLog()
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "wrapper-runc: operator %v\n", err)
+		fmt.Fprintf(r.stderr, "wrapper-runc: operator %v\n", err)
 		return
 	}
 	if log != nil {
@@ -63,14 +69,14 @@ func (r *reporter) error(err error) { r.errorLine(err, nil) }
 func (r *reporter) errorLine(err error, fields logrus.Fields) {
 	msg := err.Error()
 	r.operators.WithFields(fields).Error(msg)
-	fmt.Fprintln(os.Stderr, msg)
+	fmt.Fprintln(r.stderr, msg)
 	if r.runcLog == "" {
 		return
 	}
 	// runc opens its log the same way (append, create, 0644).
 	f, ferr := os.OpenFile(r.runcLog, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 	if ferr != nil {
-		fmt.Fprintf(os.Stderr, "wrapper-runc: --log %s: %v\n", r.runcLog, ferr)
+		fmt.Fprintf(r.stderr, "wrapper-runc: --log %s: %v\n", r.runcLog, ferr)
 		return
 	}
 	defer f.Close()
