@@ -56,13 +56,14 @@ test: go-test bats
 go-test:
 	$(GO) test $(GOFLAGS_TEST) ./...
 
-# The hook's tests run twice: without a daemon (the hook program does the
-# work) and answered by seccomp-attestd.
+# The hook's and the wrapper's tests run twice: without a daemon (the
+# programs check in their own processes) and answered by seccomp-attestd.
 bats: build helpers
 	SECCOMP_ATTEST=$(CURDIR)/$(BIN)/seccomp-attest HELPERS=$(CURDIR)/$(HELPERS) \
 		$(BATS) --print-output-on-failure test/bats
-	SECCOMP_ATTEST=$(CURDIR)/$(BIN)/seccomp-attest HELPERS=$(CURDIR)/$(HELPERS) SECCOMP_ATTEST_HOOK_DAEMON=1 \
-		$(BATS) --print-output-on-failure test/bats/hook.bats
+	SECCOMP_ATTEST=$(CURDIR)/$(BIN)/seccomp-attest HELPERS=$(CURDIR)/$(HELPERS) \
+		SECCOMP_ATTEST_HOOK_DAEMON=1 SECCOMP_ATTEST_WRAPPER_DAEMON=1 \
+		$(BATS) --print-output-on-failure test/bats/hook.bats test/bats/wrapper.bats
 
 bench:
 	$(GO) test -tags libseccomp -run '^$$' -bench . -benchmem ./...

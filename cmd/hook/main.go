@@ -48,7 +48,7 @@ func run(argv []string) int {
 		return exitError
 	}
 	started := time.Now()
-	resp, err := wire.Exchange(conn, wire.Request{Args: args, State: state, RuntimePID: os.Getppid()}, started.Add(wire.Backstop))
+	resp, err := wire.Exchange(conn, wire.Request{Args: args, State: state, RuntimePID: os.Getppid()}, nil, started.Add(wire.Backstop))
 	switch {
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		fmt.Fprintf(os.Stderr, "seccomp-attest-hook: seccomp-attestd at %s did not answer within %s (failing closed)\n", socket, wire.Backstop)

@@ -36,6 +36,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/config"
+	"github.com/seccomp-attest/seccomp-attest/pkg/daemon"
 	"github.com/seccomp-attest/seccomp-attest/pkg/hook"
 	"github.com/seccomp-attest/seccomp-attest/pkg/hook/wire"
 	"github.com/seccomp-attest/seccomp-attest/pkg/wrapper"
@@ -114,7 +115,7 @@ func serve(args []string) int {
 	if *debug {
 		log.SetLevel(logrus.DebugLevel)
 	}
-	l, err := hook.Listen(*socket)
+	l, err := daemon.Listen(*socket)
 	if err != nil {
 		log.WithError(err).Error("listen")
 		return 1
@@ -123,7 +124,7 @@ func serve(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	log.WithFields(logrus.Fields{"socket": *socket, "pid": os.Getpid()}).Info("serving hooks")
-	if err := hook.Serve(ctx, l, log); err != nil {
+	if err := daemon.Serve(ctx, l, log); err != nil {
 		log.WithError(err).Error("serve")
 		return 1
 	}

@@ -5,7 +5,9 @@
 // This program is small on purpose: Docker runs the runtime several times
 // per container (create, start, delete, delete), and the commands it does
 // not check it only hands to the real runtime, with the same argv minus
-// its own flags. For create, start and run it becomes `seccomp-attestd
+// its own flags. For create and start it asks seccomp-attestd over its
+// socket (a process that is already running checks, on this program's
+// stdio), and when none answers, or for run, it becomes `seccomp-attestd
 // wrapper-runc`, which checks in this process.
 //
 // Its own flags come first (Docker's daemon.json "runtimeArgs"):

@@ -1,11 +1,59 @@
 package main
 
 import (
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/seccomp-attest/seccomp-attest/pkg/hook/wire"
 	"github.com/seccomp-attest/seccomp-attest/pkg/runcargs"
+	"github.com/seccomp-attest/seccomp-attest/pkg/wrapper/front"
 )
 
-// checked has create, start and run checked, in this process: it becomes
-// `seccomp-attestd wrapper-runc`.
+// checked has create, start and run checked. create and start go to
+// seccomp-attestd when it answers on its socket: it checks on this
+// program's stdio, environment and directory, and answers with the exit
+// status or the real runtime to become (create, once checked). run, whose
+// init must be this process's child, and everything when no daemon
+// answers, are checked in this process: it becomes `seccomp-attestd
+// wrapper-runc`.
 func checked(argv []string, inv *runcargs.Invocation, self string) int {
-	return execChecker(argv, self)
+	if inv == nil || (inv.Command != "create" && inv.Command != "start") {
+		return execChecker(argv, self)
+	}
+	socket := inv.Extra[front.FlagSocket]
+	if socket == "" {
+		socket = wire.DefaultSocket
+	}
+	conn, err := wire.Dial(socket)
+	if err != nil {
+		return execChecker(argv, self)
+	}
+	defer conn.Close()
+	cwd, err := os.Getwd()
+	if err != nil {
+		return execChecker(argv, self)
+	}
+	req := wire.Request{Kind: wire.KindWrapper, Args: argv, Env: os.Environ(), Dir: cwd, Argv0: os.Args[0], Self: self}
+	resp, err := wire.Exchange(conn, req, []*os.File{os.Stdin, os.Stdout, os.Stderr}, time.Now().Add(wire.WrapperBackstop))
+	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		fmt.Fprintf(os.Stderr, "seccomp-attest: seccomp-attestd at %s did not answer %s within %s (refused)\n", socket, inv.Command, wire.WrapperBackstop)
+		return 1
+	case err != nil:
+		// The daemon went away: a create was not run, a start's init
+		// died with the daemon's hold on it (the runtime says so); the
+		// check runs here.
+		return execChecker(argv, self)
+	}
+	os.Stderr.WriteString(resp.Stderr)
+	if resp.Exec != nil {
+		err := unix.Exec(resp.Exec.Path, resp.Exec.Argv, os.Environ())
+		fmt.Fprintf(os.Stderr, "wrapper-runc: exec %s: %v\n", resp.Exec.Path, err)
+		return exitError
+	}
+	return resp.Exit
 }

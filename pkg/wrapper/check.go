@@ -1,7 +1,6 @@
 package wrapper
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -78,7 +77,7 @@ func (w *wrapper) staticCheck() (refused error) {
 		// Without a policy nothing can be judged: fail closed.
 		return fmt.Errorf("seccomp-attest: container %s: cannot check: %v", c.ID, err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(cfg.Deadline))
+	ctx, cancel := w.host.context(time.Duration(cfg.Deadline))
 	defer cancel()
 	out, err := p.CheckIntended(ctx, c)
 	fields := w.fields(c)

@@ -1,10 +1,13 @@
 package wrapper
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"time"
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/wrapper/front"
 )
@@ -30,6 +33,32 @@ type Host struct {
 	// Exec is what a remote caller is to execute instead of exiting:
 	// set by Run.
 	Exec *ExecRequest
+	// Gone, for a remote caller, is closed when it went away: a check
+	// under way ends as if its deadline passed (in enforce mode, a held
+	// init is killed), as it would have with the caller's own process.
+	Gone <-chan struct{}
+}
+
+// errCallerGone is why a remote caller's check stopped.
+var errCallerGone = errors.New("wrapper-runc went away before the check ended")
+
+// context bounds a check by deadline and, for a remote caller, by its
+// presence.
+func (h *Host) context(deadline time.Duration) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithTimeoutCause(context.Background(), deadline,
+		fmt.Errorf("deadline of %s passed: %w", deadline, context.DeadlineExceeded))
+	if h.Gone == nil {
+		return ctx, cancel
+	}
+	ctx, cancelGone := context.WithCancelCause(ctx)
+	go func() {
+		select {
+		case <-h.Gone:
+			cancelGone(errCallerGone)
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, func() { cancelGone(nil); cancel() }
 }
 
 // ExecRequest is a real runtime to run in the caller's place.

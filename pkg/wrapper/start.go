@@ -46,7 +46,7 @@ func (w *wrapper) checkedStart(st *ociState, startArgv []string) int {
 	}
 	c.RuntimeVersion = pipeline.RuntimeVersion(w.rt.Path, cfg.Store)
 	defer w.report.close()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(cfg.Deadline))
+	ctx, cancel := w.host.context(time.Duration(cfg.Deadline))
 	defer cancel()
 
 	tr, err := execstop.Seize(c.PID)

@@ -2,10 +2,17 @@
 # wrapper-runc with real runtimes: Docker (daemon.json runtime, SIGHUP),
 # runc and crun bundles. Every refusal is proven by a marker file the
 # container's program would have written on a bind mount.
+#
+# wrapper-runc checks create and start in seccomp-attestd when it answers
+# on its socket, in its own process otherwise. The tests run without a
+# daemon; with SECCOMP_ATTEST_WRAPPER_DAEMON=1 (make bats runs both) a
+# seccomp-attestd serves the default socket for the whole file.
 
 load helpers
 
 WRAPPER=${WRAPPER:-$BATS_TEST_DIRNAME/../../bin/wrapper-runc}
+DAEMON=${DAEMON:-$BATS_TEST_DIRNAME/../../bin/seccomp-attestd}
+DEFAULT_SOCKET=/run/seccomp-attest/hook.sock
 REGISTER=$BATS_TEST_DIRNAME/../../packaging/docker/register.sh
 # A persistent directory: daemon.json keeps naming this configuration
 # after the tests.
@@ -15,6 +22,15 @@ CRUN=$(command -v crun)
 
 setup_file() {
 	[ -x "$WRAPPER" ] || skip "build first: make build"
+	if [ -S "$DEFAULT_SOCKET" ]; then
+		echo "a seccomp-attestd answers on $DEFAULT_SOCKET: the tests need it to themselves" >&2
+		return 1
+	fi
+	if [ -n "${SECCOMP_ATTEST_WRAPPER_DAEMON:-}" ]; then
+		"$DAEMON" serve --debug --socket "$DEFAULT_SOCKET" </dev/null >/dev/null 2>"$BATS_FILE_TMPDIR/daemon.log" 3>&- &
+		echo $! >"$BATS_FILE_TMPDIR/daemon.pid"
+		wait_until test -S "$DEFAULT_SOCKET"
+	fi
 	rm -rf "$WDIR/store" "$WDIR/keys"
 	mkdir -p "$WDIR"
 	cat >"$WDIR/config.yaml" <<-EOF
@@ -30,6 +46,13 @@ setup_file() {
 	sed 's|^log: .*|log: wrapper-permissive.log\npolicy: permissive-policy.yaml|' "$WDIR/config.yaml" >"$WDIR/permissive.yaml"
 	bash "$REGISTER" --name wrapper-runc --path "$(readlink -f "$WRAPPER")" --config "$WDIR/config.yaml" --runtime "$RUNC"
 	bash "$REGISTER" --name wrapper-runc-permissive --path "$(readlink -f "$WRAPPER")" --config "$WDIR/permissive.yaml" --runtime "$RUNC"
+}
+
+teardown_file() {
+	if [ -f "$BATS_FILE_TMPDIR/daemon.pid" ]; then
+		kill -TERM "$(cat "$BATS_FILE_TMPDIR/daemon.pid")"
+		wait_until sh -c "! kill -0 $(cat "$BATS_FILE_TMPDIR/daemon.pid") 2>/dev/null"
+	fi
 }
 
 # wrapper ARGS...: the wrapper as Docker calls it, with the test config.
@@ -92,6 +115,10 @@ not_stopped() {
 	[ "$(jq -r .predicate.container.runtime.name <<<"$payload")" = runc ]
 	[ "$(jq -r .predicate.container.runtime.version <<<"$payload")" = "$(runc --version | sed -n 's/^runc version //p')" ]
 	grep -q "\"id\":\"$id\".*effective check: pass" "$WDIR/wrapper.log"
+	if [ -n "${SECCOMP_ATTEST_WRAPPER_DAEMON:-}" ]; then
+		# Docker's create and start were the daemon's.
+		[ "$(grep -c '"kind":"wrapper-runc"' "$BATS_FILE_TMPDIR/daemon.log")" -ge 2 ]
+	fi
 }
 
 @test "docker exec, logs, pause/unpause, kill, stop, rm and interactive use through the wrapper" {
@@ -416,6 +443,36 @@ same_as_runc() {
 		diff "$BATS_TEST_TMPDIR/want.err" "$BATS_TEST_TMPDIR/got.err" >&2
 		return 1
 	fi
+}
+
+@test "create and start are checked by seccomp-attestd when it answers on --seccomp-attest-socket, in the wrapper's process otherwise" {
+	local sock=$BATS_TEST_TMPDIR/d/hook.sock dir id via
+	"$DAEMON" serve --debug --socket "$sock" </dev/null >/dev/null 2>"$BATS_TEST_TMPDIR/daemon.log" 3>&- &
+	local dpid=$!
+	wait_until test -S "$sock"
+	for via in daemon direct; do
+		dir=$BATS_TEST_TMPDIR/$via
+		marker_bundle "$dir"
+		id=$(container_name "$via")
+		register_container runc "$id"
+		s=$sock
+		[ "$via" = daemon ] || s=$BATS_TEST_TMPDIR/none.sock
+		# Relative paths are the caller's: the daemon takes them from its
+		# working directory.
+		(cd "$dir/.." && wrapper --seccomp-attest-socket="$s" create --bundle "$via" "$id" </dev/null >"$dir/out" 2>&1)
+		wrapper --seccomp-attest-socket="$s" start "$id"
+		wait_until test -e "$dir/marker/ran"
+		p=$(jq -r .payload "$(store_file "$id")" | base64 -d | jq .predicate)
+		jq -e '.verdict.result == "pass" and .container.runtime.name == "runc" and .diff.groups[0].equivalent' <<<"$p"
+		[ "$(jq -r .container.bundle <<<"$p")" = "$dir" ]
+		wrapper --seccomp-attest-socket="$s" delete -f "$id"
+	done
+	# The daemon checked the first create (then handed runc create back to
+	# the wrapper) and the first start, nothing else.
+	[ "$(grep -c '"kind":"wrapper-runc"' "$BATS_TEST_TMPDIR/daemon.log")" = 2 ]
+	[ "$(grep -c '"exec":true' "$BATS_TEST_TMPDIR/daemon.log")" = 1 ]
+	kill -TERM "$dpid"
+	wait_until sh -c "! kill -0 $dpid 2>/dev/null"
 }
 
 @test "runc's own behaviour is preserved: state, list, features, --version, ps, events, update, delete, failures" {

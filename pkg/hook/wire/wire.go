@@ -38,24 +38,50 @@ const MaxRequest = 8 << 20
 // fails closed rather than hold the container start.
 const Backstop = 10 * time.Second
 
-// Request is one hook run.
+// Request is one hook run, or one wrapper-runc check (Kind).
 type Request struct {
-	// Args are the hook's flags and stage, as the runtime passed them
-	// (without --socket).
+	// Kind is "" for a hook, KindWrapper for wrapper-runc's create or
+	// start, which sends its stdin, stdout and stderr along (SCM_RIGHTS).
+	Kind string `json:"kind,omitempty"`
+	// Args are the hook's flags and stage as the runtime passed them
+	// (without --socket), or wrapper-runc's arguments.
 	Args []string `json:"args"`
 	// State is the OCI state the runtime wrote on the hook's stdin.
-	State []byte `json:"state"`
+	State []byte `json:"state,omitempty"`
 	// RuntimePID is the hook's parent: the runtime that executed it.
-	RuntimePID int `json:"runtimePid"`
+	RuntimePID int `json:"runtimePid,omitempty"`
+	// Env and Dir are wrapper-runc's environment and working directory;
+	// Argv0 and Self how it was called and its executable.
+	Env   []string `json:"env,omitempty"`
+	Dir   string   `json:"dir,omitempty"`
+	Argv0 string   `json:"argv0,omitempty"`
+	Self  string   `json:"self,omitempty"`
 }
 
-// Response is the hook's answer.
+// KindWrapper is a wrapper-runc request.
+const KindWrapper = "wrapper-runc"
+
+// WrapperBackstop is the longest wrapper-runc waits for the daemon: a
+// start holds the init at its exec stop for at most the configured
+// deadline, then records a failure within seconds.
+const WrapperBackstop = 30 * time.Second
+
+// Response is the answer.
 type Response struct {
-	// Exit is the status the hook program exits with.
+	// Exit is the status the program exits with.
 	Exit int `json:"exit"`
 	// Stderr is what it writes on stderr (the runtime puts it into its
 	// error message).
-	Stderr string `json:"stderr"`
+	Stderr string `json:"stderr,omitempty"`
+	// Exec, for wrapper-runc, is the real runtime to become instead of
+	// exiting (after a create passed its check).
+	Exec *Exec `json:"exec,omitempty"`
+}
+
+// Exec is a program to execute in the asking process's place.
+type Exec struct {
+	Path string   `json:"path"`
+	Argv []string `json:"argv"` // with argv[0]
 }
 
 // Dial connects to the daemon's socket.
@@ -82,9 +108,9 @@ func Dial(path string) (*os.File, error) {
 	return os.NewFile(uintptr(fd), path), nil
 }
 
-// Exchange sends req on conn and returns the daemon's response, giving up
-// at deadline.
-func Exchange(conn *os.File, req Request, deadline time.Time) (Response, error) {
+// Exchange sends req on conn, with files (their descriptors, as
+// SCM_RIGHTS), and returns the daemon's response, giving up at deadline.
+func Exchange(conn *os.File, req Request, files []*os.File, deadline time.Time) (Response, error) {
 	var resp Response
 	if err := conn.SetDeadline(deadline); err != nil {
 		return resp, err
@@ -93,14 +119,30 @@ func Exchange(conn *os.File, req Request, deadline time.Time) (Response, error) 
 	if err != nil {
 		return resp, err
 	}
-	if _, err := conn.Write(data); err != nil {
-		return resp, fmt.Errorf("send: %w", err)
-	}
 	// Not conn.Fd(), which would make the descriptor blocking and lose
 	// the deadline.
 	rc, err := conn.SyscallConn()
 	if err != nil {
 		return resp, err
+	}
+	if len(files) > 0 {
+		fds := make([]int, len(files))
+		for i, f := range files {
+			fds[i] = int(f.Fd())
+		}
+		// The descriptors go with the first bytes; the rest follows.
+		var n int
+		var serr error
+		if err := rc.Write(func(fd uintptr) bool {
+			n, serr = unix.SendmsgN(int(fd), data, unix.UnixRights(fds...), nil, 0)
+			return !errors.Is(serr, unix.EAGAIN)
+		}); err != nil || serr != nil {
+			return resp, fmt.Errorf("send: %w", errors.Join(err, serr))
+		}
+		data = data[n:]
+	}
+	if _, err := conn.Write(data); err != nil {
+		return resp, fmt.Errorf("send: %w", err)
 	}
 	var serr error
 	if err := rc.Control(func(fd uintptr) { serr = unix.Shutdown(int(fd), unix.SHUT_WR) }); err != nil || serr != nil {

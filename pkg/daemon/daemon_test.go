@@ -1,9 +1,10 @@
-package hook
+package daemon
 
 import (
 	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -50,7 +51,7 @@ func ask(t *testing.T, sock string, req wire.Request) wire.Response {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	resp, err := wire.Exchange(conn, req, time.Now().Add(wire.Backstop))
+	resp, err := wire.Exchange(conn, req, nil, time.Now().Add(wire.Backstop))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,3 +137,39 @@ func TestTakeSocketFlag(t *testing.T) {
 }
 
 func shutdownWrite(fd int) { unix.Shutdown(fd, unix.SHUT_WR) }
+
+// A wrapper-runc request comes with its stdio; a command it does not check
+// is handed back as the real runtime to execute, with the wrapper's flags
+// taken out.
+func TestServeWrapperRequests(t *testing.T) {
+	sock := serveOn(t)
+	resp := ask(t, sock, wire.Request{Kind: wire.KindWrapper, Args: []string{"--version"}})
+	if resp.Exit != exitError || !strings.Contains(resp.Stderr, "not 0 descriptors") {
+		t.Errorf("without stdio: %+v", resp)
+	}
+	runc, err := exec.LookPath("runc")
+	if err != nil {
+		t.Skip("needs runc")
+	}
+	conn, err := wire.Dial(sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	devnull, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer devnull.Close()
+	req := wire.Request{Kind: wire.KindWrapper, Args: []string{"--seccomp-attest-runtime=" + runc, "--debug", "state", "x"}, Dir: t.TempDir()}
+	resp, err = wire.Exchange(conn, req, []*os.File{devnull, devnull, devnull}, time.Now().Add(wire.Backstop))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Exec == nil || resp.Exec.Path != runc || strings.Join(resp.Exec.Argv, " ") != runc+" --debug state x" {
+		t.Errorf("unchecked command: %+v %+v", resp, resp.Exec)
+	}
+	if resp := ask(t, sock, wire.Request{Kind: "other"}); resp.Exit != exitError || !strings.Contains(resp.Stderr, "unknown request kind") {
+		t.Errorf("unknown kind: %+v", resp)
+	}
+}

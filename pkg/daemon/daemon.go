@@ -1,0 +1,264 @@
+// Package daemon is seccomp-attestd's server: it answers the OCI hook
+// program (pkg/hook) and wrapper-runc's create and start (pkg/wrapper) on
+// a unix socket, with the same code they would run in their own
+// processes, so that a container start does not pay for loading it.
+package daemon
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
+
+	"github.com/seccomp-attest/seccomp-attest/pkg/hook"
+	"github.com/seccomp-attest/seccomp-attest/pkg/hook/wire"
+	"github.com/seccomp-attest/seccomp-attest/pkg/wrapper"
+)
+
+// Listen makes the daemon's socket at path: its directory is created
+// root-only, a socket left by a daemon that is gone is replaced, and one
+// a running daemon answers on is an error.
+func Listen(path string) (*net.UnixListener, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("socket directory: %w", err)
+	}
+	if c, err := net.Dial("unix", path); err == nil {
+		c.Close()
+		return nil, fmt.Errorf("%s: another daemon is listening", path)
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("remove stale socket: %w", err)
+	}
+	old := unix.Umask(0o077)
+	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	unix.Umask(old)
+	if err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// Serve answers requests on l until ctx ends, then waits for the requests
+// under way (each bounded by its deadline). A hook request runs as
+// hook.Run would in a hook process of its own, with the deadline capped
+// below wire.Backstop so the hook hears the answer, whatever it is, before
+// it gives up; a wrapper-runc request runs as wrapper.Run would in the
+// wrapper's process, on the stdio it sent. Only root (or the daemon's own
+// user) may ask: a request names files the daemon then reads and writes,
+// and containers it holds and may kill.
+func Serve(ctx context.Context, l *net.UnixListener, log *logrus.Logger) error {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	go func() {
+		<-ctx.Done()
+		l.Close()
+	}()
+	for {
+		conn, err := l.AcceptUnix()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			return fmt.Errorf("accept: %w", err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer conn.Close()
+			serveConn(ctx, conn, log)
+		}()
+	}
+}
+
+// answerMargin is how long before wire.Backstop a hook must be answered:
+// time for the response to reach the hook.
+const answerMargin = 500 * time.Millisecond
+
+// exitError is the status of a request the daemon could not run.
+const exitError = 2
+
+// maxFiles is how many descriptors a request may carry (wrapper-runc's
+// stdin, stdout and stderr).
+const maxFiles = 3
+
+func serveConn(ctx context.Context, conn *net.UnixConn, log *logrus.Logger) {
+	started := time.Now()
+	conn.SetDeadline(started.Add(wire.WrapperBackstop))
+	var files []*os.File
+	defer func() {
+		for _, f := range files {
+			f.Close()
+		}
+	}()
+	var kind string
+	resp := func() (resp wire.Response) {
+		defer func() {
+			// One request's bug must not take every later container's
+			// check with it; this one fails closed.
+			if r := recover(); r != nil {
+				log.WithField("panic", fmt.Sprint(r)).Error("request panicked")
+				resp = wire.Response{Exit: exitError, Stderr: fmt.Sprintf("seccomp-attestd: internal error: %v\n", r)}
+			}
+		}()
+		if err := checkPeer(conn); err != nil {
+			return wire.Response{Exit: exitError, Stderr: "seccomp-attestd: " + err.Error() + "\n"}
+		}
+		body, received, err := readRequest(conn)
+		files = received
+		if err != nil {
+			return wire.Response{Exit: exitError, Stderr: fmt.Sprintf("seccomp-attestd: read the request: %v\n", err)}
+		}
+		var req wire.Request
+		if err := json.Unmarshal(body, &req); err != nil {
+			return wire.Response{Exit: exitError, Stderr: fmt.Sprintf("seccomp-attestd: the request is not one: %v\n", err)}
+		}
+		kind = req.Kind
+		switch req.Kind {
+		case "":
+			rctx, cancel := context.WithDeadlineCause(context.WithoutCancel(ctx), started.Add(wire.Backstop-answerMargin),
+				fmt.Errorf("the daemon's limit of %s per hook passed: %w", wire.Backstop-answerMargin, context.DeadlineExceeded))
+			defer cancel()
+			var stderr bytes.Buffer
+			code := hook.RunContext(rctx, req.Args, bytes.NewReader(req.State), &stderr, req.RuntimePID)
+			return wire.Response{Exit: code, Stderr: stderr.String()}
+		case wire.KindWrapper:
+			if len(files) != 3 {
+				return wire.Response{Exit: exitError, Stderr: fmt.Sprintf("seccomp-attestd: a wrapper-runc request comes with its stdin, stdout and stderr, not %d descriptors\n", len(files))}
+			}
+			gone, stopWatching := watchHangup(conn)
+			defer stopWatching()
+			h := &wrapper.Host{Stdin: files[0], Stdout: files[1], Stderr: files[2],
+				Env: req.Env, Dir: req.Dir, Argv0: req.Argv0, Self: req.Self, Remote: true, Gone: gone}
+			code := wrapper.Run(req.Args, h)
+			resp := wire.Response{Exit: code}
+			if h.Exec != nil {
+				resp.Exec = &wire.Exec{Path: h.Exec.Path, Argv: h.Exec.Argv}
+			}
+			return resp
+		}
+		return wire.Response{Exit: exitError, Stderr: fmt.Sprintf("seccomp-attestd: unknown request kind %q\n", req.Kind)}
+	}()
+	data, err := json.Marshal(resp)
+	if err == nil {
+		_, err = conn.Write(data)
+	}
+	if err != nil {
+		log.WithError(err).Warn("answer a request")
+		return
+	}
+	log.WithFields(logrus.Fields{"kind": kind, "exit": resp.Exit, "exec": resp.Exec != nil, "elapsed": time.Since(started).String()}).Debug("answered")
+}
+
+// readRequest reads a request to its end, with the descriptors that came
+// with it (at most maxFiles; more are closed and refused).
+func readRequest(conn *net.UnixConn) ([]byte, []*os.File, error) {
+	var body []byte
+	var files []*os.File
+	buf := make([]byte, 64<<10)
+	oob := make([]byte, unix.CmsgSpace(maxFiles*4))
+	for {
+		n, oobn, _, _, err := conn.ReadMsgUnix(buf, oob)
+		if oobn > 0 {
+			fds, perr := parseRights(oob[:oobn])
+			for _, fd := range fds {
+				files = append(files, os.NewFile(uintptr(fd), fmt.Sprintf("request-fd-%d", len(files))))
+			}
+			if perr != nil {
+				return nil, files, perr
+			}
+			if len(files) > maxFiles {
+				return nil, files, fmt.Errorf("%d descriptors, at most %d", len(files), maxFiles)
+			}
+		}
+		body = append(body, buf[:n]...)
+		if len(body) > wire.MaxRequest {
+			return nil, files, fmt.Errorf("larger than %d bytes", wire.MaxRequest)
+		}
+		if errors.Is(err, io.EOF) || (err == nil && n == 0 && oobn == 0) {
+			return body, files, nil
+		}
+		if err != nil {
+			return nil, files, err
+		}
+	}
+}
+
+func parseRights(oob []byte) ([]int, error) {
+	msgs, err := unix.ParseSocketControlMessage(oob)
+	if err != nil {
+		return nil, err
+	}
+	var fds []int
+	for _, m := range msgs {
+		got, err := unix.ParseUnixRights(&m)
+		if err != nil {
+			return fds, err
+		}
+		fds = append(fds, got...)
+	}
+	return fds, nil
+}
+
+// watchHangup closes gone when the peer closes its end of conn (it has
+// only shut down writing while it waits for the answer): wrapper-runc was
+// killed, and whoever ran it will not wait for the container.
+func watchHangup(conn *net.UnixConn) (gone <-chan struct{}, stop func()) {
+	g := make(chan struct{})
+	done := make(chan struct{})
+	rc, err := conn.SyscallConn()
+	if err != nil {
+		return g, func() {}
+	}
+	go func() {
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			var hup bool
+			rc.Control(func(fd uintptr) {
+				pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLHUP}}
+				if n, err := unix.Poll(pfd, 50); err == nil && n > 0 && pfd[0].Revents&(unix.POLLHUP|unix.POLLERR) != 0 {
+					hup = true
+				}
+			})
+			if hup {
+				close(g)
+				return
+			}
+		}
+	}()
+	return g, func() { close(done) }
+}
+
+// checkPeer admits root and the daemon's own user.
+func checkPeer(conn *net.UnixConn) error {
+	rc, err := conn.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var cred *unix.Ucred
+	var cerr error
+	if err := rc.Control(func(fd uintptr) { cred, cerr = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED) }); err != nil || cerr != nil {
+		return fmt.Errorf("peer credentials: %w", errors.Join(err, cerr))
+	}
+	if cred.Uid != 0 && int(cred.Uid) != os.Getuid() {
+		return fmt.Errorf("uid %d (pid %d) may not ask for hooks: root only", cred.Uid, cred.Pid)
+	}
+	return nil
+}
