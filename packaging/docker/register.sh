@@ -5,10 +5,11 @@
 # daemon.json are kept. Idempotent.
 #
 #   register.sh [--name NAME] [--path WRAPPER] [--config FILE] [--runtime REAL]
-#               [--daemon-json FILE] [--remove]
+#               [--socket SOCKET] [--daemon-json FILE] [--remove]
 #
 # Defaults: NAME wrapper-runc, WRAPPER /usr/bin/wrapper-runc, FILE
-# /etc/seccomp-attest/config.yaml, REAL runc on PATH.
+# /etc/seccomp-attest/config.yaml, REAL runc on PATH, SOCKET (seccomp-attestd's)
+# the wrapper's default, /run/seccomp-attest/hook.sock.
 set -euo pipefail
 export PATH=/usr/local/sbin:/usr/sbin:/sbin:$PATH
 
@@ -16,6 +17,7 @@ name=wrapper-runc
 path=/usr/bin/wrapper-runc
 config=/etc/seccomp-attest/config.yaml
 real=
+socket=
 daemon_json=/etc/docker/daemon.json
 remove=0
 while [ $# -gt 0 ]; do
@@ -24,6 +26,7 @@ while [ $# -gt 0 ]; do
 	--path) path=$2; shift 2 ;;
 	--config) config=$2; shift 2 ;;
 	--runtime) real=$2; shift 2 ;;
+	--socket) socket=$2; shift 2 ;;
 	--daemon-json) daemon_json=$2; shift 2 ;;
 	--remove) remove=1; shift ;;
 	*) echo "register.sh: unknown argument $1" >&2; exit 2 ;;
@@ -43,8 +46,9 @@ if [ "$remove" = 1 ]; then
 	jq --arg n "$name" 'if .runtimes then .runtimes |= del(.[$n]) else . end' "$daemon_json" >"$tmp"
 else
 	[ -x "$path" ] || die "$path is not an executable"
-	jq --arg n "$name" --arg p "$path" --arg c "$config" --arg r "$real" \
-		'.runtimes[$n] = {path: $p, runtimeArgs: ["--seccomp-attest-config=" + $c, "--seccomp-attest-runtime=" + $r]}' \
+	jq --arg n "$name" --arg p "$path" --arg c "$config" --arg r "$real" --arg s "$socket" \
+		'.runtimes[$n] = {path: $p, runtimeArgs: (["--seccomp-attest-config=" + $c, "--seccomp-attest-runtime=" + $r]
+			+ if $s == "" then [] else ["--seccomp-attest-socket=" + $s] end)}' \
 		"$daemon_json" >"$tmp"
 fi
 if cmp -s "$tmp" "$daemon_json"; then

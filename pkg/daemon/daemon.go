@@ -215,35 +215,46 @@ func parseRights(oob []byte) ([]int, error) {
 
 // watchHangup closes gone when the peer closes its end of conn (it has
 // only shut down writing while it waits for the answer): wrapper-runc was
-// killed, and whoever ran it will not wait for the container.
+// killed, and whoever ran it will not wait for the container. It polls a
+// duplicate of the socket, so that closing conn never waits for it, and a
+// pipe that stop writes to.
 func watchHangup(conn *net.UnixConn) (gone <-chan struct{}, stop func()) {
 	g := make(chan struct{})
-	done := make(chan struct{})
 	rc, err := conn.SyscallConn()
 	if err != nil {
 		return g, func() {}
 	}
+	sock := -1
+	rc.Control(func(fd uintptr) { sock, err = unix.Dup(int(fd)) })
+	var wake [2]int
+	if err != nil || unix.Pipe2(wake[:], unix.O_CLOEXEC) != nil {
+		if sock >= 0 {
+			unix.Close(sock)
+		}
+		return g, func() {}
+	}
 	go func() {
+		defer unix.Close(sock)
+		defer unix.Close(wake[0])
 		for {
-			select {
-			case <-done:
-				return
-			default:
+			pfd := []unix.PollFd{{Fd: int32(sock), Events: unix.POLLHUP}, {Fd: int32(wake[0]), Events: unix.POLLIN}}
+			n, err := unix.Poll(pfd, -1)
+			if errors.Is(err, unix.EINTR) || (err == nil && n == 0) {
+				continue
 			}
-			var hup bool
-			rc.Control(func(fd uintptr) {
-				pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLHUP}}
-				if n, err := unix.Poll(pfd, 50); err == nil && n > 0 && pfd[0].Revents&(unix.POLLHUP|unix.POLLERR) != 0 {
-					hup = true
-				}
-			})
-			if hup {
+			if err != nil || pfd[1].Revents != 0 {
+				return
+			}
+			if pfd[0].Revents&(unix.POLLHUP|unix.POLLERR) != 0 {
 				close(g)
 				return
 			}
 		}
 	}()
-	return g, func() { close(done) }
+	return g, func() {
+		unix.Write(wake[1], []byte{0})
+		unix.Close(wake[1])
+	}
 }
 
 // checkPeer admits root and the daemon's own user.
