@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -168,6 +169,24 @@ func TestServeWrapperRequests(t *testing.T) {
 	}
 	if resp.Exec == nil || resp.Exec.Path != runc || strings.Join(resp.Exec.Argv, " ") != runc+" --debug state x" {
 		t.Errorf("unchecked command: %+v %+v", resp, resp.Exec)
+	}
+	// run is never the daemon's: its init must be the caller's child.
+	conn, err = wire.Dial(sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var stderr bytes.Buffer
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	req = wire.Request{Kind: wire.KindWrapper, Args: []string{"--seccomp-attest-runtime=" + runc, "run", "x"}, Dir: t.TempDir()}
+	resp, err = wire.Exchange(conn, req, []*os.File{devnull, devnull, w}, time.Now().Add(wire.Backstop))
+	w.Close()
+	stderr.ReadFrom(r)
+	if err != nil || resp.Exit != exitError || resp.Exec != nil || !strings.Contains(stderr.String(), "run is checked in the wrapper's own process") {
+		t.Errorf("run: %+v, %v, stderr %q", resp, err, stderr.String())
 	}
 	if resp := ask(t, sock, wire.Request{Kind: "other"}); resp.Exit != exitError || !strings.Contains(resp.Stderr, "unknown request kind") {
 		t.Errorf("unknown kind: %+v", resp)

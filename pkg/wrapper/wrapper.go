@@ -73,7 +73,7 @@ func Run(argv []string, h *Host) int {
 	}
 	opts, err := inv.CommandOptions()
 	if err != nil {
-		if rt.sameGrammar() {
+		if rt.SameGrammar() {
 			// The real runtime refuses the same argv: its error, its way.
 			return rt.exec(inv.Argv())
 		}
@@ -92,6 +92,12 @@ func Run(argv []string, h *Host) int {
 	case "start":
 		return w.start()
 	case "run":
+		if h.Remote {
+			// run's init must be the caller's child, waited for by the
+			// caller as a subreaper: never in a daemon's process.
+			newReporter(inv, h).error(errors.New("wrapper-runc: run is checked in the wrapper's own process, not by seccomp-attestd"))
+			return exitError
+		}
 		return w.run()
 	}
 	return rt.exec(inv.Argv())
@@ -119,6 +125,3 @@ type realRuntime struct {
 func (rt *realRuntime) exec(argv []string) int {
 	return rt.host.exec(rt.Runtime, argv)
 }
-
-// sameGrammar: see front.Runtime.SameGrammar.
-func (rt *realRuntime) sameGrammar() bool { return rt.SameGrammar() }
