@@ -1,12 +1,14 @@
 // Command seccomp-attestd does the work of seccomp-attest's OCI hook
-// (pkg/hook) in a process that is already running when a container
-// starts, so that a start pays only for the small hook program
-// (cmd/hook), not for loading the policy, the key and the analysis code:
+// (pkg/hook) and of wrapper-runc's create and start checks (pkg/wrapper)
+// in a process that is already running when a container starts, so that
+// a start pays only for the small hook and wrapper programs (cmd/hook,
+// cmd/wrapper-runc), not for loading the policy, the key and the analysis
+// code:
 //
 //	seccomp-attestd serve [--socket PATH] [--debug]
-//	    answer hooks on PATH (default /run/seccomp-attest/hook.sock) until
-//	    SIGTERM or SIGINT; requests under way finish first (--debug logs
-//	    each answer with its time)
+//	    answer the hook and wrapper-runc on PATH (default
+//	    /run/seccomp-attest/hook.sock) until SIGTERM or SIGINT; requests
+//	    under way finish first (--debug logs each answer with its time)
 //
 //	seccomp-attestd wrapper-runc [--argv0=NAME] [--self=PATH] -- ARGS...
 //	    wrapper-runc's check of create, start and run in this process:
@@ -19,7 +21,8 @@
 //	    default this process's parent)
 //
 // Both paths run the same code with the same configuration (the hook's
-// --config, default /etc/seccomp-attest/config.yaml), so an attestation
+// --config or the wrapper's --seccomp-attest-config, default
+// /etc/seccomp-attest/config.yaml), so an attestation
 // does not depend on whether the daemon was up. See docs/hook.md.
 package main
 
@@ -123,7 +126,7 @@ func serve(args []string) int {
 	defer os.Remove(*socket)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	log.WithFields(logrus.Fields{"socket": *socket, "pid": os.Getpid()}).Info("serving hooks")
+	log.WithFields(logrus.Fields{"socket": *socket, "pid": os.Getpid()}).Info("serving the hook and wrapper-runc")
 	if err := daemon.Serve(ctx, l, log); err != nil {
 		log.WithError(err).Error("serve")
 		return 1
