@@ -167,7 +167,7 @@ docker_bundle() { # DIR ARGS...
 		runc delete -f "$id"
 	done
 	# Only the first went through the daemon.
-	[ "$(grep -c '"msg":"answered a hook"' "$BATS_TEST_TMPDIR/daemon.log")" = 1 ]
+	[ "$(jq -s '[.[] | select(.msg == "answered" and .kind == "")] | length' "$BATS_TEST_TMPDIR/daemon.log")" = 1 ]
 	for via in daemon direct; do
 		jq -e '.verdict.result == "pass" and .container.runtime.name == "runc" and .diff.groups[0].equivalent' <<<"${pred[$via]}"
 	done
