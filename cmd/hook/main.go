@@ -24,7 +24,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/seccomp-attest/seccomp-attest/pkg/hook/wire"
+	"github.com/seccomp-attest/seccomp-attest/pkg/daemon/wire"
 )
 
 const exitError = 2

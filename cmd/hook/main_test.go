@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/seccomp-attest/seccomp-attest/pkg/hook/wire"
+	"github.com/seccomp-attest/seccomp-attest/pkg/daemon/wire"
 )
 
 // buildPair builds this program and seccomp-attestd side by side, as they

@@ -40,8 +40,8 @@ import (
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/config"
 	"github.com/seccomp-attest/seccomp-attest/pkg/daemon"
+	"github.com/seccomp-attest/seccomp-attest/pkg/daemon/wire"
 	"github.com/seccomp-attest/seccomp-attest/pkg/hook"
-	"github.com/seccomp-attest/seccomp-attest/pkg/hook/wire"
 	"github.com/seccomp-attest/seccomp-attest/pkg/wrapper"
 )
 

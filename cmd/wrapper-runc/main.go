@@ -23,7 +23,7 @@ import (
 	"os"
 	"syscall"
 
-	"github.com/seccomp-attest/seccomp-attest/pkg/hook/wire"
+	"github.com/seccomp-attest/seccomp-attest/pkg/daemon/wire"
 	"github.com/seccomp-attest/seccomp-attest/pkg/runcargs"
 	"github.com/seccomp-attest/seccomp-attest/pkg/wrapper/front"
 )

@@ -20,8 +20,8 @@ import (
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
+	"github.com/seccomp-attest/seccomp-attest/pkg/daemon/wire"
 	"github.com/seccomp-attest/seccomp-attest/pkg/hook"
-	"github.com/seccomp-attest/seccomp-attest/pkg/hook/wire"
 	"github.com/seccomp-attest/seccomp-attest/pkg/wrapper"
 )
 

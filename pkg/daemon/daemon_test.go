@@ -14,7 +14,7 @@ import (
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
-	"github.com/seccomp-attest/seccomp-attest/pkg/hook/wire"
+	"github.com/seccomp-attest/seccomp-attest/pkg/daemon/wire"
 )
 
 // serveOn starts Serve on a socket in a temporary directory and returns

@@ -1,11 +1,12 @@
-// Package wire is the protocol between the hook program runtimes execute
-// (cmd/hook) and seccomp-attestd, which does the hook's work in a process
-// that is already running. It uses only the standard library and
-// x/sys/unix, so that the hook program starts in about a millisecond: a
-// container start pays for the hook's process on every start.
+// Package wire is the protocol between seccomp-attestd and the small
+// programs runtimes execute: the hook (cmd/hook) and wrapper-runc
+// (cmd/wrapper-runc). It uses only the standard library and x/sys/unix,
+// so that those programs start in about a millisecond: a container start
+// pays for them every time.
 //
-// The hook connects to a unix socket, writes one Request as JSON, shuts
-// its side down, and reads one Response as JSON until the daemon closes.
+// A program connects to a unix socket, writes one Request as JSON (with
+// its stdio as SCM_RIGHTS for wrapper-runc), shuts its side down, and
+// reads one Response as JSON until the daemon closes.
 package wire
 
 import (
