@@ -21,7 +21,6 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
-	"syscall"
 	"time"
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/daemon/wire"
@@ -64,13 +63,8 @@ func run(argv []string) int {
 }
 
 func execDirect(args []string) int {
-	daemon, err := wire.FindDaemon(executable())
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "seccomp-attest-hook: no daemon to ask and %v (failing closed)\n", err)
-		return exitError
-	}
-	err = syscall.Exec(daemon, append([]string{wire.DaemonName, "hook"}, args...), os.Environ())
-	fmt.Fprintf(os.Stderr, "seccomp-attest-hook: exec %s: %v (failing closed)\n", daemon, err)
+	err := wire.ExecDaemon(executable(), append([]string{"hook"}, args...)...)
+	fmt.Fprintf(os.Stderr, "seccomp-attest-hook: no daemon to ask and %v (failing closed)\n", err)
 	return exitError
 }
 

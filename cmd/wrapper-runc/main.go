@@ -21,7 +21,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"syscall"
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/daemon/wire"
 	"github.com/seccomp-attest/seccomp-attest/pkg/runcargs"
@@ -53,13 +52,7 @@ func run(argv []string) int {
 // execChecker becomes `seccomp-attestd wrapper-runc`: the check in this
 // process (same pid, stdio, environment and signals).
 func execChecker(argv []string, self string) int {
-	daemon, err := wire.FindDaemon(self)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "seccomp-attest: wrapper-runc cannot check: %v (refused)\n", err)
-		return 1
-	}
-	args := append([]string{wire.DaemonName, "wrapper-runc", "--argv0=" + os.Args[0], "--self=" + self, "--"}, argv...)
-	err = syscall.Exec(daemon, args, os.Environ())
-	fmt.Fprintf(os.Stderr, "seccomp-attest: wrapper-runc: exec %s: %v (refused)\n", daemon, err)
+	err := wire.ExecDaemon(self, append([]string{"wrapper-runc", "--argv0=" + os.Args[0], "--self=" + self, "--"}, argv...)...)
+	fmt.Fprintf(os.Stderr, "seccomp-attest: wrapper-runc cannot check: %v (refused)\n", err)
 	return 1
 }

@@ -89,7 +89,8 @@ func (s Store) Append(containerID string, build func(Chain) ([]byte, error)) (st
 	// Closing the file releases the lock.
 	defer lock.Close()
 
-	chain, err := s.last(lock)
+	boot := bootID()
+	chain, err := s.last(lock, boot)
 	if err != nil {
 		return "", err
 	}
@@ -103,7 +104,7 @@ func (s Store) Append(containerID string, build func(Chain) ([]byte, error)) (st
 	// writes it names a file that does not exist, and the next Append
 	// scans instead. It never names an older file than the newest one in
 	// the store.
-	if err := writeHead(lock, storeHead{Sequence: chain.Sequence, File: name, SHA256: sha256Hex(data), Boot: bootID()}); err != nil {
+	if err := writeHead(lock, storeHead{Sequence: chain.Sequence, File: name, SHA256: sha256Hex(data), Boot: boot}); err != nil {
 		return "", err
 	}
 	if err := WriteFileAtomic(path, data, 0o644); err != nil {
@@ -152,12 +153,12 @@ func bootID() string {
 // this boot wrote it and the file it names exists, else by listing the
 // store (a new store, a reboot, or a crash between head and attestation
 // writes).
-func (s Store) last(lock *os.File) (Chain, error) {
+func (s Store) last(lock *os.File, boot string) (Chain, error) {
 	buf := make([]byte, headSize)
 	if n, err := lock.ReadAt(buf, 0); n > 0 && (err == nil || errors.Is(err, io.EOF)) {
 		var h storeHead
 		if json.Unmarshal(buf[:n], &h) == nil && h.Sequence > 0 && storeName.MatchString(h.File) && hexDigest.MatchString(h.SHA256) &&
-			h.Boot != "" && h.Boot == bootID() {
+			h.Boot != "" && h.Boot == boot {
 			if _, err := os.Lstat(filepath.Join(s.Dir, h.File)); err == nil {
 				return Chain{Sequence: h.Sequence + 1, Previous: h.SHA256}, nil
 			}

@@ -42,10 +42,11 @@ func (h *hook) run(ctx context.Context, stdin io.Reader) int {
 		return h.fail(nil, fmt.Errorf("container state on stdin: %w", err))
 	}
 	c := pipeline.Container{ID: state.ID, Bundle: state.Bundle, PID: state.Pid, Annotations: state.Annotations}
-	c.Runtime, c.RuntimeVersion = detectRuntime(h.runtimePID, h.cfg.Store)
+	static := h.stage == stageCreateRuntime || h.stage == stagePrestart
+	c.Runtime, c.RuntimeVersion = detectRuntime(h.runtimePID, h.cfg.Store, !static)
 	fields := logrus.Fields{"stage": string(h.stage), "id": c.ID, "pid": c.PID, "bundle": c.Bundle, "runtime": c.Runtime}
 
-	p, err := pipeline.New(h.cfg, pipeline.Options{ToolVersion: version.String(), NoSigner: h.stage == stageCreateRuntime || h.stage == stagePrestart})
+	p, err := pipeline.New(h.cfg, pipeline.Options{ToolVersion: version.String(), NoSigner: static})
 	if err != nil {
 		return h.fail(fields, err)
 	}

@@ -57,7 +57,7 @@ func RunContext(parent context.Context, args []string, stdin io.Reader, stderr i
 	key := fs.String("key", "", "override the signing key")
 	logPath := fs.String("log", "", `override the JSON log file ("-": stderr only)`)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: seccomp-attest-hook [flags] createRuntime|prestart|poststart|poststop < state.json\n")
+		fmt.Fprintf(stderr, "usage: seccomp-attest-hook [--socket=PATH] [flags] createRuntime|prestart|poststart|poststop < state.json\n  --socket=PATH\n    \tseccomp-attestd's socket (default /run/seccomp-attest/hook.sock); without an answer the hook runs here\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {

@@ -14,7 +14,9 @@ import (
 // detectRuntime names the OCI runtime that runs the hook: the process
 // that executed it (runc and crun run hooks themselves), by its comm, and
 // its version (pipeline.RuntimeVersion).
-func detectRuntime(ppid int, store string) (name, version string) {
+// The version is only looked up when wanted: the static check records
+// nothing.
+func detectRuntime(ppid int, store string, wantVersion bool) (name, version string) {
 	comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", ppid))
 	if err != nil {
 		return "", ""
@@ -27,6 +29,9 @@ func detectRuntime(ppid int, store string) (name, version string) {
 		name = spec.RuntimeRunc
 	default:
 		return base, ""
+	}
+	if !wantVersion {
+		return name, ""
 	}
 	// crun runs hooks from a process whose executable may not resolve in
 	// the hook's mount namespace; fall back to the runtime on PATH.

@@ -101,6 +101,19 @@ func (vc *verdictCache) get(key string) (cached, bool) {
 	return v, true
 }
 
+// getOrLock returns the entry for key or, when there is none yet, takes
+// key's lock (see lock) and looks again: a miss then means this caller
+// computes the entry, and the others wait for it. unlock releases the
+// lock (a no-op after a hit).
+func (vc *verdictCache) getOrLock(ctx context.Context, key string) (v cached, ok bool, unlock func()) {
+	if v, ok = vc.get(key); ok {
+		return v, true, func() {}
+	}
+	unlock = vc.lock(ctx, key)
+	v, ok = vc.get(key)
+	return v, ok, unlock
+}
+
 // put writes the entry without fsync: a cache entry lost in a crash is
 // only a miss, and a torn one fails to parse.
 func (vc *verdictCache) put(key string, v cached) {

@@ -32,12 +32,8 @@ func (p *Pipeline) CheckIntended(ctx context.Context, c Container) (*Outcome, er
 			return nil, err
 		}
 		key := p.cache.key(p, &c, in, nil)
-		entry, ok := p.cache.get(key)
-		if !ok {
-			unlock := p.cache.lock(ctx, key)
-			defer unlock()
-			entry, ok = p.cache.get(key)
-		}
+		entry, ok, unlock := p.cache.getOrLock(ctx, key)
+		defer unlock()
 		if ok {
 			v, _, err := entry.verdict(nil)
 			if err != nil {
@@ -86,12 +82,8 @@ func (p *Pipeline) AttestEffective(ctx context.Context, c Container, pf *bytecod
 			pred.Intended = in.record()
 		}
 		key := p.cache.key(p, &c, in, groups)
-		entry, ok := p.cache.get(key)
-		if !ok {
-			unlock := p.cache.lock(ctx, key)
-			defer unlock()
-			entry, ok = p.cache.get(key)
-		}
+		entry, ok, unlock := p.cache.getOrLock(ctx, key)
+		defer unlock()
 		if !ok {
 			var err error
 			if entry, err = p.judge(&c, in, groups); err != nil {

@@ -194,3 +194,15 @@ func FindDaemon(self string) (string, error) {
 	}
 	return "", fmt.Errorf("no %s in %v", DaemonName, candidates)
 }
+
+// ExecDaemon replaces the calling program (self) with seccomp-attestd
+// running args: the check then happens in this process, with its pid,
+// parent, stdio and environment. It returns only on failure.
+func ExecDaemon(self string, args ...string) error {
+	daemon, err := FindDaemon(self)
+	if err != nil {
+		return err
+	}
+	err = unix.Exec(daemon, append([]string{DaemonName}, args...), os.Environ())
+	return fmt.Errorf("exec %s: %w", daemon, err)
+}
