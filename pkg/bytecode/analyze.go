@@ -1,6 +1,9 @@
 package bytecode
 
-import "errors"
+import (
+	"errors"
+	"slices"
+)
 
 // ErrTooComplex is returned when a filter needs more analysis work than the
 // budget allows. Callers that enforce a policy must treat it as "weaker"
@@ -75,7 +78,9 @@ type analyzer struct {
 
 // explore runs every feasible path of the program and collects its leaves.
 func (an *analyzer) explore() error {
-	stack := []*state{{a: constSym(0), x: constSym(0), mem: new([ScratchSlots]sym), arch: fullSet, nr: fullSet}}
+	// nr starts as a copy of fullSet: a path that owns its set of numbers
+	// splits it in place, and the shared fullSet must never change.
+	stack := []*state{{a: constSym(0), x: constSym(0), mem: new([ScratchSlots]sym), arch: fullSet, nr: slices.Clone(fullSet), nrOwned: true}}
 	for len(stack) > 0 {
 		st := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
@@ -259,7 +264,7 @@ func (an *analyzer) branchOnWord(st *state, w sym, op uint16, k uint32, taken, n
 			set = st.arch
 		}
 		var t, f IntervalSet
-		ok := true
+		ok, owned := true, true
 		switch {
 		case w.off == OffsetNr && st.nrOwned && mask == 0xffffffff && cop == opEQ:
 			t, f = set.splitRangeOwned(k, k)
@@ -271,8 +276,11 @@ func (an *analyzer) branchOnWord(st *state, w sym, op uint16, k uint32, taken, n
 			t, f = set.splitRangeOwned(lo, 0xffffffff)
 		default:
 			t, f, ok = set.splitMasked(mask, cop, k)
-			// Masked splits copy the set: charge for its size.
+			// Masked splits copy the set: charge for its size. A test that
+			// is always true or always false returns the set itself, which
+			// other paths and leaves share: the path must not own it.
 			an.budget -= len(t) + len(f)
+			owned = !aliases(t, set) && !aliases(f, set)
 		}
 		if !ok {
 			other := st.clone()
@@ -280,7 +288,7 @@ func (an *analyzer) branchOnWord(st *state, w sym, op uint16, k uint32, taken, n
 			st.pc, st.approx = taken, true
 			return st, other, false
 		}
-		return an.splitOnSets(st, w.off, t, f, taken, notTaken)
+		return an.splitOnSets(st, w.off, t, f, owned, taken, notTaken)
 	}
 	// Checking and copying the path's condition costs its length: charge
 	// it, so that long conditions cannot make a step arbitrarily expensive.
@@ -308,10 +316,12 @@ func (an *analyzer) branchOnWord(st *state, w sym, op uint16, k uint32, taken, n
 	return st, nil, false
 }
 
-func (an *analyzer) splitOnSets(st *state, off uint32, t, f IntervalSet, taken, notTaken int) (next, fork *state, done bool) {
+// splitOnSets continues st on the side(s) whose set of values is not empty.
+// owned says that t and f are the path's own memory (see state.nrOwned).
+func (an *analyzer) splitOnSets(st *state, off uint32, t, f IntervalSet, owned bool, taken, notTaken int) (next, fork *state, done bool) {
 	set := func(s *state, v IntervalSet) {
 		if off == OffsetNr {
-			s.nr, s.nrOwned = v, true
+			s.nr, s.nrOwned = v, owned
 		} else {
 			s.arch = v
 		}

@@ -12,8 +12,12 @@ type Interval struct{ First, Last uint32 }
 // domain the analysis uses for seccomp_data.nr and seccomp_data.arch.
 type IntervalSet []Interval
 
-// fullSet is every 32-bit value.
+// fullSet is every 32-bit value. It is shared: never split it in place.
 var fullSet = IntervalSet{{0, 0xffffffff}}
+
+// aliases reports whether a and b share their first element's memory: a
+// split that keeps a whole set returns the set itself.
+func aliases(a, b IntervalSet) bool { return len(a) > 0 && len(b) > 0 && &a[0] == &b[0] }
 
 // Contains reports whether v is in the set.
 func (s IntervalSet) Contains(v uint32) bool {
