@@ -105,13 +105,16 @@ func Decode(raw []byte) ([]Instruction, error) {
 	if len(raw) == 0 {
 		return nil, fmt.Errorf("decode filter: empty input")
 	}
+	// The size comes before the framing: an input cut at the limit (read
+	// through a limit reader) is too long, not misaligned.
+	if len(raw) > MaxInstructions*InstructionSize {
+		return nil, fmt.Errorf("decode filter: %d bytes exceeds the kernel limit of %d instructions (%d bytes)",
+			len(raw), MaxInstructions, MaxInstructions*InstructionSize)
+	}
 	if len(raw)%InstructionSize != 0 {
 		return nil, fmt.Errorf("decode filter: %d bytes is not a multiple of %d (struct sock_filter)", len(raw), InstructionSize)
 	}
 	n := len(raw) / InstructionSize
-	if n > MaxInstructions {
-		return nil, fmt.Errorf("decode filter: %d instructions exceeds the kernel limit of %d", n, MaxInstructions)
-	}
 	prog := make([]Instruction, n)
 	for i := range prog {
 		b := raw[i*InstructionSize:]
