@@ -50,7 +50,7 @@ func Compile(p *specs.LinuxSeccomp, runtime string) (bytecode.Stack, error) {
 	if runtime == RuntimeCrun && p.DefaultErrnoRet != nil && !takesErrno(p.DefaultAction) {
 		return nil, fmt.Errorf("crun: defaultErrnoRet is set for default action %s (crun refuses it)", p.DefaultAction)
 	}
-	defAct, err := toAction(runtime, p.DefaultAction, p.DefaultErrnoRet)
+	defAct, err := toAction(runtime, p.DefaultAction, p.DefaultErrnoRet, "defaultErrnoRet")
 	if err != nil {
 		return nil, fmt.Errorf("%s: default action: %w", runtime, err)
 	}
@@ -75,11 +75,12 @@ func Compile(p *specs.LinuxSeccomp, runtime string) (bytecode.Stack, error) {
 		arches = append(arches, sa)
 	}
 
+	rules := 0
 	for i, call := range p.Syscalls {
 		if runtime == RuntimeCrun && call.ErrnoRet != nil && !takesErrno(call.Action) {
 			return nil, fmt.Errorf("crun: syscalls[%d]: errnoRet is set for action %s (crun refuses it)", i, call.Action)
 		}
-		act, err := toAction(runtime, call.Action, call.ErrnoRet)
+		act, err := toAction(runtime, call.Action, call.ErrnoRet, "errnoRet")
 		if err != nil {
 			return nil, fmt.Errorf("%s: syscalls[%d] (%s): %w", runtime, i, strings.Join(call.Names, " "), err)
 		}
@@ -103,6 +104,16 @@ func Compile(p *specs.LinuxSeccomp, runtime string) (bytecode.Stack, error) {
 				// Unknown to this libseccomp: both runtimes skip it
 				// (crun fails only with run.oci.seccomp_fail_unknown_syscall).
 				continue
+			}
+			if split {
+				rules += len(conds)
+			} else {
+				rules++
+			}
+			if rules > MaxRules {
+				return nil, fmt.Errorf("syscalls[%d] (%s): the profile adds more than %d rules (one per syscall name and split condition); "+
+					"refused to bound the compilation time (real profiles add a few hundred)",
+					i, name, MaxRules)
 			}
 			if split {
 				for _, c := range conds {
@@ -160,11 +171,26 @@ func containsName(names []string, n string) bool {
 	return false
 }
 
-func toAction(runtime string, a specs.LinuxSeccompAction, errnoRet *uint) (libseccomp.ScmpAction, error) {
+// maxErrno is the kernel's MAX_ERRNO, the largest errno a system call can
+// return. libseccomp (2.5) accepts an ERRNO action only below it and
+// otherwise fails the rule with EINVAL, which libseccomp-golang reports as
+// "two checks on same syscall argument"; runc and crun fail the same way.
+const maxErrno = 4095
+
+// toAction is the libseccomp action of a, with errnoRet (named field in
+// the profile) as its data.
+func toAction(runtime string, a specs.LinuxSeccompAction, errnoRet *uint, field string) (libseccomp.ScmpAction, error) {
 	errno := int16(unix.EPERM)
 	if errnoRet != nil {
-		if *errnoRet > 0xffff {
-			return libseccomp.ActInvalid, fmt.Errorf("errnoRet %d does not fit the 16-bit action data", *errnoRet)
+		switch {
+		case a == specs.ActErrno && *errnoRet > maxErrno:
+			return libseccomp.ActInvalid, fmt.Errorf("%s %d is beyond the kernel's maximum errno %d (MAX_ERRNO): %s refuses the profile",
+				field, *errnoRet, maxErrno, runtime)
+		case a == specs.ActErrno && *errnoRet == maxErrno:
+			return libseccomp.ActInvalid, fmt.Errorf("%s %d is the kernel's MAX_ERRNO, which libseccomp refuses (it takes 0 to %d): %s refuses the profile",
+				field, *errnoRet, maxErrno-1, runtime)
+		case *errnoRet > 0xffff:
+			return libseccomp.ActInvalid, fmt.Errorf("%s %d does not fit the 16-bit action data", field, *errnoRet)
 		}
 		errno = int16(*errnoRet)
 	}

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
@@ -346,5 +347,69 @@ func TestSPOCompilesLikeItsOCIProfile(t *testing.T) {
 		if res := diff(t, mustStack(t, oci, rt), mustStack(t, spo, rt)); !res.Equivalent() {
 			t.Errorf("%s: %d findings, first %+v", rt, len(res.Findings), res.Findings[0])
 		}
+	}
+}
+
+// An errno beyond what libseccomp takes is reported as such, not as
+// libseccomp-golang's reading of EINVAL ("two checks on same syscall
+// argument"); 4094 is the largest errno that compiles.
+func TestCompileErrnoBeyondMaxErrno(t *testing.T) {
+	errno := func(n uint) *uint { return &n }
+	for _, tc := range []struct {
+		name    string
+		profile *specs.LinuxSeccomp
+		want    string
+	}{
+		{"errnoRet 5000", &specs.LinuxSeccomp{DefaultAction: specs.ActAllow,
+			Syscalls: []specs.LinuxSyscall{{Names: []string{"ptrace"}, Action: specs.ActErrno, ErrnoRet: errno(5000)}}},
+			"errnoRet 5000 is beyond the kernel's maximum errno 4095 (MAX_ERRNO)"},
+		{"errnoRet 4095", &specs.LinuxSeccomp{DefaultAction: specs.ActAllow,
+			Syscalls: []specs.LinuxSyscall{{Names: []string{"ptrace"}, Action: specs.ActErrno, ErrnoRet: errno(4095)}}},
+			"errnoRet 4095 is the kernel's MAX_ERRNO"},
+		{"defaultErrnoRet 5000", &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, DefaultErrnoRet: errno(5000),
+			Syscalls: []specs.LinuxSyscall{{Names: []string{"read"}, Action: specs.ActAllow}}},
+			"defaultErrnoRet 5000 is beyond the kernel's maximum errno 4095 (MAX_ERRNO)"},
+	} {
+		for _, rt := range []string{RuntimeRunc, RuntimeCrun} {
+			_, err := Compile(tc.profile, rt)
+			if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "two checks") {
+				t.Errorf("%s, %s: %v, want %q", tc.name, rt, err, tc.want)
+			}
+		}
+	}
+	largest := &specs.LinuxSeccomp{DefaultAction: specs.ActAllow,
+		Syscalls: []specs.LinuxSyscall{{Names: []string{"ptrace"}, Action: specs.ActErrno, ErrnoRet: errno(4094)}}}
+	s, err := Compile(largest, RuntimeRunc)
+	if err != nil {
+		t.Fatalf("errnoRet 4094: %v", err)
+	}
+	nr, _ := arch.X86_64.SyscallNr("ptrace")
+	if a := s.Run(&bytecode.Data{Arch: arch.X86_64.Audit, Nr: nr}); a != bytecode.ActErrno|4094 {
+		t.Errorf("errnoRet 4094 compiles to %v", a)
+	}
+}
+
+// A profile that would keep libseccomp busy for long is refused at
+// MaxRules, quickly; a profile well below the cap compiles.
+func TestCompileRefusesMoreThanMaxRules(t *testing.T) {
+	names := []string{"read", "write", "openat", "close"}
+	profile := func(rules int) *specs.LinuxSeccomp {
+		p := &specs.LinuxSeccomp{DefaultAction: specs.ActErrno}
+		for i := range rules {
+			p.Syscalls = append(p.Syscalls, specs.LinuxSyscall{Names: []string{names[i%len(names)]}, Action: specs.ActAllow,
+				Args: []specs.LinuxSeccompArg{{Index: 1, Value: uint64(i / len(names)), Op: specs.OpEqualTo}}})
+		}
+		return p
+	}
+	start := time.Now()
+	_, err := Compile(profile(MaxRules+1), RuntimeRunc)
+	if err == nil || !strings.Contains(err.Error(), "more than 2048 rules") {
+		t.Fatalf("%d rules: %v", MaxRules+1, err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("refusing took %v", d)
+	}
+	if _, err := Compile(profile(MaxRules/4), RuntimeRunc); err != nil {
+		t.Errorf("%d rules: %v", MaxRules/4, err)
 	}
 }
