@@ -3,9 +3,10 @@ package attest
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/seccomp-attest/seccomp-attest/internal/inputfile"
 )
 
 // BundleAnnotation tells how an OCI annotation is recorded.
@@ -63,7 +64,7 @@ func ReadBundle(dir string) (*Bundle, error) {
 		return nil, fmt.Errorf("bundle %s: %w", dir, err)
 	}
 	path := filepath.Join(abs, "config.json")
-	data, err := os.ReadFile(path)
+	data, err := inputfile.Read(path, inputfile.Profile)
 	if err != nil {
 		return nil, fmt.Errorf("read bundle config: %w", err)
 	}

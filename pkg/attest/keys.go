@@ -18,6 +18,8 @@ import (
 	"path/filepath"
 
 	"github.com/secure-systems-lab/go-securesystemslib/dsse"
+
+	"github.com/seccomp-attest/seccomp-attest/internal/inputfile"
 )
 
 // KeyType names the signature algorithms an attestation key can use.
@@ -213,7 +215,7 @@ func NewVerifier(pub crypto.PublicKey) (*Verifier, error) {
 }
 
 func readPEM(path, wantType string) (*pem.Block, error) {
-	data, err := os.ReadFile(path)
+	data, err := inputfile.Read(path, inputfile.Key)
 	if err != nil {
 		return nil, fmt.Errorf("read key: %w", err)
 	}

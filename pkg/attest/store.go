@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/seccomp-attest/seccomp-attest/internal/inputfile"
 )
 
 // DefaultStore is the host's attestation store.
@@ -98,6 +100,12 @@ func (s Store) Append(containerID string, build func(Chain) ([]byte, error)) (st
 	if err != nil {
 		return "", err
 	}
+	// verify, report and the next Append read a store file only up to
+	// this cap: a larger one would be unverifiable and stop the chain.
+	if int64(len(data)) > inputfile.Attestation.Max {
+		return "", fmt.Errorf("attestation for %s: %d bytes exceeds the limit of %s for an attestation",
+			containerID, len(data), inputfile.Attestation.Limit)
+	}
 	name := fmt.Sprintf("%08d-%s.intoto.jsonl", chain.Sequence, containerID)
 	path := filepath.Join(s.Dir, name)
 	// The head goes first: after a crash of this process between the two
@@ -170,7 +178,7 @@ func (s Store) last(lock *os.File, boot string) (Chain, error) {
 	}
 	if n := len(entries); n > 0 {
 		last := entries[n-1]
-		data, err := os.ReadFile(last.Path)
+		data, err := inputfile.Read(last.Path, inputfile.Attestation)
 		if err != nil {
 			return Chain{}, fmt.Errorf("read the last attestation of the store: %w", err)
 		}

@@ -14,6 +14,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/seccomp-attest/seccomp-attest/internal/inputfile"
 )
 
 // chainOf verifies the files and returns their links, failing the test on
@@ -310,4 +312,25 @@ func mustRead(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// Append writes nothing that verify, report and the next Append would
+// refuse to read: an attestation beyond the cap leaves the store as it was.
+func TestAppendRefusesAnAttestationTooLargeToRead(t *testing.T) {
+	s := Store{Dir: t.TempDir()}
+	_, err := s.Append("big", func(Chain) ([]byte, error) {
+		return make([]byte, inputfile.Attestation.Max+1), nil
+	})
+	if err == nil || !strings.Contains(err.Error(), "exceeds the limit of 16 MiB") {
+		t.Fatalf("Append of %d bytes: %v", inputfile.Attestation.Max+1, err)
+	}
+	path, err := s.Append("small", func(c Chain) ([]byte, error) {
+		if c.Sequence != 1 {
+			t.Errorf("after a refused append the chain continues at %d", c.Sequence)
+		}
+		return []byte(`{}`), nil
+	})
+	if err != nil || filepath.Base(path) != "00000001-small.intoto.jsonl" {
+		t.Fatalf("next Append: %s, %v", path, err)
+	}
 }

@@ -8,10 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 
 	"github.com/secure-systems-lab/go-securesystemslib/dsse"
+
+	"github.com/seccomp-attest/seccomp-attest/internal/inputfile"
 )
 
 // Report is the outcome of verifying one attestation file.
@@ -234,7 +235,7 @@ func checkSubjects(r *Report, st *Statement) {
 		return
 	}
 	path := filepath.Join(p.Container.Bundle, "config.json")
-	data, err := os.ReadFile(path)
+	data, err := inputfile.Read(path, inputfile.Profile)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		r.note("%s no longer exists: config.json digest not checked", path)

@@ -24,6 +24,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"sigs.k8s.io/yaml"
 
+	"github.com/seccomp-attest/seccomp-attest/internal/inputfile"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 )
 
@@ -140,7 +141,7 @@ func Load(path string, opts Options) (*Profile, error) {
 	if st.IsDir() {
 		return LoadBundle(path)
 	}
-	data, err := os.ReadFile(path)
+	data, err := inputfile.Read(path, inputfile.Profile)
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +151,7 @@ func Load(path string, opts Options) (*Profile, error) {
 // LoadBundle reads the config.json of the OCI bundle directory dir.
 func LoadBundle(dir string) (*Profile, error) {
 	path := filepath.Join(dir, "config.json")
-	data, err := os.ReadFile(path)
+	data, err := inputfile.Read(path, inputfile.Profile)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("bundle %s: no config.json", dir)
