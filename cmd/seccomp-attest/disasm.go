@@ -2,11 +2,10 @@ package main
 
 import (
 	"fmt"
-	"io"
-	"os"
 
 	"github.com/spf13/cobra"
 
+	"github.com/seccomp-attest/seccomp-attest/internal/inputfile"
 	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 )
@@ -41,50 +40,23 @@ for a filter the kernel would refuse; the command then fails with the reason.`,
 			if len(args) == 1 {
 				name = args[0]
 			}
-			raw, err := readFilter(name, cmd.InOrStdin())
+			raw, err := inputfile.ReadArg(name, cmd.InOrStdin(), inputfile.Filter)
 			if err != nil {
 				return err
 			}
 			prog, err := bytecode.Decode(raw)
 			if err != nil {
-				return fmt.Errorf("%s: %w", displayName(name), err)
+				return fmt.Errorf("%s: %w", inputfile.DisplayName(name), err)
 			}
 			if err := bytecode.WriteDisassembly(cmd.OutOrStdout(), prog, opts); err != nil {
 				return err
 			}
 			if err := bytecode.Validate(prog); err != nil {
-				return fmt.Errorf("%s: %w", displayName(name), err)
+				return fmt.Errorf("%s: %w", inputfile.DisplayName(name), err)
 			}
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&archName, "arch", "", "architecture whose syscall names to use where the filter checks none (default: this machine's)")
 	return cmd
-}
-
-// readFilter reads a raw filter from a file or, for "-", from stdin. It
-// reads at most one byte more than the largest filter the kernel accepts,
-// so that a huge input fails in Decode instead of filling memory.
-func readFilter(name string, stdin io.Reader) ([]byte, error) {
-	r := stdin
-	if name != "-" {
-		f, err := os.Open(name)
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		r = f
-	}
-	raw, err := io.ReadAll(io.LimitReader(r, bytecode.MaxInstructions*bytecode.InstructionSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", displayName(name), err)
-	}
-	return raw, nil
-}
-
-func displayName(name string) string {
-	if name == "-" {
-		return "standard input"
-	}
-	return name
 }

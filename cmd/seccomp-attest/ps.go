@@ -7,13 +7,13 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"strconv"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/seccomp-attest/seccomp-attest/internal/inputfile"
 	"github.com/seccomp-attest/seccomp-attest/pkg/attest"
 	"github.com/seccomp-attest/seccomp-attest/pkg/attest/schema"
 	"github.com/seccomp-attest/seccomp-attest/pkg/procscan"
@@ -126,10 +126,6 @@ type psAttestation struct {
 // storeIndex maps container ids to their latest attestation.
 type storeIndex map[string]*psAttestation
 
-// maxAttestationFile bounds what is read of one store file; real ones are
-// tens of KiB (the raw filters are in them).
-const maxAttestationFile = 16 << 20
-
 // indexStore reads every attestation of the store. A missing store is an
 // empty one (nothing attested yet); an unreadable or undecodable file is
 // reported on stderr and skipped, so one bad file does not hide the rest.
@@ -148,7 +144,7 @@ func indexStore(cmd *cobra.Command, dir string, v *attest.Verifier) (storeIndex,
 		return nil, err
 	}
 	for _, e := range entries {
-		data, err := readBounded(e.Path, maxAttestationFile)
+		data, err := inputfile.Read(e.Path, inputfile.Attestation)
 		if err != nil {
 			fmt.Fprintf(cmd.ErrOrStderr(), "seccomp-attest: ps: skipping %s: %v\n", e.Path, err)
 			continue
@@ -197,22 +193,6 @@ func (s storeIndex) lookup(id, digest string) *psAttestation {
 		out.Current = &current
 	}
 	return &out
-}
-
-func readBounded(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("%s is larger than %d bytes", path, limit)
-	}
-	return data, nil
 }
 
 func writePsTable(w io.Writer, rows []psRow) error {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/seccomp-attest/seccomp-attest/internal/inputfile"
 	"github.com/seccomp-attest/seccomp-attest/pkg/attest"
 	"github.com/seccomp-attest/seccomp-attest/pkg/knowledge"
 	"github.com/seccomp-attest/seccomp-attest/pkg/report"
@@ -75,7 +76,7 @@ OUT "-" writes to stdout; otherwise OUT is replaced atomically.`,
 			}
 			var inputs []report.Input
 			for _, f := range args {
-				data, err := readBounded(f, maxAttestationFile)
+				data, err := inputfile.Read(f, inputfile.Attestation)
 				if err != nil {
 					return fmt.Errorf("report: %w", err)
 				}
@@ -90,7 +91,7 @@ OUT "-" writes to stdout; otherwise OUT is replaced atomically.`,
 					return fmt.Errorf("report: store %s holds no attestations", storeDir)
 				}
 				for _, e := range entries {
-					data, err := readBounded(e.Path, maxAttestationFile)
+					data, err := inputfile.Read(e.Path, inputfile.Attestation)
 					if err != nil {
 						return fmt.Errorf("report: %w", err)
 					}

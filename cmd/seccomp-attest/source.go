@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/seccomp-attest/seccomp-attest/internal/inputfile"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 	"github.com/seccomp-attest/seccomp-attest/pkg/spec"
 )
@@ -53,7 +54,8 @@ func profileOptions() (spec.Options, error) {
 // loadFilterSource resolves SOURCE arguments of the bytecode commands:
 // pid:N, bpf:FILE[,FILE...], profile:FILE, bundle:DIR, builtin:NAME, or a
 // path: a directory with a config.json is a bundle, a *.json, *.yaml or
-// *.yml file a profile, anything else a raw filter.
+// *.yml file a profile, anything else a raw filter. FILE "-" (and SOURCE
+// "-", a raw filter) reads standard input.
 func loadFilterSource(src string) (*filterSource, error) {
 	kind, rest, found := strings.Cut(src, ":")
 	if !found {
@@ -65,9 +67,12 @@ func loadFilterSource(src string) (*filterSource, error) {
 	}
 	switch kind {
 	case "profile", "bundle":
-		p, err := spec.Load(rest, opts)
+		if kind == "bundle" && rest == "-" {
+			return nil, fmt.Errorf("source %q: a bundle is a directory; give its config.json on standard input as profile:-", src)
+		}
+		p, err := loadProfile(rest, opts)
 		if err != nil {
-			return nil, fmt.Errorf("source %q: %w", src, err)
+			return nil, sourceError(src, rest, err)
 		}
 		if kind == "bundle" && p.Format != spec.FormatBundle {
 			return nil, fmt.Errorf("source %q: %s is a %s profile, not an OCI bundle config", src, rest, p.Format)
@@ -88,13 +93,13 @@ func loadFilterSource(src string) (*filterSource, error) {
 	case "bpf":
 		fs := &filterSource{desc: src}
 		for _, path := range strings.Split(rest, ",") {
-			raw, err := os.ReadFile(path)
+			raw, err := readSourceFile(path, inputfile.Filter)
 			if err != nil {
-				return nil, fmt.Errorf("source %q: %w", src, err)
+				return nil, sourceError(src, path, err)
 			}
 			f, err := bytecode.ParseFilter(raw)
 			if err != nil {
-				return nil, fmt.Errorf("%s: %w", path, err)
+				return nil, fmt.Errorf("%s: %w", inputfile.DisplayName(path), err)
 			}
 			fs.stack = append(fs.stack, f)
 		}
@@ -104,8 +109,56 @@ func loadFilterSource(src string) (*filterSource, error) {
 		"builtin:NAME (%s) or a path)", src, kind, strings.Join(spec.BuiltinNames(), ", "))
 }
 
+// sourceError names SOURCE src in err, unless err already names it (a
+// plain path) and would say it twice.
+func sourceError(src, path string, err error) error {
+	if src == path {
+		return err
+	}
+	return fmt.Errorf("source %q: %w", src, err)
+}
+
+// loadProfile reads the profile of a profile: or bundle: SOURCE: a bundle
+// directory, a file in any format spec reads, or "-" for standard input.
+func loadProfile(path string, opts spec.Options) (*spec.Profile, error) {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return spec.LoadBundle(path)
+	}
+	data, err := readSourceFile(path, inputfile.Profile)
+	if err != nil {
+		return nil, err
+	}
+	return spec.Parse(data, inputfile.DisplayName(path), opts)
+}
+
+// stdinSourceRead says that a SOURCE of this run ("-", bpf:-, profile:-)
+// has read standard input: another one would find it empty.
+var stdinSourceRead bool
+
+func init() {
+	// Every run of a command may read standard input again (the tests run
+	// several in one process).
+	cobra.OnInitialize(func() { stdinSourceRead = false })
+}
+
+// readSourceFile reads a file of a SOURCE within kind's cap; "-" reads
+// standard input, once.
+func readSourceFile(path string, kind inputfile.Kind) ([]byte, error) {
+	if path != "-" {
+		return inputfile.ReadArg(path, nil, kind)
+	}
+	if stdinSourceRead {
+		return nil, fmt.Errorf("standard input is read by another source already: give - once")
+	}
+	stdinSourceRead = true
+	return inputfile.ReadArg(path, os.Stdin, kind)
+}
+
 // autodetectKind classifies a SOURCE given without a kind.
 func autodetectKind(path string) string {
+	if path == "-" {
+		return "bpf"
+	}
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		if _, err := os.Stat(filepath.Join(path, "config.json")); err == nil {
 			return "bundle"

@@ -4,12 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/seccomp-attest/seccomp-attest/internal/inputfile"
 	"github.com/seccomp-attest/seccomp-attest/pkg/attest"
 	"github.com/seccomp-attest/seccomp-attest/pkg/attest/schema"
 	"github.com/seccomp-attest/seccomp-attest/pkg/policy"
@@ -73,7 +73,7 @@ verdict is fail/error, or the chain is broken, 2 usage or I/O error.`,
 			out := verifyOutput{Files: []*attest.Report{}}
 			var links []attest.Link
 			for _, f := range files {
-				data, err := os.ReadFile(f)
+				data, err := inputfile.Read(f, inputfile.Attestation)
 				if err != nil {
 					return err
 				}

@@ -1,15 +1,12 @@
 package attest
 
 import (
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
-	"github.com/seccomp-attest/seccomp-attest/internal/inputfile"
+	"github.com/seccomp-attest/seccomp-attest/internal/inputfile/inputfiletest"
 )
 
 func TestKeyPermissionsRefused(t *testing.T) {
@@ -87,31 +84,7 @@ func TestKeyIDConvention(t *testing.T) {
 // A key path that is not a key file is refused at once: a device or a FIFO
 // used to hang verify, report and ps (--key); a huge file is not read.
 func TestKeyFileKindAndSize(t *testing.T) {
-	dir := t.TempDir()
-	fifo := filepath.Join(dir, "fifo.pub")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	huge := filepath.Join(dir, "huge.pub")
-	if err := os.WriteFile(huge, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Truncate(huge, 1<<30); err != nil {
-		t.Fatal(err)
-	}
-	for path, want := range map[string]error{
-		"/dev/zero": inputfile.ErrNotRegular, "/dev/urandom": inputfile.ErrNotRegular,
-		fifo: inputfile.ErrNotRegular, dir: inputfile.ErrNotRegular, huge: inputfile.ErrTooLarge,
-	} {
-		done := make(chan error, 1)
-		go func() { _, err := LoadVerifier(path); done <- err }()
-		select {
-		case err := <-done:
-			if !errors.Is(err, want) || !strings.Contains(err.Error(), path) {
-				t.Errorf("LoadVerifier(%s) = %v, want %v naming the file", path, err, want)
-			}
-		case <-time.After(5 * time.Second):
-			t.Fatalf("LoadVerifier(%s) blocked", path)
-		}
+	for _, c := range inputfiletest.Cases(t) {
+		inputfiletest.CheckRefused(t, c, func(path string) error { _, err := LoadVerifier(path); return err })
 	}
 }

@@ -9,12 +9,13 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/seccomp-attest/seccomp-attest/internal/inputfile"
 )
 
 // DefaultPath is where the hook and the wrapper look for their
@@ -99,7 +100,7 @@ func Load(path string) (*Config, error) {
 	if !explicit {
 		path = DefaultPath
 	}
-	data, err := os.ReadFile(path)
+	data, err := inputfile.Read(path, inputfile.Config)
 	if err != nil {
 		if !explicit && errors.Is(err, fs.ErrNotExist) {
 			return Default(), nil

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/seccomp-attest/seccomp-attest/internal/inputfile/inputfiletest"
 )
 
 func TestDefaults(t *testing.T) {
@@ -104,5 +106,14 @@ func TestOpenLog(t *testing.T) {
 	c.Log = filepath.Join(t.TempDir(), "missing-dir", "sa.log")
 	if _, _, err := c.OpenLog(); err == nil || !strings.Contains(err.Error(), c.Log) {
 		t.Fatalf("unopenable log: %v", err)
+	}
+}
+
+// The configuration the hook, the daemon and the wrapper read is checked
+// like every other input: a device, a FIFO, a directory or a sparse 1 GiB
+// file is refused at once, naming the file.
+func TestLoadRefusesWhatIsNotAConfigurationFile(t *testing.T) {
+	for _, c := range inputfiletest.Cases(t) {
+		inputfiletest.CheckRefused(t, c, func(path string) error { _, err := Load(path); return err })
 	}
 }

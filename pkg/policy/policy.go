@@ -9,7 +9,6 @@ import (
 	"bytes"
 	"embed"
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -17,6 +16,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/seccomp-attest/seccomp-attest/internal/inputfile"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 )
 
@@ -111,7 +111,7 @@ func Preset(name string) (*Policy, error) {
 // Load reads a policy file; relative paths in its baselines are resolved
 // from the file's directory.
 func Load(path string) (*Policy, error) {
-	data, err := os.ReadFile(path)
+	data, err := inputfile.Read(path, inputfile.Policy)
 	if err != nil {
 		return nil, fmt.Errorf("policy: %w", err)
 	}

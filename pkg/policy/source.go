@@ -4,10 +4,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/seccomp-attest/seccomp-attest/internal/inputfile"
 )
 
 // Open loads a policy named the way the CLI, the hook and the wrapper name
@@ -38,7 +39,7 @@ func Open(src string) (*Policy, string, error) {
 		p, err := Parse(data, "preset:"+name, "")
 		return p, digest(data), err
 	}
-	data, err := os.ReadFile(src)
+	data, err := inputfile.Read(src, inputfile.Policy)
 	if err != nil {
 		return nil, "", fmt.Errorf("policy: %w", err)
 	}

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/seccomp-attest/seccomp-attest/internal/inputfile/inputfiletest"
 )
 
 func TestOpenDigestIsTheSourceBytes(t *testing.T) {
@@ -38,6 +40,25 @@ func TestOpenDigestIsTheSourceBytes(t *testing.T) {
 	for _, bad := range []string{"preset:lax", "builtin:strict", filepath.Join(t.TempDir(), "missing.yaml")} {
 		if _, _, err := Open(bad); err == nil || !strings.Contains(err.Error(), strings.TrimPrefix(strings.TrimPrefix(bad, "preset:"), "builtin:")) {
 			t.Errorf("Open(%q) = %v, want an error naming it", bad, err)
+		}
+	}
+}
+
+// --policy, and a baseline's bpf: or profile: file, on a device, a FIFO, a
+// directory or a sparse 1 GiB file is refused at once, naming the file.
+func TestPolicyFilesAreCheckedBeforeTheyAreRead(t *testing.T) {
+	for _, c := range inputfiletest.Cases(t) {
+		inputfiletest.CheckRefused(t, c, func(path string) error { _, _, err := Open(path); return err })
+		inputfiletest.CheckRefused(t, c, func(path string) error { _, err := Load(path); return err })
+		p := &Policy{source: "test"}
+		for _, kind := range []string{"bpf:", "profile:"} {
+			if c.Name == "directory" && kind == "profile:" {
+				continue // a bundle directory
+			}
+			inputfiletest.CheckRefused(t, c, func(path string) error {
+				_, err := p.resolveBaseline(kind+path, "runc", nil)
+				return err
+			})
 		}
 	}
 }

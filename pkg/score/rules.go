@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"os"
 	"slices"
 	"sort"
 	"strconv"
@@ -14,6 +13,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/seccomp-attest/seccomp-attest/internal/inputfile"
 	"github.com/seccomp-attest/seccomp-attest/pkg/knowledge"
 )
 
@@ -104,19 +104,9 @@ func DefaultRules() *Rules {
 	return defaultParsed
 }
 
-// maxRulesSize bounds a rules file: hostile input must not exhaust memory.
-const maxRulesSize = 1 << 20
-
 // LoadRules reads a rules file and merges it over the embedded rules.
 func LoadRules(path string) (*Rules, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, fmt.Errorf("rules: %w", err)
-	}
-	if st.Size() > maxRulesSize {
-		return nil, fmt.Errorf("rules %s: %d bytes, more than the %d allowed", path, st.Size(), maxRulesSize)
-	}
-	data, err := os.ReadFile(path)
+	data, err := inputfile.Read(path, inputfile.Rules)
 	if err != nil {
 		return nil, fmt.Errorf("rules: %w", err)
 	}
@@ -130,8 +120,8 @@ func LoadRules(path string) (*Rules, error) {
 // ParseRules parses and checks a rules file (YAML or JSON) on its own,
 // without merging it.
 func ParseRules(data []byte, name string) (*Rules, error) {
-	if len(data) > maxRulesSize {
-		return nil, fmt.Errorf("rules %s: %d bytes, more than the %d allowed", name, len(data), maxRulesSize)
+	if int64(len(data)) > inputfile.Rules.Max {
+		return nil, fmt.Errorf("rules %s: %d bytes exceeds the limit of %s for a rules file", name, len(data), inputfile.Rules.Limit)
 	}
 	r := &Rules{}
 	if err := yaml.UnmarshalStrict(data, r); err != nil {

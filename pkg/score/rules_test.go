@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/seccomp-attest/seccomp-attest/internal/inputfile"
+	"github.com/seccomp-attest/seccomp-attest/internal/inputfile/inputfiletest"
 	"github.com/seccomp-attest/seccomp-attest/pkg/knowledge"
 )
 
@@ -98,8 +100,16 @@ func TestParseRulesErrors(t *testing.T) {
 			t.Errorf("ParseRules(%q) = %v, want an error naming the file and %q", in, err, want)
 		}
 	}
-	if _, err := ParseRules(make([]byte, maxRulesSize+1), "big"); err == nil {
+	if _, err := ParseRules(make([]byte, inputfile.Rules.Max+1), "big"); err == nil {
 		t.Error("oversized rules accepted")
+	}
+}
+
+// --rules on a device, a FIFO, a directory or a sparse 1 GiB file is
+// refused at once, naming the file, without reading it.
+func TestLoadRulesRefusesWhatIsNotARulesFile(t *testing.T) {
+	for _, c := range inputfiletest.Cases(t) {
+		inputfiletest.CheckRefused(t, c, func(path string) error { _, err := LoadRules(path); return err })
 	}
 }
 

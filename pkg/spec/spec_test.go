@@ -1,18 +1,15 @@
 package spec
 
 import (
-	"errors"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
-	"github.com/seccomp-attest/seccomp-attest/internal/inputfile"
+	"github.com/seccomp-attest/seccomp-attest/internal/inputfile/inputfiletest"
 	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 )
@@ -400,41 +397,17 @@ func TestParseCapabilities(t *testing.T) {
 // device, a FIFO (also as a bundle's config.json) or a sparse 1 GiB file is
 // refused at once, naming the file.
 func TestLoadRefusesWhatIsNotAProfileFile(t *testing.T) {
-	dir := t.TempDir()
-	sparse := filepath.Join(dir, "sparse.json")
-	if err := os.WriteFile(sparse, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Truncate(sparse, 1<<30); err != nil {
-		t.Fatal(err)
-	}
-	fifo := filepath.Join(dir, "fifo.json")
-	bundle := filepath.Join(dir, "bundle")
-	os.Mkdir(bundle, 0o700)
-	for _, p := range []string{fifo, filepath.Join(bundle, "config.json")} {
-		if err := syscall.Mkfifo(p, 0o600); err != nil {
+	load := func(path string) error { _, err := Load(path, Options{}); return err }
+	for _, c := range inputfiletest.Cases(t) {
+		if c.Name == "directory" {
+			continue // a bundle, below
+		}
+		inputfiletest.CheckRefused(t, c, load)
+		bundle := t.TempDir()
+		if err := os.Symlink(c.Path, filepath.Join(bundle, "config.json")); err != nil {
 			t.Fatal(err)
 		}
-	}
-	for _, tc := range []struct {
-		path, named string
-		want        error
-	}{
-		{"/dev/zero", "/dev/zero", inputfile.ErrNotRegular},
-		{"/dev/urandom", "/dev/urandom", inputfile.ErrNotRegular},
-		{fifo, fifo, inputfile.ErrNotRegular},
-		{bundle, filepath.Join(bundle, "config.json"), inputfile.ErrNotRegular},
-		{sparse, sparse, inputfile.ErrTooLarge},
-	} {
-		done := make(chan error, 1)
-		go func() { _, err := Load(tc.path, Options{}); done <- err }()
-		select {
-		case err := <-done:
-			if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.named) {
-				t.Errorf("Load(%s) = %v, want %v naming %s", tc.path, err, tc.want, tc.named)
-			}
-		case <-time.After(5 * time.Second):
-			t.Fatalf("Load(%s) blocked", tc.path)
-		}
+		inputfiletest.CheckRefused(t, inputfiletest.Case{Name: "bundle with a config.json to " + c.Name,
+			Path: bundle, Want: c.Want}, load)
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/seccomp-attest/seccomp-attest/internal/inputfile"
 )
 
 // run gives `run` the guarantee of create + start: after the static check
@@ -169,7 +171,7 @@ func waitForeground(pid int) int {
 
 // wantsTerminal reads process.terminal from the bundle's config.json.
 func wantsTerminal(bundle string) (bool, error) {
-	data, err := os.ReadFile(filepath.Join(bundle, "config.json"))
+	data, err := inputfile.Read(filepath.Join(bundle, "config.json"), inputfile.Profile)
 	if err != nil {
 		return false, err
 	}
