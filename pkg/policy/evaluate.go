@@ -2,12 +2,12 @@ package policy
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/seccomp-attest/seccomp-attest/internal/inputfile"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 	"github.com/seccomp-attest/seccomp-attest/pkg/compare"
 	"github.com/seccomp-attest/seccomp-attest/pkg/score"
@@ -410,7 +410,7 @@ func (p *Policy) resolveBaseline(src, runtime string, caps []string) (bytecode.S
 	case "bpf":
 		var st bytecode.Stack
 		for _, path := range strings.Split(rest, ",") {
-			raw, err := os.ReadFile(resolve(path))
+			raw, err := inputfile.Read(resolve(path), inputfile.Filter)
 			if err != nil {
 				return nil, fmt.Errorf("policy %s: baseline %q: %w", p.source, src, err)
 			}
