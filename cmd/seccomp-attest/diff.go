@@ -35,7 +35,10 @@ config.json or Security Profiles Operator SeccompProfile YAML), bundle:DIR
 podman-default, podman-4.3); Docker and podman profiles and builtins are
 resolved for --capabilities. A directory with a config.json or a
 *.json/*.yaml path is recognised without the prefix.
-Exit status: 0 equivalent, 1 different, 2 error.`,
+Exit status: 0 equivalent, 1 different, 2 error, 3 undecided: no
+difference was proved but parts could not be modelled exactly, or the
+analysis went past its budget (about a second of work: "too complex");
+policies count undecided as weaker.`,
 		Example: `  seccomp-attest diff expected.bpf pid:1234
   seccomp-attest diff bpf:docker.bpf bpf:docker.bpf,extra.bpf --format json
   seccomp-attest diff builtin:docker-default pid:1234
@@ -67,10 +70,13 @@ Exit status: 0 equivalent, 1 different, 2 error.`,
 			} else {
 				writeDiffText(cmd.OutOrStdout(), args[0], args[1], res)
 			}
-			if !res.Equivalent() {
-				return errNegativeAnswer
+			switch {
+			case res.Equivalent():
+				return nil
+			case res.Count(compare.Undecided) == len(res.Findings):
+				return errUndecidedAnswer
 			}
-			return nil
+			return errNegativeAnswer
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
@@ -83,8 +89,12 @@ func writeDiffText(w io.Writer, a, b string, res *compare.Result) {
 		fmt.Fprintf(w, "%s and %s decide alike on every input\n", a, b)
 		return
 	}
-	fmt.Fprintf(w, "%s -> %s: %d weaker, %d stricter, %d changed, %d undecided\n", a, b,
-		res.Count(compare.Weaker), res.Count(compare.Stricter), res.Count(compare.Changed), res.Count(compare.Undecided))
+	if n := res.Count(compare.Undecided); n == len(res.Findings) {
+		fmt.Fprintf(w, "%s -> %s: undecided: no difference proved, %d parts not modelled exactly\n", a, b, n)
+	} else {
+		fmt.Fprintf(w, "%s -> %s: %d weaker, %d stricter, %d changed, %d undecided\n", a, b,
+			res.Count(compare.Weaker), res.Count(compare.Stricter), res.Count(compare.Changed), res.Count(compare.Undecided))
+	}
 	titles := map[compare.Kind]string{
 		compare.Weaker:    "weaker (B lets through what A denies)",
 		compare.Stricter:  "stricter (B denies what A lets through)",

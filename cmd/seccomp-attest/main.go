@@ -10,19 +10,28 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/seccomp-attest/seccomp-attest/internal/version"
+	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 )
 
 // Exit codes shared by every subcommand: 0 success (or "equivalent",
-// "pass"), 1 a negative answer (different, failing), 2 an error.
+// "pass"), 1 a negative answer (different, failing), 2 an error, 3
+// undecided (the analysis could not decide within its budget, or diff found
+// only parts it could not model exactly; a gate that needs proof fails on
+// anything but 0).
 const (
-	exitOK    = 0
-	exitNo    = 1
-	exitError = 2
+	exitOK        = 0
+	exitNo        = 1
+	exitError     = 2
+	exitUndecided = 3
 )
 
 // negativeAnswer is returned by commands whose answer is "no" (diff found
 // differences, a check failed) after they printed their output.
 var errNegativeAnswer = errors.New("negative answer")
+
+// errUndecidedAnswer is returned by commands that could not decide (diff
+// found only undecided parts) after they printed their output.
+var errUndecidedAnswer = errors.New("undecided answer")
 
 func newRootCommand() *cobra.Command {
 	root := &cobra.Command{
@@ -55,6 +64,11 @@ func run(args []string) int {
 		return exitOK
 	case errors.Is(err, errNegativeAnswer):
 		return exitNo
+	case errors.Is(err, errUndecidedAnswer):
+		return exitUndecided
+	case errors.Is(err, bytecode.ErrTooComplex):
+		fmt.Fprintf(os.Stderr, "seccomp-attest: undecided: %v\n", err)
+		return exitUndecided
 	default:
 		fmt.Fprintf(os.Stderr, "seccomp-attest: %v\n", err)
 		return exitError

@@ -1,20 +1,6 @@
 package bytecode
 
-import (
-	"errors"
-	"slices"
-)
-
-// ErrTooComplex is returned when a filter needs more analysis work than the
-// budget allows. Callers that enforce a policy must treat it as "weaker"
-// (fail closed).
-var ErrTooComplex = errors.New("filter too complex to analyse within budget")
-
-// DefaultBudget bounds the symbolic execution: the number of instructions
-// executed over all paths. Real filters (about 1,000 instructions) need a
-// few thousand; a crafted 4,096-instruction filter that branches on
-// arguments at every step stops here instead of exploding.
-const DefaultBudget = 1 << 20
+import "slices"
 
 // symKind says what the analysis knows about a register or scratch slot.
 type symKind uint8
@@ -72,29 +58,34 @@ type state struct {
 
 type analyzer struct {
 	prog   []Instruction
-	budget int
+	budget *Budget
 	leaves []leaf
+	// charge collects the cost of the current step's copies; explore
+	// spends it with the step.
+	charge int
 }
 
-// explore runs every feasible path of the program and collects its leaves.
-func (an *analyzer) explore() error {
-	// nr starts as a copy of fullSet: a path that owns its set of numbers
-	// splits it in place, and the shared fullSet must never change.
-	stack := []*state{{a: constSym(0), x: constSym(0), mem: new([ScratchSlots]sym), arch: fullSet, nr: slices.Clone(fullSet), nrOwned: true}}
+// explore runs every feasible path of the program for the given arch
+// values and syscall numbers and collects its leaves.
+func (an *analyzer) explore(arch, nr IntervalSet) error {
+	// nr starts as a copy: a path that owns its set of numbers splits it
+	// in place, and the caller's set (often fullSet) must never change.
+	stack := []*state{{a: constSym(0), x: constSym(0), mem: new([ScratchSlots]sym), arch: arch, nr: slices.Clone(nr), nrOwned: true}}
 	for len(stack) > 0 {
 		st := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
 		for {
-			an.budget--
-			if an.budget < 0 {
-				return ErrTooComplex
-			}
 			next, fork, done := an.step(st)
+			cost := 1 + an.charge
+			an.charge = 0
 			if fork != nil {
 				// A fork copies the path's condition: charge for it so
 				// that time and memory stay bounded together.
-				an.budget -= len(fork.atoms)
+				cost += len(fork.atoms)
 				stack = append(stack, fork)
+			}
+			if err := an.budget.Spend(cost); err != nil {
+				return err
 			}
 			if done || next == nil {
 				break
@@ -279,7 +270,7 @@ func (an *analyzer) branchOnWord(st *state, w sym, op uint16, k uint32, taken, n
 			// Masked splits copy the set: charge for its size. A test that
 			// is always true or always false returns the set itself, which
 			// other paths and leaves share: the path must not own it.
-			an.budget -= len(t) + len(f)
+			an.charge += len(t) + len(f)
 			owned = !aliases(t, set) && !aliases(f, set)
 		}
 		if !ok {
@@ -292,7 +283,7 @@ func (an *analyzer) branchOnWord(st *state, w sym, op uint16, k uint32, taken, n
 	}
 	// Checking and copying the path's condition costs its length: charge
 	// it, so that long conditions cannot make a step arbitrarily expensive.
-	an.budget -= 2 * len(st.atoms)
+	an.charge += 2 * len(st.atoms)
 	yes := atom{off: w.off, mask: mask, op: cop, k: k}
 	no := atom{off: w.off, mask: mask, op: cop.negate(), k: k}
 	yesOK, noOK := feasible(st.atoms, yes), feasible(st.atoms, no)

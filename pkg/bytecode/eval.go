@@ -9,8 +9,11 @@ type Filter struct {
 	// analysis memoises the symbolic execution within DefaultBudget: a
 	// Filter never changes, and a verdict analyses the same filters for
 	// each baseline, the intended profile, the diff and the score.
+	// A run stopped by its caller's deadline is not kept: the next
+	// caller may have more time.
 	analysis struct {
-		once   sync.Once
+		mu     sync.Mutex
+		done   bool
 		leaves []leaf
 		err    error
 	}

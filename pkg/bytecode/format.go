@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -13,11 +14,48 @@ import (
 func (sr *SyscallRules) String() string { return rulesString(sr.Rules) }
 
 func rulesString(rules []Rule) string {
+	if rowApproximate(rules) {
+		// Approximate rules over-approximate their conditions: read in
+		// order they can name the wrong action. Say what is known.
+		return "undecided: one of {" + strings.Join(actionNames(PossibleActions(rules)), ", ") + "} (not modelled exactly)"
+	}
 	parts := make([]string, len(rules))
 	for i, r := range rules {
 		parts[i] = r.String()
 	}
 	return strings.Join(parts, "; ")
+}
+
+// PossibleActions returns every action a rule list may give, nil when it
+// may give any action.
+func PossibleActions(rules []Rule) []Action {
+	var out []Action
+	for _, r := range rules {
+		if r.AnyAction {
+			return nil
+		}
+		acts := r.Actions
+		if !r.Approximate {
+			acts = []Action{r.Action}
+		}
+		for _, a := range acts {
+			if !slices.Contains(out, a) {
+				out = append(out, a)
+			}
+		}
+	}
+	return out
+}
+
+func actionNames(acts []Action) []string {
+	if acts == nil {
+		return []string{"ANY ACTION"}
+	}
+	names := make([]string, len(acts))
+	for i, a := range acts {
+		names[i] = a.String()
+	}
+	return names
 }
 
 func (r Rule) String() string {
@@ -57,7 +95,7 @@ func (sr *SyscallRules) Label() string {
 func (t *Table) WriteText(w io.Writer) error {
 	var b strings.Builder
 	if t.Approximate {
-		b.WriteString("note: parts of this filter could not be modelled exactly; those rules list every action they may return\n")
+		b.WriteString("note: parts of this filter could not be modelled exactly; their rows say \"undecided\" and list every action they may give\n")
 	}
 	for i := range t.Arches {
 		at := &t.Arches[i]
@@ -195,6 +233,10 @@ type jsonSyscall struct {
 	First uint32     `json:"first"`
 	Last  uint32     `json:"last"`
 	Rules []jsonRule `json:"rules"`
+	// Undecided rows have approximate rules, which must not be read in
+	// order: Actions lists every action the row may give (absent: any).
+	Undecided bool     `json:"undecided,omitempty"`
+	Actions   []string `json:"actions,omitempty"`
 }
 
 type jsonRule struct {
@@ -228,6 +270,12 @@ func (t *Table) MarshalJSON() ([]byte, error) {
 		}
 		for _, sr := range at.Syscalls {
 			js := jsonSyscall{Name: sr.Name, First: sr.First, Last: sr.Last}
+			if rowApproximate(sr.Rules) {
+				js.Undecided = true
+				if acts := PossibleActions(sr.Rules); acts != nil {
+					js.Actions = actionNames(acts)
+				}
+			}
 			for _, r := range sr.Rules {
 				jr := jsonRule{Action: r.Action.String(), Value: fmt.Sprintf("%#08x", uint32(r.Action)),
 					Approximate: r.Approximate, AnyAction: r.AnyAction}

@@ -71,6 +71,10 @@ func (s IntervalSet) appendInterval(first, last uint32) IntervalSet {
 	return append(s, Interval{first, last})
 }
 
+// Append adds [first, last] after every interval already in s (first must
+// lie above them), merging touching intervals.
+func (s IntervalSet) Append(first, last uint32) IntervalSet { return s.appendInterval(first, last) }
+
 // splitRange splits s into the values within [first, last] and the rest.
 func (s IntervalSet) splitRange(first, last uint32) (in, out IntervalSet) {
 	if len(s) == 0 || s[len(s)-1].Last < first || s[0].First > last {
@@ -221,4 +225,50 @@ func blockVerdict(op cmpOp, lo, hi, varying, k uint32) (allTrue, allFalse bool) 
 		return lo >= k, hi < k
 	}
 	panic("blockVerdict: unexpected operator")
+}
+
+// Minus returns the values of s that are not in o.
+func (s IntervalSet) Minus(o IntervalSet) IntervalSet {
+	if len(o) == 0 {
+		return s
+	}
+	var out IntervalSet
+	j := 0
+	for _, iv := range s {
+		first := uint64(iv.First)
+		for j < len(o) && o[j].Last < iv.First {
+			j++
+		}
+		k := j
+		for ; k < len(o) && o[k].First <= iv.Last && first <= uint64(iv.Last); k++ {
+			if uint64(o[k].First) > first {
+				out = out.appendInterval(uint32(first), o[k].First-1)
+			}
+			first = uint64(o[k].Last) + 1
+		}
+		if first <= uint64(iv.Last) {
+			out = out.appendInterval(uint32(first), iv.Last)
+		}
+	}
+	return out
+}
+
+// Union returns the values in either set.
+func (s IntervalSet) Union(o IntervalSet) IntervalSet {
+	out := make(IntervalSet, 0, len(s)+len(o))
+	i, j := 0, 0
+	for i < len(s) || j < len(o) {
+		var iv Interval
+		if j == len(o) || i < len(s) && s[i].First <= o[j].First {
+			iv, i = s[i], i+1
+		} else {
+			iv, j = o[j], j+1
+		}
+		if n := len(out); n > 0 && out[n-1].Last >= iv.First {
+			out[n-1].Last = max(out[n-1].Last, iv.Last)
+			continue
+		}
+		out = out.appendInterval(iv.First, iv.Last)
+	}
+	return out
 }

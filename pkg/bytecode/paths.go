@@ -1,6 +1,9 @@
 package bytecode
 
-import "fmt"
+import (
+	"context"
+	"fmt"
+)
 
 // Path is one way through a filter (or a stack): the arch values and
 // syscall numbers it applies to, the argument comparisons it passed (on
@@ -16,8 +19,11 @@ type Path struct {
 }
 
 // Paths runs the stack symbolically (oldest first) and returns its paths.
-func Paths(s Stack) ([]Path, error) {
-	leaves, err := stackLeaves(s)
+func Paths(s Stack) ([]Path, error) { return PathsContext(context.Background(), s) }
+
+// PathsContext is Paths that stops, as too complex, when ctx is done.
+func PathsContext(ctx context.Context, s Stack) ([]Path, error) {
+	leaves, err := stackLeaves(ctx, s)
 	if err != nil {
 		return nil, err
 	}
@@ -34,40 +40,51 @@ func Paths(s Stack) ([]Path, error) {
 
 // defaultLeaves is filterLeaves within DefaultBudget, computed once per
 // filter. Callers only read the leaves (combineLeaves copies the atoms it
-// extends), so they can be shared.
-func (f *Filter) defaultLeaves() ([]leaf, error) {
-	f.analysis.once.Do(func() {
-		f.analysis.leaves, f.analysis.err = filterLeaves(f, DefaultBudget)
-	})
-	return f.analysis.leaves, f.analysis.err
+// extends), so they can be shared. An analysis that ctx stopped is not
+// kept; one that ran out of budget is (it would again).
+func (f *Filter) defaultLeaves(ctx context.Context) ([]leaf, error) {
+	f.analysis.mu.Lock()
+	defer f.analysis.mu.Unlock()
+	if f.analysis.done {
+		return f.analysis.leaves, f.analysis.err
+	}
+	leaves, err := filterLeaves(ctx, f, DefaultBudget, fullSet, fullSet)
+	if ctx.Err() != nil && err != nil {
+		return nil, err
+	}
+	f.analysis.done, f.analysis.leaves, f.analysis.err = true, leaves, err
+	return leaves, err
 }
 
-// filterLeaves runs one filter symbolically within a budget.
-func filterLeaves(f *Filter, budget int) ([]leaf, error) {
-	an := &analyzer{prog: f.prog, budget: budget, leaves: make([]leaf, 0, len(f.prog))}
-	if err := an.explore(); err != nil {
+// filterLeaves runs one filter symbolically within a budget, for the inputs
+// whose arch and nr lie in the given sets.
+func filterLeaves(ctx context.Context, f *Filter, budget int, arch, nr IntervalSet) ([]leaf, error) {
+	an := &analyzer{prog: f.prog, budget: NewBudget(ctx, fmt.Sprintf("analyse %d-instruction filter", len(f.prog)), budget),
+		leaves: make([]leaf, 0, len(f.prog))}
+	if err := an.explore(arch, nr); err != nil {
 		return nil, err
 	}
 	return an.leaves, nil
 }
 
 // stackLeaves is the symbolic execution of a whole stack.
-func stackLeaves(s Stack) ([]leaf, error) {
+func stackLeaves(ctx context.Context, s Stack) ([]leaf, error) {
 	if len(s) == 0 {
 		return nil, fmt.Errorf("analyse stack: no filters")
 	}
 	var combined []leaf
+	budget := NewBudget(ctx, fmt.Sprintf("combine a stack of %d filters", len(s)), stackBudget)
 	for i, f := range s {
-		leaves, err := f.defaultLeaves()
+		leaves, err := f.defaultLeaves(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("analyse filter %d of %d (%d instructions): %w", i, len(s), len(f.prog), err)
+			return nil, fmt.Errorf("filter %d of %d: %w", i, len(s), err)
 		}
 		if i == 0 {
 			combined = leaves
 			continue
 		}
-		if combined, err = combineLeaves(combined, leaves); err != nil {
-			return nil, fmt.Errorf("analyse stack of %d filters: %w", len(s), err)
+		if combined, err = combineLeaves(budget, combined, leaves); err != nil {
+			return nil, err
 		}
 	}
 	return combined, nil

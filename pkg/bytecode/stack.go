@@ -1,31 +1,41 @@
 package bytecode
 
-// maxStackPairs bounds the work of combining the paths of stacked filters.
-const maxStackPairs = 1 << 24
+import "context"
+
+// stackBudget bounds the work of combining the paths of stacked filters:
+// one unit per pair of paths tried, plus the comparisons each combined path
+// copies.
+const stackBudget = 1 << 22
 
 // AnalyzeStack computes the decision table of a filter stack (oldest
 // first), as the kernel runs it: every filter sees the call and the
 // strongest action wins (see Stack.Run).
-func AnalyzeStack(s Stack) (*Table, error) {
-	leaves, err := stackLeaves(s)
+func AnalyzeStack(s Stack) (*Table, error) { return AnalyzeStackContext(context.Background(), s) }
+
+// AnalyzeStackContext is AnalyzeStack that stops, as too complex, when ctx
+// is done.
+func AnalyzeStackContext(ctx context.Context, s Stack) (*Table, error) {
+	leaves, err := stackLeaves(ctx, s)
 	if err != nil {
 		return nil, err
 	}
-	return buildTable(leaves), nil
+	t := buildTable(leaves)
+	refine(ctx, s, t)
+	return t, nil
 }
 
 // combineLeaves pairs every path of the older filters with every path of a
 // newer filter that can hold at the same time. The newer filter runs
 // first, so it wins ties (and keeps its errno).
-func combineLeaves(older, newer []leaf) ([]leaf, error) {
-	if len(older)*len(newer) > maxStackPairs {
-		return nil, ErrTooComplex
-	}
+func combineLeaves(budget *Budget, older, newer []leaf) ([]leaf, error) {
 	var out []leaf
 	for i := range older {
 		o := &older[i]
 		for j := range newer {
 			n := &newer[j]
+			if err := budget.Spend(1 + len(o.atoms) + len(n.atoms)); err != nil {
+				return nil, err
+			}
 			archs := intersect(o.arch, n.arch)
 			if archs.Empty() {
 				continue

@@ -1,6 +1,7 @@
 package bytecode
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"sort"
@@ -108,20 +109,25 @@ func (t *Table) Decide(d *Data) (actions []Action, exact, any bool) {
 }
 
 // Analyze computes the decision table of one validated filter.
-func Analyze(f *Filter) (*Table, error) { return AnalyzeBudget(f, DefaultBudget) }
+func Analyze(f *Filter) (*Table, error) { return AnalyzeContext(context.Background(), f) }
+
+// AnalyzeContext is Analyze that stops, as too complex, when ctx is done.
+func AnalyzeContext(ctx context.Context, f *Filter) (*Table, error) {
+	leaves, err := f.defaultLeaves(ctx)
+	if err != nil {
+		return nil, err
+	}
+	t := buildTable(leaves)
+	refine(ctx, Stack{f}, t)
+	return t, nil
+}
 
 // AnalyzeBudget is Analyze with an explicit budget of executed
 // instructions over all paths.
 func AnalyzeBudget(f *Filter, budget int) (*Table, error) {
-	var leaves []leaf
-	var err error
-	if budget == DefaultBudget {
-		leaves, err = f.defaultLeaves()
-	} else {
-		leaves, err = filterLeaves(f, budget)
-	}
+	leaves, err := filterLeaves(context.Background(), f, budget, fullSet, fullSet)
 	if err != nil {
-		return nil, fmt.Errorf("analyse %d-instruction filter: %w", len(f.prog), err)
+		return nil, err
 	}
 	return buildTable(leaves), nil
 }

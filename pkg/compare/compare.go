@@ -5,6 +5,7 @@
 package compare
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"sort"
@@ -80,26 +81,53 @@ func (r *Result) Count(k Kind) int {
 	return n
 }
 
-// maxPairs bounds the pairing of paths.
-const maxPairs = 1 << 26
+// Budget bounds one comparison after both stacks are analysed, in units of
+// work and memory: a unit per pair of paths tried and per interval or
+// comparison they bring, and for each finding listed its memory and the
+// evaluator's runs that confirm its example. Comparing two real runtime
+// filters needs under a million; past the budget the answer is
+// bytecode.ErrTooComplex (fail closed).
+const Budget = 1 << 24
 
 // Stacks compares filter stacks a (reference) and b. An empty stack is a
 // process without a filter: the kernel lets every call through.
 func Stacks(a, b bytecode.Stack) (*Result, error) {
+	return StacksContext(context.Background(), a, b)
+}
+
+// coverKey says which findings of one arch value are already listed: a
+// later pair of paths adds nothing for numbers its key already covers.
+type coverKey struct {
+	arch uint32
+	kind Kind
+	a, b bytecode.Action
+}
+
+// archTodo is what one pair of paths may add for one arch value.
+type archTodo struct {
+	key coverKey
+	nr  bytecode.IntervalSet
+}
+
+// StacksContext is Stacks within Budget that stops, as too complex, when ctx
+// is done.
+func StacksContext(ctx context.Context, a, b bytecode.Stack) (*Result, error) {
 	a, b = orAllowAll(a), orAllowAll(b)
-	pa, err := bytecode.Paths(a)
+	pa, err := bytecode.PathsContext(ctx, a)
 	if err != nil {
 		return nil, fmt.Errorf("reference: %w", err)
 	}
-	pb, err := bytecode.Paths(b)
+	pb, err := bytecode.PathsContext(ctx, b)
 	if err != nil {
 		return nil, fmt.Errorf("compared: %w", err)
 	}
-	if len(pa)*len(pb) > maxPairs {
-		return nil, fmt.Errorf("compare %d x %d paths: %w", len(pa), len(pb), bytecode.ErrTooComplex)
-	}
+	budget := bytecode.NewBudget(ctx, fmt.Sprintf("compare %d with %d paths", len(pa), len(pb)), Budget)
+	// A finding costs its memory (about 200 bytes, so at most half a
+	// million fit the budget) and the evaluator's run on its example,
+	// which rarely executes more than a small part of the programs.
+	groupCost := 32 + (stackLen(a)+stackLen(b))/16
 	res := &Result{}
-	seen := map[string]bool{}
+	covered := map[coverKey]bytecode.IntervalSet{}
 	index := newPathIndex(pb)
 	var cands []int
 	for i := range pa {
@@ -108,52 +136,94 @@ func Stacks(a, b bytecode.Stack) (*Result, error) {
 			continue
 		}
 		cands = index.candidates(x.Nr[0].First, x.Nr[len(x.Nr)-1].Last, cands[:0])
+		if err := budget.Spend(1 + len(cands)); err != nil {
+			return nil, err
+		}
 		for _, j := range cands {
 			y := &pb[j]
 			undecided := x.Approximate || y.Approximate
 			if !undecided && x.Action == y.Action {
 				continue
 			}
+			if err := budget.Spend(min(len(x.Arch), len(y.Arch)) + min(len(x.Nr), len(y.Nr))); err != nil {
+				return nil, err
+			}
 			if !meets(x.Arch, y.Arch) || !meets(x.Nr, y.Nr) {
 				continue
+			}
+			if err := budget.Spend(len(x.Arch) + len(y.Arch) + len(x.Nr) + len(y.Nr)); err != nil {
+				return nil, err
 			}
 			archs, nrs := x.Arch.Intersect(y.Arch), x.Nr.Intersect(y.Nr)
 			if archs.Empty() || nrs.Empty() {
 				continue
 			}
+			kind := classify(x.Action, y.Action)
+			if undecided {
+				kind = Undecided
+			}
+			// What this pair could add: numbers no earlier pair of the same
+			// kind and actions listed, per arch value.
+			var todo []archTodo
 			for _, av := range archValues(archs) {
-				for _, g := range syscallGroups(av, nrs) {
-					d := &bytecode.Data{Arch: av, Nr: g.first}
-					found := bytecode.Witness(d, x.When, y.When)
-					if !found && !undecided {
-						// No input found for this pair: typically
-						// contradictory conditions the pruning kept.
-						continue
+				key := coverKey{av, kind, x.Action, y.Action}
+				if err := budget.Spend(1 + len(nrs) + len(covered[key])); err != nil {
+					return nil, err
+				}
+				if nr := nrs.Minus(covered[key]); !nr.Empty() {
+					todo = append(todo, archTodo{key, nr})
+				}
+			}
+			if len(todo) == 0 {
+				continue
+			}
+			// Conditions are on arguments and the instruction pointer only:
+			// one witness serves every arch value and number of the pair.
+			// The search tries a few values per comparison against all of
+			// them: charge it by the square.
+			n := len(x.When) + len(y.When)
+			if err := budget.Spend(n * n); err != nil {
+				return nil, err
+			}
+			var witness bytecode.Data
+			found := bytecode.Witness(&witness, x.When, y.When)
+			if !found && !undecided {
+				// No input found for this pair: typically contradictory
+				// conditions the pruning kept.
+				continue
+			}
+			var when bytecode.Condition
+			for _, t := range todo {
+				var listed bytecode.IntervalSet
+				for _, g := range syscallGroups(t.key.arch, t.nr) {
+					if err := budget.Spend(groupCost); err != nil {
+						return nil, err
 					}
-					f := Finding{Arch: g.arch, Syscall: g.name, First: g.first, Last: g.last,
-						A: x.Action, B: y.Action, When: append(append(bytecode.Condition{}, x.When...), y.When...).Simplify()}
-					f.Kind = classify(x.Action, y.Action)
-					if undecided {
-						f.Kind = Undecided
-					}
+					f := Finding{Arch: g.arch, Syscall: g.name, First: g.first, Last: g.last, A: x.Action, B: y.Action, Kind: kind}
 					if found {
-						f.Example = d
-						f.Confirmed = a.Run(d).Effective() == x.Action && b.Run(d).Effective() == y.Action
+						d := witness
+						d.Arch, d.Nr = t.key.arch, g.first
+						ra, rb := a.Run(&d).Effective(), b.Run(&d).Effective()
+						f.Example, f.Confirmed = &d, ra == x.Action && rb == y.Action
 						if undecided {
-							// The evaluator decides the example.
-							ra, rb := a.Run(d).Effective(), b.Run(d).Effective()
+							// The evaluator decides the example: a difference
+							// there is proved, whatever the model missed.
 							if ra == rb && ra == x.Action && x.Action == y.Action {
 								continue
 							}
+							if ra != rb {
+								f.Kind, f.A, f.B, f.Confirmed = classify(ra, rb), ra, rb, true
+							}
 						}
 					}
-					key := fmt.Sprintf("%s/%d/%d/%v/%v/%v", g.arch, g.first, g.last, f.Kind, f.A, f.B)
-					if seen[key] {
-						continue
+					if when == nil {
+						when = append(append(bytecode.Condition{}, x.When...), y.When...).Simplify()
 					}
-					seen[key] = true
+					f.When = when
 					res.Findings = append(res.Findings, f)
+					listed = listed.Append(g.first, g.last) // groups come in order
 				}
+				covered[t.key] = covered[t.key].Union(listed)
 			}
 		}
 	}
@@ -168,6 +238,16 @@ func Stacks(a, b bytecode.Stack) (*Result, error) {
 		return fi.First < fj.First
 	})
 	return res, nil
+}
+
+// stackLen is the number of instructions the evaluator may run for one
+// input of s.
+func stackLen(s bytecode.Stack) int {
+	n := 0
+	for _, f := range s {
+		n += f.Len()
+	}
+	return n
 }
 
 // pathIndex finds the paths whose syscall numbers can overlap a range
@@ -257,10 +337,8 @@ func meets(a, b bytecode.IntervalSet) bool {
 // AUDIT_ARCH value in it, or one representative value.
 func archValues(s bytecode.IntervalSet) []uint32 {
 	var out []uint32
-	seen := map[uint32]bool{}
 	for _, a := range arch.All {
-		if s.Contains(a.Audit) && !seen[a.Audit] {
-			seen[a.Audit] = true
+		if s.Contains(a.Audit) && !slices.Contains(out, a.Audit) {
 			out = append(out, a.Audit)
 		}
 	}

@@ -26,7 +26,7 @@ const (
 // the bundle's profile compiles to, as the container's runtime compiles
 // it, judged by the policy as if it were already loaded.
 func (p *Pipeline) CheckIntended(ctx context.Context, c Container) (*Outcome, error) {
-	return bounded(ctx, "static check", func() (*Outcome, error) {
+	return bounded(ctx, "static check", func(ctx context.Context) (*Outcome, error) {
 		in, err := p.loadIntended(&c)
 		if err != nil {
 			return nil, err
@@ -45,7 +45,7 @@ func (p *Pipeline) CheckIntended(ctx context.Context, c Container) (*Outcome, er
 		if err != nil {
 			return nil, err
 		}
-		v, err := p.policy.Evaluate(policy.Input{
+		v, err := p.policy.EvaluateContext(ctx, policy.Input{
 			Effective: st, Unconfined: len(st) == 0, Intended: nonNil(st),
 			ContainerName: c.name(), Annotations: p.annotations(&c, in), Runtime: in.runtime,
 			Capabilities: in.profile.Capabilities,
@@ -54,7 +54,11 @@ func (p *Pipeline) CheckIntended(ctx context.Context, c Container) (*Outcome, er
 			return nil, err
 		}
 		entry = cached{Result: v.Result, Groups: []groupJudgement{{Reasons: v.Reasons}}}
-		p.cache.put(key, entry)
+		if ctx.Err() == nil {
+			// A verdict the deadline cut short is not the filter's own:
+			// the next container may have the time to decide it.
+			p.cache.put(key, entry)
+		}
 		verdict, _, err := entry.verdict(nil)
 		if err != nil {
 			return nil, err
@@ -68,7 +72,7 @@ func (p *Pipeline) CheckIntended(ctx context.Context, c Container) (*Outcome, er
 // attestation to the store (and into the bundle). The attestation is
 // written whatever the verdict, so a refusal is on record too.
 func (p *Pipeline) AttestEffective(ctx context.Context, c Container, pf *bytecode.ProcessFilters) (*Outcome, error) {
-	return bounded(ctx, "effective check", func() (*Outcome, error) {
+	return bounded(ctx, "effective check", func(ctx context.Context) (*Outcome, error) {
 		pred := p.basePredicate(&c)
 		pred.Effective = attest.EffectiveFromProcess(pf)
 		groups := pf.Groups()
@@ -86,10 +90,12 @@ func (p *Pipeline) AttestEffective(ctx context.Context, c Container, pf *bytecod
 		defer unlock()
 		if !ok {
 			var err error
-			if entry, err = p.judge(&c, in, groups); err != nil {
+			if entry, err = p.judge(ctx, &c, in, groups); err != nil {
 				return nil, err
 			}
-			p.cache.put(key, entry)
+			if ctx.Err() == nil {
+				p.cache.put(key, entry)
+			}
 		}
 		verdict, diff, err := entry.verdict(groups)
 		if err != nil {
@@ -165,7 +171,7 @@ func (p *Pipeline) write(ctx context.Context, c *Container, pred *attest.Predica
 
 // judge runs the policy on every group of threads with distinct filters
 // (almost always one) and diffs each group against the intended filter.
-func (p *Pipeline) judge(c *Container, in *intended, groups []bytecode.ThreadGroup) (cached, error) {
+func (p *Pipeline) judge(ctx context.Context, c *Container, in *intended, groups []bytecode.ThreadGroup) (cached, error) {
 	var intendedStack bytecode.Stack
 	// Baselines are resolved for the container's bounding set, as its
 	// engine would generate them; unknown without a bundle.
@@ -186,7 +192,7 @@ func (p *Pipeline) judge(c *Container, in *intended, groups []bytecode.ThreadGro
 	}
 	for _, g := range groups {
 		effective := groupStack(g)
-		v, err := p.policy.Evaluate(policy.Input{
+		v, err := p.policy.EvaluateContext(ctx, policy.Input{
 			Effective: effective, Unconfined: g.Mode == bytecode.ModeDisabled || len(effective) == 0,
 			Intended: intendedStack, ContainerName: c.name(), Annotations: p.annotations(c, in), Runtime: runtime,
 			Capabilities: caps,
@@ -198,7 +204,7 @@ func (p *Pipeline) judge(c *Container, in *intended, groups []bytecode.ThreadGro
 			entry.Result = attest.ResultFail
 		}
 		gj := groupJudgement{Reasons: v.Reasons}
-		rep, err := score.ComputeStack(effective, score.Options{})
+		rep, err := score.ComputeStackContext(ctx, effective, score.Options{})
 		if err != nil {
 			// Recorded, not fatal: the policy's minScore, if any, has
 			// already failed closed on the same error.
@@ -209,7 +215,7 @@ func (p *Pipeline) judge(c *Container, in *intended, groups []bytecode.ThreadGro
 			entry.Score = &s
 		}
 		if intendedStack != nil {
-			res, err := compare.Stacks(intendedStack, effective)
+			res, err := compare.StacksContext(ctx, intendedStack, effective)
 			if err != nil {
 				return cached{}, fmt.Errorf("diff intended and effective: %w", err)
 			}
@@ -301,18 +307,18 @@ func tidList(tids []int) string {
 	return strings.Join(parts, ",")
 }
 
-// bounded runs f but answers no later than ctx's deadline: analysis is CPU
-// work that cannot be interrupted, and a hook must never hold up a
-// container start. f keeps running in the background after a timeout; the
-// caller is about to exit (hook) or to kill the container (wrapper).
-func bounded(ctx context.Context, stage string, f func() (*Outcome, error)) (*Outcome, error) {
+// bounded runs f but answers no later than ctx's deadline: a hook must
+// never hold up a container start. f gets ctx too, and every analysis in it
+// stops at the deadline (as too complex), so the work ends with the answer
+// instead of running on in the background.
+func bounded(ctx context.Context, stage string, f func(context.Context) (*Outcome, error)) (*Outcome, error) {
 	type result struct {
 		o   *Outcome
 		err error
 	}
 	done := make(chan result, 1)
 	go func() {
-		o, err := f()
+		o, err := f(ctx)
 		done <- result{o, err}
 	}()
 	select {

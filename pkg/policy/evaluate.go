@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -62,6 +63,13 @@ const (
 
 // Evaluate judges in against the policy.
 func (p *Policy) Evaluate(in Input) (*Verdict, error) {
+	return p.EvaluateContext(context.Background(), in)
+}
+
+// EvaluateContext is Evaluate whose analyses stop when ctx is done; what
+// they could not decide by then fails closed, as any analysis past its
+// budget does.
+func (p *Policy) EvaluateContext(ctx context.Context, in Input) (*Verdict, error) {
 	runtime := in.Runtime
 	if runtime == "" {
 		runtime = spec.RuntimeRunc
@@ -85,17 +93,17 @@ func (p *Policy) Evaluate(in Input) (*Verdict, error) {
 
 	// A filter the analysis cannot run within its budget cannot be shown
 	// to be as strong as anything: fail closed, once, with the reason.
-	if _, err := bytecode.Paths(in.Effective); err != nil {
+	if _, err := bytecode.PathsContext(ctx, in.Effective); err != nil {
 		fail(fmt.Sprintf("effective filter: the analysis could not decide what it allows (%v): counted as weaker (fail closed)", err))
 		return p.finish(v, failed, in), nil
 	}
 
 	if p.MinScore != nil {
-		checkMinScore(*p.MinScore, in.Effective, fail, &v.Notes)
+		checkMinScore(ctx, *p.MinScore, in.Effective, fail, &v.Notes)
 	}
 
 	if len(p.Baselines) > 0 {
-		if err := p.checkBaselines(in.Effective, runtime, in.Capabilities, fail, &v.Notes); err != nil {
+		if err := p.checkBaselines(ctx, in.Effective, runtime, in.Capabilities, fail, &v.Notes); err != nil {
 			return nil, err
 		}
 	}
@@ -106,7 +114,7 @@ func (p *Policy) Evaluate(in Input) (*Verdict, error) {
 		} else if len(in.Intended) > 0 {
 			// An intended "no seccomp" allows everything: nothing can be
 			// weaker than it.
-			checkAgainst("notWeakerThanIntended", "the intended profile", in.Intended, in.Effective, fail)
+			checkAgainst(ctx, "notWeakerThanIntended", "the intended profile", in.Intended, in.Effective, fail)
 		}
 	}
 
@@ -115,7 +123,7 @@ func (p *Policy) Evaluate(in Input) (*Verdict, error) {
 		if err != nil {
 			return nil, fmt.Errorf("policy %s: denySyscalls: compiling the reference filter: %w", p.source, err)
 		}
-		checkAgainst("denySyscalls", "the deny list", ref, in.Effective, fail)
+		checkAgainst(ctx, "denySyscalls", "the deny list", ref, in.Effective, fail)
 	}
 	return p.finish(v, failed, in), nil
 }
@@ -123,8 +131,8 @@ func (p *Policy) Evaluate(in Input) (*Verdict, error) {
 // checkMinScore fails an effective filter whose score (package score,
 // embedded rules) is below min; a filter that cannot be scored fails
 // (fail closed).
-func checkMinScore(min float64, effective bytecode.Stack, fail func(string, ...compare.Finding), notes *[]string) {
-	rep, err := score.ComputeStack(effective, score.Options{})
+func checkMinScore(ctx context.Context, min float64, effective bytecode.Stack, fail func(string, ...compare.Finding), notes *[]string) {
+	rep, err := score.ComputeStackContext(ctx, effective, score.Options{})
 	if err != nil {
 		fail(fmt.Sprintf("minScore: the filter could not be scored (%v): counted as below %g (fail closed)", err, min))
 		return
@@ -168,8 +176,8 @@ func denyProfile(names []string) *specs.LinuxSeccomp {
 
 // checkAgainst fails every place where effective is weaker than ref, and
 // every place the analysis could not decide (fail closed).
-func checkAgainst(rule, what string, ref, effective bytecode.Stack, fail func(string, ...compare.Finding)) {
-	res, err := compare.Stacks(ref, effective)
+func checkAgainst(ctx context.Context, rule, what string, ref, effective bytecode.Stack, fail func(string, ...compare.Finding)) {
+	res, err := compare.StacksContext(ctx, ref, effective)
 	if err != nil {
 		fail(fmt.Sprintf("%s: the analysis could not decide (%v): counted as weaker (fail closed)", rule, err))
 		return
@@ -190,7 +198,7 @@ func checkAgainst(rule, what string, ref, effective bytecode.Stack, fail func(st
 // conjunction of the findings' argument conditions; an input counts only when
 // the concrete interpreter shows the effective filter permitting it and
 // every baseline denying it. Regions without such an input are noted.
-func (p *Policy) checkBaselines(effective bytecode.Stack, runtime string, caps []string, fail func(string, ...compare.Finding), notes *[]string) error {
+func (p *Policy) checkBaselines(ctx context.Context, effective bytecode.Stack, runtime string, caps []string, fail func(string, ...compare.Finding), notes *[]string) error {
 	type base struct {
 		src      string
 		stack    bytecode.Stack
@@ -207,7 +215,7 @@ func (p *Policy) checkBaselines(effective bytecode.Stack, runtime string, caps [
 			// weaker than every baseline.
 			return nil
 		}
-		res, err := compare.Stacks(st, effective)
+		res, err := compare.StacksContext(ctx, st, effective)
 		if err != nil {
 			fail(fmt.Sprintf("baselines: %s: the analysis could not decide (%v): counted as weaker (fail closed)", src, err))
 			return nil
@@ -243,13 +251,25 @@ func (p *Policy) checkBaselines(effective bytecode.Stack, runtime string, caps [
 		return effAct, baseActs, true
 	}
 
+	// The search pairs findings of every baseline and tries inputs on all
+	// of them: bound it like the analyses it follows. What it cannot finish
+	// fails closed.
+	budget := bytecode.NewBudget(ctx, "baselines: search for an input weaker than every baseline", compare.Budget)
 	for i := range bases[0].findings {
 		f := &bases[0].findings[i]
+		if err := budget.Spend(1 + len(bases)); err != nil {
+			fail(fmt.Sprintf("baselines: %v: counted as weaker (fail closed)", err))
+			return nil
+		}
 		// The overlapping findings of every other baseline: the regions
 		// whose intersection with f's region is what fails.
 		groups := [][]*compare.Finding{{f}}
 		for _, b := range bases[1:] {
 			var g []*compare.Finding
+			if err := budget.Spend(len(b.findings)); err != nil {
+				fail(fmt.Sprintf("baselines: %v: counted as weaker (fail closed)", err))
+				return nil
+			}
 			for j := range b.findings {
 				if overlaps(f, &b.findings[j]) {
 					g = append(g, &b.findings[j])
@@ -264,7 +284,12 @@ func (p *Policy) checkBaselines(effective bytecode.Stack, runtime string, caps [
 		if groups == nil {
 			continue
 		}
-		if ex, acts, ok := commonInput(groups, confirm); ok {
+		ex, acts, ok, err := commonInput(budget, groups, confirm)
+		if err != nil {
+			fail(fmt.Sprintf("baselines: %v: counted as weaker (fail closed)", err))
+			return nil
+		}
+		if ok {
 			fail(fmt.Sprintf("baselines: %s %s: effective %s where every baseline denies (%s); e.g. %s",
 				ex.Arch, ex.Label(), ex.B, strings.Join(acts, ", "), Describe(&ex)), ex)
 		} else if undecided(groups) {
@@ -303,15 +328,20 @@ const maxCombinations = 4096
 // commonInput looks for an input in one finding of every group: it solves
 // the conjunction of their conditions for argument values, with the syscall
 // number in all their ranges, and confirms it concretely.
-func commonInput(groups [][]*compare.Finding, confirm func(*bytecode.Data) (bytecode.Action, []string, bool)) (compare.Finding, []string, bool) {
+func commonInput(budget *bytecode.Budget, groups [][]*compare.Finding, confirm func(*bytecode.Data) (bytecode.Action, []string, bool)) (compare.Finding, []string, bool, error) {
 	idx := make([]int, len(groups))
 	for n := 0; n < maxCombinations; n++ {
+		// Each try solves and runs every filter on up to two inputs per
+		// finding.
+		if err := budget.Spend(32 * len(groups)); err != nil {
+			return compare.Finding{}, nil, false, err
+		}
 		pick := make([]*compare.Finding, len(groups))
 		for k, g := range groups {
 			pick[k] = g[idx[k]]
 		}
 		if ex, acts, ok := solve(pick, confirm); ok {
-			return ex, acts, true
+			return ex, acts, true, nil
 		}
 		// Next combination (odometer).
 		k := 0
@@ -326,7 +356,7 @@ func commonInput(groups [][]*compare.Finding, confirm func(*bytecode.Data) (byte
 			break
 		}
 	}
-	return compare.Finding{}, nil, false
+	return compare.Finding{}, nil, false, nil
 }
 
 func solve(pick []*compare.Finding, confirm func(*bytecode.Data) (bytecode.Action, []string, bool)) (compare.Finding, []string, bool) {

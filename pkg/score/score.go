@@ -13,6 +13,7 @@
 package score
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"runtime"
@@ -136,10 +137,16 @@ func (o *Options) defaults() Options {
 // ComputeStack scores a filter stack (oldest first); an empty stack is an
 // unconfined process.
 func ComputeStack(s bytecode.Stack, opts Options) (*Report, error) {
+	return ComputeStackContext(context.Background(), s, opts)
+}
+
+// ComputeStackContext is ComputeStack whose analysis stops, as too
+// complex, when ctx is done.
+func ComputeStackContext(ctx context.Context, s bytecode.Stack, opts Options) (*Report, error) {
 	if len(s) == 0 {
 		return Compute(nil, opts)
 	}
-	t, err := bytecode.AnalyzeStack(s)
+	t, err := bytecode.AnalyzeStackContext(ctx, s)
 	if err != nil {
 		return nil, fmt.Errorf("score: %w", err)
 	}
