@@ -141,10 +141,14 @@ func StacksContext(ctx context.Context, a, b bytecode.Stack) (*Result, error) {
 		}
 		for _, j := range cands {
 			y := &pb[j]
-			undecided := x.Approximate || y.Approximate
-			if !undecided && x.Action == y.Action {
+			// Two paths with the same known action agree wherever both
+			// hold, even when their conditions are over-approximated (the
+			// extra inputs belong to other pairs). A computed action
+			// (AnyAction) agrees with nothing for sure.
+			if x.Action == y.Action && !x.AnyAction && !y.AnyAction {
 				continue
 			}
+			undecided := x.Approximate || y.Approximate
 			if err := budget.Spend(min(len(x.Arch), len(y.Arch)) + min(len(x.Nr), len(y.Nr))); err != nil {
 				return nil, err
 			}
@@ -205,15 +209,11 @@ func StacksContext(ctx context.Context, a, b bytecode.Stack) (*Result, error) {
 						d.Arch, d.Nr = t.key.arch, g.first
 						ra, rb := a.Run(&d).Effective(), b.Run(&d).Effective()
 						f.Example, f.Confirmed = &d, ra == x.Action && rb == y.Action
-						if undecided {
+						if undecided && ra != rb {
 							// The evaluator decides the example: a difference
-							// there is proved, whatever the model missed.
-							if ra == rb && ra == x.Action && x.Action == y.Action {
-								continue
-							}
-							if ra != rb {
-								f.Kind, f.A, f.B, f.Confirmed = classify(ra, rb), ra, rb, true
-							}
+							// there is proved, whatever the model missed. One
+							// example that agrees proves nothing for the rest.
+							f.Kind, f.A, f.B, f.Confirmed = classify(ra, rb), ra, rb, true
 						}
 					}
 					if when == nil {
