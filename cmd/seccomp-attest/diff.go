@@ -84,6 +84,11 @@ policies count undecided as weaker.`,
 	return cmd
 }
 
+// maxConditionalLines bounds the conditional findings listed one per line
+// for each kind: a hostile pair of filters can differ in hundreds of
+// thousands of places, which no one reads as text.
+const maxConditionalLines = 200
+
 func writeDiffText(w io.Writer, a, b string, res *compare.Result) {
 	if res.Equivalent() {
 		fmt.Fprintf(w, "%s and %s decide alike on every input\n", a, b)
@@ -114,12 +119,17 @@ func writeDiffText(w io.Writer, a, b string, res *compare.Result) {
 		}
 		groups := map[groupKey][]*compare.Finding{}
 		var order []groupKey
+		conditional, unlisted := 0, 0
 		for i := range res.Findings {
 			f := &res.Findings[i]
 			if f.Kind != k {
 				continue
 			}
 			if len(f.When) > 0 {
+				if conditional++; conditional > maxConditionalLines {
+					unlisted++
+					continue
+				}
 				fmt.Fprintf(w, "  %-7s %s: %s -> %s when %s\n          e.g. %s\n", f.Arch, f.Label(), f.A, f.B, f.When, f.Call())
 				continue
 			}
@@ -140,6 +150,9 @@ func writeDiffText(w io.Writer, a, b string, res *compare.Result) {
 				names = append(names, f.Label())
 			}
 			fmt.Fprintf(w, "  %-7s %s -> %s: %s\n          e.g. %s\n", key.arch, key.a, key.b, strings.Join(names, ", "), fs[0].Call())
+		}
+		if unlisted > 0 {
+			fmt.Fprintf(w, "  and %d more conditional findings (--format json lists every one)\n", unlisted)
 		}
 	}
 }

@@ -139,8 +139,11 @@ func (s IntervalSet) splitRangeOwned(first, last uint32) (in, out IntervalSet) {
 }
 
 // maxSplitIntervals bounds the size of a set produced by a masked
-// comparison; beyond it the analysis gives up on exactness.
-const maxSplitIntervals = 4096
+// comparison; beyond it the analysis gives up on exactness (and refine
+// recovers named syscalls). Runtimes never split numbers with a mask
+// beyond x32's bit; a hostile filter that does at every instruction would
+// otherwise hold thousands of intervals on each of thousands of paths.
+const maxSplitIntervals = 1024
 
 // splitMasked splits s into the values v with (v & mask) op k true and
 // false. It decomposes the set into aligned power-of-two blocks on which

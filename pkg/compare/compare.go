@@ -87,7 +87,7 @@ func (r *Result) Count(k Kind) int {
 // evaluator's runs that confirm its example. Comparing two real runtime
 // filters needs under a million; past the budget the answer is
 // bytecode.ErrTooComplex (fail closed).
-const Budget = 1 << 24
+const Budget = 1 << 23
 
 // Stacks compares filter stacks a (reference) and b. An empty stack is a
 // process without a filter: the kernel lets every call through.
@@ -214,6 +214,15 @@ func StacksContext(ctx context.Context, a, b bytecode.Stack) (*Result, error) {
 							// there is proved, whatever the model missed. One
 							// example that agrees proves nothing for the rest.
 							f.Kind, f.A, f.B, f.Confirmed = classify(ra, rb), ra, rb, true
+							proved := coverKey{t.key.arch, f.Kind, ra, rb}
+							if err := budget.Spend(len(covered[proved])); err != nil {
+								return nil, err
+							}
+							here := bytecode.IntervalSet{{First: g.first, Last: g.last}}
+							if here.Minus(covered[proved]).Empty() {
+								continue // listed already
+							}
+							covered[proved] = covered[proved].Union(here)
 						}
 					}
 					if when == nil {
