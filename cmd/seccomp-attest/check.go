@@ -26,11 +26,14 @@ weaker than both Docker's and podman's default profiles at the same input,
 and a filter weaker than the intended profile when that is known.
 
 SOURCE is any source diff accepts (pid:N, bpf:FILE[,FILE...], profile:FILE,
-bundle:DIR, builtin:NAME or a path). A process without a filter is
+bundle:DIR, builtin:NAME, a path, or - for a raw filter on standard input;
+bpf:- and profile:- read it too, for one source). A process without a filter is
 unconfined. A profile: or bundle: SOURCE is compiled as --runtime would and
 is both the effective and the intended filter; --intended names another
 intended source. --policy takes a policy file (YAML or JSON) or
-preset:default / preset:strict. Builtin baselines are resolved for
+preset:default / preset:strict. Files must be regular files within the caps
+of docs/limits.md: a filter at most 4096 instructions, a profile or
+config.json 4 MiB, a policy 1 MiB. Builtin baselines are resolved for
 --capabilities, else for the bounding set of the bundle (SOURCE or
 --intended), else for each engine's default set.
 Exit status: 0 pass, 1 fail, 2 error.`,

@@ -19,7 +19,8 @@ func newDisasmCommand() *cobra.Command {
 		Short: "Disassemble a raw seccomp filter",
 		Long: `Disassemble a raw seccomp filter: an array of struct sock_filter in host byte
 order, as PTRACE_SECCOMP_GET_FILTER returns it (and seccomp-tools dump -f raw
-writes it). FILE "-" or no FILE reads standard input.
+writes it). FILE "-" or no FILE reads standard input. FILE must be a
+regular file; at most 4096 instructions (32768 bytes) are read.
 
 Syscall numbers are named from the architecture the filter itself checks on
 each path; --arch names them where it checks none. The listing is printed even

@@ -39,7 +39,9 @@ confirmed by running the filter.
 (--capabilities, else the bundle's or the process's bounding set) and prints
 the delta (positive = stricter); "none" skips it. --rules FILE extends or
 overrides the embedded rules entry by entry; --dump-rules prints the
-effective rules and exits.
+effective rules and exits. SOURCE "-" reads a raw filter from standard input.
+Files must be regular files within the caps of docs/limits.md: a filter at
+most 4096 instructions, a profile or config.json 4 MiB, a rules file 1 MiB.
 Exit status: 0 at or above --min-score, 1 below, 2 error.`,
 		Example: `  seccomp-attest score pid:1234
   seccomp-attest score --min-score 70 --format json profile:seccomp.json

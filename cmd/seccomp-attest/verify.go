@@ -30,6 +30,8 @@ when it still exists), the verdict, and that the files form one unbroken
 host chain (no missing, duplicated, reordered or replaced attestation).
 --store DIR checks a whole store, which must start at sequence 1.
 --policy FILE requires every verdict to come from that policy file.
+Attestation files are read up to 16 MiB each, the key up to 64 KiB; they
+must be regular files (docs/limits.md).
 
 Exit status: 0 all valid and passing, 1 an attestation is invalid or its
 verdict is fail/error, or the chain is broken, 2 usage or I/O error.`,
