@@ -34,7 +34,10 @@ config.json or Security Profiles Operator SeccompProfile YAML), bundle:DIR
 (an OCI bundle) or builtin:NAME (docker-default, docker-20.10,
 podman-default, podman-4.3); Docker and podman profiles and builtins are
 resolved for --capabilities. A directory with a config.json or a
-*.json/*.yaml path is recognised without the prefix.
+*.json/*.yaml path is recognised without the prefix. "-" is a raw filter on
+standard input; bpf:- and profile:- read it too (for one of A and B). Files
+must be regular files within the caps of docs/limits.md: a filter at most
+4096 instructions, a profile or config.json 4 MiB.
 Exit status: 0 equivalent, 1 different, 2 error, 3 undecided: no
 difference was proved but parts could not be modelled exactly, or the
 analysis went past its budget (about a second of work: "too complex");
