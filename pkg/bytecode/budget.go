@@ -39,7 +39,7 @@ func NewBudget(ctx context.Context, what string, units int) *Budget {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	return &Budget{ctx: ctx, left: units, toCheck: checkEvery, what: what}
+	return &Budget{ctx: ctx, left: units, what: what} // the first Spend looks at ctx
 }
 
 // Spend charges n units. It fails with an error that matches ErrTooComplex

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/attest"
 	"github.com/seccomp-attest/seccomp-attest/pkg/attest/schema"
@@ -386,5 +387,30 @@ func TestCachedVerdictNamesTheContainersOwnThreads(t *testing.T) {
 		if !strings.Contains(strings.Join(o.Verdict.Reasons, "\n"), want) {
 			t.Fatalf("pid %d: reasons %q lack %q", pid, o.Verdict.Reasons, want)
 		}
+	}
+}
+
+// A check whose deadline passed answers with the deadline and leaves no
+// cached verdict behind: the next container with the same filters is
+// judged afresh, not by a verdict the deadline cut short.
+func TestVerdictCutShortByTheDeadlineIsNotCached(t *testing.T) {
+	p, cfg := newPipeline(t, "")
+	pf := process(9, []*bytecode.Filter{readFixture(t, "moby-default-v0.2.3.runc.bpf")})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := p.AttestEffective(ctx, Container{ID: "c9", PID: 9, Runtime: "runc"}, pf); err == nil {
+		t.Fatal("AttestEffective after its deadline answered without an error")
+	}
+	// The analysis goroutine stops at its first look at the context; give
+	// it the time to return and (wrongly) cache.
+	for range 50 {
+		if entries, _ := filepath.Glob(filepath.Join(cfg.Store, "cache", "*.json")); len(entries) != 0 {
+			t.Fatalf("a verdict cut short was cached: %v", entries)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	o, err := p.AttestEffective(context.Background(), Container{ID: "c9", PID: 9, Runtime: "runc"}, pf)
+	if err != nil || o.Verdict.Result != attest.ResultPass {
+		t.Fatalf("with time: %v %+v", err, o)
 	}
 }
