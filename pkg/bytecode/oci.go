@@ -2,6 +2,7 @@ package bytecode
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -10,204 +11,242 @@ import (
 	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
 )
 
-// OCIProfile is a decision table written as an OCI linux.seccomp object,
-// with what the OCI format could not express.
+// OCIProfile is a decision table written as an OCI linux.seccomp object
+// that is never weaker than the table: compiled by a runtime (libseccomp,
+// and runc's ENOSYS stub), it denies every input the table denies. Where
+// the OCI format cannot say what the table says, the profile is stricter
+// (it denies what the table lets through) or denies with another action,
+// and Approximations lists each such place.
 type OCIProfile struct {
 	Seccomp specs.LinuxSeccomp
-	// Approximations lists every place where the profile, compiled by
-	// libseccomp, would not behave exactly like the table.
-	Approximations []string
-	// Primary is the architecture whose rules the profile carries; OCI
-	// profiles have no per-architecture rules.
-	Primary *arch.Arch
-	// Inexact holds "arch/syscall" for every named syscall whose rules the
-	// profile does not reproduce exactly.
-	Inexact map[string]bool
+	// Default is the profile's default action, as the kernel returns it.
+	Default Action
+	// Listed are the architectures the profile names; libseccomp kills
+	// (KILL_THREAD) every call of any other architecture.
+	Listed []*arch.Arch
+	// Approximations lists every place where the compiled profile decides
+	// differently from the table.
+	Approximations []Approximation
 }
 
-func (p *OCIProfile) inexact(a *arch.Arch, name string) {
-	if p.Inexact == nil {
-		p.Inexact = map[string]bool{}
-	}
-	p.Inexact[a.Name+"/"+name] = true
+// Approximation is one place where the profile cannot say what the table
+// says, with what the profile does instead.
+type Approximation struct {
+	// Arch is an architecture's name, or "other" for arch values that
+	// belong to no known architecture (then ArchValues holds them).
+	Arch       string
+	ArchValues IntervalSet
+	// Syscalls names the syscalls concerned; empty for unnamed numbers or
+	// a whole architecture.
+	Syscalls []string
+	// Numbers are the syscall numbers concerned (as in seccomp_data.nr).
+	Numbers IntervalSet
+	// Stricter says the profile denies there some input the table lets
+	// through; otherwise only the deny action (or the permit action)
+	// differs.
+	Stricter bool
+	Reason   string
 }
 
-// OCI writes the table as an OCI profile. The rules of the primary
-// architecture (the native one when the table has it, else the first)
-// become the profile's rules for every listed architecture; where another
-// architecture's table differs, that is reported as an approximation.
-func (t *Table) OCI() (*OCIProfile, error) {
-	var tables []*ArchTable
-	var other *ArchTable
-	for i := range t.Arches {
-		at := &t.Arches[i]
-		if at.Arch != nil {
-			tables = append(tables, at)
-		} else if other == nil || len(at.Values) > len(other.Values) {
-			other = at
+func (a Approximation) String() string {
+	where := a.Arch
+	if a.Arch == "other" {
+		where = "arch values " + a.ArchValues.String()
+	}
+	if len(a.Syscalls) > 0 {
+		where += " " + shortNames(a.Syscalls)
+	} else if len(a.Numbers) > 0 && !(len(a.Numbers) == 1 && a.Numbers[0] == Interval{0, 0xffffffff}) {
+		where += " numbers " + shortSet(a.Numbers)
+	}
+	effect := "the profile denies with another action there (never weaker)"
+	if a.Stricter {
+		effect = "the profile is stricter than the filter there"
+	}
+	return fmt.Sprintf("%s: %s; %s", where, a.Reason, effect)
+}
+
+// shortSet prints a set of numbers, eliding the middle of long ones.
+func shortSet(s IntervalSet) string {
+	const keep = 6
+	if len(s) <= keep {
+		return s.String()
+	}
+	head := s[:keep/2].String()
+	tail := s[len(s)-keep/2:].String()
+	return fmt.Sprintf("%s ... %s (%d ranges)", strings.TrimSuffix(head, "}"), strings.TrimPrefix(tail, "{"), len(s))
+}
+
+// shortNames lists syscall names, eliding the middle of long lists.
+func shortNames(names []string) string {
+	const keep = 8
+	if len(names) <= keep {
+		return strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("%s, ... %s (%d syscalls)", strings.Join(names[:keep-2], ", "), strings.Join(names[len(names)-2:], ", "), len(names))
+}
+
+// OCIOptions say for which runtime the profile is written.
+type OCIOptions struct {
+	// Native is the architecture of the machine whose runtime compiles
+	// the profile; libseccomp always filters it. Nil means this machine's.
+	Native *arch.Arch
+	// Known reports whether the runtime's libseccomp resolves a syscall
+	// name on an architecture to this number (including through the
+	// socketcall and ipc multiplexers). A profile cannot name a syscall
+	// its reader does not know: such calls get the default action. Nil
+	// means every name of this project's syscall tables is known.
+	Known func(a *arch.Arch, name string, nr uint32) bool
+}
+
+// OCI writes the table as an OCI profile for a runtime on this machine
+// whose libseccomp knows every syscall this project names.
+func (t *Table) OCI() (*OCIProfile, error) { return t.OCIWith(OCIOptions{}) }
+
+// OCIWith writes the table as an OCI profile for the runtime opts
+// describe.
+//
+// The default action is the filter's own action for the numbers it does
+// not name on the native architecture (under runc's ENOSYS stub: the
+// action below the stub's threshold, which the stub gives back when the
+// profile is compiled again). When that action lets calls through but the
+// filter denies some number a profile cannot name, the default becomes a
+// deny instead. Each named syscall is written from its rules: conditions
+// become OCI comparisons (order comparisons, equality of masked bits),
+// "deny when (arg & mask) != 0" under a deny default as "allow when
+// SCMP_CMP_MASKED_EQ 0", and whatever has no OCI form falls to the
+// stricter side. OCI rules apply to every listed architecture, so an
+// architecture is listed only where the rules already written also hold
+// for it; the others (and the ones the filter kills outright) are left
+// out, and libseccomp kills their calls.
+func (t *Table) OCIWith(opts OCIOptions) (*OCIProfile, error) {
+	p := &ociPlanner{table: t, opts: opts, native: opts.Native, segs: map[*arch.Arch][]SyscallRules{},
+		own: map[ownKey]*syscallPlan{}, plans: map[string]*namePlan{}, unlisted: map[*arch.Arch]string{}}
+	if p.native == nil {
+		p.native = arch.Native()
+	}
+	if p.native == nil {
+		return nil, fmt.Errorf("this machine's architecture is unknown: no native architecture to write an OCI profile for")
+	}
+	if len(p.segments(p.native)) == 0 {
+		return nil, fmt.Errorf("the decision table has no rules for %s", p.native.Name)
+	}
+	p.chooseDefault()
+	p.planNative()
+	for _, a := range arch.All {
+		if a != p.native {
+			p.consider(a)
 		}
 	}
-	if len(tables) == 0 {
-		return nil, fmt.Errorf("the filter does not test any known architecture; an OCI profile cannot express it")
+	p.computeMaxima()
+	p.addMarkers()
+	p.approximate()
+	return p.profile(), nil
+}
+
+// ociRule is one OCI syscall entry for one syscall.
+type ociRule struct {
+	action Action
+	args   []specs.LinuxSeccompArg
+}
+
+// syscallPlan is what a profile can say for one syscall of one
+// architecture, written against the profile's default action.
+type syscallPlan struct {
+	rules []ociRule
+	// regions says where each non-default action applies, as written.
+	regions  map[Action]argRegion
+	exact    bool
+	stricter bool
+	why      []string
+}
+
+func (sp *syscallPlan) inexact(stricter bool, format string, args ...any) {
+	sp.exact = false
+	sp.stricter = sp.stricter || stricter
+	sp.why = append(sp.why, fmt.Sprintf(format, args...))
+}
+
+// namePlan is the profile's rules for one syscall name: those of the
+// first listed architecture that has it.
+type namePlan struct {
+	from  *arch.Arch
+	rules []ociRule
+	// marker asks for an entry with the default action: runc drops it but
+	// counts its number for the ENOSYS stub's threshold.
+	marker bool
+}
+
+type ownKey struct {
+	a  *arch.Arch
+	nr uint32
+}
+
+type ociPlanner struct {
+	table    *Table
+	opts     OCIOptions
+	native   *arch.Arch
+	dflt     Action
+	segs     map[*arch.Arch][]SyscallRules
+	own      map[ownKey]*syscallPlan
+	plans    map[string]*namePlan
+	listed   []*arch.Arch
+	unlisted map[*arch.Arch]string // why an architecture is not listed
+	maxNr    map[*arch.Arch]uint32 // the highest number the profile names, per listed arch
+	approx   []Approximation
+}
+
+// segments returns an architecture's rules over its whole number space,
+// named by its syscall table, whether the filter tests that architecture
+// or lumps it with other arch values.
+func (p *ociPlanner) segments(a *arch.Arch) []SyscallRules {
+	if s, ok := p.segs[a]; ok {
+		return s
 	}
-	primary := tables[0]
-	for _, at := range tables {
-		if at.Arch == arch.Native() {
-			primary = at
+	var out []SyscallRules
+	found := false
+	for i := range p.table.Arches {
+		if at := &p.table.Arches[i]; at.Arch == a {
+			out, found = at.Syscalls, true
+			break
 		}
 	}
-	p := &OCIProfile{Primary: primary.Arch}
-	dflt := mostCommonFinal(primary)
-	p.Seccomp.DefaultAction, p.Seccomp.DefaultErrnoRet = ociAction(dflt, p, "default action")
-	for _, at := range tables {
-		p.Seccomp.Architectures = append(p.Seccomp.Architectures, specs.Arch("SCMP_ARCH_"+strings.ToUpper(at.Arch.Name)))
-	}
-	if other != nil {
-		if len(other.Syscalls) != 1 || len(other.Syscalls[0].Rules) != 1 || other.Syscalls[0].Rules[0].Action.Effective() != ActKillThread {
-			p.note("other architectures: the filter gives %s; libseccomp's bad-arch action in an OCI profile is KILL_THREAD", rulesString(other.Syscalls[0].Rules))
-		}
-	}
-	for i := range primary.Syscalls {
-		sr := &primary.Syscalls[i]
-		if sr.Name == "" {
-			if !(len(sr.Rules) == 1 && sr.Rules[0].Action == dflt) {
-				p.note("%s %s: unnamed numbers get %s; an OCI profile names syscalls only", primary.Arch.Name, sr.Label(), sr.String())
+	if !found {
+		for i := range p.table.Arches {
+			at := &p.table.Arches[i]
+			if at.Arch != nil || !at.Values.Contains(a.Audit) {
+				continue
 			}
-			continue
-		}
-		p.addSyscall(primary.Arch, sr, dflt)
-	}
-	for _, at := range tables {
-		if at != primary {
-			p.compareArch(primary, at)
-		}
-	}
-	sort.SliceStable(p.Seccomp.Syscalls, func(i, j int) bool {
-		return p.Seccomp.Syscalls[i].Names[0] < p.Seccomp.Syscalls[j].Names[0]
-	})
-	p.Seccomp.Syscalls = groupNames(p.Seccomp.Syscalls)
-	return p, nil
-}
-
-func (p *OCIProfile) note(format string, args ...any) {
-	p.Approximations = append(p.Approximations, fmt.Sprintf(format, args...))
-}
-
-// mostCommonFinal returns the unconditional action most named syscalls of
-// the table end with.
-func mostCommonFinal(at *ArchTable) Action {
-	count := map[Action]int{}
-	var best Action
-	for _, sr := range at.Syscalls {
-		if sr.Name == "" {
-			continue
-		}
-		a := sr.Rules[len(sr.Rules)-1].Action
-		count[a]++
-		if count[a] > count[best] {
-			best = a
-		}
-	}
-	return best
-}
-
-// addSyscall writes the rules of one syscall. Rules of one syscall are
-// disjoint, so each conditional rule is an OCI entry of its own; the final
-// rule is the profile's default action or an entry with the negated
-// condition of a single preceding rule, or else an unconditional entry.
-func (p *OCIProfile) addSyscall(a *arch.Arch, sr *SyscallRules, dflt Action) {
-	rules := sr.Rules
-	final := rules[len(rules)-1]
-	conditional := rules[:len(rules)-1]
-	if final.Approximate {
-		p.inexact(a, sr.Name)
-		p.note("%s %s: the filter's rules could not be modelled exactly (%s)", a.Name, sr.Name, sr.String())
-	}
-	if final.Action != dflt && len(conditional) == 1 && conditional[0].Action == dflt && len(conditional[0].When) == 1 {
-		if neg, ok := negate(conditional[0].When[0]); ok {
-			conditional = []Rule{{When: Condition{neg}, Action: final.Action}}
-			final.Action = dflt
-		}
-	}
-	if final.Action != dflt {
-		action, errno := ociAction(final.Action, p, sr.Name)
-		p.Seccomp.Syscalls = append(p.Seccomp.Syscalls, specs.LinuxSyscall{Names: []string{sr.Name}, Action: action, ErrnoRet: errno})
-	}
-	for _, r := range conditional {
-		if r.Action == dflt {
-			if final.Action == dflt {
-				continue // the default covers it
-			}
-			// libseccomp (and runc) refuse rules with the default action,
-			// and "X unless C" has no other OCI form.
-			p.inexact(a, sr.Name)
-			p.note("%s %s: %s cannot be written in OCI form when the default action is %s", a.Name, sr.Name, sr.String(), dflt)
-			continue
-		}
-		args, ok := ociArgs(r.When, a)
-		if !ok {
-			p.inexact(a, sr.Name)
-			p.note("%s %s: condition %q cannot be written as OCI argument comparisons", a.Name, sr.Name, r.When)
-			continue
-		}
-		action, errno := ociAction(r.Action, p, sr.Name)
-		p.Seccomp.Syscalls = append(p.Seccomp.Syscalls, specs.LinuxSyscall{Names: []string{sr.Name}, Action: action, ErrnoRet: errno, Args: args})
-	}
-}
-
-// negate returns the comparison that holds exactly when c does not.
-func negate(c Comparison) (Comparison, bool) {
-	if c.Masked() && c.Op != opNE {
-		// A masked inequality has no OCI operator; its negation, a
-		// masked equality, has one.
-		return c, false
-	}
-	c.Op = c.Op.negate()
-	return c, true
-}
-
-// ociArgs writes a condition as OCI argument comparisons: one per
-// argument (runc ORs comparisons of the same argument), on the whole
-// 64-bit argument, or on the low word for 32-bit architectures.
-func ociArgs(cond Condition, a *arch.Arch) ([]specs.LinuxSeccompArg, bool) {
-	var out []specs.LinuxSeccompArg
-	seen := map[int]bool{}
-	bits32 := is32Bit(a)
-	for _, c := range cond {
-		if c.Operand.Arg < 0 || seen[c.Operand.Arg] {
-			return nil, false
-		}
-		seen[c.Operand.Arg] = true
-		mask, value := c.Mask, c.Value
-		switch c.Operand.Half {
-		case Low:
-			if !bits32 {
-				if c.Op != opEQ {
-					return nil, false
+			space := nrSpace(&ArchTable{Arch: a})
+			for _, sr := range at.Syscalls {
+				for _, part := range intersect(IntervalSet{{sr.First, sr.Last}}, space) {
+					out = appendNamed(out, part, a.Syscalls(), sr.Rules)
 				}
-				mask &= 0xffffffff
 			}
-		case High:
-			if bits32 || c.Op != opEQ {
-				return nil, false
-			}
-			mask, value = mask<<32, value<<32
+			break
 		}
-		full := c.Operand.Half == Full && mask == ^uint64(0) || c.Operand.Half == Low && bits32 && mask == 0xffffffff
-		arg := specs.LinuxSeccompArg{Index: uint(c.Operand.Arg), Value: value}
-		switch {
-		case full:
-			arg.Op = specs.LinuxSeccompOperator(opOCI[c.Op])
-		case c.Op == opEQ:
-			arg.Op, arg.Value, arg.ValueTwo = specs.OpMaskedEqual, mask, value
-		default:
-			return nil, false
-		}
-		out = append(out, arg)
 	}
-	return out, true
+	p.segs[a] = out
+	return out
 }
 
+// known reports whether the profile can name this entry on a.
+func (p *ociPlanner) known(a *arch.Arch, sr *SyscallRules) bool {
+	if sr.Name == "" {
+		return false
+	}
+	return p.opts.Known == nil || p.opts.Known(a, sr.Name, sr.First)
+}
+
+// width is how many bits of an argument libseccomp compares on a.
+func width(a *arch.Arch) uint8 {
+	if is32Bit(a) {
+		return 32
+	}
+	return 64
+}
+
+// is32Bit lists libseccomp's 32-bit architectures (x32 included: its
+// arguments are compared as 32-bit values).
 func is32Bit(a *arch.Arch) bool {
 	switch a {
 	case arch.X86, arch.ARM, arch.MIPS, arch.MIPSEL, arch.S390, arch.X32:
@@ -216,9 +255,636 @@ func is32Bit(a *arch.Arch) bool {
 	return false
 }
 
-// ociAction maps an action to its OCI name and errno.
-func ociAction(a Action, p *OCIProfile, where string) (specs.LinuxSeccompAction, *uint) {
+// uniform returns the action of an entry whose every input gets one
+// exactly known action.
+func uniform(rules []Rule) (Action, bool) {
+	if len(rules) != 1 || rules[0].Approximate {
+		return 0, false
+	}
+	return rules[0].Action, true
+}
+
+// mayPermit reports whether some input may get an action that lets the
+// call through.
+func mayPermit(rules []Rule) bool {
+	for _, r := range rules {
+		if r.AnyAction {
+			return true
+		}
+		if r.Approximate {
+			for _, a := range r.Actions {
+				if a.Permits() {
+					return true
+				}
+			}
+			continue
+		}
+		if r.Action.Permits() {
+			return true
+		}
+	}
+	return false
+}
+
+// mayDeny reports whether some input may get an action that denies.
+func mayDeny(rules []Rule) bool {
+	for _, r := range rules {
+		if r.AnyAction {
+			return true
+		}
+		acts := r.Actions
+		if !r.Approximate {
+			acts = []Action{r.Action}
+		}
+		for _, a := range acts {
+			if !a.Permits() {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+const errnoENOSYS = 38
+
+// enosys is what runc's stub returns for numbers above a profile's
+// highest syscall.
+const enosys = ActErrno | errnoENOSYS
+
+// permissiveDefault lists the default actions for which runc adds no
+// ENOSYS stub.
+func permissiveDefault(a Action) bool {
+	switch a.Kind() {
+	case ActAllow, ActLog, ActTrace:
+		return true
+	}
+	return false
+}
+
+// representable returns the action an OCI profile can give in place of a
+// (for the syscall name, "" for the default action).
+func representable(a Action, name string) Action {
 	a = a.Effective()
+	switch a.Kind() {
+	case ActTrap:
+		return ActTrap // OCI's TRAP has no data
+	case ActUserNotif:
+		if name == "" || name == "write" {
+			// Neither runtime accepts NOTIFY as the default, nor runc
+			// for write; the kernel answers ENOSYS to a notification
+			// nobody listens to.
+			return enosys
+		}
+	}
+	return a
+}
+
+// chooseDefault picks the default action: the filter's action for the
+// native numbers it does not name, among the architecture's syscall
+// numbers and below runc's ENOSYS stub if it has one (the stub comes back
+// when runc compiles the profile); a deny when that action lets calls
+// through but the filter denies some number the profile cannot name.
+func (p *ociPlanner) chooseDefault() {
+	segs := p.segments(p.native)
+	tail, hasTail := p.enosysTail(p.native)
+	if !hasTail {
+		tail = 1<<32 - 1
+	}
+	top := p.native.MaxNr()
+	count := map[Action]uint64{}
+	denied := map[Action]uint64{}
+	for _, sr := range segs {
+		if p.known(p.native, &sr) {
+			continue
+		}
+		a, ok := uniform(sr.Rules)
+		if ok && sr.First <= top && (!hasTail || sr.First < tail) {
+			last := min(sr.Last, top)
+			if hasTail {
+				last = min(last, tail-1)
+			}
+			count[a] += uint64(last-sr.First) + 1
+		}
+		if ok {
+			denied[a] += uint64(sr.Last-sr.First) + 1
+		}
+	}
+	dflt, found := mostNumerous(count, func(Action) bool { return true })
+	if !found && hasTail && tail <= top {
+		dflt, found = enosys, true
+	}
+	if !found {
+		dflt, found = mostNumerous(denied, func(Action) bool { return true })
+	}
+	if !found {
+		dflt = ActErrno | 1
+	}
+	if dflt.Permits() && p.deniesUnnamed(segs) {
+		dflt, found = mostNumerous(denied, func(a Action) bool { return !a.Permits() })
+		if !found {
+			dflt = ActErrno | 1
+		}
+	}
+	p.dflt = representable(dflt, "")
+}
+
+// deniesUnnamed reports whether the filter denies some native number the
+// profile cannot name, other than the x86_64 numbers from X32SyscallBit up:
+// libseccomp kills those by itself as long as x32 is not listed, and
+// consider does not list x32 when the filter denies them under a permit
+// default.
+func (p *ociPlanner) deniesUnnamed(segs []SyscallRules) bool {
+	for _, sr := range segs {
+		if p.known(p.native, &sr) || !mayDeny(sr.Rules) {
+			continue
+		}
+		if p.native == arch.X86_64 && sr.First >= arch.X32SyscallBit {
+			continue
+		}
+		return true
+	}
+	return false
+}
+
+// x32Passthrough is the x32 number that libseccomp's x86_64 code, when x32
+// is not listed, passes to the x86_64 rules instead of killing it (-1, the
+// number a tracer sets to skip a call).
+const x32Passthrough = 0xffffffff
+
+// enosysTail returns the first number of the run of numbers at the top of
+// a's number space that the filter answers with ERRNO(ENOSYS), as runc's
+// stub does; ok is false when there is no such run or it is everything.
+func (p *ociPlanner) enosysTail(a *arch.Arch) (first uint32, ok bool) {
+	segs := p.segments(a)
+	end := len(segs)
+	for end > 0 {
+		if act, ok := uniform(segs[end-1].Rules); !ok || act != enosys {
+			break
+		}
+		end--
+	}
+	if end == len(segs) || end == 0 {
+		return 0, false
+	}
+	return segs[end].First, true
+}
+
+// mostNumerous returns the action with the highest count among those keep
+// accepts (the lowest action value on ties, for stable output).
+func mostNumerous(count map[Action]uint64, keep func(Action) bool) (Action, bool) {
+	var best Action
+	var bestN uint64
+	found := false
+	for a, n := range count {
+		if !keep(a) {
+			continue
+		}
+		if !found || n > bestN || n == bestN && a < best {
+			best, bestN, found = a, n, true
+		}
+	}
+	return best, found
+}
+
+// ownPlan is what the profile would say for one syscall of a, from a's
+// own rules.
+func (p *ociPlanner) ownPlan(a *arch.Arch, sr *SyscallRules) *syscallPlan {
+	k := ownKey{a, sr.First}
+	if sp, ok := p.own[k]; ok {
+		return sp
+	}
+	sp := planSyscall(sr.Name, sr.Rules, width(a), p.dflt)
+	p.own[k] = sp
+	return sp
+}
+
+// rulesFor is what the profile writes for a syscall of a: its own plan,
+// or nothing when the filter answers it with ENOSYS as runc's stub does
+// (runc compiles the stub back from the profile's highest syscall).
+func (p *ociPlanner) rulesFor(a *arch.Arch, sr *SyscallRules) []ociRule {
+	if !permissiveDefault(p.dflt) && p.dflt != enosys {
+		if tail, ok := p.enosysTail(a); ok && sr.First >= tail {
+			return nil
+		}
+	}
+	return p.ownPlan(a, sr).rules
+}
+
+func (p *ociPlanner) planNative() {
+	segs := p.segments(p.native)
+	for i := range segs {
+		sr := &segs[i]
+		if p.known(p.native, sr) {
+			p.plans[sr.Name] = &namePlan{from: p.native, rules: p.rulesFor(p.native, sr)}
+		}
+	}
+	p.listed = []*arch.Arch{p.native}
+	if reason := p.checkMultiplexers(p.listed, p.plans); reason != "" {
+		// The native architecture is always filtered: say so rather than
+		// leave it out.
+		p.approx = append(p.approx, Approximation{Arch: p.native.Name, Numbers: fullSet, Stricter: true,
+			Reason: "libseccomp's socketcall/ipc rules here may not match the filter: " + reason})
+	}
+}
+
+// ociArches are the architectures runc 1.1 accepts in a profile and whose
+// compilation by libseccomp this writer models (socketcall and ipc
+// multiplexing included, on x86, s390 and s390x).
+var ociArches = map[*arch.Arch]bool{
+	arch.X86_64: true, arch.X32: true, arch.X86: true, arch.AArch64: true, arch.ARM: true,
+	arch.S390: true, arch.S390X: true,
+}
+
+// consider lists a if the filter does not kill it and the rules already
+// written hold for it.
+func (p *ociPlanner) consider(a *arch.Arch) {
+	segs := p.segments(a)
+	if len(segs) == 0 {
+		p.unlisted[a] = "the decision table has no rules for it"
+		return
+	}
+	killed, all := Action(0), true
+	for i, sr := range segs {
+		act, ok := uniform(sr.Rules)
+		if !ok || act.Permits() || i > 0 && act != killed {
+			all = false
+			break
+		}
+		killed = act
+	}
+	if all {
+		p.unlisted[a] = fmt.Sprintf("the filter denies every call with %s; left out of the profile, so libseccomp kills them", killed)
+		return
+	}
+	if bigEndian[a] != bigEndian[p.native] {
+		p.unlisted[a] = "libseccomp cannot filter architectures of both byte orders in one filter; left out of the profile, so libseccomp kills its calls"
+		return
+	}
+	if !ociArches[a] {
+		p.unlisted[a] = "runc does not accept this architecture or libseccomp's compilation of it is not modelled here; left out of the profile, so libseccomp kills its calls"
+		return
+	}
+	if a == arch.X32 && p.isListed(arch.X86_64) && p.dflt.Permits() {
+		for _, sr := range p.segments(arch.X86_64) {
+			if sr.First >= arch.X32SyscallBit && mayDeny(sr.Rules) {
+				p.unlisted[a] = fmt.Sprintf("listing it would stop libseccomp from killing x86_64 numbers %s, which the filter denies; left out of the profile, so libseccomp kills its calls", sr.Label())
+				return
+			}
+		}
+	}
+	pending := map[string]*namePlan{}
+	for i := range segs {
+		sr := &segs[i]
+		if !p.known(a, sr) {
+			if p.dflt.Permits() && mayDeny(sr.Rules) {
+				p.unlisted[a] = fmt.Sprintf("the filter denies %s, which the profile cannot name under its default %s", sr.Label(), p.dflt)
+				return
+			}
+			continue
+		}
+		own := p.ownPlan(a, sr)
+		if np, ok := p.plans[sr.Name]; ok {
+			if check := checkRules(np.rules, own, width(a), p.dflt); !check.sound {
+				p.unlisted[a] = fmt.Sprintf("its rules for %s (%s) differ from %s's and OCI rules hold for every listed architecture; left out of the profile, so libseccomp kills its calls",
+					sr.Name, sr.String(), np.from.Name)
+				return
+			}
+			continue
+		}
+		pending[sr.Name] = &namePlan{from: a, rules: p.rulesFor(a, sr)}
+	}
+	merged := make(map[string]*namePlan, len(p.plans)+len(pending))
+	for n, np := range p.plans {
+		merged[n] = np
+	}
+	for n, np := range pending {
+		merged[n] = np
+	}
+	if reason := p.checkMultiplexers(append(slices.Clone(p.listed), a), merged); reason != "" {
+		p.unlisted[a] = reason + "; left out of the profile, so libseccomp kills its calls"
+		return
+	}
+	p.plans = merged
+	p.listed = append(p.listed, a)
+}
+
+// bigEndian lists the big-endian architectures.
+var bigEndian = map[*arch.Arch]bool{arch.S390: true, arch.S390X: true, arch.PPC64: true, arch.MIPS: true, arch.MIPS64: true}
+
+func (p *ociPlanner) isListed(a *arch.Arch) bool { return slices.Contains(p.listed, a) }
+
+// computeMaxima finds, per listed architecture, the highest number the
+// profile names: runc's ENOSYS stub answers every number above it.
+func (p *ociPlanner) computeMaxima() {
+	p.maxNr = map[*arch.Arch]uint32{}
+	for _, a := range p.listed {
+		for name, np := range p.plans {
+			if len(np.rules) == 0 && !np.marker {
+				continue
+			}
+			nr, ok := a.SyscallNr(name)
+			if !ok || p.opts.Known != nil && !p.opts.Known(a, name, nr) || multiplexes(a) && multiplexed(name) {
+				// runc counts the numbers libseccomp resolves names to;
+				// multiplexed calls resolve to negative pseudo numbers.
+				continue
+			}
+			p.maxNr[a] = max(p.maxNr[a], nr)
+		}
+	}
+}
+
+// addMarkers names, with the default action, one more syscall per listed
+// architecture whose highest named syscall is below the number runc's
+// ENOSYS stub should start after: the filter's own stub threshold, or,
+// when the filter has no stub, the highest syscall the runtime knows
+// (above it runc's stub answers ENOSYS whatever the profile says). runc
+// drops entries with the default action but counts their syscalls. A
+// marker must not move another listed architecture's threshold past the
+// filter's stub there.
+func (p *ociPlanner) addMarkers() {
+	if permissiveDefault(p.dflt) || p.dflt == enosys {
+		return
+	}
+	countable := func(a *arch.Arch, sr *SyscallRules) bool {
+		return sr != nil && p.known(a, sr) && !(multiplexes(a) && multiplexed(sr.Name)) && p.plans[sr.Name] != nil
+	}
+	for _, a := range p.listed {
+		var marker *SyscallRules
+		if tail, ok := p.enosysTail(a); ok {
+			if tail == 0 {
+				continue
+			}
+			marker = p.segmentAt(a, tail-1)
+		} else {
+			named := a.Syscalls()
+			for i := len(named) - 1; i >= 0 && marker == nil; i-- {
+				if sr := p.segmentAt(a, named[i].Nr); countable(a, sr) {
+					marker = sr
+				}
+			}
+		}
+		if !countable(a, marker) || p.maxNr[a] >= marker.First {
+			continue
+		}
+		fits := true
+		for _, b := range p.listed {
+			nr, ok := b.SyscallNr(marker.Name)
+			if b == a || !ok || p.opts.Known != nil && !p.opts.Known(b, marker.Name, nr) || multiplexes(b) && multiplexed(marker.Name) {
+				continue
+			}
+			if bt, ok := p.enosysTail(b); ok && nr >= bt {
+				fits = false
+			}
+		}
+		if np := p.plans[marker.Name]; fits && len(np.rules) == 0 {
+			np.marker = true
+			p.computeMaxima()
+		}
+	}
+}
+
+// stubbed reports whether runc's ENOSYS stub answers nr on a listed
+// architecture before libseccomp's rules.
+func (p *ociPlanner) stubbed(a *arch.Arch, nr uint32) bool {
+	m := p.maxNr[a]
+	if m == 0 || permissiveDefault(p.dflt) {
+		return false
+	}
+	return nr > m || nr == 0 && (a == arch.S390 || a == arch.S390X)
+}
+
+// compiled returns what the compiled profile does for a number of a listed
+// architecture that no rule of the profile names, and the first number
+// above nr (0 when none) where that may change.
+func (p *ociPlanner) compiled(a *arch.Arch, nr uint32) (Action, uint64) {
+	next := uint64(1) << 32
+	limit := func(v uint64) {
+		if v > uint64(nr) && v < next {
+			next = v
+		}
+	}
+	if m, stub := p.maxNr[a]; stub && m > 0 && !permissiveDefault(p.dflt) {
+		if (a == arch.S390 || a == arch.S390X) && nr == 0 {
+			return enosys, 1
+		}
+		if nr > m {
+			return enosys, next
+		}
+		limit(uint64(m) + 1)
+	}
+	if a == arch.X86_64 && !p.isListed(arch.X32) {
+		// libseccomp's x86_64 code kills numbers from X32SyscallBit up
+		// when x32 is not filtered.
+		if nr >= arch.X32SyscallBit {
+			return ActKillThread, next
+		}
+		limit(arch.X32SyscallBit)
+	}
+	return p.dflt, next
+}
+
+// approximate lists every place where the compiled profile differs from
+// the table.
+func (p *ociPlanner) approximate() {
+	for _, a := range arch.All {
+		if p.isListed(a) {
+			p.approximateListed(a)
+			continue
+		}
+		why, ok := p.unlisted[a]
+		if !ok {
+			why = "not listed in the profile, so libseccomp kills its calls"
+		}
+		segs := p.segments(a)
+		var numbers IntervalSet
+		stricter := false
+		for _, sr := range segs {
+			act, ok := uniform(sr.Rules)
+			if a == arch.X32 && sr.Last == x32Passthrough {
+				// libseccomp's x86_64 code lets this one number through
+				// to its own rules, where no name matches it.
+				if !ok || act != p.dflt {
+					reason := fmt.Sprintf("number %#x passes libseccomp's x86_64 checks and gets %s; the filter gives %s", uint32(x32Passthrough), p.dflt, sr.String())
+					p.approx = append(p.approx, Approximation{Arch: a.Name, Numbers: IntervalSet{{x32Passthrough, x32Passthrough}},
+						Stricter: !p.dflt.Permits() && mayPermit(sr.Rules), Reason: reason})
+				}
+				if sr.First == sr.Last {
+					continue
+				}
+			}
+			if ok && act == ActKillThread {
+				continue
+			}
+			numbers = numbers.Union(IntervalSet{{sr.First, sr.Last}})
+			stricter = stricter || mayPermit(sr.Rules)
+		}
+		if len(numbers) > 0 {
+			p.approx = append(p.approx, Approximation{Arch: a.Name, Numbers: numbers, Stricter: stricter, Reason: why})
+		}
+	}
+	var audits IntervalSet
+	for _, a := range arch.All {
+		audits = audits.Union(IntervalSet{{a.Audit, a.Audit}})
+	}
+	for _, at := range p.table.Arches {
+		if at.Arch != nil {
+			continue
+		}
+		values := at.Values.Minus(audits)
+		if len(values) == 0 {
+			continue
+		}
+		var numbers IntervalSet
+		stricter := false
+		for _, sr := range at.Syscalls {
+			if act, ok := uniform(sr.Rules); ok && act == ActKillThread {
+				continue
+			}
+			numbers = numbers.Union(IntervalSet{{sr.First, sr.Last}})
+			stricter = stricter || mayPermit(sr.Rules)
+		}
+		if len(numbers) > 0 {
+			p.approx = append(p.approx, Approximation{Arch: "other", ArchValues: values, Numbers: numbers, Stricter: stricter,
+				Reason: "arch values of no known architecture: libseccomp kills their calls (KILL_THREAD)"})
+		}
+	}
+}
+
+func (p *ociPlanner) approximateListed(a *arch.Arch) {
+	w := width(a)
+	mux := p.multiplexed(a, p.plans)
+	// Places with the same reason are reported together.
+	type key struct {
+		reason   string
+		stricter bool
+	}
+	type group struct {
+		names   []string
+		numbers IntervalSet
+	}
+	groups := map[key]*group{}
+	var order []key
+	add := func(reason string, stricter bool, name string, first, last uint32) {
+		k := key{reason, stricter}
+		g, ok := groups[k]
+		if !ok {
+			g = &group{}
+			groups[k] = g
+			order = append(order, k)
+		}
+		if name != "" {
+			g.names = append(g.names, name)
+		}
+		g.numbers = g.numbers.Union(IntervalSet{{first, last}})
+	}
+	segs := p.segments(a)
+	for i := range segs {
+		sr := &segs[i]
+		np := p.plans[sr.Name]
+		var rules []ociRule
+		if np != nil && p.known(a, sr) {
+			rules = np.rules
+		}
+		extra, multiplexer := mux[sr.Name]
+		if multiplexer {
+			rules = extra
+		}
+		if act, _ := p.compiled(a, sr.First); act == enosys && p.stubbed(a, sr.First) {
+			// runc's stub answers before the rules: numbers above the
+			// highest name it counts (multiplexed calls are not counted).
+			rules = nil
+		}
+		if len(rules) > 0 {
+			own := p.ownPlan(a, sr)
+			check := checkRules(rules, own, w, p.dflt)
+			switch {
+			case !check.sound:
+				// The listing checks prevent this; say it rather than
+				// hide it.
+				add("internal error: the profile's rules may let through what the filter denies", true, sr.Name, sr.First, sr.Last)
+			case !check.exact:
+				why := slices.Clone(own.why)
+				switch {
+				case multiplexer:
+					why = append(why, fmt.Sprintf("libseccomp adds the rules of the calls %s multiplexes to the ones written; the filter gives %s", sr.Name, sr.String()))
+				case np.from != a:
+					why = append(why, fmt.Sprintf("the filter's rules here (%s) differ from %s's, which the profile writes for every listed architecture", sr.String(), np.from.Name))
+				}
+				if len(why) == 0 {
+					why = []string{fmt.Sprintf("the filter's rules (%s) cannot be written exactly", sr.String())}
+				}
+				add(strings.Join(why, "; "), check.stricter || own.stricter, sr.Name, sr.First, sr.Last)
+			}
+			continue
+		}
+		// Nothing in the profile decides this number here: it gets the
+		// default action, or runc's ENOSYS.
+		for nr := uint64(sr.First); nr <= uint64(sr.Last); {
+			act, next := p.compiled(a, uint32(nr))
+			last := min(next-1, uint64(sr.Last))
+			if got, ok := uniform(sr.Rules); !ok || got != act {
+				var reason string
+				switch {
+				case sr.Name == "":
+					reason = fmt.Sprintf("numbers without a name get %s (OCI names syscalls only); the filter gives %s", act, sr.String())
+				case !p.known(a, sr):
+					reason = fmt.Sprintf("not known to the runtime's libseccomp, so no profile can name them: they get %s; the filter gives %s", act, sr.String())
+				case act == enosys && p.stubbed(a, uint32(nr)):
+					reason = fmt.Sprintf("above the highest syscall runc counts for its ENOSYS stub, so they get %s; the filter gives %s", act, sr.String())
+				default:
+					reason = fmt.Sprintf("they get %s; the filter gives %s", act, sr.String())
+					if own := p.ownPlan(a, sr); len(own.why) > 0 {
+						reason += " (" + strings.Join(own.why, "; ") + ")"
+					}
+				}
+				add(reason, !act.Permits() && mayPermit(sr.Rules), sr.Name, uint32(nr), uint32(last))
+			}
+			nr = last + 1
+		}
+	}
+	for _, k := range order {
+		g := groups[k]
+		p.approx = append(p.approx, Approximation{Arch: a.Name, Syscalls: g.names, Numbers: g.numbers, Stricter: k.stricter, Reason: k.reason})
+	}
+}
+
+// profile assembles the OCI object.
+func (p *ociPlanner) profile() *OCIProfile {
+	out := &OCIProfile{Default: p.dflt, Approximations: p.approx}
+	out.Seccomp.DefaultAction, out.Seccomp.DefaultErrnoRet = ociAction(p.dflt)
+	for _, a := range arch.All {
+		if p.isListed(a) {
+			out.Listed = append(out.Listed, a)
+			out.Seccomp.Architectures = append(out.Seccomp.Architectures, specs.Arch("SCMP_ARCH_"+strings.ToUpper(a.Name)))
+		}
+	}
+	names := make([]string, 0, len(p.plans))
+	for n, np := range p.plans {
+		if len(np.rules) > 0 || np.marker {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	var entries []specs.LinuxSyscall
+	for _, n := range names {
+		rules := p.plans[n].rules
+		if p.plans[n].marker {
+			// runc drops an entry with the default action but counts
+			// its syscall for the ENOSYS stub.
+			rules = []ociRule{{action: p.dflt}}
+		}
+		for _, r := range rules {
+			action, errno := ociAction(r.action)
+			entries = append(entries, specs.LinuxSyscall{Names: []string{n}, Action: action, ErrnoRet: errno, Args: r.args})
+		}
+	}
+	out.Seccomp.Syscalls = groupNames(entries)
+	return out
+}
+
+// ociAction maps a representable action to its OCI name and errno (TRACE
+// data travels in errnoRet too).
+func ociAction(a Action) (specs.LinuxSeccompAction, *uint) {
 	data := uint(a.Data())
 	switch a.Kind() {
 	case ActKillProcess:
@@ -226,9 +892,6 @@ func ociAction(a Action, p *OCIProfile, where string) (specs.LinuxSeccompAction,
 	case ActKillThread:
 		return specs.ActKillThread, nil
 	case ActTrap:
-		if data != 0 {
-			p.note("%s: TRAP data %d is lost (OCI TRAP has no data)", where, data)
-		}
 		return specs.ActTrap, nil
 	case ActErrno:
 		return specs.ActErrno, &data
@@ -242,20 +905,13 @@ func ociAction(a Action, p *OCIProfile, where string) (specs.LinuxSeccompAction,
 	return specs.ActAllow, nil
 }
 
-// groupNames merges consecutive unconditional entries with the same action
-// into one entry listing several names, as profiles are usually written.
+// groupNames merges entries with the same action and arguments into one
+// entry listing several names, as profiles are usually written.
 func groupNames(in []specs.LinuxSyscall) []specs.LinuxSyscall {
 	var out []specs.LinuxSyscall
 	groups := map[string]int{}
 	for _, s := range in {
-		if len(s.Args) > 0 {
-			out = append(out, s)
-			continue
-		}
-		key := string(s.Action)
-		if s.ErrnoRet != nil {
-			key += fmt.Sprint(*s.ErrnoRet)
-		}
+		key := fmt.Sprintf("%s/%v/%+v", s.Action, errnoString(s.ErrnoRet), s.Args)
 		if i, ok := groups[key]; ok {
 			out[i].Names = append(out[i].Names, s.Names...)
 			continue
@@ -266,31 +922,9 @@ func groupNames(in []specs.LinuxSyscall) []specs.LinuxSyscall {
 	return out
 }
 
-// compareArch reports named syscalls whose rules on another architecture
-// differ from the primary's (by name), which the OCI profile cannot keep.
-func (p *OCIProfile) compareArch(primary, at *ArchTable) {
-	byName := map[string]string{}
-	for _, sr := range primary.Syscalls {
-		if sr.Name != "" {
-			byName[sr.Name] = sr.String()
-		}
+func errnoString(e *uint) string {
+	if e == nil {
+		return "-"
 	}
-	dflt := rulesString([]Rule{{Action: mostCommonFinal(primary)}})
-	var differ []string
-	for _, sr := range at.Syscalls {
-		if sr.Name == "" {
-			continue
-		}
-		want, ok := byName[sr.Name]
-		if !ok {
-			want = dflt
-		}
-		if got := sr.String(); got != want {
-			p.inexact(at.Arch, sr.Name)
-			differ = append(differ, fmt.Sprintf("%s (%s instead of %s)", sr.Name, got, want))
-		}
-	}
-	if len(differ) > 0 {
-		p.note("%s: %d syscalls behave differently from %s: %s", at.Arch.Name, len(differ), primary.Arch.Name, strings.Join(differ, ", "))
-	}
+	return fmt.Sprint(*e)
 }
