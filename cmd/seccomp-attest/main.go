@@ -59,6 +59,15 @@ func run(args []string) int {
 	root := newRootCommand()
 	root.SetArgs(args)
 	err := root.Execute()
+	code := exitCode(err)
+	if code == exitError || code == exitUndecided && !errors.Is(err, errUndecidedAnswer) {
+		fmt.Fprintf(os.Stderr, "seccomp-attest: %s\n", errorLine(err))
+	}
+	return code
+}
+
+// exitCode maps a command's error to the exit status.
+func exitCode(err error) int {
 	switch {
 	case err == nil:
 		return exitOK
@@ -67,10 +76,16 @@ func run(args []string) int {
 	case errors.Is(err, errUndecidedAnswer):
 		return exitUndecided
 	case errors.Is(err, bytecode.ErrTooComplex):
-		fmt.Fprintf(os.Stderr, "seccomp-attest: undecided: %v\n", err)
 		return exitUndecided
-	default:
-		fmt.Fprintf(os.Stderr, "seccomp-attest: %v\n", err)
-		return exitError
 	}
+	return exitError
+}
+
+// errorLine is the one line printed for an error: an analysis past its
+// budget or deadline is an answer ("undecided"), not a failure of the tool.
+func errorLine(err error) string {
+	if errors.Is(err, bytecode.ErrTooComplex) {
+		return "undecided: " + err.Error()
+	}
+	return err.Error()
 }
