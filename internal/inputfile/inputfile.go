@@ -90,7 +90,9 @@ func Read(path string, kind Kind) ([]byte, error) {
 		return nil, err
 	}
 	// O_NONBLOCK: should the path have become a FIFO since, the open
-	// returns instead of waiting for a writer; fstat then refuses it.
+	// returns instead of waiting for a writer; fstat then refuses it. It
+	// stays set: it changes nothing for a regular file on disk, and a
+	// pseudo-file that would wait for data fails instead.
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, err
