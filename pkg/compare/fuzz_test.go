@@ -1,0 +1,344 @@
+package compare
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/seccomp-attest/seccomp-attest/internal/filterfuzz"
+	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
+	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
+)
+
+// The differential fuzzers of the diff: a captured filter against a
+// mutation of it, and generated programs against each other, compared
+// with Stacks and checked with the concrete evaluator on boundary inputs:
+// equivalence only where the evaluator finds no difference, every
+// finding's example confirmed and its kind right by the kernel's action
+// precedence, and a finding for every difference the evaluator shows.
+// Run one for a while with
+//
+//	go test -run '^$' -fuzz '^FuzzCompareMutated$' -fuzztime 5m ./pkg/compare
+//
+// With FUZZ_FINDINGS_DIR set, inputs that hit a known engine bug (skipped
+// so that CI stays green) are written there as reproducers.
+
+// maxCompared bounds generated programs: the search for findings of two
+// ~50-instruction random programs could run for minutes (issue 13 item 3),
+// and small programs reach every construct anyway.
+const maxCompared = 16
+
+// slowCompare is how long one comparison of small programs may take
+// before the fuzzer reports it (issue 13 item 3: no budget on the search).
+const slowCompare = 2 * time.Second
+
+var loadedFixtures struct {
+	once sync.Once
+	list []filterfuzz.Fixture
+	err  error
+}
+
+func fixtures(t testing.TB) []filterfuzz.Fixture {
+	loadedFixtures.once.Do(func() {
+		loadedFixtures.list, loadedFixtures.err = filterfuzz.LoadFixtures(
+			"../bytecode/testdata/fixtures/*.bpf", "../bytecode/testdata/*.bpf")
+	})
+	if loadedFixtures.err != nil {
+		t.Fatal(loadedFixtures.err)
+	}
+	return loadedFixtures.list
+}
+
+func inputLimit() int {
+	if testing.Short() {
+		return 1500
+	}
+	return 4000
+}
+
+// ociCheck is the OCI round trip (decompile, recompile with libseccomp,
+// never weaker); set by the libseccomp build.
+var ociCheck func(s bytecode.Stack, inputs []bytecode.Data) filterfuzz.Problems
+
+// permits is the kernel's view, written out here rather than taken from
+// Action.Permits: the call proceeds under ALLOW and LOG and is delegated
+// under TRACE and USER_NOTIF; unknown actions kill the process.
+func permits(a bytecode.Action) bool {
+	switch a & 0xffff0000 {
+	case bytecode.ActAllow, bytecode.ActLog, bytecode.ActTrace, bytecode.ActUserNotif:
+		return true
+	}
+	return false
+}
+
+func expectedKind(a, b bytecode.Action) Kind {
+	switch {
+	case permits(b) && !permits(a):
+		return Weaker
+	case permits(a) && !permits(b):
+		return Stricter
+	}
+	return Changed
+}
+
+// archName names an input's architecture as findings do; unknown arch
+// values have no fixed name (a finding names its set by one value).
+func archName(d *bytecode.Data) (string, bool) {
+	if a := arch.ForNr(d.Arch, d.Nr); a != nil {
+		return a.Name, true
+	}
+	return "", false
+}
+
+// compareStacks runs Stacks and checks its result against the evaluator.
+func compareStacks(t *testing.T, a, b bytecode.Stack, progs [][]bytecode.Instruction, opt filterfuzz.InputOptions) filterfuzz.Problems {
+	t.Helper()
+	var ps filterfuzz.Problems
+	start := time.Now()
+	res, err := Stacks(a, b)
+	if took := time.Since(start); took > slowCompare {
+		ps.Add(filterfuzz.BugNoBudget, "compare.time", "Stacks took %v", took)
+	}
+	if errors.Is(err, bytecode.ErrTooComplex) {
+		return ps // bounded, and callers fail closed on it
+	}
+	if err != nil {
+		ps.Add(filterfuzz.New, "compare.error", "%v", err)
+		return ps
+	}
+	var tables []*bytecode.Table
+	for _, s := range []bytecode.Stack{a, b} {
+		if tab, err := bytecode.AnalyzeStack(s); err == nil {
+			tables = append(tables, tab)
+		}
+	}
+	// Where a table cannot name the action (RET A of a computed value),
+	// a missed difference is bug 101.
+	unknownAction := func(d *bytecode.Data) bool {
+		for _, tab := range tables {
+			if _, _, anyAction := tab.Decide(d); anyAction {
+				return true
+			}
+		}
+		return len(tables) < 2
+	}
+	inputs := filterfuzz.Inputs(progs, tables, opt)
+	ps = append(ps, checkResult(a, b, res, inputs, unknownAction)...)
+	if ociCheck != nil {
+		ps = append(ps, ociCheck(b, inputs)...)
+	}
+	return ps
+}
+
+// checkResult checks a comparison of a and b against the evaluator.
+// unknownAction says where a missed difference is known bug 101.
+func checkResult(a, b bytecode.Stack, res *Result, inputs []bytecode.Data, unknownAction func(*bytecode.Data) bool) filterfuzz.Problems {
+	var ps filterfuzz.Problems
+	for i := range res.Findings {
+		f := &res.Findings[i]
+		if f.Kind == Undecided {
+			continue
+		}
+		if f.Example == nil || !f.Confirmed {
+			ps.Add(filterfuzz.New, "finding.example", "%s %s %s: %v -> %v without a confirmed example (example %v)", f.Kind, f.Arch, f.Label(), f.A, f.B, f.Example)
+			continue
+		}
+		d := f.Example
+		ra, rb := a.Run(d).Effective(), b.Run(d).Effective()
+		if ra != f.A || rb != f.B {
+			ps.Add(filterfuzz.New, "finding.example", "%s %s %s says %v -> %v, evaluator %v -> %v on %s", f.Kind, f.Arch, f.Label(), f.A, f.B, ra, rb, filterfuzz.DataString(d))
+		}
+		if f.A == f.B {
+			ps.Add(filterfuzz.New, "finding.kind", "%s %s %s: %v on both sides", f.Kind, f.Arch, f.Label(), f.A)
+		}
+		if want := expectedKind(f.A, f.B); f.Kind != want {
+			ps.Add(filterfuzz.New, "finding.kind", "%s %s %s: %v -> %v is %s", f.Kind, f.Arch, f.Label(), f.A, f.B, want)
+		}
+		name, known := archName(d)
+		if d.Nr < f.First || d.Nr > f.Last || known && name != f.Arch || !known && f.Arch != fmt.Sprintf("arch:%#08x", d.Arch) {
+			ps.Add(filterfuzz.New, "finding.example", "%s %s %s (%#x-%#x): example %s is outside", f.Kind, f.Arch, f.Label(), f.First, f.Last, filterfuzz.DataString(d))
+		}
+	}
+	for i := range inputs {
+		d := &inputs[i]
+		ra, rb := a.Run(d).Effective(), b.Run(d).Effective()
+		if ra == rb {
+			continue
+		}
+		known := filterfuzz.New
+		switch {
+		case d.Nr == 0xffffffff || d.Arch == 0xffffffff:
+			known = filterfuzz.BugNrMax
+		case unknownAction != nil && unknownAction(d):
+			known = filterfuzz.BugUndecidedDropped
+		}
+		if res.Equivalent() {
+			ps.Add(known, "compare.equivalent", "equivalent, but on %s the evaluator gives %v -> %v", filterfuzz.DataString(d), ra, rb)
+			continue
+		}
+		if !covered(res, d, ra, rb) {
+			ps.Add(known, "compare.missing", "no finding for %s where the evaluator gives %v -> %v (%d findings)", filterfuzz.DataString(d), ra, rb, len(res.Findings))
+		}
+	}
+	return ps
+}
+
+// covered says whether some finding stands for input d with actions ra
+// and rb, or an undecided one covers its arch and number.
+func covered(res *Result, d *bytecode.Data, ra, rb bytecode.Action) bool {
+	name, known := archName(d)
+	for i := range res.Findings {
+		f := &res.Findings[i]
+		if d.Nr < f.First || d.Nr > f.Last || known && f.Arch != name {
+			continue
+		}
+		if f.Kind == Undecided || f.A == ra && f.B == rb {
+			return true
+		}
+	}
+	return false
+}
+
+func describeStacks(a, b [][]bytecode.Instruction) string {
+	var w strings.Builder
+	for _, side := range []struct {
+		name  string
+		progs [][]bytecode.Instruction
+	}{{"A", a}, {"B", b}} {
+		for i, p := range side.progs {
+			fmt.Fprintf(&w, "%s filter %d (oldest first):\n%s", side.name, i, filterfuzz.Describe(p))
+		}
+	}
+	return w.String()
+}
+
+func stackOf(t *testing.T, progs ...[]bytecode.Instruction) bytecode.Stack {
+	t.Helper()
+	var s bytecode.Stack
+	for _, p := range progs {
+		f, err := bytecode.NewFilter(p)
+		if err != nil {
+			t.Fatalf("invalid program: %v\n%s", err, filterfuzz.Describe(p))
+		}
+		s = append(s, f)
+	}
+	return s
+}
+
+// FuzzCompareMutated compares a captured filter (A) with a mutation of
+// it (B).
+func FuzzCompareMutated(f *testing.F) {
+	for _, fx := range fixtures(f) {
+		for kind := range byte(8) {
+			f.Add(fx.Name, []byte{0, kind, 7, 3, 1, 200, 9})
+		}
+	}
+	f.Fuzz(func(t *testing.T, name string, ops []byte) {
+		fx := filterfuzz.Named(fixtures(t), name)
+		prog, m, ok := filterfuzz.Mutate(fx.Prog, ops)
+		if !ok {
+			return
+		}
+		a, b := stackOf(t, fx.Prog), stackOf(t, prog)
+		opt := filterfuzz.InputOptions{Limit: inputLimit(), Salt: filterfuzz.Salt([]byte(name), ops), Focus: m.Focus}
+		ps := compareStacks(t, a, b, [][]bytecode.Instruction{fx.Prog, prog}, opt)
+		filterfuzz.Judge(t, "FuzzCompareMutated", ps, func() string {
+			return fmt.Sprintf("A: fixture %s; B: A mutated by %x: %s\nB:\n%s", fx.Name, ops, strings.Join(m.Steps, "; "), filterfuzz.Describe(prog))
+		})
+	})
+}
+
+// FuzzCompareRandom compares generated programs. The first byte of a
+// chooses: B generated from b, B a mutation of A by b, or A and B stacks
+// of two with one filter in common.
+func FuzzCompareRandom(f *testing.F) {
+	f.Add([]byte{0, 8, 0, 0, 0, 0}, []byte{0, 8, 0, 0, 0, 1})
+	f.Add([]byte{1, 20, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}, []byte{0, 2, 7, 3, 1, 200, 9})
+	f.Add([]byte{2, 12, 30, 40, 50, 60, 70, 80, 90, 100, 11, 12}, []byte{5, 9, 22, 35, 48, 61, 74, 87, 100, 113})
+	f.Fuzz(func(t *testing.T, da, db []byte) {
+		if len(da) == 0 {
+			return
+		}
+		pa := filterfuzz.Generate(da[1:], maxCompared)
+		var as, bs [][]bytecode.Instruction
+		switch da[0] % 3 {
+		case 0:
+			as, bs = [][]bytecode.Instruction{pa}, [][]bytecode.Instruction{filterfuzz.Generate(db, maxCompared)}
+		case 1:
+			pb, _, ok := filterfuzz.Mutate(pa, db)
+			if !ok {
+				return
+			}
+			as, bs = [][]bytecode.Instruction{pa}, [][]bytecode.Instruction{pb}
+		case 2:
+			half := len(db) / 2
+			common := filterfuzz.Generate(db[:half], maxCompared/2)
+			as = [][]bytecode.Instruction{common, pa}
+			bs = [][]bytecode.Instruction{common, filterfuzz.Generate(db[half:], maxCompared/2)}
+		}
+		a, b := stackOf(t, as...), stackOf(t, bs...)
+		opt := filterfuzz.InputOptions{Limit: inputLimit(), Salt: filterfuzz.Salt(da, db)}
+		ps := compareStacks(t, a, b, append(append([][]bytecode.Instruction{}, as...), bs...), opt)
+		filterfuzz.Judge(t, "FuzzCompareRandom", ps, func() string {
+			return fmt.Sprintf("input %x %x\n%s", da, db, describeStacks(as, bs))
+		})
+	})
+}
+
+// The checks must catch what they are for: the result of one pair read
+// for another fails them.
+func TestCheckResultCatchesWrongResult(t *testing.T) {
+	deny := []bytecode.Instruction{
+		filterfuzz.LoadWord(bytecode.OffsetNr),
+		{Op: bytecode.ClassJMP | bytecode.JmpJEQ | bytecode.SrcK, Jt: 0, Jf: 1, K: 59},
+		filterfuzz.Ret(bytecode.ActErrno | 1),
+		filterfuzz.Ret(bytecode.ActAllow),
+	}
+	allow := []bytecode.Instruction{filterfuzz.Ret(bytecode.ActAllow)}
+	a, b := stackOf(t, deny), stackOf(t, allow)
+	inputs := filterfuzz.Inputs([][]bytecode.Instruction{deny}, nil, filterfuzz.InputOptions{})
+	same, err := Stacks(a, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ps := checkResult(a, b, same, inputs, nil); len(ps.New()) == 0 {
+		t.Fatal("an equivalence claim for different filters passes the checks")
+	}
+	res, err := Stacks(a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ps := checkResult(a, b, res, inputs, nil); len(ps) != 0 {
+		t.Fatalf("the true result fails the checks:\n%s", ps)
+	}
+	wrong := *res
+	wrong.Findings = append([]Finding(nil), res.Findings...)
+	wrong.Findings[0].Kind = Stricter
+	if ps := checkResult(a, b, &wrong, inputs, nil); len(ps.New()) == 0 {
+		t.Fatal("a weaker finding labelled stricter passes the checks")
+	}
+}
+
+// Bug 101, minimal: a filter returning its first argument as the action
+// (`ld args[0]; ret A`) is not equivalent to `ret KILL_THREAD`: with
+// args[0] = 0x7fff0000 it allows the call. Skipped as known until fixed.
+func TestUndecidedPairWithAgreeingExampleIsReported(t *testing.T) {
+	killThread := []bytecode.Instruction{filterfuzz.Ret(bytecode.ActKillThread)}
+	argAsAction := []bytecode.Instruction{filterfuzz.LoadWord(bytecode.OffsetArgs), {Op: bytecode.ClassRET | bytecode.RetA}}
+	a, b := stackOf(t, killThread), stackOf(t, argAsAction)
+	res, err := Stacks(a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := bytecode.Data{Arch: arch.X86_64.Audit, Nr: 59, Args: [6]uint64{uint64(bytecode.ActAllow)}}
+	var ps filterfuzz.Problems
+	if !covered(res, &d, a.Run(&d).Effective(), b.Run(&d).Effective()) {
+		ps.Add(filterfuzz.BugUndecidedDropped, "compare.missing", "no finding for %s (KILL_THREAD -> ALLOW); %d findings", filterfuzz.DataString(&d), len(res.Findings))
+	}
+	filterfuzz.Judge(t, "TestUndecidedPairWithAgreeingExampleIsReported", ps, func() string {
+		return describeStacks([][]bytecode.Instruction{killThread}, [][]bytecode.Instruction{argAsAction})
+	})
+}
