@@ -19,7 +19,7 @@ GENDIR   := build/gen
 PREFIX   ?= /usr
 INSTALL_ENV = DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" HOOKSDIR="$(HOOKSDIR)" BIN="$(BIN)" GENDIR="$(GENDIR)"
 
-.PHONY: all build helpers test go-test bats bench demo setup cosign ci install uninstall deb docs cli-docs clean
+.PHONY: all build helpers test go-test bats bench fuzz demo setup cosign ci install uninstall deb docs cli-docs clean
 
 all: build
 
@@ -68,6 +68,20 @@ bats: build helpers
 bench:
 	$(GO) test -tags libseccomp -run '^$$' -bench . -benchmem ./...
 
+# Each fuzz target for FUZZTIME besides its corpus (go-test replays the
+# corpus); -fuzz takes one target of one package per run. Reproducers of
+# known engine bugs go to FUZZ_FINDINGS_DIR when it is set.
+FUZZTIME ?= 15s
+FUZZ_TARGETS := pkg/bytecode:FuzzDecode pkg/bytecode:FuzzValidate pkg/bytecode:FuzzEvaluate \
+	pkg/bytecode:FuzzAnalyze pkg/bytecode:FuzzTableMutated pkg/bytecode:FuzzTableRandom \
+	pkg/compare:FuzzCompareMutated pkg/compare:FuzzCompareRandom
+
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "fuzz $${t#*:} in $${t%%:*} for $(FUZZTIME)"; \
+		$(GO) test -tags libseccomp -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) ./$${t%%:*}; \
+	done
+
 setup:
 	bash scripts/setup-host.sh
 
@@ -77,6 +91,7 @@ cosign:
 
 ci: setup cosign
 	$(MAKE) test
+	$(MAKE) fuzz
 
 demo: setup build helpers
 	bash scripts/demo.sh
