@@ -74,18 +74,15 @@ func (c *constants) addMask(from uint32, m uint32) {
 	}
 }
 
-// scan collects the constants of prog.
-func (c *constants) scan(prog []bc.Instruction) {
+// sources tracks where A and X may come from at each instruction, by a
+// forward pass (jumps only go forward, so one pass in order suffices).
+// It also reports, to visit, each reachable instruction with the state it
+// runs in.
+func sources(prog []bc.Instruction, visit func(pc int, a, x uint32)) {
 	type regs struct{ a, x uint32 }
 	states := make([]regs, len(prog)+1)
 	reached := make([]bool, len(prog)+1)
 	states[0], reached[0] = regs{fromConst, fromConst}, true
-	var imm []uint32 // every immediate: what X may hold
-	for _, in := range prog {
-		if in.Class() == bc.ClassLD || in.Class() == bc.ClassLDX || in.Class() == bc.ClassALU {
-			imm = append(imm, in.K)
-		}
-	}
 	flow := func(to int, st regs) {
 		if to < len(states) {
 			states[to].a |= st.a
@@ -98,6 +95,9 @@ func (c *constants) scan(prog []bc.Instruction) {
 			continue
 		}
 		st := states[pc]
+		if visit != nil {
+			visit(pc, st.a, st.x)
+		}
 		switch in.Class() {
 		case bc.ClassLD, bc.ClassLDX:
 			v := uint32(fromConst)
@@ -119,10 +119,9 @@ func (c *constants) scan(prog []bc.Instruction) {
 				st.a = st.x
 			}
 		case bc.ClassALU:
-			switch {
-			case in.AluOp() == bc.AluAND && in.Src() == bc.SrcK:
-				c.addMask(st.a, in.K)
-			case st.a != fromConst || in.Src() == bc.SrcX:
+			// AND with a constant keeps the word (masked); other
+			// arithmetic on a word or with X computes a new value.
+			if !(in.AluOp() == bc.AluAND && in.Src() == bc.SrcK) && (st.a != fromConst || in.Src() == bc.SrcX) {
 				st.a = fromComputed
 			}
 		case bc.ClassRET:
@@ -130,22 +129,38 @@ func (c *constants) scan(prog []bc.Instruction) {
 		case bc.ClassJMP:
 			if in.AluOp() == bc.JmpJA {
 				flow(pc+1+int(in.K), st)
-				continue
-			}
-			if in.Src() == bc.SrcK {
-				c.add(st.a, in.AluOp(), in.K)
 			} else {
-				// A compared with X: any immediate may be on either side.
-				for _, k := range imm {
-					c.add(st.a|st.x|fromComputed, in.AluOp(), k)
-				}
+				flow(pc+1+int(in.Jt), st)
+				flow(pc+1+int(in.Jf), st)
 			}
-			flow(pc+1+int(in.Jt), st)
-			flow(pc+1+int(in.Jf), st)
 			continue
 		}
 		flow(pc+1, st)
 	}
+}
+
+// scan collects the constants of prog.
+func (c *constants) scan(prog []bc.Instruction) {
+	var imm []uint32 // every immediate: what X may hold
+	for _, in := range prog {
+		if in.Class() == bc.ClassLD || in.Class() == bc.ClassLDX || in.Class() == bc.ClassALU {
+			imm = append(imm, in.K)
+		}
+	}
+	sources(prog, func(pc int, a, x uint32) {
+		in := prog[pc]
+		switch {
+		case in.Class() == bc.ClassALU && in.AluOp() == bc.AluAND && in.Src() == bc.SrcK:
+			c.addMask(a, in.K)
+		case in.IsConditionalJump() && in.Src() == bc.SrcK:
+			c.add(a, in.AluOp(), in.K)
+		case in.IsConditionalJump():
+			// A compared with X: any immediate may be on either side.
+			for _, k := range imm {
+				c.add(a|x|fromComputed, in.AluOp(), k)
+			}
+		}
+	})
 }
 
 // values returns the candidates for word w: the extremes and everything

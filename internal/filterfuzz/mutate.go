@@ -47,7 +47,6 @@ func isRetK(in bc.Instruction) bool   { return in.Op == bc.ClassRET|bc.RetK }
 func isCondK(in bc.Instruction) bool  { return in.IsConditionalJump() && in.Src() == bc.SrcK }
 func isJump(in bc.Instruction) bool   { return in.Class() == bc.ClassJMP }
 func isLoadW(in bc.Instruction) bool  { return in.Op == bc.ClassLD|bc.SizeW|bc.ModeABS }
-func isAudit(k uint32) bool           { return len(arch.ByAudit(k)) > 0 }
 func isSyscallNr(k uint32) bool       { return k&^arch.X32SyscallBit < 0x1000 }
 func pick(src *Source, idx []int) int { return idx[src.IntN(len(idx))] }
 
@@ -104,7 +103,12 @@ func mutateOnce(prog []bc.Instruction, src *Source, m *Mutation) []bc.Instructio
 			note("%d: k %#x -> %#x", i, old, prog[i].K)
 		}
 	case 3: // an arch check: another arch, a neighbour, another operator
-		js := indexes(prog, func(in bc.Instruction) bool { return isCondK(in) && isAudit(in.K) })
+		var js []int
+		sources(prog, func(pc int, a, _ uint32) {
+			if isCondK(prog[pc]) && a&(1<<wordArch) != 0 {
+				js = append(js, pc)
+			}
+		})
 		if len(js) == 0 {
 			break
 		}
@@ -118,7 +122,10 @@ func mutateOnce(prog []bc.Instruction, src *Source, m *Mutation) []bc.Instructio
 		case 2:
 			prog[i].K = 0xffffffff
 		default:
-			prog[i].Op = bc.ClassJMP | jumpOps[src.IntN(len(jumpOps))]
+			prog[i].Op = otherJumpOp(src, old.Op)
+		}
+		if prog[i] == old {
+			prog[i].K ^= 1 // a change, always
 		}
 		m.Focus = append(m.Focus, old.K, prog[i].K)
 		note("%d: arch check %#04x %#x -> %#04x %#x", i, old.Op, old.K, prog[i].Op, prog[i].K)
@@ -127,7 +134,7 @@ func mutateOnce(prog []bc.Instruction, src *Source, m *Mutation) []bc.Instructio
 		if len(rets) == 0 {
 			break
 		}
-		r := pick(src, rets)
+		first := src.IntN(len(rets))
 		off := bc.OffsetArgs + 4*uint32(src.IntN(12))
 		if src.IntN(8) == 0 {
 			off = bc.OffsetIP + 4*uint32(src.IntN(2))
@@ -135,7 +142,16 @@ func mutateOnce(prog []bc.Instruction, src *Source, m *Mutation) []bc.Instructio
 		k := pickConst(src)
 		op := bc.ClassJMP | jumpOps[src.IntN(len(jumpOps))]
 		inserted := []bc.Instruction{LoadWord(off), jump(op, k, 0, 1), Ret(pickAction(src))}
-		out, ok := insertBefore(prog, r, inserted)
+		// The first RET, from the chosen one on, that no jump of more
+		// than 255 instructions spans.
+		var out []bc.Instruction
+		r, ok := 0, false
+		for j := range rets {
+			r = rets[(first+j)%len(rets)]
+			if out, ok = insertBefore(prog, r, inserted); ok {
+				break
+			}
+		}
 		if !ok {
 			break
 		}
@@ -164,12 +180,23 @@ func mutateOnce(prog []bc.Instruction, src *Source, m *Mutation) []bc.Instructio
 		if js := indexes(prog, isCondK); len(js) > 0 {
 			i := pick(src, js)
 			old := prog[i].Op
-			prog[i].Op = bc.ClassJMP | jumpOps[src.IntN(len(jumpOps))]
+			prog[i].Op = otherJumpOp(src, old)
 			m.Focus = append(m.Focus, prog[i].K)
 			note("%d: op %#04x -> %#04x (k %#x)", i, old, prog[i].Op, prog[i].K)
 		}
 	}
 	return prog
+}
+
+// otherJumpOp chooses a conditional jump operator other than op's.
+func otherJumpOp(src *Source, op uint16) uint16 {
+	var others []uint16
+	for _, o := range []uint16{bc.JmpJEQ, bc.JmpJGT, bc.JmpJGE, bc.JmpJSET} {
+		if o != op&0xf0 {
+			others = append(others, o)
+		}
+	}
+	return bc.ClassJMP | op&bc.SrcX | others[src.IntN(len(others))]
 }
 
 // insertBefore puts ins in front of position r; jumps from before r to
