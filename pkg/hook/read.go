@@ -61,7 +61,7 @@ func readRetryingWrapper(ctx context.Context, pid int, wait time.Duration, leade
 	give := time.Now().Add(wait)
 	for {
 		pf, err := read(ctx, pid)
-		if err == nil || !errors.Is(err, bytecode.ErrAlreadyTraced) || !tracedByWrapper(pid) || time.Now().After(give) {
+		if err == nil || !errors.Is(err, bytecode.ErrAlreadyTraced) || !wrapperOrNoTracer(pid) || time.Now().After(give) {
 			return pf, err
 		}
 		select {
@@ -77,10 +77,17 @@ func readRetryingWrapper(ctx context.Context, pid int, wait time.Duration, leade
 // wrapper's process, or the daemon checking for it.
 var wrapperComms = []string{"wrapper-runc", "seccomp-attestd"}
 
-func tracedByWrapper(pid int) bool {
+// wrapperOrNoTracer tells, after a read failed because pid was traced,
+// whether to try again: the tracer is seccomp-attest's wrapper, or it let
+// go between the read and this look (the wrapper detaching: under load
+// that race was lost often enough to kill a container in enforce mode).
+func wrapperOrNoTracer(pid int) bool {
 	st, err := bytecode.ReadStatus(pid)
-	if err != nil || st.TracerPID == 0 {
+	if err != nil {
 		return false
+	}
+	if st.TracerPID == 0 {
+		return true
 	}
 	comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", st.TracerPID))
 	return err == nil && slices.Contains(wrapperComms, strings.TrimSpace(string(comm)))
