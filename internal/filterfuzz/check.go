@@ -15,31 +15,28 @@ import (
 	bc "github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 )
 
-// Known engine bugs: the items of issue 13 by their number, and bugs this
-// fuzzer found since (from 101), reported to the lead. A problem that
-// matches one is reported as known so that CI stays green until the fix
-// lands; every other problem fails the test.
+// Known engine bugs whose fix is in progress, numbered as the items of
+// issue 13. A problem that matches one is reported as known so that CI
+// stays green until the fix lands; every other problem fails the test.
+// Items 1, 3 and 5 (and bug 101 this fuzzer found: compare dropped a pair
+// of computed action after one agreeing example) are fixed: their checks
+// fail now.
 const (
 	New = 0
-	// BugNrMax: nr or arch 0xffffffff drops out of the table and paths.
-	BugNrMax = 1
-	// BugOCIWeaker: decompile --format oci is weaker than the filter.
+	// BugOCIWeaker: decompile --format oci, recompiled as crun does, is
+	// weaker than the filter, or refused by libseccomp.
 	BugOCIWeaker = 2
-	// BugNoBudget: the search for findings has no budget.
-	BugNoBudget = 3
-	// BugUndecidedDropped: compare drops a pair with a path of unknown
-	// action (RET A of a computed value) when the one example it tries
-	// agrees, so it claims equivalence (or misses a finding) where the
-	// programs differ on other arguments.
-	BugUndecidedDropped = 101
+	// BugComputedActionDecided: compare turns a pair with a computed
+	// action (RET A of an argument) into a decided finding by the action
+	// of its one example, so the other actions the program can return
+	// (ALLOW among them: weaker) are neither listed nor undecided.
+	BugComputedActionDecided = 102
 )
 
 // knownBugs names the known bugs in messages.
 var knownBugs = map[int]string{
-	BugNrMax:            "issue 13 item 1 (nr/arch 0xffffffff dropped)",
-	BugOCIWeaker:        "issue 13 item 2 (OCI profile weaker)",
-	BugNoBudget:         "issue 13 item 3 (no budget on the diff)",
-	BugUndecidedDropped: "fuzzer bug 101 (compare drops undecided pairs on one agreeing example)",
+	BugOCIWeaker:             "issue 13 item 2 (OCI profile weaker than the filter, or refused)",
+	BugComputedActionDecided: "fuzzer bug 102 (compare decides a computed action by one example)",
 }
 
 // Problem is one way the engine disagrees with the concrete evaluator (or
@@ -110,14 +107,6 @@ func (ps *Problems) Add(known int, check, format string, args ...any) {
 	}
 }
 
-// atMax says whether a problem at d can be known bug 1.
-func atMax(d *bc.Data) int {
-	if d.Nr == 0xffffffff || d.Arch == 0xffffffff {
-		return BugNrMax
-	}
-	return New
-}
-
 // DataString formats an input compactly.
 func DataString(d *bc.Data) string {
 	return fmt.Sprintf("arch=%#x nr=%#x ip=%#x args=%#x", d.Arch, d.Nr, d.InstructionPointer, d.Args)
@@ -157,11 +146,11 @@ func CheckTable(s bc.Stack, tab *bc.Table, inputs []bc.Data) Problems {
 		d := &inputs[i]
 		want := s.Run(d).Effective()
 		if n := routes(tab, d); n != 1 {
-			ps.Add(atMax(d), "table.partition", "%s falls in %d rows, want exactly 1", DataString(d), n)
+			ps.Add(New, "table.partition", "%s falls in %d rows, want exactly 1", DataString(d), n)
 		}
 		at, sr := tab.Lookup(d.Arch, d.Nr)
 		if sr == nil {
-			ps.Add(atMax(d), "table.lookup", "%s has no row (arch table %v); evaluator %v", DataString(d), at != nil, want)
+			ps.Add(New, "table.lookup", "%s has no row (arch table %v); evaluator %v", DataString(d), at != nil, want)
 			continue
 		}
 		got, exact, anyAction := tab.Decide(d)
@@ -250,14 +239,6 @@ func gaps(spans []span) (missing []span, overlap bool) {
 	return missing, overlap
 }
 
-// onlyMax says whether the missing values are exactly 0xffffffff.
-func onlyMax(missing []span) int {
-	if len(missing) == 1 && missing[0] == (span{0xffffffff, 0xffffffff}) {
-		return BugNrMax
-	}
-	return New
-}
-
 // checkPartition checks the structure of the table: the arch tables'
 // values partition the 32-bit space (x86_64 and x32 share theirs), and
 // within each the rows partition the numbers.
@@ -297,7 +278,7 @@ func checkPartition(tab *bc.Table, ps *Problems) {
 		}
 		missing, overlap := gaps(nrSpans)
 		if len(missing) > 0 {
-			ps.Add(onlyMax(missing), "table.nr-partition", "arch values %v (%s): numbers %v have no row", g[0].Values, g[0].Name(), missing)
+			ps.Add(New, "table.nr-partition", "arch values %v (%s): numbers %v have no row", g[0].Values, g[0].Name(), missing)
 		}
 		if overlap {
 			ps.Add(New, "table.nr-partition", "arch values %v (%s): rows overlap", g[0].Values, g[0].Name())
@@ -305,7 +286,7 @@ func checkPartition(tab *bc.Table, ps *Problems) {
 	}
 	missing, overlap := gaps(archSpans)
 	if len(missing) > 0 {
-		ps.Add(onlyMax(missing), "table.arch-partition", "arch values %v have no arch table", missing)
+		ps.Add(New, "table.arch-partition", "arch values %v have no arch table", missing)
 	}
 	if overlap {
 		ps.Add(New, "table.arch-partition", "arch tables overlap")
@@ -331,7 +312,7 @@ func CheckPaths(s bc.Stack, paths []bc.Path, inputs []bc.Data) Problems {
 			}
 		}
 		if len(holding) == 0 {
-			ps.Add(atMax(d), "paths.cover", "%s: no path holds; evaluator %v", DataString(d), want)
+			ps.Add(New, "paths.cover", "%s: no path holds; evaluator %v", DataString(d), want)
 			continue
 		}
 		if !approx {

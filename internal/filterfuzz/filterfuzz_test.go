@@ -153,18 +153,16 @@ func TestInputsHoldTheBoundaries(t *testing.T) {
 
 func hexString(v uint32) string { return DataString(&bc.Data{Nr: v})[len("arch=0x0 nr="):] }
 
-// A table with a gap at the top of the number space is caught, and
-// reported as known bug 1 only when 0xffffffff alone is missing.
-func TestGapsAtTheTop(t *testing.T) {
-	missing, overlap := gaps([]span{{0, 0xfffffffe}})
-	if onlyMax(missing) != BugNrMax || overlap {
+// A table with a gap at the top of the number space (issue 13 item 1),
+// or anywhere, is caught, and so are overlapping rows.
+func TestGaps(t *testing.T) {
+	if missing, overlap := gaps([]span{{0, 0xfffffffe}}); len(missing) != 1 || missing[0] != (span{0xffffffff, 0xffffffff}) || overlap {
 		t.Errorf("gap at 0xffffffff: %v %v", missing, overlap)
 	}
-	missing, _ = gaps([]span{{0, 5}, {7, 0xffffffff}})
-	if len(missing) != 1 || onlyMax(missing) != New {
+	if missing, _ := gaps([]span{{0, 5}, {7, 0xffffffff}}); len(missing) != 1 || missing[0] != (span{6, 6}) {
 		t.Errorf("gap at 6: %v", missing)
 	}
-	if _, overlap := gaps([]span{{0, 5}, {5, 0xffffffff}}); !overlap {
+	if missing, overlap := gaps([]span{{0, 5}, {5, 0xffffffff}}); len(missing) != 0 || !overlap {
 		t.Error("overlap not seen")
 	}
 }

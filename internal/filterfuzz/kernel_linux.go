@@ -87,6 +87,10 @@ var runtimeNrs = map[uint64]bool{
 	186: true, // gettid
 	39:  true, // getpid
 	231: true, // exit_group
+	15:  true, // rt_sigreturn, after a signal handler
+	13:  true, // rt_sigaction
+	318: true, // getrandom
+	1:   true, // write, of a crash report
 }
 
 // KernelInputs keeps the inputs the oracle can issue: x86_64's AUDIT_ARCH

@@ -3,6 +3,7 @@ package bytecode_test
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"slices"
@@ -161,6 +162,16 @@ func FuzzTableRandom(f *testing.F) {
 	for _, s := range randomSeeds() {
 		f.Add(s)
 	}
+	// Random seeds of every length give the fuzzer varied programs to
+	// start from (a few short ones only reach a few constructs).
+	rng := rand.New(rand.NewPCG(13, 1))
+	for i := range 24 {
+		seed := make([]byte, 2+3*i)
+		for j := range seed {
+			seed[j] = byte(rng.Uint32())
+		}
+		f.Add(seed)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) == 0 {
 			return
@@ -312,4 +323,32 @@ func kernelOracleReady() error {
 		kernelOracle.err = err
 	})
 	return kernelOracle.err
+}
+
+// The reproducers of issue 13 that the checks above catch on the engine
+// before its fixes (54d0198): regressions now.
+func TestIssue13Reproducers(t *testing.T) {
+	ldNr := filterfuzz.LoadWord(bc.OffsetNr)
+	for name, prog := range map[string][]bc.Instruction{
+		// Item 1: an always-false test on nr cut 0xffffffff (and arch
+		// 0xffffffff) out of the table and the paths.
+		"nr-max": {ldNr,
+			{Op: bc.ClassJMP | bc.JmpJGT | bc.SrcK, K: 0xffffffff, Jt: 2},
+			{Op: bc.ClassJMP | bc.JmpJEQ | bc.SrcK, K: 0xffffffff, Jf: 1},
+			filterfuzz.Ret(bc.ActAllow), filterfuzz.Ret(bc.ActErrno | 2)},
+		// Item 5: the approximate rows of a masked nr test read in order
+		// said ALLOW for nr 1, where the kernel gives ERRNO(1).
+		"jset-nr": {ldNr,
+			{Op: bc.ClassJMP | bc.JmpJSET | bc.SrcK, K: 0x87, Jt: 0, Jf: 1},
+			filterfuzz.Ret(bc.ActErrno | 1), filterfuzz.Ret(bc.ActAllow)},
+	} {
+		t.Run(name, func(t *testing.T) {
+			flt, err := bc.NewFilter(prog)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ps := checkStack(t, bc.Stack{flt}, [][]bc.Instruction{prog}, filterfuzz.InputOptions{})
+			filterfuzz.Judge(t, "TestIssue13Reproducers", ps, func() string { return filterfuzz.Describe(prog) })
+		})
+	}
 }

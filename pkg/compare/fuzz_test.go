@@ -3,6 +3,7 @@ package compare
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"sync"
 	"testing"
@@ -31,9 +32,11 @@ import (
 // and small programs reach every construct anyway.
 const maxCompared = 16
 
-// slowCompare is how long one comparison of small programs may take
-// before the fuzzer reports it (issue 13 item 3: no budget on the search).
-const slowCompare = 2 * time.Second
+// slowCompare is how long one comparison may take before the fuzzer
+// reports it: diff answers within 1 s or says "too complex" (issue 13
+// item 3); the margin is for a loaded machine and the fuzzer's
+// instrumentation.
+const slowCompare = 5 * time.Second
 
 var loadedFixtures struct {
 	once sync.Once
@@ -100,7 +103,7 @@ func compareStacks(t *testing.T, a, b bytecode.Stack, progs [][]bytecode.Instruc
 	start := time.Now()
 	res, err := Stacks(a, b)
 	if took := time.Since(start); took > slowCompare {
-		ps.Add(filterfuzz.BugNoBudget, "compare.time", "Stacks took %v", took)
+		ps.Add(filterfuzz.New, "compare.time", "Stacks took %v", took)
 	}
 	if errors.Is(err, bytecode.ErrTooComplex) {
 		return ps // bounded, and callers fail closed on it
@@ -116,8 +119,8 @@ func compareStacks(t *testing.T, a, b bytecode.Stack, progs [][]bytecode.Instruc
 		}
 	}
 	// Where a table cannot name the action (RET A of a computed value),
-	// a missed difference is bug 101.
-	unknownAction := func(d *bytecode.Data) bool {
+	// a difference listed with other actions is bug 102.
+	computedAction := func(d *bytecode.Data) bool {
 		for _, tab := range tables {
 			if _, _, anyAction := tab.Decide(d); anyAction {
 				return true
@@ -126,16 +129,18 @@ func compareStacks(t *testing.T, a, b bytecode.Stack, progs [][]bytecode.Instruc
 		return len(tables) < 2
 	}
 	inputs := filterfuzz.Inputs(progs, tables, opt)
-	ps = append(ps, checkResult(a, b, res, inputs, unknownAction)...)
-	if ociCheck != nil {
+	ps = append(ps, checkResult(a, b, res, inputs, computedAction)...)
+	// The round trip compiles with libseccomp: one iteration in four
+	// (chosen by the salt) keeps the fuzzer fast.
+	if ociCheck != nil && opt.Salt%4 == 0 {
 		ps = append(ps, ociCheck(b, inputs)...)
 	}
 	return ps
 }
 
 // checkResult checks a comparison of a and b against the evaluator.
-// unknownAction says where a missed difference is known bug 101.
-func checkResult(a, b bytecode.Stack, res *Result, inputs []bytecode.Data, unknownAction func(*bytecode.Data) bool) filterfuzz.Problems {
+// computedAction says where a missed difference is known bug 102.
+func checkResult(a, b bytecode.Stack, res *Result, inputs []bytecode.Data, computedAction func(*bytecode.Data) bool) filterfuzz.Problems {
 	var ps filterfuzz.Problems
 	for i := range res.Findings {
 		f := &res.Findings[i]
@@ -168,18 +173,15 @@ func checkResult(a, b bytecode.Stack, res *Result, inputs []bytecode.Data, unkno
 		if ra == rb {
 			continue
 		}
-		known := filterfuzz.New
-		switch {
-		case d.Nr == 0xffffffff || d.Arch == 0xffffffff:
-			known = filterfuzz.BugNrMax
-		case unknownAction != nil && unknownAction(d):
-			known = filterfuzz.BugUndecidedDropped
-		}
 		if res.Equivalent() {
-			ps.Add(known, "compare.equivalent", "equivalent, but on %s the evaluator gives %v -> %v", filterfuzz.DataString(d), ra, rb)
+			ps.Add(filterfuzz.New, "compare.equivalent", "equivalent, but on %s the evaluator gives %v -> %v", filterfuzz.DataString(d), ra, rb)
 			continue
 		}
 		if !covered(res, d, ra, rb) {
+			known := filterfuzz.New
+			if computedAction != nil && computedAction(d) {
+				known = filterfuzz.BugComputedActionDecided
+			}
 			ps.Add(known, "compare.missing", "no finding for %s where the evaluator gives %v -> %v (%d findings)", filterfuzz.DataString(d), ra, rb, len(res.Findings))
 		}
 	}
@@ -258,6 +260,19 @@ func FuzzCompareRandom(f *testing.F) {
 	f.Add([]byte{0, 8, 0, 0, 0, 0}, []byte{0, 8, 0, 0, 0, 1})
 	f.Add([]byte{1, 20, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}, []byte{0, 2, 7, 3, 1, 200, 9})
 	f.Add([]byte{2, 12, 30, 40, 50, 60, 70, 80, 90, 100, 11, 12}, []byte{5, 9, 22, 35, 48, 61, 74, 87, 100, 113})
+	// Random seeds of every length give the fuzzer varied programs to
+	// start from (a few short ones only reach a few constructs).
+	rng := rand.New(rand.NewPCG(13, 2))
+	for i := range 24 {
+		da, db := make([]byte, 2+2*i), make([]byte, 1+2*i)
+		for j := range da {
+			da[j] = byte(rng.Uint32())
+		}
+		for j := range db {
+			db[j] = byte(rng.Uint32())
+		}
+		f.Add(da, db)
+	}
 	f.Fuzz(func(t *testing.T, da, db []byte) {
 		if len(da) == 0 {
 			return
@@ -322,9 +337,10 @@ func TestCheckResultCatchesWrongResult(t *testing.T) {
 	}
 }
 
-// Bug 101, minimal: a filter returning its first argument as the action
-// (`ld args[0]; ret A`) is not equivalent to `ret KILL_THREAD`: with
-// args[0] = 0x7fff0000 it allows the call. Skipped as known until fixed.
+// Bug 101, found by FuzzCompareRandom on a0df931 (fixed in 405ab8a): a
+// filter returning its first argument as the action (`ld args[0]; ret A`)
+// was "equivalent" to `ret KILL_THREAD`, its one example (all arguments 0)
+// agreeing; with args[0] = 0x7fff0000 it allows the call.
 func TestUndecidedPairWithAgreeingExampleIsReported(t *testing.T) {
 	killThread := []bytecode.Instruction{filterfuzz.Ret(bytecode.ActKillThread)}
 	argAsAction := []bytecode.Instruction{filterfuzz.LoadWord(bytecode.OffsetArgs), {Op: bytecode.ClassRET | bytecode.RetA}}
@@ -334,11 +350,35 @@ func TestUndecidedPairWithAgreeingExampleIsReported(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := bytecode.Data{Arch: arch.X86_64.Audit, Nr: 59, Args: [6]uint64{uint64(bytecode.ActAllow)}}
+	if !covered(res, &d, a.Run(&d).Effective(), b.Run(&d).Effective()) {
+		t.Fatalf("no finding for %s (KILL_THREAD -> ALLOW); %d findings", filterfuzz.DataString(&d), len(res.Findings))
+	}
+	inputs := filterfuzz.Inputs([][]bytecode.Instruction{killThread, argAsAction}, nil, filterfuzz.InputOptions{})
+	if ps := checkResult(a, b, res, inputs, nil); len(ps) > 0 {
+		t.Fatal(ps)
+	}
+}
+
+// Bug 102, found by FuzzCompareRandom on 405ab8a: against `ret ERRNO(1)`,
+// a filter returning its first argument as the action is listed as
+// "changed" (ERRNO(1) -> KILL_THREAD, its example with args[0] = 0) and
+// nothing else; with args[0] = 0x7fff0000 it allows the call, so it is
+// weaker or at least undecided. Skipped as known until the fix lands.
+func TestComputedActionPairStaysUndecided(t *testing.T) {
+	errno := []bytecode.Instruction{filterfuzz.Ret(bytecode.ActErrno | 1)}
+	argAsAction := []bytecode.Instruction{filterfuzz.LoadWord(bytecode.OffsetArgs), {Op: bytecode.ClassRET | bytecode.RetA}}
+	a, b := stackOf(t, errno), stackOf(t, argAsAction)
+	res, err := Stacks(a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := bytecode.Data{Arch: arch.X86_64.Audit, Nr: 0, Args: [6]uint64{uint64(bytecode.ActAllow)}}
 	var ps filterfuzz.Problems
 	if !covered(res, &d, a.Run(&d).Effective(), b.Run(&d).Effective()) {
-		ps.Add(filterfuzz.BugUndecidedDropped, "compare.missing", "no finding for %s (KILL_THREAD -> ALLOW); %d findings", filterfuzz.DataString(&d), len(res.Findings))
+		ps.Add(filterfuzz.BugComputedActionDecided, "compare.missing", "no weaker or undecided finding for %s (ERRNO(1) -> ALLOW): %d weaker, %d undecided, %d changed",
+			filterfuzz.DataString(&d), res.Count(Weaker), res.Count(Undecided), res.Count(Changed))
 	}
-	filterfuzz.Judge(t, "TestUndecidedPairWithAgreeingExampleIsReported", ps, func() string {
-		return describeStacks([][]bytecode.Instruction{killThread}, [][]bytecode.Instruction{argAsAction})
+	filterfuzz.Judge(t, "TestComputedActionPairStaysUndecided", ps, func() string {
+		return describeStacks([][]bytecode.Instruction{errno}, [][]bytecode.Instruction{argAsAction})
 	})
 }
