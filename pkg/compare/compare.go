@@ -216,18 +216,25 @@ func StacksContext(ctx context.Context, a, b bytecode.Stack) (*Result, error) {
 						f.Example, f.Confirmed = &d, ra == x.Action && rb == y.Action
 						if undecided && ra != rb {
 							// The evaluator decides the example: a difference
-							// there is proved, whatever the model missed. One
-							// example that agrees proves nothing for the rest.
-							f.Kind, f.A, f.B, f.Confirmed = classify(ra, rb), ra, rb, true
-							proved := coverKey{t.key.arch, f.Kind, ra, rb}
-							if err := budget.Spend(len(covered[proved])); err != nil {
+							// there is proved, and listed besides the
+							// undecided finding, which stands for every other
+							// input the model could not decide (a computed
+							// action may be ALLOW for another argument).
+							proved := coverKey{t.key.arch, classify(ra, rb), ra, rb}
+							if err := budget.Spend(groupCost + len(covered[proved])); err != nil {
 								return nil, err
 							}
 							here := bytecode.IntervalSet{{First: g.first, Last: g.last}}
-							if here.Minus(covered[proved]).Empty() {
-								continue // listed already
+							if !here.Minus(covered[proved]).Empty() {
+								covered[proved] = covered[proved].Union(here)
+								p := f
+								p.Kind, p.A, p.B, p.Example, p.Confirmed = proved.kind, ra, rb, &d, true
+								if when == nil {
+									when = append(append(bytecode.Condition{}, x.When...), y.When...).Simplify()
+								}
+								p.When = when
+								res.Findings = append(res.Findings, p)
 							}
-							covered[proved] = covered[proved].Union(here)
 						}
 					}
 					if when == nil {
