@@ -14,12 +14,14 @@ func nrSpace(at *ArchTable) IntervalSet {
 	if at.Arch == nil || at.Arch.Audit != arch.X86_64.Audit {
 		return fullSet
 	}
-	x32, native, _ := fullSet.splitMasked(arch.X32SyscallBit, opEQ, arch.X32SyscallBit)
 	if at.Arch == arch.X32 {
-		return x32
+		return x32Space
 	}
-	return native
+	return x86_64Space
 }
+
+// The numbers of x32 and of x86_64 on x86_64's AUDIT_ARCH value.
+var x32Space, x86_64Space, _ = fullSet.splitMasked(arch.X32SyscallBit, opEQ, arch.X32SyscallBit)
 
 // syscallRules lays out the rule lists of one arch table over its number
 // space: nrRegions partition the numbers, rules[i] is region i's rule list.
@@ -33,11 +35,19 @@ func syscallRules(nrRegions []region, rules [][]Rule, at ArchTable) []SyscallRul
 		iv     Interval
 		region int
 	}
-	var pieces []piece
+	n := 0
+	for _, r := range nrRegions {
+		n += len(r.values)
+	}
+	pieces := make([]piece, 0, n+len(space))
 	for i, r := range nrRegions {
 		for _, iv := range r.values {
-			for _, part := range intersect(IntervalSet{iv}, space) {
-				pieces = append(pieces, piece{part, i})
+			// Clip to the number space without building sets: space is
+			// one or two intervals.
+			for _, sp := range space {
+				if lo, hi := max(iv.First, sp.First), min(iv.Last, sp.Last); lo <= hi {
+					pieces = append(pieces, piece{Interval{lo, hi}, i})
+				}
 			}
 		}
 	}
