@@ -15,12 +15,12 @@ import (
 	bc "github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 )
 
-// Known engine bugs whose fix is in progress, numbered as the items of
-// issue 13. A problem that matches one is reported as known so that CI
-// stays green until the fix lands; every other problem fails the test.
-// Items 1, 3 and 5 (and bug 101 this fuzzer found: compare dropped a pair
-// of computed action after one agreeing example) are fixed: their checks
-// fail now.
+// Known engine bugs whose fix is in progress: the items of issue 13 by
+// their number, bugs this fuzzer found from 101 on. A problem that matches
+// one is reported as known so that CI stays green until the fix lands;
+// every other problem fails the test. Items 1, 3 and 5, and bug 101
+// (compare dropped a pair of computed action after one agreeing example),
+// are fixed: what their checks find is new again.
 const (
 	New = 0
 	// BugOCIWeaker: decompile --format oci, recompiled as crun does, is
@@ -42,7 +42,7 @@ var knownBugs = map[int]string{
 // Problem is one way the engine disagrees with the concrete evaluator (or
 // the evaluator with the kernel).
 type Problem struct {
-	Known int    // the issue 13 item it matches, New when none
+	Known int    // the known bug it matches, New when none
 	Check string // which property failed
 	Text  string
 }
@@ -93,12 +93,13 @@ func (ps Problems) String() string {
 	return b.String()
 }
 
-// Add records a problem, keeping the first few of each check: one wrong
-// row shows on many inputs.
+// Add records a problem, keeping the first few of each check and bug:
+// one wrong row shows on many inputs. (Counting per bug keeps known
+// problems from crowding out a new one.)
 func (ps *Problems) Add(known int, check, format string, args ...any) {
 	n := 0
 	for _, p := range *ps {
-		if p.Check == check {
+		if p.Check == check && p.Known == known {
 			n++
 		}
 	}

@@ -180,8 +180,9 @@ func (c *constants) values(w int, extra []uint32) []uint32 {
 
 // InputOptions bounds and steers Inputs.
 type InputOptions struct {
-	// Limit is the most inputs to return (0: all). A limited set keeps a
-	// share of the inputs chosen by Salt, and every input at Focus.
+	// Limit bounds the inputs returned (0: all): a limited set keeps
+	// every so many inputs, from an offset Salt chooses, half of them at
+	// Focus pairs, so that those are sampled much more densely.
 	Limit int
 	Salt  uint64
 	// Focus values (and their neighbours) are tried as arch, nr and
@@ -281,9 +282,9 @@ func Inputs(progs [][]bc.Instruction, tables []*bc.Table, opt InputOptions) []bc
 	// A limited set takes every stride-th input, from an offset the salt
 	// chooses; focus pairs get a stride of their own.
 	stride, focusStride := 1, 1
-	if opt.Limit > 0 && total > opt.Limit {
-		stride = (total + opt.Limit/2 - 1) / (opt.Limit / 2)
-		focusStride = max(1, (focusTotal+opt.Limit/2-1)/(opt.Limit/2))
+	if half := max(1, opt.Limit/2); opt.Limit > 0 && total > opt.Limit {
+		stride = (total + half - 1) / half
+		focusStride = max(1, (focusTotal+half-1)/half)
 	}
 	var out []bc.Data
 	k := 0
