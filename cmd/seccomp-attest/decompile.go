@@ -3,11 +3,13 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
+	"github.com/seccomp-attest/seccomp-attest/pkg/spec"
 )
 
 func init() { subcommands = append(subcommands, newDecompileCommand) }
@@ -26,10 +28,17 @@ compiled as --runtime would, resolved for --capabilities. For a stack the table 
 strongest action wins.
 
 --format text is for people, json the full table (docs/decision-table.md),
-oci an OCI linux.seccomp object that libseccomp compiles to a filter behaving
-like this one for every named syscall; what OCI cannot express (per-arch rules,
-instruction pointer tests, some argument tests) is listed on stderr and, with
---format oci, nowhere else.`,
+oci an OCI linux.seccomp object for a runtime on this machine. Compiled by runc
+or crun with this machine's libseccomp, that profile is never weaker than the
+filter: it denies every input the filter denies. Where OCI cannot say what the
+filter does (rules that differ between architectures, tests of the instruction
+pointer or of arguments libseccomp cannot compare, numbers without a syscall
+name, syscalls this libseccomp does not know, architectures runc does not
+accept), the profile denies what the filter lets through there, or denies with
+another action; stderr lists each such place ("approximated: ...") and nothing
+else records them. Everywhere else runc's compilation decides exactly like the
+filter (crun adds no ENOSYS stub: numbers above the highest syscall the profile
+names get the default action there). Details: docs/decision-table.md.`,
 		Example: `  seccomp-attest decompile filter.bpf
   seccomp-attest decompile pid:1234 --format json
   seccomp-attest decompile bpf:0.bpf,1.bpf --format oci > profile.json
@@ -60,13 +69,11 @@ instruction pointer tests, some argument tests) is listed on stderr and, with
 				enc.SetIndent("", "  ")
 				return enc.Encode(tab)
 			case "oci":
-				p, err := tab.OCI()
+				p, err := tab.OCIWith(bytecode.OCIOptions{Known: spec.KnownSyscall})
 				if err != nil {
 					return fmt.Errorf("%s: %w", src.desc, err)
 				}
-				for _, a := range p.Approximations {
-					fmt.Fprintf(cmd.ErrOrStderr(), "approximated: %s\n", a)
-				}
+				writeApproximations(cmd.ErrOrStderr(), p)
 				enc := json.NewEncoder(out)
 				enc.SetIndent("", "  ")
 				return enc.Encode(p.Seccomp)
@@ -77,4 +84,28 @@ instruction pointer tests, some argument tests) is listed on stderr and, with
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text, json or oci")
 	addProfileFlags(cmd, "profile:, bundle: and builtin: sources")
 	return cmd
+}
+
+// writeApproximations tells where the OCI profile differs from the filter,
+// and that it is never weaker.
+func writeApproximations(w io.Writer, p *bytecode.OCIProfile) {
+	stricter := 0
+	for _, a := range p.Approximations {
+		fmt.Fprintf(w, "approximated: %s\n", a)
+		if a.Stricter {
+			stricter++
+		}
+	}
+	if spec.KnownSyscall == nil {
+		fmt.Fprintln(w, "note: built without libseccomp: the profile assumes the runtime's libseccomp knows every syscall name it lists")
+	}
+	switch {
+	case len(p.Approximations) == 0:
+		fmt.Fprintln(w, "decompile: compiled by runc, this profile decides exactly like the filter")
+	case stricter == 0:
+		fmt.Fprintf(w, "decompile: the profile is never weaker than the filter; in the %d places above it denies with another action\n", len(p.Approximations))
+	default:
+		fmt.Fprintf(w, "decompile: the profile is never weaker than the filter; in the %d places above it is stricter (%d) or denies with another action\n",
+			len(p.Approximations), stricter)
+	}
 }

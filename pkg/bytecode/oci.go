@@ -94,12 +94,17 @@ type OCIOptions struct {
 	// name on an architecture to this number (including through the
 	// socketcall and ipc multiplexers). A profile cannot name a syscall
 	// its reader does not know: such calls get the default action. Nil
-	// means every name of this project's syscall tables is known.
+	// means DefaultKnownSyscall, or, when that is nil too, every name of
+	// this project's syscall tables.
 	Known func(a *arch.Arch, name string, nr uint32) bool
 }
 
+// DefaultKnownSyscall is OCIOptions.Known when none is given: pkg/spec sets
+// it to this machine's libseccomp in builds that have libseccomp.
+var DefaultKnownSyscall func(a *arch.Arch, name string, nr uint32) bool
+
 // OCI writes the table as an OCI profile for a runtime on this machine
-// whose libseccomp knows every syscall this project names.
+// with DefaultKnownSyscall as its libseccomp.
 func (t *Table) OCI() (*OCIProfile, error) { return t.OCIWith(OCIOptions{}) }
 
 // OCIWith writes the table as an OCI profile for the runtime opts
@@ -123,6 +128,9 @@ func (t *Table) OCIWith(opts OCIOptions) (*OCIProfile, error) {
 		own: map[ownKey]*syscallPlan{}, plans: map[string]*namePlan{}, unlisted: map[*arch.Arch]string{}}
 	if p.native == nil {
 		p.native = arch.Native()
+	}
+	if p.opts.Known == nil {
+		p.opts.Known = DefaultKnownSyscall
 	}
 	if p.native == nil {
 		return nil, fmt.Errorf("this machine's architecture is unknown: no native architecture to write an OCI profile for")
@@ -402,6 +410,13 @@ func (p *ociPlanner) deniesUnnamed(segs []SyscallRules) bool {
 			continue
 		}
 		return true
+	}
+	if p.native == arch.X86_64 {
+		// Listed or not, x32's number -1 gets the default action (or
+		// runc's ENOSYS, a deny).
+		if sr := p.segmentAt(arch.X32, x32Passthrough); sr != nil && mayDeny(sr.Rules) {
+			return true
+		}
 	}
 	return false
 }
@@ -700,7 +715,7 @@ func (p *ociPlanner) approximate() {
 		stricter := false
 		for _, sr := range segs {
 			act, ok := uniform(sr.Rules)
-			if a == arch.X32 && sr.Last == x32Passthrough {
+			if a == arch.X32 && sr.Last == x32Passthrough && p.isListed(arch.X86_64) {
 				// libseccomp's x86_64 code lets this one number through
 				// to its own rules, where no name matches it.
 				if !ok || act != p.dflt {

@@ -26,7 +26,7 @@ const (
 	maxCubes           = 256
 	maxSpans           = 256
 	maxBoxes           = 256
-	maxRulesPerSyscall = 128
+	maxRulesPerSyscall = 32
 )
 
 // span is the closed interval [lo, hi] of argument values.
@@ -603,7 +603,7 @@ func joinHalves(hi, lo valueSet) valueSet {
 
 // comparisons writes a set of one argument's values as alternative OCI
 // comparisons (their union is the set; nil stands for "any value").
-func (s valueSet) comparisons(index uint) ([]*specs.LinuxSeccompArg, bool) {
+func (s valueSet) comparisons(index uint, cubesOnly bool) ([]*specs.LinuxSeccompArg, bool) {
 	if s.broken {
 		return nil, false
 	}
@@ -612,6 +612,12 @@ func (s valueSet) comparisons(index uint) ([]*specs.LinuxSeccompArg, bool) {
 		return &specs.LinuxSeccompArg{Index: index, Op: op, Value: v, ValueTwo: v2}
 	}
 	var out []*specs.LinuxSeccompArg
+	if cubesOnly && !s.cubed {
+		s = s.toCubes()
+		if s.broken {
+			return nil, false
+		}
+	}
 	if !s.cubed {
 		if s.all() {
 			return []*specs.LinuxSeccompArg{nil}, true
@@ -654,11 +660,12 @@ func cubeComparison(index uint, c cube, top uint64) *specs.LinuxSeccompArg {
 
 // argRules writes a box as OCI argument lists, each at most one comparison
 // per argument (runc ORs two comparisons of one argument); their union is
-// the box. ok is false past maxRulesPerSyscall.
-func (b box) argRules() ([][]specs.LinuxSeccompArg, bool) {
+// the box. ok is false past maxRulesPerSyscall. cubesOnly writes masked
+// equalities only.
+func (b box) argRules(cubesOnly bool) ([][]specs.LinuxSeccompArg, bool) {
 	out := [][]specs.LinuxSeccompArg{nil}
 	for i, s := range b {
-		alts, ok := s.comparisons(uint(i))
+		alts, ok := s.comparisons(uint(i), cubesOnly)
 		if !ok {
 			return nil, false
 		}
