@@ -51,7 +51,7 @@ type Approximation struct {
 func (a Approximation) String() string {
 	where := a.Arch
 	if a.Arch == "other" {
-		where = "arch values " + a.ArchValues.String()
+		where = "arch values " + shortSet(a.ArchValues)
 	}
 	if len(a.Syscalls) > 0 {
 		where += " " + shortNames(a.Syscalls)
@@ -843,7 +843,7 @@ func (p *ociPlanner) approximateListed(a *arch.Arch) {
 				case sr.Name == "":
 					reason = fmt.Sprintf("numbers without a name get %s (OCI names syscalls only); the filter gives %s", act, sr.String())
 				case !p.known(a, sr):
-					reason = fmt.Sprintf("not known to the runtime's libseccomp, so no profile can name them: they get %s; the filter gives %s", act, sr.String())
+					reason = fmt.Sprintf("not known to this machine's libseccomp, so the profile cannot name them: they get %s; the filter gives %s", act, sr.String())
 				case act == enosys && p.stubbed(a, uint32(nr)):
 					reason = fmt.Sprintf("above the highest syscall runc counts for its ENOSYS stub, so they get %s; the filter gives %s", act, sr.String())
 				default:

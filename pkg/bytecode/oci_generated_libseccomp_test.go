@@ -61,17 +61,17 @@ func (g *filterGen) action() bytecode.Action {
 	return bytecode.ActAllow
 }
 
-func ret(a bytecode.Action) bytecode.Instruction {
+func genRet(a bytecode.Action) bytecode.Instruction {
 	return bytecode.Instruction{Op: bytecode.ClassRET | bytecode.RetK, K: uint32(a)}
 }
 
-func load(off uint32) bytecode.Instruction {
+func genLoad(off uint32) bytecode.Instruction {
 	return bytecode.Instruction{Op: bytecode.ClassLD | bytecode.SizeW | bytecode.ModeABS, K: off}
 }
 
 // branch is "if A op k then taken else notTaken", both blocks ending in a
 // return (forward jumps only, within 255).
-func branch(op uint16, k uint32, taken, notTaken []bytecode.Instruction) []bytecode.Instruction {
+func genBranch(op uint16, k uint32, taken, notTaken []bytecode.Instruction) []bytecode.Instruction {
 	out := []bytecode.Instruction{{Op: bytecode.ClassJMP | op | bytecode.SrcK, K: k, Jf: uint8(len(taken))}}
 	return append(append(out, taken...), notTaken...)
 }
@@ -82,13 +82,13 @@ var jumpOps = []uint16{bytecode.JmpJEQ, bytecode.JmpJGT, bytecode.JmpJGE, byteco
 // times, then returns.
 func (g *filterGen) args(depth int) []bytecode.Instruction {
 	if depth == 0 || g.rng.IntN(3) == 0 {
-		return []bytecode.Instruction{ret(g.action())}
+		return []bytecode.Instruction{genRet(g.action())}
 	}
 	off := uint32(bytecode.OffsetArgs + 8*g.rng.IntN(3) + 4*g.rng.IntN(2))
 	if g.rng.IntN(12) == 0 {
 		off = bytecode.OffsetIP + 4*uint32(g.rng.IntN(2))
 	}
-	out := []bytecode.Instruction{load(off)}
+	out := []bytecode.Instruction{genLoad(off)}
 	switch r := g.rng.IntN(10); {
 	case r == 0:
 		out = append(out, bytecode.Instruction{Op: bytecode.ClassALU | bytecode.AluAND | bytecode.SrcK, K: g.constant()})
@@ -96,13 +96,13 @@ func (g *filterGen) args(depth int) []bytecode.Instruction {
 		out = append(out, bytecode.Instruction{Op: bytecode.ClassALU | bytecode.AluADD | bytecode.SrcK, K: g.constant()})
 	}
 	op := jumpOps[g.rng.IntN(len(jumpOps))]
-	return append(out, branch(op, g.constant(), g.args(depth-1), g.args(depth-1))...)
+	return append(out, genBranch(op, g.constant(), g.args(depth-1), g.args(depth-1))...)
 }
 
 // numbers dispatches on the syscall number of a (A holds the number).
 func (g *filterGen) numbers(a *arch.Arch, n int) []bytecode.Instruction {
 	if n == 0 {
-		return []bytecode.Instruction{ret(g.action())}
+		return []bytecode.Instruction{genRet(g.action())}
 	}
 	var k uint32
 	op := uint16(bytecode.JmpJEQ)
@@ -122,32 +122,32 @@ func (g *filterGen) numbers(a *arch.Arch, n int) []bytecode.Instruction {
 	if op == bytecode.JmpJEQ && g.rng.IntN(2) == 0 {
 		taken = g.args(3)
 	} else {
-		taken = []bytecode.Instruction{ret(g.action())}
+		taken = []bytecode.Instruction{genRet(g.action())}
 	}
 	// The number is still in A after an argument test only if reloaded.
-	rest := append([]bytecode.Instruction{load(bytecode.OffsetNr)}, g.numbers(a, n-1)...)
-	return branch(op, k, taken, rest)
+	rest := append([]bytecode.Instruction{genLoad(bytecode.OffsetNr)}, g.numbers(a, n-1)...)
+	return genBranch(op, k, taken, rest)
 }
 
 // program returns a whole filter.
 func (g *filterGen) program() []bytecode.Instruction {
 	body := func(a *arch.Arch) []bytecode.Instruction {
-		return append([]bytecode.Instruction{load(bytecode.OffsetNr)}, g.numbers(a, 1+g.rng.IntN(6))...)
+		return append([]bytecode.Instruction{genLoad(bytecode.OffsetNr)}, g.numbers(a, 1+g.rng.IntN(6))...)
 	}
 	if g.rng.IntN(8) == 0 {
 		return body(arch.X86_64) // no arch check at all
 	}
-	other := []bytecode.Instruction{ret([]bytecode.Action{bytecode.ActKillThread, bytecode.ActKillProcess, bytecode.ActErrno | 1, bytecode.ActAllow}[g.rng.IntN(4)])}
+	other := []bytecode.Instruction{genRet([]bytecode.Action{bytecode.ActKillThread, bytecode.ActKillProcess, bytecode.ActErrno | 1, bytecode.ActAllow}[g.rng.IntN(4)])}
 	if g.rng.IntN(2) == 0 {
-		other = branch(bytecode.JmpJEQ, arch.X86.Audit, body(arch.X86), other)
+		other = genBranch(bytecode.JmpJEQ, arch.X86.Audit, body(arch.X86), other)
 	}
-	return append([]bytecode.Instruction{load(bytecode.OffsetArch)}, branch(bytecode.JmpJEQ, arch.X86_64.Audit, body(arch.X86_64), other)...)
+	return append([]bytecode.Instruction{genLoad(bytecode.OffsetArch)}, genBranch(bytecode.JmpJEQ, arch.X86_64.Audit, body(arch.X86_64), other)...)
 }
 
 // sampleInputs are inputs around the constants of a filter: syscall
 // numbers also around those of the compiled profile, arguments (and the
 // instruction pointer) around the filter's own.
-func sampleInputs(prog, compiled []bytecode.Instruction) []bytecode.Data {
+func sampleInputsAround(prog, compiled []bytecode.Instruction) []bytecode.Data {
 	around := func(progs ...[]bytecode.Instruction) []uint32 {
 		values := map[uint32]bool{0: true, 1: true, 0xffffffff: true, arch.X32SyscallBit: true}
 		for _, p := range progs {
@@ -210,26 +210,26 @@ func TestDecompileOCIGeneratedNeverWeaker(t *testing.T) {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
 			defer func() {
 				if t.Failed() {
-					t.Logf("program:\n%s", describe(prog))
+					t.Logf("program:\n%s", disassembly(prog))
 				}
 			}()
 			for _, runtime := range []string{spec.RuntimeRunc, spec.RuntimeCrun} {
-				p, compiled, res := roundTrip(t, stack, runtime)
+				p, compiled, res := decompileRoundTrip(t, stack, runtime)
 				for i := range res.Findings {
 					f := &res.Findings[i]
 					switch {
 					case f.Kind == compare.Weaker:
-						t.Fatalf("%s: weaker: %s %s: %v -> %v when %v\n%s", runtime, f.Arch, f.Label(), f.A, f.B, f.When, profileJSON(p))
+						t.Fatalf("%s: weaker: %s %s: %v -> %v when %v\n%s", runtime, f.Arch, f.Label(), f.A, f.B, f.When, profileSummary(p))
 					case f.Kind == compare.Undecided && !tab.Approximate:
-						t.Fatalf("%s: undecided on an exact table: %s %s: %v -> %v\n%s", runtime, f.Arch, f.Label(), f.A, f.B, profileJSON(p))
-					case runtime == spec.RuntimeRunc && f.Kind != compare.Undecided && !covered(p, f):
+						t.Fatalf("%s: undecided on an exact table: %s %s: %v -> %v\n%s", runtime, f.Arch, f.Label(), f.A, f.B, profileSummary(p))
+					case runtime == spec.RuntimeRunc && f.Kind != compare.Undecided && !reportedIn(p, f):
 						t.Fatalf("%s: unreported difference: %s %s %s: %v -> %v when %v (example %+v)\napproximations:\n  %s\n%s",
-							runtime, f.Kind, f.Arch, f.Label(), f.A, f.B, f.When, f.Example, approximations(p), profileJSON(p))
+							runtime, f.Kind, f.Arch, f.Label(), f.A, f.B, f.When, f.Example, approximationList(p), profileSummary(p))
 					}
 				}
-				for _, d := range sampleInputs(prog, compiled[0].Instructions()) {
+				for _, d := range sampleInputsAround(prog, compiled[0].Instructions()) {
 					if want, got := stack.Run(&d).Effective(), compiled.Run(&d).Effective(); !want.Permits() && got.Permits() {
-						t.Fatalf("%s: arch %#x nr %#x ip %#x args %#x: the filter gives %v, the profile %v\n%s", runtime, d.Arch, d.Nr, d.InstructionPointer, d.Args, want, got, profileJSON(p))
+						t.Fatalf("%s: arch %#x nr %#x ip %#x args %#x: the filter gives %v, the profile %v\n%s", runtime, d.Arch, d.Nr, d.InstructionPointer, d.Args, want, got, profileSummary(p))
 					}
 				}
 				if runtime == spec.RuntimeRunc {
@@ -247,7 +247,7 @@ func TestDecompileOCIGeneratedNeverWeaker(t *testing.T) {
 	t.Logf("%d generated filters: %v", n, stats)
 }
 
-func approximations(p *bytecode.OCIProfile) string {
+func approximationList(p *bytecode.OCIProfile) string {
 	var out []string
 	for _, a := range p.Approximations {
 		out = append(out, a.String())
@@ -255,7 +255,7 @@ func approximations(p *bytecode.OCIProfile) string {
 	return strings.Join(out, "\n  ")
 }
 
-func describe(prog []bytecode.Instruction) string {
+func disassembly(prog []bytecode.Instruction) string {
 	var b strings.Builder
 	bytecode.WriteDisassembly(&b, prog, bytecode.DisasmOptions{})
 	return b.String()

@@ -18,7 +18,7 @@ import (
 // roundTrip decompiles a stack into an OCI profile for this machine's
 // libseccomp, compiles the profile again as runtime would, and diffs the
 // original (reference) with the compiled profile.
-func roundTrip(t *testing.T, stack bytecode.Stack, runtime string) (*bytecode.OCIProfile, bytecode.Stack, *compare.Result) {
+func decompileRoundTrip(t *testing.T, stack bytecode.Stack, runtime string) (*bytecode.OCIProfile, bytecode.Stack, *compare.Result) {
 	t.Helper()
 	tab, err := bytecode.AnalyzeStack(stack)
 	if err != nil {
@@ -30,7 +30,7 @@ func roundTrip(t *testing.T, stack bytecode.Stack, runtime string) (*bytecode.OC
 	}
 	compiled, err := spec.Compile(&p.Seccomp, runtime)
 	if err != nil {
-		t.Fatalf("%s refuses the decompiled profile: %v\n%s", runtime, err, profileJSON(p))
+		t.Fatalf("%s refuses the decompiled profile: %v\n%s", runtime, err, profileSummary(p))
 	}
 	res, err := compare.Stacks(stack, compiled)
 	if err != nil {
@@ -39,16 +39,16 @@ func roundTrip(t *testing.T, stack bytecode.Stack, runtime string) (*bytecode.OC
 	return p, compiled, res
 }
 
-func profileJSON(p *bytecode.OCIProfile) string {
+func profileSummary(p *bytecode.OCIProfile) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "default %s, architectures %v\n", p.Seccomp.DefaultAction, p.Seccomp.Architectures)
 	for _, s := range p.Seccomp.Syscalls {
-		fmt.Fprintf(&b, "  %v %s %v %+v\n", s.Names, s.Action, errnoOf(s.ErrnoRet), s.Args)
+		fmt.Fprintf(&b, "  %v %s %v %+v\n", s.Names, s.Action, errnoString(s.ErrnoRet), s.Args)
 	}
 	return b.String()
 }
 
-func errnoOf(e *uint) any {
+func errnoString(e *uint) any {
 	if e == nil {
 		return "-"
 	}
@@ -58,7 +58,7 @@ func errnoOf(e *uint) any {
 // covered reports whether an approximation the profile reports accounts
 // for a finding: same architecture (or arch value), overlapping numbers,
 // and "stricter" when the finding is.
-func covered(p *bytecode.OCIProfile, f *compare.Finding) bool {
+func reportedIn(p *bytecode.OCIProfile, f *compare.Finding) bool {
 	for _, a := range p.Approximations {
 		if a.Arch == "other" {
 			if !strings.HasPrefix(f.Arch, "arch:") || f.Example == nil || !a.ArchValues.Contains(f.Example.Arch) {
@@ -90,7 +90,7 @@ func fixtureFilters(t *testing.T) []string {
 	return files
 }
 
-func readFilter(t *testing.T, path string) *bytecode.Filter {
+func readFixtureFilter(t *testing.T, path string) *bytecode.Filter {
 	t.Helper()
 	raw, err := os.ReadFile(path)
 	if err != nil {
@@ -105,15 +105,15 @@ func readFilter(t *testing.T, path string) *bytecode.Filter {
 
 // checkRoundTrip requires the compiled profile to be never weaker than the
 // stack, and every difference to be one the decompiler reported.
-func checkRoundTrip(t *testing.T, stack bytecode.Stack, runtime string, requireReported bool) (*bytecode.OCIProfile, *compare.Result) {
+func checkDecompileRoundTrip(t *testing.T, stack bytecode.Stack, runtime string, requireReported bool) (*bytecode.OCIProfile, *compare.Result) {
 	t.Helper()
-	p, _, res := roundTrip(t, stack, runtime)
+	p, _, res := decompileRoundTrip(t, stack, runtime)
 	var bad []string
 	for i := range res.Findings {
 		f := &res.Findings[i]
 		switch {
 		case f.Kind == compare.Weaker || f.Kind == compare.Undecided:
-		case requireReported && !covered(p, f):
+		case requireReported && !reportedIn(p, f):
 		default:
 			continue
 		}
@@ -127,7 +127,7 @@ func checkRoundTrip(t *testing.T, stack bytecode.Stack, runtime string, requireR
 			approx = append(approx, a.String())
 		}
 		t.Fatalf("compiled by %s, the decompiled profile differs where it should not:\n  %s\nreported approximations:\n  %s\nprofile:\n%s",
-			runtime, strings.Join(bad, "\n  "), strings.Join(approx, "\n  "), profileJSON(p))
+			runtime, strings.Join(bad, "\n  "), strings.Join(approx, "\n  "), profileSummary(p))
 	}
 	return p, res
 }
@@ -142,9 +142,9 @@ func TestDecompileOCINeverWeakerOnFixtures(t *testing.T) {
 	}
 	for _, path := range fixtureFilters(t) {
 		t.Run(filepath.Base(path), func(t *testing.T) {
-			stack := bytecode.Stack{readFilter(t, path)}
-			p, res := checkRoundTrip(t, stack, spec.RuntimeRunc, true)
-			checkRoundTrip(t, stack, spec.RuntimeCrun, false)
+			stack := bytecode.Stack{readFixtureFilter(t, path)}
+			p, res := checkDecompileRoundTrip(t, stack, spec.RuntimeRunc, true)
+			checkDecompileRoundTrip(t, stack, spec.RuntimeCrun, false)
 			t.Logf("default %s, %d architectures, %d entries; %d approximations (%d stricter); runc findings: %d stricter, %d changed",
 				p.Seccomp.DefaultAction, len(p.Listed), len(p.Seccomp.Syscalls), len(p.Approximations), countStricter(p),
 				res.Count(compare.Stricter), res.Count(compare.Changed))

@@ -299,6 +299,17 @@ func (s valueSet) complement() valueSet {
 		}
 		return out
 	}
+	if len(s.cubes) == 1 {
+		// Not (v & m == b) is "some bit of m differs from b": one
+		// cube per bit, which reads as the bit tests people write.
+		c := s.cubes[0]
+		out := valueSet{width: s.width, cubed: true}
+		for m := c.mask & top; m != 0; m &= m - 1 {
+			bit := m & -m
+			out.cubes = append(out.cubes, cube{mask: bit, bits: ^c.bits & bit})
+		}
+		return out.simplify()
+	}
 	rest := []cube{{}}
 	for _, c := range s.cubes {
 		var next []cube

@@ -1,0 +1,447 @@
+package bytecode
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
+)
+
+// hasValue is the membership test of a value set, the reference for its
+// operations.
+func (s valueSet) hasValue(v uint64) bool {
+	if s.cubed {
+		for _, c := range s.cubes {
+			if v&c.mask == c.bits {
+				return true
+			}
+		}
+		return false
+	}
+	for _, sp := range s.spans {
+		if v >= sp.lo && v <= sp.hi {
+			return true
+		}
+	}
+	return false
+}
+
+func (b box) hasArgs(args [6]uint64) bool {
+	for i, s := range b {
+		v := args[i]
+		if s.width == 32 {
+			v &= 0xffffffff
+		}
+		if !s.hasValue(v) {
+			return false
+		}
+	}
+	return true
+}
+
+var ociTestConstants = []uint64{0, 1, 2, 0x28, 0x7e020000, 0xfffffffe, 0xffffffff, 1 << 32, 0x100000028, 0x2900000000, 0x28ffffffff, 1 << 63, ^uint64(0) - 1, ^uint64(0)}
+
+func ociRandomValue(rng *rand.Rand) uint64 {
+	if rng.IntN(3) == 0 {
+		return rng.Uint64() >> rng.IntN(64)
+	}
+	return ociTestConstants[rng.IntN(len(ociTestConstants))]
+}
+
+// ociRandomSet is a set made by one comparison, as a condition or a
+// profile has them.
+func ociRandomSet(rng *rand.Rand, width uint8) valueSet {
+	if rng.IntN(3) == 0 {
+		m := ociRandomValue(rng) | ociRandomValue(rng)
+		s := cubeSet(width, cube{mask: m, bits: ociRandomValue(rng) & m})
+		if rng.IntN(2) == 0 {
+			s = s.complement()
+		}
+		return s
+	}
+	return orderSet(width, cmpOp(rng.IntN(6)), ociRandomValue(rng))
+}
+
+func ociSamples(rng *rand.Rand, n int) []uint64 {
+	out := slices.Clone(ociTestConstants)
+	for _, c := range ociTestConstants {
+		out = append(out, c+1, c-1, c^1<<32, c&0xffffffff)
+	}
+	for range n {
+		out = append(out, ociRandomValue(rng))
+	}
+	return out
+}
+
+// TestOCIValueSetOperations checks intersection, union, complement, the
+// cube form and the OCI comparisons written for a set against membership.
+func TestOCIValueSetOperations(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	samples := ociSamples(rng, 200)
+	for i := range 800 {
+		width := uint8(64)
+		if i%3 == 0 {
+			width = 32
+		}
+		a, b := ociRandomSet(rng, width), ociRandomSet(rng, width)
+		and, or, not, cubes := intersectValues(a, b), unionValues(a, b), a.complement(), a.toCubes()
+		alts, altsOK := and.comparisons(0, false)
+		cubeAlts, cubeAltsOK := and.comparisons(0, true)
+		for _, v := range samples {
+			v &= widthMax(width)
+			ina, inb := a.hasValue(v), b.hasValue(v)
+			if !and.broken && and.hasValue(v) != (ina && inb) {
+				t.Fatalf("%+v AND %+v at %#x: %v", a, b, v, and.hasValue(v))
+			}
+			if !or.broken && or.hasValue(v) != (ina || inb) {
+				t.Fatalf("%+v OR %+v at %#x: %v", a, b, v, or.hasValue(v))
+			}
+			if !not.broken && not.hasValue(v) == ina {
+				t.Fatalf("NOT %+v at %#x: %v", a, v, not.hasValue(v))
+			}
+			if !cubes.broken && cubes.hasValue(v) != ina {
+				t.Fatalf("cubes of %+v at %#x: %v", a, v, cubes.hasValue(v))
+			}
+			for _, written := range []struct {
+				alts []*specs.LinuxSeccompArg
+				ok   bool
+			}{{alts, altsOK}, {cubeAlts, cubeAltsOK}} {
+				if !written.ok || and.broken {
+					continue
+				}
+				hit := false
+				for _, c := range written.alts {
+					if c == nil || argsBox([]specs.LinuxSeccompArg{*c}, width).hasArgs([6]uint64{v}) {
+						hit = true
+					}
+				}
+				if hit != and.hasValue(v) {
+					t.Fatalf("comparisons %v of %+v at %#x: %v", written.alts, and, v, hit)
+				}
+			}
+		}
+		for _, c := range cubeAlts {
+			if c != nil && c.Op != specs.OpEqualTo && c.Op != specs.OpMaskedEqual {
+				t.Fatalf("cubes-only comparisons of %+v include %v", and, c)
+			}
+		}
+	}
+}
+
+// TestOCIConditionBox checks that a condition's box holds exactly the
+// inputs the condition accepts, or more of them when some comparison has
+// no OCI form.
+func TestOCIConditionBox(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	samples := ociSamples(rng, 60)
+	for i := range 3000 {
+		width := uint8(64)
+		if i%3 == 0 {
+			width = 32
+		}
+		var cond Condition
+		for range 1 + rng.IntN(3) {
+			c := Comparison{Operand: Operand{Arg: rng.IntN(3) - 1, Half: Half(rng.IntN(3))}, Op: cmpOp(rng.IntN(6)), Value: ociRandomValue(rng)}
+			c.Mask = c.fullMask()
+			if rng.IntN(3) == 0 {
+				c.Mask &= ociRandomValue(rng)
+			}
+			if c.Operand.Half != Full {
+				c.Value &= 0xffffffff
+			}
+			cond = append(cond, c)
+		}
+		b, exact := conditionBox(cond, width)
+		if b.broken() {
+			continue
+		}
+		for j, v := range samples {
+			w := samples[(j*7+i)%len(samples)]
+			d := Data{InstructionPointer: w, Args: [6]uint64{v, w, v ^ w}}
+			holds, in := cond.Holds(&d), b.hasArgs(d.Args)
+			if exact && holds != in || !exact && holds && !in {
+				t.Fatalf("condition %s (exact %v) at args %#x ip %#x: holds %v, box %v", cond, exact, d.Args, d.InstructionPointer, holds, in)
+			}
+		}
+	}
+}
+
+// ociEntriesDecide is what libseccomp does with one syscall's entries: the
+// action of the entry that matches (entries of different actions never
+// overlap), else the default.
+func ociEntriesDecide(rules []ociRule, width uint8, dflt Action, args [6]uint64) Action {
+	for _, r := range rules {
+		if argsBox(r.args, width).hasArgs(args) {
+			return r.action
+		}
+	}
+	return dflt
+}
+
+// TestOCIPlanSyscall writes the rules of generated filters against a deny
+// and a permit default and runs the entries: exact plans decide like the
+// rules, the others never let through what the rules deny.
+func TestOCIPlanSyscall(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	samples := ociSamples(rng, 40)
+	planned := 0
+	for range 600 {
+		prog := ociArgumentTree(rng, 3)
+		f, err := NewFilter(prog)
+		if err != nil {
+			t.Fatalf("generated an invalid program: %v", err)
+		}
+		tab, err := Analyze(f)
+		if err != nil {
+			continue
+		}
+		_, sr := tab.Lookup(arch.X86_64.Audit, 39)
+		for _, width := range []uint8{64, 32} {
+			for _, dflt := range []Action{ActErrno | 1, ActAllow} {
+				sp := planSyscall("getpid", sr.Rules, width, dflt)
+				planned++
+				for i, v := range samples {
+					w := samples[(i*5+3)%len(samples)]
+					d := Data{Arch: arch.X86_64.Audit, Nr: 39, InstructionPointer: v, Args: [6]uint64{v, w, w ^ v}}
+					if width == 32 {
+						// 32-bit tasks pass zero-extended arguments.
+						for k := range d.Args {
+							d.Args[k] &= 0xffffffff
+						}
+					}
+					want := f.Run(&d).Effective()
+					got := ociEntriesDecide(sp.rules, width, dflt, d.Args)
+					if !want.Permits() && got.Permits() || sp.exact && got != representable(want, "getpid") {
+						t.Fatalf("width %d default %v, args %#x ip %#x: filter %v, entries %v (exact %v)\nrules %s\nentries %+v\nwhy %v",
+							width, dflt, d.Args, d.InstructionPointer, want, got, sp.exact, rulesString(sr.Rules), sp.rules, sp.why)
+					}
+				}
+			}
+		}
+	}
+	if planned < 1000 {
+		t.Fatalf("only %d plans checked", planned)
+	}
+}
+
+// ociArgumentTree is a program that returns for getpid on x86_64 whatever
+// a random tree of argument (and sometimes instruction pointer) tests
+// says, and ALLOW for everything else.
+func ociArgumentTree(rng *rand.Rand, depth int) []Instruction {
+	var tree func(depth int) []Instruction
+	tree = func(depth int) []Instruction {
+		if depth == 0 || rng.IntN(4) == 0 {
+			acts := []Action{ActAllow, ActLog, ActErrno | 1, ActErrno | 13, ActKillProcess, ActTrap, ActTrace | 2}
+			return []Instruction{{Op: ClassRET | RetK, K: uint32(acts[rng.IntN(len(acts))])}}
+		}
+		off := uint32(OffsetArgs + 8*rng.IntN(3) + 4*rng.IntN(2))
+		if rng.IntN(10) == 0 {
+			off = OffsetIP
+		}
+		out := []Instruction{{Op: ClassLD | SizeW | ModeABS, K: off}}
+		if rng.IntN(5) == 0 {
+			out = append(out, Instruction{Op: ClassALU | AluAND | SrcK, K: uint32(ociRandomValue(rng))})
+		}
+		taken, notTaken := tree(depth-1), tree(depth-1)
+		op := []uint16{JmpJEQ, JmpJGT, JmpJGE, JmpJSET}[rng.IntN(4)]
+		out = append(out, Instruction{Op: ClassJMP | op | SrcK, K: uint32(ociRandomValue(rng)), Jf: uint8(len(taken))})
+		return append(append(out, taken...), notTaken...)
+	}
+	body := tree(depth)
+	prog := []Instruction{
+		{Op: ClassLD | SizeW | ModeABS, K: OffsetNr},
+		{Op: ClassJMP | JmpJEQ | SrcK, K: 39, Jf: uint8(len(body))},
+	}
+	return append(append(prog, body...), Instruction{Op: ClassRET | RetK, K: uint32(ActAllow)})
+}
+
+func ociProfileOf(t *testing.T, path string) *OCIProfile {
+	t.Helper()
+	tab, err := Analyze(loadFilter(t, path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := tab.OCIWith(OCIOptions{Native: arch.X86_64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func ociEntries(p *OCIProfile, name string) []specs.LinuxSyscall {
+	var out []specs.LinuxSyscall
+	for _, s := range p.Seccomp.Syscalls {
+		if slices.Contains(s.Names, name) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// TestOCIDockerDefault: runc's filter of Docker's default profile comes
+// back as that profile: ERRNO(EPERM) by default (runc's stub gives ENOSYS
+// above the highest syscall), clone allowed when no namespace flag is set,
+// personality for its five values, and the three ABIs Docker lists.
+func TestOCIDockerDefault(t *testing.T) {
+	p := ociProfileOf(t, "testdata/fixtures/docker-default.runc.bpf")
+	if p.Seccomp.DefaultAction != specs.ActErrno || p.Seccomp.DefaultErrnoRet == nil || *p.Seccomp.DefaultErrnoRet != 1 {
+		t.Errorf("default %s %v, want SCMP_ACT_ERRNO 1", p.Seccomp.DefaultAction, p.Seccomp.DefaultErrnoRet)
+	}
+	if want := []specs.Arch{"SCMP_ARCH_X86_64", "SCMP_ARCH_X32", "SCMP_ARCH_X86"}; !slices.Equal(p.Seccomp.Architectures, want) {
+		t.Errorf("architectures %v, want %v", p.Seccomp.Architectures, want)
+	}
+	clone := ociEntries(p, "clone")
+	if len(clone) != 1 || clone[0].Action != specs.ActAllow || len(clone[0].Args) != 1 ||
+		clone[0].Args[0] != (specs.LinuxSeccompArg{Index: 0, Op: specs.OpMaskedEqual, Value: 0x7e020000}) {
+		t.Errorf("clone: %+v, want ALLOW when arg0 & 0x7e020000 == 0", clone)
+	}
+	var values []uint64
+	for _, s := range ociEntries(p, "personality") {
+		if s.Action != specs.ActAllow || len(s.Args) != 1 || s.Args[0].Op != specs.OpEqualTo {
+			t.Errorf("personality entry %+v", s)
+		}
+		values = append(values, s.Args[0].Value)
+	}
+	slices.Sort(values)
+	if want := []uint64{0, 8, 0x20000, 0x20008, 0xffffffff}; !slices.Equal(values, want) {
+		t.Errorf("personality allowed for %#x, want %#x", values, want)
+	}
+	if len(ociEntries(p, "read")) != 1 || len(ociEntries(p, "mount")) != 0 {
+		t.Errorf("read %+v, mount %+v: want read allowed, mount left to the default", ociEntries(p, "read"), ociEntries(p, "mount"))
+	}
+	if len(p.Approximations) != 0 {
+		t.Errorf("approximations on an exact round trip: %v", p.Approximations)
+	}
+}
+
+// TestOCIDefaultActions: the default action is the filter's own for the
+// numbers it does not name, not the action most syscalls get.
+func TestOCIDefaultActions(t *testing.T) {
+	for file, want := range map[string]specs.LinuxSeccompAction{
+		"kill-process.runc.bpf":   specs.ActKillProcess,
+		"log.runc.bpf":            specs.ActLog,
+		"denylist.runc.bpf":       specs.ActAllow,
+		"podman-default.crun.bpf": specs.ActErrno,
+		// The filter denies one number no profile can name: a deny
+		// default, everything the filter allows listed.
+		"stacked.1.bpf": specs.ActErrno,
+	} {
+		if got := ociProfileOf(t, "testdata/fixtures/"+file).Seccomp.DefaultAction; got != want {
+			t.Errorf("%s: default %s, want %s", file, got, want)
+		}
+	}
+}
+
+// TestOCIArchitectures: an ABI the filter kills is left out (libseccomp
+// kills what is not listed), and arch values nobody lists are reported
+// when the filter does not kill them.
+func TestOCIArchitectures(t *testing.T) {
+	p := ociProfileOf(t, "testdata/fixtures/i386.runc.bpf")
+	if want := []specs.Arch{"SCMP_ARCH_X86_64", "SCMP_ARCH_X86"}; !slices.Equal(p.Seccomp.Architectures, want) {
+		t.Errorf("architectures %v, want %v (x32 is killed)", p.Seccomp.Architectures, want)
+	}
+	if len(p.Approximations) != 0 {
+		t.Errorf("approximations: %v", p.Approximations)
+	}
+	p = ociProfileOf(t, "testdata/fixtures/stacked.1.bpf")
+	other := false
+	for _, a := range p.Approximations {
+		other = other || a.Arch == "other" && a.Stricter && a.ArchValues.Contains(0)
+	}
+	if !other {
+		t.Errorf("a filter that allows every arch value: no stricter approximation for other arch values in %v", p.Approximations)
+	}
+}
+
+// TestOCIUnwritableConditionsAreStricter: a condition on the instruction
+// pointer, and arithmetic on an argument, have no OCI form; the syscall is
+// denied where the filter might deny, and that is reported.
+func TestOCIUnwritableConditionsAreStricter(t *testing.T) {
+	ld := func(off uint32) Instruction { return Instruction{Op: ClassLD | SizeW | ModeABS, K: off} }
+	ret := func(a Action) Instruction { return Instruction{Op: ClassRET | RetK, K: uint32(a)} }
+	for name, body := range map[string][]Instruction{
+		"instruction pointer": {ld(OffsetIP), {Op: ClassJMP | JmpJEQ | SrcK, K: 0x1000, Jf: 1}, ret(ActAllow), ret(ActErrno | 1)},
+		"arithmetic": {ld(OffsetArgs), {Op: ClassALU | AluADD | SrcK, K: 3}, {Op: ClassJMP | JmpJGT | SrcK, K: 10, Jf: 1},
+			ret(ActErrno | 1), ret(ActAllow)},
+	} {
+		prog := append([]Instruction{ld(OffsetArch), {Op: ClassJMP | JmpJEQ | SrcK, K: arch.X86_64.Audit, Jf: uint8(len(body) + 2)},
+			ld(OffsetNr), {Op: ClassJMP | JmpJEQ | SrcK, K: 39, Jf: uint8(len(body))}}, body...)
+		prog = append(prog, ret(ActAllow), ret(ActKillThread))
+		f, err := NewFilter(prog)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		tab, err := Analyze(f)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		p, err := tab.OCIWith(OCIOptions{Native: arch.X86_64})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		getpid := ociEntries(p, "getpid")
+		if p.Seccomp.DefaultAction != specs.ActAllow || len(getpid) != 1 || getpid[0].Action != specs.ActErrno || len(getpid[0].Args) != 0 {
+			t.Errorf("%s: default %s, getpid %+v: want ALLOW, getpid always ERRNO", name, p.Seccomp.DefaultAction, getpid)
+		}
+		reported := false
+		for _, a := range p.Approximations {
+			reported = reported || a.Arch == "x86_64" && slices.Contains(a.Syscalls, "getpid") && a.Stricter
+		}
+		if !reported {
+			t.Errorf("%s: getpid not reported as stricter: %v", name, p.Approximations)
+		}
+	}
+}
+
+// TestOCIMaskUnderPermitDefault: "deny when (arg & mask) != 0" under an
+// allow default is one entry per bit of the mask.
+func TestOCIMaskUnderPermitDefault(t *testing.T) {
+	rules := []Rule{
+		{When: Condition{{Operand: Operand{Arg: 0, Half: Low}, Op: opNE, Mask: 0x7e020000, Value: 0}}, Action: ActErrno | 1},
+		{Action: ActAllow},
+	}
+	sp := planSyscall("clone", rules, 64, ActAllow)
+	if !sp.exact || len(sp.rules) != 7 {
+		t.Fatalf("exact %v, %d entries %+v: want 7 exact single-bit entries", sp.exact, len(sp.rules), sp.rules)
+	}
+	for _, r := range sp.rules {
+		c := r.args[0]
+		if r.action != ActErrno|1 || c.Op != specs.OpMaskedEqual || c.Value != c.ValueTwo || c.Value&(c.Value-1) != 0 || c.Value&0x7e020000 == 0 {
+			t.Errorf("entry %+v: want ERRNO(1) when one bit of 0x7e020000 is set", r)
+		}
+	}
+}
+
+// TestOCILibseccompShapes: the entry sets libseccomp 2.5.4 compiles as
+// written, and the ones it does not.
+func TestOCILibseccompShapes(t *testing.T) {
+	arg := func(i uint, op specs.LinuxSeccompOperator, v, v2 uint64) specs.LinuxSeccompArg {
+		return specs.LinuxSeccompArg{Index: i, Op: op, Value: v, ValueTwo: v2}
+	}
+	rule := func(a Action, args ...specs.LinuxSeccompArg) ociRule { return ociRule{action: a, args: args} }
+	for name, c := range map[string]struct {
+		rules []ociRule
+		ok    bool
+	}{
+		"Docker's socket": {[]ociRule{rule(ActAllow, arg(0, specs.OpLessThan, 38, 0)), rule(ActAllow, arg(0, specs.OpEqualTo, 39, 0)),
+			rule(ActAllow, arg(0, specs.OpGreaterThan, 40, 0))}, true},
+		"podman's socket": {[]ociRule{rule(ActErrno|22, arg(0, specs.OpEqualTo, 16, 0), arg(2, specs.OpEqualTo, 9, 0)),
+			rule(ActAllow, arg(0, specs.OpNotEqual, 16, 0)), rule(ActAllow, arg(2, specs.OpNotEqual, 9, 0))}, true},
+		"masks only": {[]ociRule{rule(ActAllow, arg(0, specs.OpMaskedEqual, 1<<40, 0), arg(1, specs.OpEqualTo, 1<<33, 0)),
+			rule(ActLog, arg(0, specs.OpMaskedEqual, 1<<40, 1<<40))}, true},
+		"one entry": {[]ociRule{rule(ActErrno|1, arg(1, specs.OpGreaterEqual, 1, 0), arg(2, specs.OpLessThan, 1<<33, 0))}, true},
+		"high words in two order comparisons": {[]ociRule{rule(ActErrno|38, arg(0, specs.OpLessThan, 0x2900000000, 0)),
+			rule(ActAllow, arg(0, specs.OpGreaterThan, 0x28ffffffff, 0))}, false},
+		"the same order comparison, then another argument": {[]ociRule{rule(ActAllow, arg(0, specs.OpGreaterThan, 5, 0), arg(2, specs.OpEqualTo, 0, 0)),
+			rule(ActAllow, arg(0, specs.OpGreaterThan, 5, 0), arg(2, specs.OpEqualTo, 1<<32, 0))}, false},
+		"equalities next to an inequality of the same action": {[]ociRule{rule(ActAllow, arg(0, specs.OpEqualTo, 0, 0), arg(1, specs.OpEqualTo, 0xfffffffe, 0)),
+			rule(ActAllow, arg(1, specs.OpNotEqual, 0xfffffffe, 0))}, false},
+	} {
+		if got := libseccompCompiles(c.rules); got != c.ok {
+			t.Errorf("%s: libseccompCompiles %v, want %v", name, got, c.ok)
+		}
+	}
+}
