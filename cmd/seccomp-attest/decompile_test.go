@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 )
 
@@ -92,5 +94,63 @@ func TestDiffExitCodes(t *testing.T) {
 	os.WriteFile(bad, []byte{1, 2, 3}, 0o644)
 	if code, out := runCLI(t, "decompile", bad); code != exitError || !strings.Contains(out, "multiple of 8") {
 		t.Errorf("decompile of a truncated filter: exit %d\n%s", code, out)
+	}
+}
+
+// runDecompile runs the root command with stdout and stderr apart.
+func runDecompile(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	root := newRootCommand()
+	var out, errOut bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&errOut)
+	root.SetArgs(append([]string{"decompile"}, args...))
+	if err := root.Execute(); err != nil {
+		return exitError, out.String(), errOut.String() + err.Error()
+	}
+	return exitOK, out.String(), errOut.String()
+}
+
+// Docker's default as runc loads it comes back as Docker writes it: a deny
+// default, clone allowed without namespace flags, the ABIs Docker lists,
+// and nothing reported as approximated.
+func TestDecompileOCIDockerDefault(t *testing.T) {
+	code, out, stderr := runDecompile(t, "--format", "oci", filepath.Join("../../pkg/bytecode/testdata/fixtures", "docker-default.runc.bpf"))
+	var p specs.LinuxSeccomp
+	if code != exitOK || json.Unmarshal([]byte(out), &p) != nil {
+		t.Fatalf("exit %d\n%s\n%s", code, out, stderr)
+	}
+	if p.DefaultAction != specs.ActErrno || p.DefaultErrnoRet == nil || *p.DefaultErrnoRet != 1 ||
+		len(p.Architectures) != 3 {
+		t.Errorf("default %s %v, architectures %v: want ERRNO(1) for x86_64, x32 and x86", p.DefaultAction, p.DefaultErrnoRet, p.Architectures)
+	}
+	clone := false
+	for _, s := range p.Syscalls {
+		if len(s.Names) == 1 && s.Names[0] == "clone" {
+			clone = s.Action == specs.ActAllow && len(s.Args) == 1 && s.Args[0].Op == specs.OpMaskedEqual && s.Args[0].Value == 0x7e020000
+		}
+	}
+	if !clone {
+		t.Errorf("no clone entry allowing it when arg0 & 0x7e020000 == 0:\n%s", out)
+	}
+	if strings.Contains(stderr, "approximated:") || !strings.Contains(stderr, "decides exactly like the filter") {
+		t.Errorf("stderr:\n%s", stderr)
+	}
+}
+
+// Where OCI cannot say what the filter does, stderr says where and that
+// the profile is stricter there, and that it is never weaker.
+func TestDecompileOCIReportsApproximations(t *testing.T) {
+	code, out, stderr := runDecompile(t, "--format", "oci", filepath.Join("../../pkg/bytecode/testdata/fixtures", "stacked.1.bpf"))
+	if code != exitOK || !json.Valid([]byte(out)) {
+		t.Fatalf("exit %d\n%s\n%s", code, out, stderr)
+	}
+	if !strings.Contains(stderr, "approximated: x86_64 numbers {0x3ff0}") ||
+		!strings.Contains(stderr, "the profile is stricter than the filter there") ||
+		!strings.Contains(stderr, "decompile: the profile is never weaker than the filter;") {
+		t.Errorf("stderr:\n%s", stderr)
+	}
+	if strings.Contains(out, "approximated") {
+		t.Errorf("approximations on stdout:\n%s", out)
 	}
 }
