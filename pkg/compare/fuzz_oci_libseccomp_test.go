@@ -5,6 +5,7 @@ package compare
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/seccomp-attest/seccomp-attest/internal/filterfuzz"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
@@ -24,7 +25,11 @@ func ociRoundTrip(s bytecode.Stack, inputs []bytecode.Data) filterfuzz.Problems 
 	if err != nil {
 		return nil
 	}
-	p, err := tab.OCI()
+	p, took, err := ociWithin(tab, ociTimeLimit)
+	if took > ociTimeLimit {
+		ps.Add(filterfuzz.BugOCIWeaker, "oci.time", "decompile --format oci took more than %v (diff answers within 1 s)", ociTimeLimit)
+		return ps
+	}
 	if err != nil {
 		return nil // no OCI form, and the decompiler says so
 	}
@@ -62,6 +67,31 @@ func ociRoundTrip(s bytecode.Stack, inputs []bytecode.Data) filterfuzz.Problems 
 		}
 	}
 	return ps
+}
+
+// ociTimeLimit bounds the decompilation of one fuzz input: go test's
+// fuzzing kills a worker whose iteration takes 10 s as hung.
+const ociTimeLimit = 2 * time.Second
+
+// ociWithin is tab.OCI() given at most limit; past it, it returns took >
+// limit and leaves the decompilation to finish in the background.
+func ociWithin(tab *bytecode.Table, limit time.Duration) (*bytecode.OCIProfile, time.Duration, error) {
+	type result struct {
+		p   *bytecode.OCIProfile
+		err error
+	}
+	done := make(chan result, 1)
+	start := time.Now()
+	go func() {
+		p, err := tab.OCI()
+		done <- result{p, err}
+	}()
+	select {
+	case r := <-done:
+		return r.p, time.Since(start), r.err
+	case <-time.After(limit):
+		return nil, limit + 1, nil
+	}
 }
 
 // Every captured filter, decompiled and recompiled, is never weaker.
