@@ -125,7 +125,7 @@ func (t *Table) OCI() (*OCIProfile, error) { return t.OCIWith(OCIOptions{}) }
 // out, and libseccomp kills their calls.
 func (t *Table) OCIWith(opts OCIOptions) (*OCIProfile, error) {
 	p := &ociPlanner{table: t, opts: opts, native: opts.Native, segs: map[*arch.Arch][]SyscallRules{},
-		own: map[ownKey]*syscallPlan{}, plans: map[string]*namePlan{}, unlisted: map[*arch.Arch]string{}}
+		own: map[planKey]*syscallPlan{}, checks: map[checkKey]ruleCheck{}, texts: map[*Rule]string{}, plans: map[string]*namePlan{}, unlisted: map[*arch.Arch]string{}}
 	if p.native == nil {
 		p.native = arch.Native()
 	}
@@ -184,9 +184,21 @@ type namePlan struct {
 	marker bool
 }
 
-type ownKey struct {
-	a  *arch.Arch
-	nr uint32
+// planKey identifies a plan by what it depends on: the rules (syscalls
+// of one region of the table share their rule slice), the width, and
+// whether the syscall is write (see representable).
+type planKey struct {
+	rules *Rule
+	n     int
+	width uint8
+	write bool
+}
+
+type checkKey struct {
+	rules *ociRule
+	n     int
+	own   *syscallPlan
+	width uint8
 }
 
 type ociPlanner struct {
@@ -195,7 +207,9 @@ type ociPlanner struct {
 	native   *arch.Arch
 	dflt     Action
 	segs     map[*arch.Arch][]SyscallRules
-	own      map[ownKey]*syscallPlan
+	own      map[planKey]*syscallPlan
+	checks   map[checkKey]ruleCheck
+	texts    map[*Rule]string
 	plans    map[string]*namePlan
 	listed   []*arch.Arch
 	unlisted map[*arch.Arch]string // why an architecture is not listed
@@ -464,13 +478,38 @@ func mostNumerous(count map[Action]uint64, keep func(Action) bool) (Action, bool
 // ownPlan is what the profile would say for one syscall of a, from a's
 // own rules.
 func (p *ociPlanner) ownPlan(a *arch.Arch, sr *SyscallRules) *syscallPlan {
-	k := ownKey{a, sr.First}
+	k := planKey{&sr.Rules[0], len(sr.Rules), width(a), sr.Name == "write"}
 	if sp, ok := p.own[k]; ok {
 		return sp
 	}
 	sp := planSyscall(sr.Name, sr.Rules, width(a), p.dflt)
 	p.own[k] = sp
 	return sp
+}
+
+// rulesText is sr.String(), remembered: most syscalls share their rules.
+func (p *ociPlanner) rulesText(sr *SyscallRules) string {
+	k := &sr.Rules[0]
+	if s, ok := p.texts[k]; ok {
+		return s
+	}
+	s := sr.String()
+	p.texts[k] = s
+	return s
+}
+
+// check is checkRules, remembered: most syscalls share their rules.
+func (p *ociPlanner) check(rules []ociRule, own *syscallPlan, w uint8) ruleCheck {
+	k := checkKey{n: len(rules), own: own, width: w}
+	if len(rules) > 0 {
+		k.rules = &rules[0]
+	}
+	if c, ok := p.checks[k]; ok {
+		return c
+	}
+	c := checkRules(rules, own, w, p.dflt)
+	p.checks[k] = c
+	return c
 }
 
 // rulesFor is what the profile writes for a syscall of a: its own plan,
@@ -559,7 +598,7 @@ func (p *ociPlanner) consider(a *arch.Arch) {
 		}
 		own := p.ownPlan(a, sr)
 		if np, ok := p.plans[sr.Name]; ok {
-			if check := checkRules(np.rules, own, width(a), p.dflt); !check.sound {
+			if check := p.check(np.rules, own, width(a)); !check.sound {
 				p.unlisted[a] = fmt.Sprintf("its rules for %s (%s) differ from %s's and OCI rules hold for every listed architecture; left out of the profile, so libseccomp kills its calls",
 					sr.Name, sr.String(), np.from.Name)
 				return
@@ -811,7 +850,7 @@ func (p *ociPlanner) approximateListed(a *arch.Arch) {
 		}
 		if len(rules) > 0 {
 			own := p.ownPlan(a, sr)
-			check := checkRules(rules, own, w, p.dflt)
+			check := p.check(rules, own, w)
 			switch {
 			case !check.sound:
 				// The listing checks prevent this; say it rather than
@@ -821,12 +860,12 @@ func (p *ociPlanner) approximateListed(a *arch.Arch) {
 				why := slices.Clone(own.why)
 				switch {
 				case multiplexer:
-					why = append(why, fmt.Sprintf("libseccomp adds the rules of the calls %s multiplexes to the ones written; the filter gives %s", sr.Name, sr.String()))
+					why = append(why, fmt.Sprintf("libseccomp adds the rules of the calls %s multiplexes to the ones written; the filter gives %s", sr.Name, p.rulesText(sr)))
 				case np.from != a:
-					why = append(why, fmt.Sprintf("the filter's rules here (%s) differ from %s's, which the profile writes for every listed architecture", sr.String(), np.from.Name))
+					why = append(why, fmt.Sprintf("the filter's rules here (%s) differ from %s's, which the profile writes for every listed architecture", p.rulesText(sr), np.from.Name))
 				}
 				if len(why) == 0 {
-					why = []string{fmt.Sprintf("the filter's rules (%s) cannot be written exactly", sr.String())}
+					why = []string{fmt.Sprintf("the filter's rules (%s) cannot be written exactly", p.rulesText(sr))}
 				}
 				add(strings.Join(why, "; "), check.stricter || own.stricter, sr.Name, sr.First, sr.Last)
 			}
@@ -841,13 +880,13 @@ func (p *ociPlanner) approximateListed(a *arch.Arch) {
 				var reason string
 				switch {
 				case sr.Name == "":
-					reason = fmt.Sprintf("numbers without a name get %s (OCI names syscalls only); the filter gives %s", act, sr.String())
+					reason = fmt.Sprintf("numbers without a name get %s (OCI names syscalls only); the filter gives %s", act, p.rulesText(sr))
 				case !p.known(a, sr):
-					reason = fmt.Sprintf("not known to this machine's libseccomp, so the profile cannot name them: they get %s; the filter gives %s", act, sr.String())
+					reason = fmt.Sprintf("not known to this machine's libseccomp, so the profile cannot name them: they get %s; the filter gives %s", act, p.rulesText(sr))
 				case act == enosys && p.stubbed(a, uint32(nr)):
-					reason = fmt.Sprintf("above the highest syscall runc counts for its ENOSYS stub, so they get %s; the filter gives %s", act, sr.String())
+					reason = fmt.Sprintf("above the highest syscall runc counts for its ENOSYS stub, so they get %s; the filter gives %s", act, p.rulesText(sr))
 				default:
-					reason = fmt.Sprintf("they get %s; the filter gives %s", act, sr.String())
+					reason = fmt.Sprintf("they get %s; the filter gives %s", act, p.rulesText(sr))
 					if own := p.ownPlan(a, sr); len(own.why) > 0 {
 						reason += " (" + strings.Join(own.why, "; ") + ")"
 					}

@@ -104,7 +104,7 @@ func (p *ociPlanner) checkMultiplexers(listed []*arch.Arch, plans map[string]*na
 			if sr == nil {
 				continue
 			}
-			if !checkRules(rules, p.ownPlan(a, sr), width(a), p.dflt).sound {
+			if !p.check(rules, p.ownPlan(a, sr), width(a)).sound {
 				return fmt.Sprintf("on %s libseccomp would add rules to %s (the filter gives %s) that let through what the filter denies, or that conflict",
 					a.Name, syscall, sr.String())
 			}

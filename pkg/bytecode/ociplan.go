@@ -305,6 +305,10 @@ func regionsDisjoint(m map[Action]argRegion) bool {
 	return true
 }
 
+func sameRules(a, b []ociRule) bool {
+	return slices.EqualFunc(a, b, func(x, y ociRule) bool { return x.action == y.action && slices.Equal(x.args, y.args) })
+}
+
 // ruleCheck is what a list of entries does on one architecture, against
 // what the profile would write from that architecture's own rules.
 type ruleCheck struct {
@@ -322,6 +326,9 @@ func checkRules(rules []ociRule, own *syscallPlan, w uint8, dflt Action) ruleChe
 	if w == 64 && !libseccompCompiles(rules) {
 		// Written for a 32-bit architecture, not compilable here.
 		return ruleCheck{}
+	}
+	if sameRules(rules, own.rules) {
+		return ruleCheck{sound: true, exact: own.exact, stricter: own.stricter}
 	}
 	got := map[Action]argRegion{}
 	for _, r := range rules {

@@ -497,7 +497,19 @@ func (r argRegion) subsetOf(o argRegion) bool {
 	return d.ok && d.empty()
 }
 
-func (r argRegion) equal(o argRegion) bool { return r.subsetOf(o) && o.subsetOf(r) }
+func (r argRegion) equal(o argRegion) bool {
+	if r.ok && o.ok && slices.EqualFunc(r.boxes, o.boxes, func(a, b box) bool {
+		for i := range a {
+			if !sameValues(a[i], b[i]) {
+				return false
+			}
+		}
+		return true
+	}) {
+		return true
+	}
+	return r.subsetOf(o) && o.subsetOf(r)
+}
 
 func (r argRegion) disjoint(o argRegion) bool {
 	d := r.intersect(o)
