@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -9,7 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
-	"github.com/seccomp-attest/seccomp-attest/pkg/spec"
+	"github.com/seccomp-attest/seccomp-attest/pkg/ociprofile"
 )
 
 func init() { subcommands = append(subcommands, newDecompileCommand) }
@@ -69,11 +70,12 @@ names get the default action there). Details: docs/decision-table.md.`,
 				enc.SetIndent("", "  ")
 				return enc.Encode(tab)
 			case "oci":
-				p, err := tab.OCIWith(bytecode.OCIOptions{Known: spec.KnownSyscall})
-				if err != nil {
+				p, err := ociprofile.Write(src.stack, tab, bytecode.OCIOptions{})
+				verified := !errors.Is(err, ociprofile.ErrUnverified)
+				if err != nil && verified {
 					return fmt.Errorf("%s: %w", src.desc, err)
 				}
-				writeApproximations(cmd.ErrOrStderr(), p)
+				writeApproximations(cmd.ErrOrStderr(), p, verified)
 				enc := json.NewEncoder(out)
 				enc.SetIndent("", "  ")
 				return enc.Encode(p.Seccomp)
@@ -88,7 +90,7 @@ names get the default action there). Details: docs/decision-table.md.`,
 
 // writeApproximations tells where the OCI profile differs from the filter,
 // and that it is never weaker.
-func writeApproximations(w io.Writer, p *bytecode.OCIProfile) {
+func writeApproximations(w io.Writer, p *bytecode.OCIProfile, verified bool) {
 	stricter := 0
 	for _, a := range p.Approximations {
 		fmt.Fprintf(w, "approximated: %s\n", a)
@@ -96,8 +98,8 @@ func writeApproximations(w io.Writer, p *bytecode.OCIProfile) {
 			stricter++
 		}
 	}
-	if spec.KnownSyscall == nil {
-		fmt.Fprintln(w, "note: built without libseccomp: the profile assumes the runtime's libseccomp knows every syscall name it lists")
+	if !verified {
+		fmt.Fprintln(w, "note: built without libseccomp: the profile was not compiled and diffed with the filter, and assumes the runtime's libseccomp knows every syscall name it lists")
 	}
 	switch {
 	case len(p.Approximations) == 0:

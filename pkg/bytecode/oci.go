@@ -65,6 +65,30 @@ func (a Approximation) String() string {
 	return fmt.Sprintf("%s: %s; %s", where, a.Reason, effect)
 }
 
+// Reports says whether some approximation of the profile covers a
+// difference on the syscall numbers first..last of an architecture (its
+// name, or an arch value of no known architecture), stricter or not.
+func (p *OCIProfile) Reports(archName string, archValue, first, last uint32, stricter bool) bool {
+	for _, a := range p.Approximations {
+		if a.Arch == "other" {
+			if !a.ArchValues.Contains(archValue) {
+				continue
+			}
+		} else if a.Arch != archName {
+			continue
+		}
+		if stricter && !a.Stricter {
+			continue
+		}
+		for _, iv := range a.Numbers {
+			if iv.First <= last && first <= iv.Last {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // shortSet prints a set of numbers, eliding the middle of long ones.
 func shortSet(s IntervalSet) string {
 	const keep = 6
@@ -97,7 +121,19 @@ type OCIOptions struct {
 	// means DefaultKnownSyscall, or, when that is nil too, every name of
 	// this project's syscall tables.
 	Known func(a *arch.Arch, name string, nr uint32) bool
+	// MaxRules bounds the libseccomp rules the profile compiles to (one
+	// per syscall name of each entry); 0 means DefaultMaxOCIRules.
+	MaxRules int
+	// Strict names syscalls whose conditional entries the runtime's
+	// libseccomp was found not to compile as written: they are written
+	// as one unconditional entry, or left to a deny default.
+	Strict map[string]bool
 }
+
+// DefaultMaxOCIRules is the most libseccomp rules a profile may compile to
+// by default: pkg/spec refuses more (spec.MaxRules), and a filter that
+// large does not fit the kernel's 4096 instructions anyway.
+const DefaultMaxOCIRules = 2048
 
 // DefaultKnownSyscall is OCIOptions.Known when none is given: pkg/spec sets
 // it to this machine's libseccomp in builds that have libseccomp.
@@ -145,6 +181,7 @@ func (t *Table) OCIWith(opts OCIOptions) (*OCIProfile, error) {
 			p.consider(a)
 		}
 	}
+	p.limitRules()
 	p.computeMaxima()
 	p.addMarkers()
 	p.approximate()
@@ -182,16 +219,20 @@ type namePlan struct {
 	// marker asks for an entry with the default action: runc drops it but
 	// counts its number for the ENOSYS stub's threshold.
 	marker bool
+	// capped says why the rules were cut down to keep the profile within
+	// MaxRules ("" when they were not).
+	capped string
 }
 
 // planKey identifies a plan by what it depends on: the rules (syscalls
 // of one region of the table share their rule slice), the width, and
 // whether the syscall is write (see representable).
 type planKey struct {
-	rules *Rule
-	n     int
-	width uint8
-	write bool
+	rules  *Rule
+	n      int
+	width  uint8
+	write  bool
+	strict bool
 }
 
 type checkKey struct {
@@ -350,6 +391,11 @@ func representable(a Action, name string) Action {
 	switch a.Kind() {
 	case ActTrap:
 		return ActTrap // OCI's TRAP has no data
+	case ActErrno:
+		if a.Data() >= maxErrno {
+			// libseccomp takes errno values up to MAX_ERRNO - 1.
+			return ActErrno | (maxErrno - 1)
+		}
 	case ActUserNotif:
 		if name == "" || name == "write" {
 			// Neither runtime accepts NOTIFY as the default, nor runc
@@ -478,11 +524,21 @@ func mostNumerous(count map[Action]uint64, keep func(Action) bool) (Action, bool
 // ownPlan is what the profile would say for one syscall of a, from a's
 // own rules.
 func (p *ociPlanner) ownPlan(a *arch.Arch, sr *SyscallRules) *syscallPlan {
-	k := planKey{&sr.Rules[0], len(sr.Rules), width(a), sr.Name == "write"}
+	strict := p.opts.Strict[sr.Name]
+	k := planKey{&sr.Rules[0], len(sr.Rules), width(a), sr.Name == "write", strict}
 	if sp, ok := p.own[k]; ok {
 		return sp
 	}
 	sp := planSyscall(sr.Name, sr.Rules, width(a), p.dflt)
+	if strict && len(sp.rules) > 0 && !(len(sp.rules) == 1 && len(sp.rules[0].args) == 0) {
+		why := "the runtime's libseccomp does not compile the entries written for it as written (found by compiling the profile)"
+		if p.dflt.Permits() && mayDeny(sr.Rules) {
+			sp = denyAll(sr.Name, sr.Rules, width(a), why)
+		} else {
+			sp = &syscallPlan{regions: map[Action]argRegion{}, why: append(slices.Clone(sp.why), why+": left to the default "+p.dflt.String()),
+				stricter: !p.dflt.Permits() && mayPermit(sr.Rules)}
+		}
+	}
 	p.own[k] = sp
 	return sp
 }
@@ -626,6 +682,51 @@ func (p *ociPlanner) consider(a *arch.Arch) {
 var bigEndian = map[*arch.Arch]bool{arch.S390: true, arch.S390X: true, arch.PPC64: true, arch.MIPS: true, arch.MIPS64: true}
 
 func (p *ociPlanner) isListed(a *arch.Arch) bool { return slices.Contains(p.listed, a) }
+
+// limitRules keeps the profile within MaxRules libseccomp rules: the
+// syscalls with the most entries are cut down to the stricter side first
+// (left to a deny default, or denied as a whole under a permit default).
+func (p *ociPlanner) limitRules() {
+	limit := p.opts.MaxRules
+	if limit <= 0 {
+		limit = DefaultMaxOCIRules
+	}
+	total := 0
+	names := make([]string, 0, len(p.plans))
+	for n, np := range p.plans {
+		total += len(np.rules)
+		names = append(names, n)
+	}
+	if total <= limit {
+		return
+	}
+	sort.Slice(names, func(i, j int) bool {
+		a, b := len(p.plans[names[i]].rules), len(p.plans[names[j]].rules)
+		return a > b || a == b && names[i] < names[j]
+	})
+	for _, n := range names {
+		if total <= limit {
+			break
+		}
+		np := p.plans[n]
+		var cut []ociRule
+		why := fmt.Sprintf("the profile would compile to more than %d libseccomp rules: left to the default %s", limit, p.dflt)
+		if p.dflt.Permits() {
+			deny, found := Action(0), false
+			for _, r := range np.rules {
+				if !r.action.Permits() && (!found || r.action.Stronger(deny)) {
+					deny, found = r.action, true
+				}
+			}
+			if found {
+				cut = []ociRule{{action: deny}}
+				why = fmt.Sprintf("the profile would compile to more than %d libseccomp rules: the whole syscall is written as %s", limit, deny)
+			}
+		}
+		total -= len(np.rules) - len(cut)
+		np.rules, np.capped = cut, why
+	}
+}
 
 // computeMaxima finds, per listed architecture, the highest number the
 // profile names: runc's ENOSYS stub answers every number above it.
@@ -859,6 +960,8 @@ func (p *ociPlanner) approximateListed(a *arch.Arch) {
 			case !check.exact:
 				why := slices.Clone(own.why)
 				switch {
+				case np != nil && np.capped != "":
+					why = append(why, np.capped)
 				case multiplexer:
 					why = append(why, fmt.Sprintf("libseccomp adds the rules of the calls %s multiplexes to the ones written; the filter gives %s", sr.Name, p.rulesText(sr)))
 				case np.from != a:
@@ -887,8 +990,12 @@ func (p *ociPlanner) approximateListed(a *arch.Arch) {
 					reason = fmt.Sprintf("above the highest syscall runc counts for its ENOSYS stub, so they get %s; the filter gives %s", act, p.rulesText(sr))
 				default:
 					reason = fmt.Sprintf("they get %s; the filter gives %s", act, p.rulesText(sr))
-					if own := p.ownPlan(a, sr); len(own.why) > 0 {
-						reason += " (" + strings.Join(own.why, "; ") + ")"
+					why := p.ownPlan(a, sr).why
+					if np != nil && np.capped != "" {
+						why = append(slices.Clone(why), np.capped)
+					}
+					if len(why) > 0 {
+						reason += " (" + strings.Join(why, "; ") + ")"
 					}
 				}
 				add(reason, !act.Permits() && mayPermit(sr.Rules), sr.Name, uint32(nr), uint32(last))

@@ -24,7 +24,7 @@ func decompileRoundTrip(t *testing.T, stack bytecode.Stack, runtime string) (*by
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := tab.OCIWith(bytecode.OCIOptions{Known: spec.KnownSyscall})
+	p, err := tab.OCIWith(bytecode.OCIOptions{Known: spec.KnownSyscall, MaxRules: spec.MaxRules})
 	if err != nil {
 		t.Fatal(err)
 	}

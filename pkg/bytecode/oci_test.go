@@ -3,6 +3,7 @@ package bytecode
 import (
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -442,6 +443,59 @@ func TestOCILibseccompShapes(t *testing.T) {
 	} {
 		if got := libseccompCompiles(c.rules); got != c.ok {
 			t.Errorf("%s: libseccompCompiles %v, want %v", name, got, c.ok)
+		}
+	}
+}
+
+// TestOCIRulesCap: past MaxRules libseccomp rules, the syscalls with the
+// most entries are cut down to the stricter side, and reported.
+func TestOCIRulesCap(t *testing.T) {
+	tab, err := Analyze(loadFilter(t, "testdata/fixtures/docker-default.runc.bpf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const limit = 100
+	p, err := tab.OCIWith(OCIOptions{Native: arch.X86_64, MaxRules: limit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules := 0
+	for _, s := range p.Seccomp.Syscalls {
+		if a, _ := ociAction(p.Default); s.Action != a {
+			rules += len(s.Names)
+		}
+	}
+	if rules > limit {
+		t.Errorf("%d libseccomp rules, want at most %d", rules, limit)
+	}
+	reported := false
+	for _, a := range p.Approximations {
+		reported = reported || a.Stricter && strings.Contains(a.Reason, "more than 100 libseccomp rules")
+	}
+	if !reported {
+		t.Errorf("the cut is not reported: %v", p.Approximations)
+	}
+}
+
+// TestOCIRepresentableActions: what OCI or libseccomp cannot say becomes
+// the nearest deny, never a permit.
+func TestOCIRepresentableActions(t *testing.T) {
+	for _, c := range []struct {
+		in   Action
+		name string
+		want Action
+	}{
+		{ActErrno | 4095, "read", ActErrno | 4094}, // libseccomp refuses MAX_ERRNO
+		{ActErrno | 5000, "read", ActErrno | 4094}, // the kernel caps it at MAX_ERRNO
+		{ActTrap | 7, "read", ActTrap},
+		{ActUserNotif, "write", ActErrno | 38},
+		{ActUserNotif, "", ActErrno | 38},
+		{ActUserNotif, "read", ActUserNotif},
+		{0x12340000, "read", ActKillProcess}, // unknown: the kernel kills the process
+		{ActTrace | 3, "read", ActTrace | 3},
+	} {
+		if got := representable(c.in, c.name); got != c.want || c.in.Effective().Permits() == false && got.Permits() {
+			t.Errorf("representable(%v, %q) = %v, want %v", c.in, c.name, got, c.want)
 		}
 	}
 }

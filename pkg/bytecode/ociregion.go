@@ -158,6 +158,28 @@ func (s valueSet) toCubes() valueSet {
 	return out.simplify()
 }
 
+// asSpans returns a cube set whose cubes are all aligned blocks (masks of
+// leading ones: intervals) as spans, which complement without blowing up;
+// other sets unchanged.
+func (s valueSet) asSpans() valueSet {
+	if !s.cubed || s.broken {
+		return s
+	}
+	top := widthMax(s.width)
+	out := valueSet{width: s.width}
+	for _, c := range s.cubes {
+		free := top &^ c.mask
+		if free&(free+1) != 0 {
+			return s // not a block of the form [bits, bits+free]
+		}
+		out = unionValues(out, spanSet(s.width, c.bits, c.bits|free))
+		if out.broken {
+			return s
+		}
+	}
+	return out
+}
+
 // simplify drops cubes inside others and merges pairs that differ in one
 // fixed bit, so that equal sets tend to have equal, short forms.
 func (s valueSet) simplify() valueSet {
@@ -207,6 +229,7 @@ func intersectValues(a, b valueSet) valueSet {
 	if a.broken || b.broken {
 		return valueSet{width: a.width, broken: true}
 	}
+	a, b = a.asSpans(), b.asSpans()
 	if !a.cubed && !b.cubed {
 		out := valueSet{width: a.width}
 		for i, j := 0, 0; i < len(a.spans) && j < len(b.spans); {
@@ -279,6 +302,7 @@ func (s valueSet) complement() valueSet {
 	if s.broken {
 		return s
 	}
+	s = s.asSpans()
 	top := widthMax(s.width)
 	if !s.cubed {
 		out := valueSet{width: s.width}

@@ -1,0 +1,39 @@
+package ociprofile
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
+	"github.com/seccomp-attest/seccomp-attest/pkg/spec"
+)
+
+// Without libseccomp the profile is written but says it is unchecked.
+func TestWriteWithoutLibseccompSaysUnverified(t *testing.T) {
+	if spec.CompileSupported {
+		t.Skip("this build has libseccomp")
+	}
+	stack := readStackStub(t)
+	tab, err := bytecode.AnalyzeStack(stack)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Write(stack, tab, bytecode.OCIOptions{})
+	if !errors.Is(err, ErrUnverified) || p == nil || p.Seccomp.DefaultAction == "" {
+		t.Fatalf("profile %v, error %v: want a profile and ErrUnverified", p, err)
+	}
+}
+
+func readStackStub(t *testing.T) bytecode.Stack {
+	t.Helper()
+	f, err := bytecode.NewFilter([]bytecode.Instruction{
+		{Op: bytecode.ClassLD | bytecode.SizeW | bytecode.ModeABS, K: bytecode.OffsetNr},
+		{Op: bytecode.ClassJMP | bytecode.JmpJEQ | bytecode.SrcK, K: 39, Jf: 1},
+		{Op: bytecode.ClassRET | bytecode.RetK, K: uint32(bytecode.ActAllow)},
+		{Op: bytecode.ClassRET | bytecode.RetK, K: uint32(bytecode.ActErrno | 1)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bytecode.Stack{f}
+}
