@@ -39,7 +39,9 @@ accept), the profile denies what the filter lets through there, or denies with
 another action; stderr lists each such place ("approximated: ...") and nothing
 else records them. Everywhere else runc's compilation decides exactly like the
 filter (crun adds no ENOSYS stub: numbers above the highest syscall the profile
-names get the default action there). Details: docs/decision-table.md.`,
+names get the default action there). The profile is compiled as runc would and
+diffed with the filter before it is printed (a build without libseccomp says it
+could not). Details: docs/decision-table.md.`,
 		Example: `  seccomp-attest decompile filter.bpf
   seccomp-attest decompile pid:1234 --format json
   seccomp-attest decompile bpf:0.bpf,1.bpf --format oci > profile.json
