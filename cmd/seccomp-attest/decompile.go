@@ -73,11 +73,10 @@ could not). Details: docs/decision-table.md.`,
 				return enc.Encode(tab)
 			case "oci":
 				p, err := ociprofile.Write(src.stack, tab, bytecode.OCIOptions{})
-				verified := !errors.Is(err, ociprofile.ErrUnverified)
-				if err != nil && verified {
+				if err != nil && !errors.Is(err, ociprofile.ErrUnverified) {
 					return fmt.Errorf("%s: %w", src.desc, err)
 				}
-				writeApproximations(cmd.ErrOrStderr(), p, verified)
+				writeApproximations(cmd.ErrOrStderr(), p, err)
 				enc := json.NewEncoder(out)
 				enc.SetIndent("", "  ")
 				return enc.Encode(p.Seccomp)
@@ -92,7 +91,7 @@ could not). Details: docs/decision-table.md.`,
 
 // writeApproximations tells where the OCI profile differs from the filter,
 // and that it is never weaker.
-func writeApproximations(w io.Writer, p *bytecode.OCIProfile, verified bool) {
+func writeApproximations(w io.Writer, p *bytecode.OCIProfile, unverified error) {
 	stricter := 0
 	for _, a := range p.Approximations {
 		fmt.Fprintf(w, "approximated: %s\n", a)
@@ -100,10 +99,12 @@ func writeApproximations(w io.Writer, p *bytecode.OCIProfile, verified bool) {
 			stricter++
 		}
 	}
-	if !verified {
-		fmt.Fprintln(w, "note: built without libseccomp: the profile was not compiled and diffed with the filter, and assumes the runtime's libseccomp knows every syscall name it lists")
+	if unverified != nil {
+		fmt.Fprintf(w, "note: %v\n", unverified)
 	}
 	switch {
+	case len(p.Approximations) == 0 && unverified != nil:
+		fmt.Fprintln(w, "decompile: the profile writes exactly what the filter does (unchecked, see the note)")
 	case len(p.Approximations) == 0:
 		fmt.Fprintln(w, "decompile: compiled by runc, this profile decides exactly like the filter")
 	case stricter == 0:

@@ -30,14 +30,16 @@ import (
 const maxRounds = 4
 
 // ErrUnverified says the profile could not be checked against the
-// runtime's compiler (a build without libseccomp).
-var ErrUnverified = errors.New("built without libseccomp: the profile was not compiled and diffed with the filter")
+// runtime's compiler: a build without libseccomp, or a diff too complex
+// for its budget. The profile is still written never weaker by
+// construction, short of libseccomp's own bugs.
+var ErrUnverified = errors.New("the profile was not compiled and diffed with the filter")
 
 // Write returns the OCI profile of tab, the decision table of stack, for
 // a runtime on this machine. With libseccomp in the build the profile is
 // compiled as runc would and diffed with stack: it is then never weaker,
-// and every difference is in its approximations. Without libseccomp it
-// returns the profile unchecked with ErrUnverified.
+// and every difference is in its approximations. When it cannot check it
+// returns the profile with an error wrapping ErrUnverified.
 func Write(stack bytecode.Stack, tab *bytecode.Table, opts bytecode.OCIOptions) (*bytecode.OCIProfile, error) {
 	if opts.Known == nil {
 		opts.Known = spec.KnownSyscall
@@ -56,13 +58,16 @@ func Write(stack bytecode.Stack, tab *bytecode.Table, opts bytecode.OCIOptions) 
 			return nil, err
 		}
 		if !spec.CompileSupported {
-			return p, ErrUnverified
+			return p, fmt.Errorf("%w: this build has no libseccomp; it assumes the runtime's libseccomp knows every syscall name it lists", ErrUnverified)
 		}
 		compiled, err := spec.Compile(&p.Seccomp, spec.RuntimeRunc)
 		if err != nil {
 			return nil, fmt.Errorf("runc would refuse the profile: %w", err)
 		}
 		res, err := compare.Stacks(stack, compiled)
+		if errors.Is(err, bytecode.ErrTooComplex) {
+			return p, fmt.Errorf("%w: %v", ErrUnverified, err)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("diff the profile compiled as runc would with the filter: %w", err)
 		}
