@@ -810,7 +810,7 @@ func (p *ociPlanner) stubbed(a *arch.Arch, nr uint32) bool {
 
 // compiled returns what the compiled profile does for a number of a listed
 // architecture that no rule of the profile names, and the first number
-// above nr (0 when none) where that may change.
+// above nr where that may change (1<<32 when none).
 func (p *ociPlanner) compiled(a *arch.Arch, nr uint32) (Action, uint64) {
 	next := uint64(1) << 32
 	limit := func(v uint64) {
