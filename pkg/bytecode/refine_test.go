@@ -21,14 +21,7 @@ func TestJsetOnNrIsExactForNamedSyscalls(t *testing.T) {
 		stmt(ClassRET|RetK, uint32(ActErrno|1)),
 		stmt(ClassRET|RetK, uint32(ActAllow)),
 	}
-	f, err := NewFilter(prog)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tab, err := Analyze(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, tab := analyzeProgram(t, prog)
 	checkPartition(t, tab)
 	for _, sc := range arch.AArch64.Syscalls() {
 		d := &Data{Arch: arch.AArch64.Audit, Nr: sc.Nr}
@@ -55,14 +48,7 @@ func TestJsetOnNrSaysUndecided(t *testing.T) {
 		stmt(ClassRET|RetK, uint32(ActErrno|1)),
 		stmt(ClassRET|RetK, uint32(ActAllow)),
 	}
-	f, err := NewFilter(prog)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tab, err := Analyze(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, tab := analyzeProgram(t, prog)
 	var text strings.Builder
 	if err := tab.WriteText(&text); err != nil {
 		t.Fatal(err)
@@ -87,11 +73,7 @@ func TestUndecidedRowsListEveryAction(t *testing.T) {
 		stmt(ClassRET|RetK, uint32(ActErrno|1)),
 		stmt(ClassRET|RetK, uint32(ActAllow)),
 	}
-	f, _ := NewFilter(prog)
-	tab, err := Analyze(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, tab := analyzeProgram(t, prog)
 	_, sr := tab.Lookup(arch.X86_64.Audit, 0x300000)
 	if sr == nil || !rowApproximate(sr.Rules) {
 		t.Fatalf("expected an undecided row, got %v", sr)
@@ -111,4 +93,18 @@ func containsAction(acts []Action, a Action) bool {
 		}
 	}
 	return false
+}
+
+// analyzeProgram validates prog and returns its filter and decision table.
+func analyzeProgram(t *testing.T, prog []Instruction) (*Filter, *Table) {
+	t.Helper()
+	f, err := NewFilter(prog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab, err := Analyze(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f, tab
 }
