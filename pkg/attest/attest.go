@@ -35,6 +35,12 @@ type Result struct {
 	StorePath  string
 	BundlePath string
 	Envelope   []byte
+	// Checkpoint is the store's signed checkpoint after this attestation,
+	// for a sink that keeps it off the host.
+	Checkpoint []byte
+	// CheckpointErr is why the checkpoint could not be written; the
+	// attestation is in the store all the same.
+	CheckpointErr error
 }
 
 // Attest completes the predicate, signs it and writes it to the store (and
@@ -70,7 +76,11 @@ func Attest(ctx context.Context, req Request) (*Result, error) {
 		}
 	}
 	res := &Result{}
-	res.StorePath, err = req.Store.Append(p.Container.ID, func(c Chain) ([]byte, error) {
+	// The store signs its checkpoint and any record of a break with the
+	// same key, for the same host and tool.
+	store := req.Store
+	store.Signer, store.Host, store.Tool = req.Signer, p.Host, p.Tool
+	a, err := store.append(p.Container.ID, func(c Chain) ([]byte, error) {
 		p.Chain = c
 		env, err := Sign(ctx, NewStatement(&p, config), req.Signer)
 		res.Envelope = env
@@ -79,6 +89,7 @@ func Attest(ctx context.Context, req Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	res.StorePath, res.Checkpoint, res.CheckpointErr = a.path, a.checkpoint, a.checkpointErr
 	if req.Bundle != nil && !req.NoBundleCopy {
 		res.BundlePath = filepath.Join(req.Bundle.Dir, BundleFile)
 		// Not synced: the store's copy is the durable one, and bundles do

@@ -15,6 +15,8 @@ type Link struct {
 	NameSequence uint64
 	HostID       string
 	Key          string // host.keyFingerprint
+	// Break is set when the attestation is the store's record of a break.
+	Break *StoreBreak
 }
 
 // ChainOptions says how complete the set of links is meant to be.
@@ -36,6 +38,9 @@ func CheckChain(links []Link, opts ChainOptions) []string {
 		return nil
 	}
 	for i, l := range links {
+		if l.Break != nil {
+			bad("%s (sequence %d) records a break of the store: %s", l.File, l.Chain.Sequence, l.Break)
+		}
 		if l.NameSequence != 0 && l.NameSequence != l.Chain.Sequence {
 			bad("%s: file name says sequence %d, the attestation says %d (renamed or moved)", l.File, l.NameSequence, l.Chain.Sequence)
 		}

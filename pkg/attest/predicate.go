@@ -25,7 +25,9 @@ const (
 type Predicate struct {
 	// Event says what the attestation records: "start" (the filters of a
 	// started container, the default when absent) or "stop" (the end of a
-	// container, recorded in the chain by the poststop hook).
+	// container, recorded in the chain by the poststop hook) or "break"
+	// (the store found that attestations its head recorded are gone or
+	// altered; Break says what, and Container.ID is BreakContainerID).
 	Event     string    `json:"event,omitempty"`
 	Container Container `json:"container"`
 	Host      Host      `json:"host"`
@@ -42,6 +44,8 @@ type Predicate struct {
 	// Time is when the filters were read, RFC 3339 in UTC.
 	Time  string `json:"time"`
 	Chain Chain  `json:"chain"`
+	// Break is set on break records only.
+	Break *StoreBreak `json:"break,omitempty"`
 }
 
 // Container identifies the attested container. ID is required; the rest
@@ -148,8 +152,18 @@ func (p *Predicate) Validate() []string {
 	bad := func(format string, args ...any) { probs = append(probs, fmt.Sprintf(format, args...)) }
 	switch p.Event {
 	case "", "start", "stop":
+		if p.Break != nil {
+			bad("break is set on a %q event", p.Event)
+		}
+	case EventBreak:
+		if p.Break == nil || p.Break.Reason == "" {
+			bad("a break event without break.reason")
+		}
+		if p.Container.ID != BreakContainerID {
+			bad("a break event for container %q, want %q", p.Container.ID, BreakContainerID)
+		}
 	default:
-		bad("event %q is not start or stop", p.Event)
+		bad("event %q is not start, stop or break", p.Event)
 	}
 	if p.Container.ID == "" {
 		bad("container.id is missing")

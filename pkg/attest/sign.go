@@ -29,6 +29,12 @@ func Sign(ctx context.Context, st *Statement, s *Signer) ([]byte, error) {
 	if err := st.validateInToto(); err != nil {
 		return nil, fmt.Errorf("sign: %w", err)
 	}
+	return signPayload(ctx, payload, s)
+}
+
+// signPayload signs an in-toto statement's bytes and returns the DSSE
+// envelope as one line of JSON ending in a newline.
+func signPayload(ctx context.Context, payload []byte, s *Signer) ([]byte, error) {
 	es, err := dsse.NewEnvelopeSigner(s)
 	if err != nil {
 		return nil, fmt.Errorf("sign: %w", err)

@@ -1,10 +1,12 @@
 package attest
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -28,6 +30,16 @@ const BundleFile = "seccomp-attestation.intoto.jsonl"
 // listing is in chain order.
 type Store struct {
 	Dir string
+	// Signer signs what the store writes on its own: its checkpoint after
+	// every append and the record of a break. Host (with its key
+	// fingerprint) and Tool go into those records. Without a signer
+	// Append writes neither, and a break is an error.
+	Signer *Signer
+	Host   Host
+	Tool   Tool
+	// OnBreak is what Append does when the store no longer holds what its
+	// head recorded.
+	OnBreak BreakPolicy
 }
 
 var (
@@ -74,75 +86,144 @@ func (s Store) Entries() ([]StoreEntry, error) {
 
 // Append adds the next attestation of the chain. While holding an
 // exclusive flock on <dir>/.lock, so that hooks running at the same time
-// take distinct sequence numbers, it finds the last file, hashes it,
-// calls build with the resulting Chain, and writes build's bytes
-// atomically. It returns the path written.
+// take distinct sequence numbers, it finds the newest attestation from the
+// store's head, checks that the store still holds it, calls build with
+// the resulting Chain, and writes build's bytes atomically. It returns the
+// path written.
+//
+// When the store no longer holds what its head recorded (the newest
+// attestations were deleted or altered, the head was removed), Append
+// never reuses a sequence number and never silently chains on whatever is
+// left: with OnBreak BreakRecord it first appends a signed record of the
+// break (what was expected, what was found), with BreakRefuse it fails.
+// With a Signer it then replaces the store's signed checkpoint.
 func (s Store) Append(containerID string, build func(Chain) ([]byte, error)) (string, error) {
-	if !safeIDChars.MatchString(containerID) {
-		return "", fmt.Errorf("container id %q cannot name a store file (want letters, digits, '_', '.', '-')", containerID)
+	a, err := s.append(containerID, build)
+	if err == nil && a.checkpointErr != nil {
+		err = fmt.Errorf("attestation written (%s), but: %w", a.path, a.checkpointErr)
+	}
+	return a.path, err
+}
+
+// appended is what one append wrote.
+type appended struct {
+	path string
+	// checkpoint is the signed checkpoint after it (nil without a
+	// signer); checkpointErr why it could not be written, which does not
+	// undo the durable, chained attestation.
+	checkpoint    []byte
+	checkpointErr error
+}
+
+func (s Store) append(containerID string, build func(Chain) ([]byte, error)) (appended, error) {
+	if !safeIDChars.MatchString(containerID) || len(containerID) > maxIDLength {
+		return appended{}, fmt.Errorf("container id %.80q cannot name a store file (want at most %d letters, digits, '_', '.', '-')", containerID, maxIDLength)
 	}
 	if err := os.MkdirAll(s.Dir, 0o755); err != nil {
-		return "", fmt.Errorf("create store: %w", err)
+		return appended{}, fmt.Errorf("create store: %w", err)
 	}
 	lock, err := s.lock()
 	if err != nil {
-		return "", err
+		return appended{}, err
 	}
 	// Closing the file releases the lock.
 	defer lock.Close()
 
 	boot := bootID()
-	chain, err := s.last(lock, boot)
+	tip, brk, err := s.tip(lock, boot)
 	if err != nil {
-		return "", err
+		return appended{}, err
 	}
+	if brk != nil {
+		if tip, err = s.recordBreak(lock, boot, tip, brk); err != nil {
+			return appended{}, err
+		}
+	}
+	chain := tip.next()
 	data, err := build(chain)
 	if err != nil {
-		return "", err
+		return appended{}, err
 	}
 	// verify, report and the next Append read a store file only up to
 	// this cap: a larger one would be unverifiable and stop the chain.
 	if int64(len(data)) > inputfile.Attestation.Max {
-		return "", fmt.Errorf("attestation for %s: %d bytes exceeds the limit of %s for an attestation",
+		return appended{}, fmt.Errorf("attestation for %s: %d bytes exceeds the limit of %s for an attestation",
 			containerID, len(data), inputfile.Attestation.Limit)
 	}
-	name := fmt.Sprintf("%08d-%s.intoto.jsonl", chain.Sequence, containerID)
-	path := filepath.Join(s.Dir, name)
-	// The head goes first: after a crash of this process between the two
-	// writes it names a file that does not exist, and the next Append
-	// scans instead. It never names an older file than the newest one in
-	// the store.
-	if err := writeHead(lock, storeHead{Sequence: chain.Sequence, File: name, SHA256: sha256Hex(data), Boot: boot}); err != nil {
-		return "", err
+	ref := HeadRef{Sequence: chain.Sequence, File: fmt.Sprintf("%08d-%s.intoto.jsonl", chain.Sequence, containerID), SHA256: sha256Hex(data)}
+	if err := s.commit(lock, boot, tip, ref, data); err != nil {
+		return appended{}, err
 	}
-	if err := WriteFileAtomic(path, data, 0o644); err != nil {
-		return "", err
+	a := appended{path: filepath.Join(s.Dir, ref.File)}
+	a.checkpoint, a.checkpointErr = s.writeCheckpoint(ref)
+	return a, nil
+}
+
+// maxIDLength keeps a store file name, and the head that names it twice,
+// within headSize.
+const maxIDLength = 200
+
+// commit writes one attestation after tip: the head first records it as
+// pending, then the file is written durably, then the head names it. A
+// crash (of this process or of the machine) between the steps leaves a
+// head from which the next Append tells an interrupted write from a
+// deletion.
+func (s Store) commit(lock *os.File, boot string, tip HeadRef, ref HeadRef, data []byte) error {
+	if err := writeHead(lock, storeHead{HeadRef: tip, Boot: boot, Pending: &ref}); err != nil {
+		return err
 	}
-	return path, nil
+	if err := WriteFileAtomic(filepath.Join(s.Dir, ref.File), data, 0o644); err != nil {
+		return err
+	}
+	return writeHead(lock, storeHead{HeadRef: ref, Boot: boot})
+}
+
+// HeadRef names one attestation of a store: what the store's head, its
+// checkpoints and its break records point at.
+type HeadRef struct {
+	Sequence uint64 `json:"sequence"`
+	File     string `json:"file"`
+	SHA256   string `json:"sha256"`
+}
+
+func (r HeadRef) String() string {
+	if r.Sequence == 0 {
+		return "no attestation"
+	}
+	return fmt.Sprintf("sequence %d (%s, sha256 %.12s…)", r.Sequence, r.File, r.SHA256)
+}
+
+// next is the chain link of the attestation after r.
+func (r HeadRef) next() Chain {
+	if r.Sequence == 0 {
+		return Chain{Sequence: 1}
+	}
+	return Chain{Sequence: r.Sequence + 1, Previous: r.SHA256}
 }
 
 // lockFile is locked by every Append and holds the store's head: the
 // newest attestation, so that Append does not list a directory that grows
-// with every container.
+// with every container, and can tell when files were taken away.
 //
 // The head is written in place without fsync, which would double the cost
 // of an attestation: within one boot every process sees it through the
 // page cache, and only while holding the lock. After a crash of the
-// machine it may be older than the durable attestations (or torn); its
-// boot id then no longer matches, and Append lists the store once.
+// machine it may be older than the durable attestations; its boot id then
+// no longer matches, and Append checks that the files after it chain on
+// it.
 const lockFile = ".lock"
 
 // headSize is the fixed size of the head record: padding with blanks
 // (which JSON ignores) means a shorter head fully replaces a longer one
 // in a single write, without a truncate that a crash could separate from
 // it.
-const headSize = 512
+const headSize = 1024
 
 type storeHead struct {
-	Sequence uint64 `json:"sequence"`
-	File     string `json:"file"`
-	SHA256   string `json:"sha256"`
-	Boot     string `json:"boot"`
+	HeadRef
+	Boot string `json:"boot"`
+	// Pending is the attestation being written after HeadRef.
+	Pending *HeadRef `json:"pending,omitempty"`
 }
 
 // bootIDFile changes with every boot of the kernel.
@@ -157,34 +238,172 @@ func bootID() string {
 	return strings.TrimSpace(string(b))
 }
 
-// last returns the chain link of the next attestation: from the head when
-// this boot wrote it and the file it names exists, else by listing the
-// store (a new store, a reboot, or a crash between head and attestation
-// writes).
-func (s Store) last(lock *os.File, boot string) (Chain, error) {
+// readHead reads the head record: ok is false for a store without one (a
+// new store, or a lock file emptied), err set for a head that is there
+// but unreadable.
+func readHead(lock *os.File) (h storeHead, ok bool, err error) {
 	buf := make([]byte, headSize)
-	if n, err := lock.ReadAt(buf, 0); n > 0 && (err == nil || errors.Is(err, io.EOF)) {
-		var h storeHead
-		if json.Unmarshal(buf[:n], &h) == nil && h.Sequence > 0 && storeName.MatchString(h.File) && hexDigest.MatchString(h.SHA256) &&
-			h.Boot != "" && h.Boot == boot {
-			if _, err := os.Lstat(filepath.Join(s.Dir, h.File)); err == nil {
-				return Chain{Sequence: h.Sequence + 1, Previous: h.SHA256}, nil
-			}
+	n, rerr := lock.ReadAt(buf, 0)
+	if rerr != nil && !errors.Is(rerr, io.EOF) {
+		return h, false, fmt.Errorf("read the store's head in %s: %w", lock.Name(), rerr)
+	}
+	rec := bytes.TrimSpace(buf[:n])
+	if len(rec) == 0 {
+		return h, false, nil
+	}
+	if err := json.Unmarshal(rec, &h); err != nil {
+		return h, false, fmt.Errorf("the store's head in %s is not a head record: %v", lock.Name(), err)
+	}
+	for _, r := range []*HeadRef{&h.HeadRef, h.Pending} {
+		if r == nil || r.Sequence == 0 && h.Pending != r {
+			continue
+		}
+		if m := storeName.FindStringSubmatch(r.File); m == nil || m[1] != fmt.Sprintf("%08d", r.Sequence) || !hexDigest.MatchString(r.SHA256) {
+			return h, false, fmt.Errorf("the store's head in %s names %q, not an attestation of sequence %d", lock.Name(), r.File, r.Sequence)
 		}
 	}
+	return h, true, nil
+}
+
+// tip returns the newest attestation of the store, which the next one
+// chains on, or a break: what the head recorded is no longer there. The
+// HeadRef returned with a break is what the head expected (or, without a
+// usable head, the newest file found), so that the break record continues
+// the sequence numbers without reusing any.
+func (s Store) tip(lock *os.File, boot string) (HeadRef, *StoreBreak, error) {
+	h, ok, herr := readHead(lock)
+	if herr != nil || !ok {
+		newest, err := s.newestOnDisk()
+		if err != nil {
+			return HeadRef{}, nil, err
+		}
+		switch {
+		case herr != nil:
+			return newest, &StoreBreak{Reason: herr.Error(), Found: refOrNil(newest)}, nil
+		case newest.Sequence > 0:
+			return newest, &StoreBreak{Reason: "the store holds attestations but no head (its .lock was emptied or replaced)", Found: &newest}, nil
+		}
+		return HeadRef{}, nil, nil
+	}
+	tip := h.HeadRef
+	if p := h.Pending; p != nil {
+		// A write was under way: it completed if the file is there.
+		switch got, err := s.digestOf(p.File); {
+		case err == nil && got == p.SHA256:
+			tip = *p
+		case err == nil:
+			return *p, &StoreBreak{Reason: fmt.Sprintf("%s was altered after it was written (sha256 %.12s…)", p.File, got),
+				Expected: p, Found: s.found(p.Sequence)}, nil
+		case !errors.Is(err, fs.ErrNotExist):
+			return HeadRef{}, nil, err
+		}
+	}
+	if tip.Sequence > 0 {
+		switch got, err := s.digestOf(tip.File); {
+		case errors.Is(err, fs.ErrNotExist):
+			return tip, &StoreBreak{Reason: fmt.Sprintf("%s, the newest attestation the store's head records, is missing", tip.File),
+				Expected: &tip, Found: s.found(tip.Sequence)}, nil
+		case err != nil:
+			return HeadRef{}, nil, err
+		case got != tip.SHA256:
+			return tip, &StoreBreak{Reason: fmt.Sprintf("%s was altered after it was written (sha256 %.12s…)", tip.File, got),
+				Expected: &tip, Found: s.found(tip.Sequence)}, nil
+		}
+	}
+	if h.Boot != "" && h.Boot == boot {
+		return tip, nil, nil
+	}
+	// Written in another boot: attestations are durable before the head
+	// is updated, so after a crash of the machine there may be newer
+	// files, which must chain on the head.
+	return s.rollForward(tip)
+}
+
+// rollForward follows the files after tip, each of which must name the
+// one before it.
+func (s Store) rollForward(tip HeadRef) (HeadRef, *StoreBreak, error) {
 	entries, err := s.Entries()
 	if err != nil {
-		return Chain{}, err
+		return HeadRef{}, nil, err
 	}
-	if n := len(entries); n > 0 {
-		last := entries[n-1]
-		data, err := inputfile.Read(last.Path, inputfile.Attestation)
-		if err != nil {
-			return Chain{}, fmt.Errorf("read the last attestation of the store: %w", err)
+	for _, e := range entries {
+		if e.Sequence <= tip.Sequence {
+			continue
 		}
-		return Chain{Sequence: last.Sequence + 1, Previous: sha256Hex(data)}, nil
+		ref, chain, err := readLink(e)
+		if err != nil || chain.Sequence != e.Sequence || chain != tip.next() {
+			why := fmt.Sprintf("%s, written after the store's head, does not chain on %s", filepath.Base(e.Path), tip)
+			if err != nil {
+				why = fmt.Sprintf("%s, written after the store's head: %v", filepath.Base(e.Path), err)
+			}
+			return tip, &StoreBreak{Reason: why, Expected: &tip, Found: s.found(e.Sequence)}, nil
+		}
+		tip = ref
 	}
-	return Chain{Sequence: 1}, nil
+	return tip, nil, nil
+}
+
+// readLink reads the chain link inside a store file (not its signature:
+// verify checks that).
+func readLink(e StoreEntry) (HeadRef, Chain, error) {
+	data, err := inputfile.Read(e.Path, inputfile.Attestation)
+	if err != nil {
+		return HeadRef{}, Chain{}, err
+	}
+	st, err := DecodeUnverified(data)
+	if err != nil {
+		return HeadRef{}, Chain{}, err
+	}
+	return HeadRef{Sequence: e.Sequence, File: filepath.Base(e.Path), SHA256: sha256Hex(data)}, st.Predicate.Chain, nil
+}
+
+// digestOf is the sha256 of a store file.
+func (s Store) digestOf(name string) (string, error) {
+	data, err := inputfile.Read(filepath.Join(s.Dir, name), inputfile.Attestation)
+	if err != nil {
+		return "", err
+	}
+	return sha256Hex(data), nil
+}
+
+// newestOnDisk is the store file with the highest sequence number.
+func (s Store) newestOnDisk() (HeadRef, error) {
+	entries, err := s.Entries()
+	if err != nil || len(entries) == 0 {
+		return HeadRef{}, err
+	}
+	last := entries[len(entries)-1]
+	sum, err := s.digestOf(filepath.Base(last.Path))
+	if err != nil {
+		return HeadRef{}, fmt.Errorf("read the newest attestation of the store: %w", err)
+	}
+	return HeadRef{Sequence: last.Sequence, File: filepath.Base(last.Path), SHA256: sum}, nil
+}
+
+func refOrNil(r HeadRef) *HeadRef {
+	if r.Sequence == 0 {
+		return nil
+	}
+	return &r
+}
+
+// found describes what the store holds where the head expected something
+// else: the newest file up to seq, for the record of a break.
+func (s Store) found(seq uint64) *HeadRef {
+	entries, err := s.Entries()
+	if err != nil {
+		return nil
+	}
+	for i := len(entries) - 1; i >= 0; i-- {
+		if e := entries[i]; e.Sequence <= seq {
+			sum, err := s.digestOf(filepath.Base(e.Path))
+			if err != nil {
+				return nil
+			}
+			return &HeadRef{Sequence: e.Sequence, File: filepath.Base(e.Path), SHA256: sum}
+		}
+	}
+	return nil
 }
 
 func writeHead(lock *os.File, h storeHead) error {
@@ -193,9 +412,8 @@ func writeHead(lock *os.File, h storeHead) error {
 		return err
 	}
 	if len(data) > headSize {
-		// Never: file names are bounded by the sequence and a safe id,
-		// but a long id must not corrupt the record.
-		data = nil
+		// Never: ids are bounded by maxIDLength.
+		return fmt.Errorf("the store's head record would be %d bytes, more than %d", len(data), headSize)
 	}
 	rec := make([]byte, headSize)
 	copy(rec, data)

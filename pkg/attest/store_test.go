@@ -2,12 +2,12 @@ package attest
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -32,7 +32,7 @@ func chainOf(t *testing.T, v *Verifier, paths []string, fromStore bool) []Link {
 		if !r.Valid() {
 			t.Fatalf("%s: %v", p, r.Problems)
 		}
-		l := Link{File: filepath.Base(p), Digest: r.Digest, Chain: r.Predicate().Chain, HostID: r.Predicate().Host.ID, Key: r.Predicate().Host.KeyFingerprint}
+		l := Link{File: filepath.Base(p), Digest: r.Digest, Chain: r.Predicate().Chain, HostID: r.Predicate().Host.ID, Key: r.Predicate().Host.KeyFingerprint, Break: r.Predicate().Break}
 		if fromStore {
 			m := storeName.FindStringSubmatch(filepath.Base(p))
 			l.NameSequence, _ = strconv.ParseUint(m[1], 10, 64)
@@ -233,11 +233,11 @@ func TestUnsafeContainerID(t *testing.T) {
 	}
 }
 
-// The head file saves a directory listing per append; a head that names a
-// file that never made it to disk (a crash between the two writes), or no
-// head at all, falls back to the listing. Either way the chain continues
-// where the newest file on disk is.
-func TestStoreHeadAndItsFallback(t *testing.T) {
+// The head saves a directory listing per append and records the write
+// under way: a crash between recording and writing (the file never made
+// it) or between writing and recording (it did) continues the chain where
+// the newest file is, without a break.
+func TestStoreHeadRecoversInterruptedWrites(t *testing.T) {
 	s := Store{Dir: t.TempDir()}
 	appendOne := func(id string) (string, Chain) {
 		var got Chain
@@ -250,58 +250,182 @@ func TestStoreHeadAndItsFallback(t *testing.T) {
 		}
 		return path, got
 	}
-	setHead := func(h storeHead) {
-		f, err := os.OpenFile(filepath.Join(s.Dir, lockFile), os.O_RDWR, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		if err := writeHead(f, h); err != nil {
-			t.Fatal(err)
-		}
-	}
 	// A long id first: the shorter heads after it must replace it whole.
 	p1, c1 := appendOne("a-rather-long-container-id-0123456789abcdef")
-	_, c2 := appendOne("b")
+	p2, c2 := appendOne("b")
 	if c1.Sequence != 1 || c2.Sequence != 2 || c2.Previous != sha256Hex(mustRead(t, p1)) {
 		t.Fatalf("chain %+v %+v", c1, c2)
 	}
-	var h storeHead
-	if err := json.Unmarshal(mustRead(t, filepath.Join(s.Dir, lockFile)), &h); err != nil || h.File != "00000002-b.intoto.jsonl" {
-		t.Fatalf("head after a shorter name: %+v, %v", h, err)
+	h := readTestHead(t, s)
+	if h.File != "00000002-b.intoto.jsonl" || h.Pending != nil {
+		t.Fatalf("head after a shorter name: %+v", h)
 	}
-	// A crash after the head was written but before the attestation was.
-	setHead(storeHead{Sequence: 3, File: "00000003-lost.intoto.jsonl", SHA256: sha256Hex([]byte("lost")), Boot: bootID()})
+	// A crash after the head recorded the write, before the file was there.
+	h.Pending = &HeadRef{Sequence: 3, File: "00000003-lost.intoto.jsonl", SHA256: sha256Hex([]byte("lost"))}
+	setTestHead(t, s, h)
 	p3, c3 := appendOne("c")
-	if c3.Sequence != 3 || filepath.Base(p3) != "00000003-c.intoto.jsonl" {
+	if c3.Sequence != 3 || c3.Previous != sha256Hex(mustRead(t, p2)) || filepath.Base(p3) != "00000003-c.intoto.jsonl" {
 		t.Fatalf("after a lost write: %+v %s", c3, p3)
 	}
-	if err := os.Truncate(filepath.Join(s.Dir, lockFile), 0); err != nil {
+	// A crash after the file was written, before the head named it.
+	h = readTestHead(t, s)
+	data := []byte(`{"n":"d"}`)
+	if err := os.WriteFile(filepath.Join(s.Dir, "00000004-d.intoto.jsonl"), data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	p4, c4 := appendOne("d")
-	if c4.Sequence != 4 || c4.Previous != sha256Hex(mustRead(t, p3)) {
-		t.Fatalf("without a head: %+v", c4)
+	h.Pending = &HeadRef{Sequence: 4, File: "00000004-d.intoto.jsonl", SHA256: sha256Hex(data)}
+	setTestHead(t, s, h)
+	if _, c5 := appendOne("e"); c5.Sequence != 5 || c5.Previous != sha256Hex(data) {
+		t.Fatalf("after a write the head did not record: %+v", c5)
 	}
+	if names := listDir(t, s.Dir); len(names) != 6 { // 5 attestations and .lock
+		t.Fatalf("store holds %q", names)
+	}
+}
 
-	// The head is not synced: after a crash of the machine it can name an
-	// older file than the newest durable one. Written in another boot, it
-	// is not trusted...
-	if bootID() == "" {
-		t.Skip("no boot id on this system")
+// Deleting or altering what the head recorded never lets the chain
+// continue silently, and never reuses a sequence number: Append records
+// the break (signed), or refuses by configuration, or without a key to
+// sign the record fails.
+func TestStoreBreaks(t *testing.T) {
+	signer, v, _ := testKey(t, KeyECDSAP256)
+	type step func(t *testing.T, dir string, paths []string)
+	remove := func(which ...int) step {
+		return func(t *testing.T, dir string, paths []string) {
+			for _, i := range which {
+				if err := os.Remove(paths[i]); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
 	}
-	stale := storeHead{Sequence: 3, File: filepath.Base(p3), SHA256: sha256Hex(mustRead(t, p3)), Boot: "another-boot"}
-	setHead(stale)
-	p5, c5 := appendOne("e")
-	if c5.Sequence != 5 || c5.Previous != sha256Hex(mustRead(t, p4)) {
-		t.Fatalf("after a head of another boot: %+v", c5)
+	for _, tc := range []struct {
+		name       string
+		damage     step
+		wantReason string
+		// wantSeq is the break record's sequence; the expected and found
+		// sequences it names follow.
+		wantSeq, wantExpected, wantFound uint64
+	}{
+		{"newest deleted", remove(3), "is missing", 5, 4, 3},
+		{"two newest deleted", remove(3, 2), "is missing", 5, 4, 2},
+		{"every file deleted", remove(0, 1, 2, 3), "is missing", 5, 4, 0},
+		{"newest altered", func(t *testing.T, dir string, paths []string) {
+			if err := os.WriteFile(paths[3], []byte("{}\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, "was altered", 5, 4, 4},
+		{"head removed", func(t *testing.T, dir string, paths []string) {
+			if err := os.Remove(filepath.Join(dir, lockFile)); err != nil {
+				t.Fatal(err)
+			}
+		}, "no head", 5, 0, 4},
+		{"head overwritten", func(t *testing.T, dir string, paths []string) {
+			if err := os.WriteFile(filepath.Join(dir, lockFile), []byte("garbage"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}, "not a head record", 5, 0, 4},
+		{"newest deleted, head rolled back by hand", func(t *testing.T, dir string, paths []string) {
+			// An intruder who knows the format: the store looks whole,
+			// and only a checkpoint kept elsewhere can tell (verify).
+			remove(3)(t, dir, paths)
+			setTestHead(t, Store{Dir: dir}, storeHead{HeadRef: HeadRef{Sequence: 3, File: filepath.Base(paths[2]), SHA256: sha256Hex(mustRead(t, paths[2]))}, Boot: bootID()})
+		}, "", 4, 0, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir, paths := makeStore(t, signer, 4)
+			tc.damage(t, dir, paths)
+			next := attestOne(t, testRequest(signer, dir, nil, "after")).StorePath
+			entries, err := Store{Dir: dir}.Entries()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var links []Link
+			for _, e := range entries {
+				// An altered file fails verification; the chain is judged
+				// on the others, as verify does.
+				if r := Verify(context.Background(), e.Path, mustRead(t, e.Path), v, VerifyOptions{}); r.Valid() {
+					links = append(links, chainOf(t, v, []string{e.Path}, true)...)
+				}
+			}
+			last := links[len(links)-1]
+			if last.File != filepath.Base(next) {
+				t.Fatalf("newest file %s, want the new attestation %s", last.File, next)
+			}
+			if tc.wantReason == "" {
+				if len(links) > 1 && links[len(links)-2].Break != nil {
+					t.Fatalf("a break was recorded: %+v", links[len(links)-2].Break)
+				}
+				if last.Chain.Sequence != tc.wantSeq {
+					t.Fatalf("sequence %d, want %d", last.Chain.Sequence, tc.wantSeq)
+				}
+				return
+			}
+			brk := links[len(links)-2]
+			if brk.Break == nil || !strings.Contains(brk.Break.Reason, tc.wantReason) {
+				t.Fatalf("no break record before the new attestation, or not for %q: %+v", tc.wantReason, brk)
+			}
+			if brk.Chain.Sequence != tc.wantSeq || last.Chain.Sequence != tc.wantSeq+1 || last.Chain.Previous != brk.Digest {
+				t.Fatalf("break at %d then %d (previous %.12s), want %d then %d after it", brk.Chain.Sequence, last.Chain.Sequence, last.Chain.Previous, tc.wantSeq, tc.wantSeq+1)
+			}
+			var exp, found uint64
+			if brk.Break.Expected != nil {
+				exp = brk.Break.Expected.Sequence
+			}
+			if brk.Break.Found != nil {
+				found = brk.Break.Found.Sequence
+			}
+			if exp != tc.wantExpected || found != tc.wantFound {
+				t.Fatalf("break expected %d found %d, want %d and %d", exp, found, tc.wantExpected, tc.wantFound)
+			}
+			// verify sees the break in the chain, however whole it looks.
+			probs := CheckChain(links, ChainOptions{Complete: true})
+			wantProblem(t, probs, "records a break of the store")
+
+			// With a policy of refusing, or without a key, nothing more
+			// is appended.
+			dir, paths = makeStore(t, signer, 4)
+			tc.damage(t, dir, paths)
+			before := listDir(t, dir)
+			refusing := testRequest(signer, dir, nil, "refused")
+			refusing.Store.OnBreak = BreakRefuse
+			if _, err := Attest(context.Background(), refusing); err == nil || !strings.Contains(err.Error(), "refusing to append") {
+				t.Fatalf("refusing store appended: %v", err)
+			}
+			if _, err := (Store{Dir: dir}).Append("unsigned", func(Chain) ([]byte, error) { return []byte("x"), nil }); err == nil || !strings.Contains(err.Error(), "no signing key") {
+				t.Fatalf("store without a signer appended after a break: %v", err)
+			}
+			notLock := func(n string) bool { return n == lockFile }
+			if after := listDir(t, dir); !slices.Equal(slices.DeleteFunc(after, notLock), slices.DeleteFunc(before, notLock)) {
+				t.Fatalf("store changed from %q to %q", before, after)
+			}
+		})
 	}
-	// ...while in this boot the head is what Append believes (which is why
-	// it is written before the attestation it names).
-	stale.Sequence, stale.File, stale.SHA256, stale.Boot = 5, filepath.Base(p5), sha256Hex(mustRead(t, p5)), bootID()
-	setHead(stale)
-	if _, c6 := appendOne("f"); c6.Sequence != 6 {
-		t.Fatalf("head of this boot not used: %+v", c6)
+}
+
+func readTestHead(t *testing.T, s Store) storeHead {
+	t.Helper()
+	f, err := os.Open(filepath.Join(s.Dir, lockFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	h, ok, err := readHead(f)
+	if err != nil || !ok {
+		t.Fatalf("head: %v %v", ok, err)
+	}
+	return h
+}
+
+func setTestHead(t *testing.T, s Store, h storeHead) {
+	t.Helper()
+	f, err := os.OpenFile(filepath.Join(s.Dir, lockFile), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := writeHead(f, h); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -332,5 +456,82 @@ func TestAppendRefusesAnAttestationTooLargeToRead(t *testing.T) {
 	})
 	if err != nil || filepath.Base(path) != "00000001-small.intoto.jsonl" {
 		t.Fatalf("next Append: %s, %v", path, err)
+	}
+}
+
+// After a crash of the machine the head (not synced) can be older than
+// the durable attestations: written in another boot, Append follows the
+// files after it, which must chain on it.
+func TestStoreHeadOfAnotherBoot(t *testing.T) {
+	if bootID() == "" {
+		t.Skip("no boot id on this system")
+	}
+	signer, v, _ := testKey(t, KeyECDSAP256)
+	dir, paths := makeStore(t, signer, 4)
+	stale := storeHead{HeadRef: HeadRef{Sequence: 2, File: filepath.Base(paths[1]), SHA256: sha256Hex(mustRead(t, paths[1]))}, Boot: "another-boot"}
+	setTestHead(t, Store{Dir: dir}, stale)
+	next := attestOne(t, testRequest(signer, dir, nil, "next")).StorePath
+	if l := chainOf(t, v, []string{next}, true)[0]; l.Chain.Sequence != 5 || l.Chain.Previous != sha256Hex(mustRead(t, paths[3])) {
+		t.Fatalf("after a stale head: %+v", l.Chain)
+	}
+
+	// A file after the head that does not chain on it is a break.
+	dir, paths = makeStore(t, signer, 4)
+	stale.SHA256 = sha256Hex(mustRead(t, paths[1]))
+	setTestHead(t, Store{Dir: dir}, stale)
+	other, _ := makeStore(t, signer, 3)
+	if err := os.Rename(filepath.Join(other, "00000003-c2.intoto.jsonl"), paths[2]); err != nil {
+		t.Fatal(err)
+	}
+	attestOne(t, testRequest(signer, dir, nil, "next"))
+	entries, _ := Store{Dir: dir}.Entries()
+	brk := chainOf(t, v, []string{entries[len(entries)-2].Path}, true)[0]
+	if brk.Break == nil || !strings.Contains(brk.Break.Reason, "does not chain on") {
+		t.Fatalf("no break for a foreign file after the head: %+v", brk)
+	}
+}
+
+// Every append leaves a signed checkpoint of the store's head, which
+// VerifyCheckpoint accepts only with the host key and CheckHead uses to
+// tell a store cut short or rewritten since.
+func TestCheckpoint(t *testing.T) {
+	signer, v, _ := testKey(t, KeyECDSAP256)
+	dir, paths := makeStore(t, signer, 3)
+	data := mustRead(t, filepath.Join(dir, CheckpointFile))
+	cp, err := VerifyCheckpoint(context.Background(), "cp", data, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cp.Sequence != 3 || cp.SHA256 != sha256Hex(mustRead(t, paths[2])) || cp.File != filepath.Base(paths[2]) || cp.Store != dir {
+		t.Fatalf("checkpoint %+v", cp)
+	}
+	_, otherV, _ := testKey(t, KeyECDSAP256)
+	if _, err := VerifyCheckpoint(context.Background(), "cp", data, otherV); err == nil {
+		t.Fatal("checkpoint verified with another key")
+	}
+	tampered := strings.Replace(string(data), `"payload":"`, `"payload":"e`, 1)
+	if _, err := VerifyCheckpoint(context.Background(), "cp", []byte(tampered), v); err == nil {
+		t.Fatal("tampered checkpoint verified")
+	}
+	// An attestation is not a checkpoint.
+	if _, err := VerifyCheckpoint(context.Background(), "att", mustRead(t, paths[0]), v); err == nil || !strings.Contains(err.Error(), "not a checkpoint") {
+		t.Fatalf("attestation taken for a checkpoint: %v", err)
+	}
+
+	links := chainOf(t, v, paths, true)
+	if probs := CheckHead(links, cp.HeadRef, "the checkpoint"); len(probs) != 0 {
+		t.Fatalf("intact store: %q", probs)
+	}
+	wantProblem(t, CheckHead(links[:2], cp.HeadRef, "the checkpoint"), "truncated since")
+	forked, fpaths := makeStore(t, signer, 3)
+	_ = forked
+	wantProblem(t, CheckHead(chainOf(t, v, fpaths, true), cp.HeadRef, "the checkpoint"), "rewritten or forked")
+	// More appends after the checkpoint keep it valid.
+	more := append(paths, attestOne(t, testRequest(signer, dir, nil, "later")).StorePath)
+	if probs := CheckHead(chainOf(t, v, more, true), cp.HeadRef, "the checkpoint"); len(probs) != 0 {
+		t.Fatalf("store grown after the checkpoint: %q", probs)
+	}
+	if head, ok, err := (Store{Dir: dir}).Head(); err != nil || !ok || head.Sequence != 4 {
+		t.Fatalf("store head %+v %v %v", head, ok, err)
 	}
 }

@@ -202,6 +202,10 @@ func (v *Verifier) name() string {
 // its subject, and config.json to the file in the bundle when it exists.
 func checkSubjects(r *Report, st *Statement) {
 	p := st.Predicate
+	if p.Event == EventBreak {
+		checkBreakSubject(r, st)
+		return
+	}
 	want := map[string]bool{}
 	for _, g := range p.Effective.Threads {
 		s := FilterSubject(g)
@@ -243,6 +247,22 @@ func checkSubjects(r *Report, st *Statement) {
 		r.problem("read %s to check the config.json subject: %v", path, err)
 	case sha256Hex(data) != cfg:
 		r.problem("%s has sha256 %s, the attestation says %s", path, sha256Hex(data), cfg)
+	}
+}
+
+// checkBreakSubject: a break record's one subject is the attestation the
+// head expected (or, without a head, the newest one found).
+func checkBreakSubject(r *Report, st *Statement) {
+	b := st.Predicate.Break
+	if b == nil {
+		return // Validate reported it
+	}
+	ref := b.Found
+	if b.Expected != nil {
+		ref = b.Expected
+	}
+	if len(st.Subject) != 1 || st.Subject[0].Name != BreakSubjectName || ref == nil || st.Subject[0].Digest["sha256"] != ref.SHA256 {
+		r.problem("a break record's one subject must be %q with the digest of the attestation it expected", BreakSubjectName)
 	}
 }
 
