@@ -48,11 +48,26 @@ func (f *Filter) Bytes() []byte { return Encode(f.prog) }
 // Run evaluates the filter on d with the kernel's semantics and returns the
 // raw return value of the program (see Action.Effective for what the kernel
 // then does with it).
-func (f *Filter) Run(d *Data) Action {
+func (f *Filter) Run(d *Data) Action { return f.run(d, nil) }
+
+// Trace is Run that also returns the indexes of the instructions executed,
+// in order (the last one returned the action).
+func (f *Filter) Trace(d *Data) (Action, []int) {
+	path := make([]int, 0, 16)
+	a := f.run(d, &path)
+	return a, path
+}
+
+// run is the interpreter of Run and Trace; path, when not nil, collects
+// the index of every instruction executed.
+func (f *Filter) run(d *Data, path *[]int) Action {
 	var a, x uint32
 	var mem [ScratchSlots]uint32
 	for pc := 0; pc < len(f.prog); pc++ {
 		in := f.prog[pc]
+		if path != nil {
+			*path = append(*path, pc)
+		}
 		switch in.Class() {
 		case ClassLD, ClassLDX:
 			var v uint32
@@ -167,11 +182,52 @@ type Stack []*Filter
 // keeping the first return value with the strongest action; ties keep the
 // newer filter's value (and so its errno). An empty stack allows.
 func (s Stack) Run(d *Data) Action {
-	ret := ActAllow
+	ret, _ := s.decide(d, func(f *Filter) Action { return f.Run(d) })
+	return ret
+}
+
+// FilterRun is what one filter of a stack returned and the instructions
+// it executed.
+type FilterRun struct {
+	Action Action
+	Path   []int
+}
+
+// StackTrace is the evaluation of a stack on one input: the action the
+// kernel takes, which filter (index, 0 = oldest) decided it, -1 for an
+// empty stack (it allows), and each filter's own run.
+type StackTrace struct {
+	Action  Action
+	Decider int
+	Runs    []FilterRun
+}
+
+// Trace is Run that says which filter decided and how each one ran.
+func (s Stack) Trace(d *Data) StackTrace {
+	runs := make([]FilterRun, len(s))
+	i := 0
+	ret, decider := s.decide(d, func(f *Filter) Action {
+		for s[i] != f {
+			i++
+		}
+		a, path := f.Trace(d)
+		runs[i] = FilterRun{Action: a, Path: path}
+		return a
+	})
+	return StackTrace{Action: ret, Decider: decider, Runs: runs}
+}
+
+// decide runs the filters newest first through eval and returns the
+// winning value and the index of the filter that returned it. Where every
+// filter allows, the value is plain ALLOW as in the kernel (which drops
+// ALLOW's data) and the newest filter counts as the decider; -1 for an
+// empty stack.
+func (s Stack) decide(d *Data, eval func(*Filter) Action) (Action, int) {
+	ret, decider := ActAllow, len(s)-1
 	for i := len(s) - 1; i >= 0; i-- {
-		if cur := s[i].Run(d); cur.precedence() < ret.precedence() {
-			ret = cur
+		if cur := eval(s[i]); cur.precedence() < ret.precedence() {
+			ret, decider = cur, i
 		}
 	}
-	return ret
+	return ret, decider
 }
