@@ -198,7 +198,7 @@ var byArg = map[string]*Set{
 	"socket.family": Families, "socketpair.family": Families,
 	"socket.type": SocketTypes, "socketpair.type": SocketTypes,
 	"clone.clone_flags": CloneFlags, "unshare.unshare_flags": CloneFlags,
-	"setns.flags": Namespaces,
+	"setns.flags":             Namespaces,
 	"personality.personality": Personalities,
-	"mmap.prot": Protections, "mprotect.prot": Protections, "pkey_mprotect.prot": Protections,
+	"mmap.prot":               Protections, "mprotect.prot": Protections, "pkey_mprotect.prot": Protections,
 }
