@@ -23,6 +23,9 @@ const (
 	exitNo        = 1
 	exitError     = 2
 	exitUndecided = 3
+	// exitTampered is verify's answer for evidence that was tampered
+	// with or is incomplete.
+	exitTampered = 3
 )
 
 // negativeAnswer is returned by commands whose answer is "no" (diff found
@@ -60,7 +63,7 @@ func run(args []string) int {
 	root.SetArgs(args)
 	err := root.Execute()
 	code := exitCode(err)
-	if code == exitError || code == exitUndecided && !errors.Is(err, errUndecidedAnswer) {
+	if code == exitError || code == exitUndecided && !errors.Is(err, errUndecidedAnswer) && !errors.Is(err, errBrokenEvidence) {
 		fmt.Fprintf(os.Stderr, "seccomp-attest: %s\n", errorLine(err))
 	}
 	return code
@@ -75,6 +78,8 @@ func exitCode(err error) int {
 		return exitNo
 	case errors.Is(err, errUndecidedAnswer):
 		return exitUndecided
+	case errors.Is(err, errBrokenEvidence):
+		return exitTampered
 	case errors.Is(err, bytecode.ErrTooComplex):
 		return exitUndecided
 	}

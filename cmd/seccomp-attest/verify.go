@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -19,22 +20,35 @@ func init() { subcommands = append(subcommands, newVerifyCommand) }
 
 func newVerifyCommand() *cobra.Command {
 	var (
-		keyPath, policyPath, storeDir, format string
+		keyPath, policyPath, storeDir, checkpointPath, format string
 	)
 	cmd := &cobra.Command{
-		Use:   "verify FILE... --key PUB | verify --store DIR --key PUB",
-		Short: "Check signed attestations and their host chain",
+		Use:   "verify FILE... --key PUB | verify --store DIR [--checkpoint FILE] --key PUB",
+		Short: "Check signed attestations, their host chain and the store's checkpoints",
 		Long: `Check attestation files: DSSE signature by PUB, payload and predicate types,
 required predicate fields, subject digests (config.json against the bundle
 when it still exists), the verdict, and that the files form one unbroken
 host chain (no missing, duplicated, reordered or replaced attestation).
---store DIR checks a whole store, which must start at sequence 1.
+
+--store DIR checks a whole store, which must start at sequence 1, and
+compares it with what the store itself recorded: its head (.lock) and its
+signed checkpoint (checkpoint.intoto.jsonl). A store whose newest
+attestations were deleted is reported, as is any break record the store
+appended when it found attestations gone or altered.
+--checkpoint FILE compares the store with a signed checkpoint kept
+elsewhere (copied off the host, or sent by the configured checkpoint
+sink): the store must still hold the attestation it names, unchanged,
+with an unbroken chain after it. This detects truncation, rewriting or a
+fork since the checkpoint even when the store looks whole (docs/checkpoints.md).
 --policy FILE requires every verdict to come from that policy file.
 Attestation files are read up to 16 MiB each, the key up to 64 KiB; they
 must be regular files (docs/limits.md).
 
-Exit status: 0 all valid and passing, 1 an attestation is invalid or its
-verdict is fail/error, or the chain is broken, 2 usage or I/O error.`,
+Exit status: 0 the evidence is intact and every verdict passes; 1 the
+evidence is intact but records a fail or error verdict (or was made
+under another policy than --policy); 2 usage or I/O error; 3 the evidence
+was tampered with or is incomplete (a signature or format is bad, the
+chain is broken, the store was cut short, rewritten or records a break).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if keyPath == "" {
 				return fmt.Errorf("verify: --key is required")
@@ -44,6 +58,9 @@ verdict is fail/error, or the chain is broken, 2 usage or I/O error.`,
 			}
 			if (storeDir == "") == (len(args) == 0) {
 				return fmt.Errorf("verify: give attestation files or --store DIR (not both)")
+			}
+			if checkpointPath != "" && storeDir == "" {
+				return fmt.Errorf("verify: --checkpoint needs --store DIR")
 			}
 			v, err := attest.LoadVerifier(keyPath)
 			if err != nil {
@@ -57,15 +74,25 @@ verdict is fail/error, or the chain is broken, 2 usage or I/O error.`,
 					return err
 				}
 			}
-			files := args
-			nameSeq := map[string]uint64{}
-			if storeDir != "" {
-				entries, err := attest.Store{Dir: storeDir}.Entries()
+			var external *attest.Checkpoint
+			if checkpointPath != "" {
+				data, err := inputfile.Read(checkpointPath, inputfile.Attestation)
 				if err != nil {
 					return err
 				}
-				if len(entries) == 0 {
-					return fmt.Errorf("store %s holds no attestations", storeDir)
+				// A checkpoint that does not verify is no evidence of
+				// anything: say so and stop, as for a bad key.
+				if external, err = attest.VerifyCheckpoint(cmd.Context(), checkpointPath, data, v); err != nil {
+					return err
+				}
+			}
+			files := args
+			nameSeq := map[string]uint64{}
+			store := attest.Store{Dir: storeDir}
+			if storeDir != "" {
+				entries, err := store.Entries()
+				if err != nil {
+					return err
 				}
 				for _, e := range entries {
 					files = append(files, e.Path)
@@ -83,17 +110,24 @@ verdict is fail/error, or the chain is broken, 2 usage or I/O error.`,
 				out.Files = append(out.Files, r)
 				if p := r.Predicate(); r.Valid() {
 					links = append(links, attest.Link{File: f, Digest: r.Digest, Chain: p.Chain,
-						NameSequence: nameSeq[f], HostID: p.Host.ID, Key: p.Host.KeyFingerprint})
+						NameSequence: nameSeq[f], HostID: p.Host.ID, Key: p.Host.KeyFingerprint, Break: p.Break})
 				}
 			}
 			// The chain is judged on the valid files only; an invalid file
 			// already fails verification and would only add noise.
 			out.Chain.Problems = attest.CheckChain(links, attest.ChainOptions{Complete: storeDir != ""})
+			if storeDir != "" {
+				probs, err := checkStoreHeads(cmd, store, links, v, external)
+				if err != nil {
+					return err
+				}
+				out.Chain.Problems = append(out.Chain.Problems, probs...)
+			}
 			if out.Chain.Problems == nil {
 				out.Chain.Problems = []string{}
 			}
 			out.Chain.Checked = len(links)
-			out.Valid, out.Passing = true, true
+			out.Valid, out.Passing = len(files) > 0, true
 			for _, r := range out.Files {
 				out.Valid = out.Valid && r.Valid()
 				out.Passing = out.Passing && r.Passing()
@@ -108,7 +142,10 @@ verdict is fail/error, or the chain is broken, 2 usage or I/O error.`,
 			if err != nil {
 				return err
 			}
-			if !out.Passing {
+			switch {
+			case !out.Valid:
+				return errBrokenEvidence
+			case !out.Passing:
 				return errNegativeAnswer
 			}
 			return nil
@@ -118,8 +155,46 @@ verdict is fail/error, or the chain is broken, 2 usage or I/O error.`,
 	f.StringVar(&keyPath, "key", "", "public key (PKIX PEM) that must have signed")
 	f.StringVar(&policyPath, "policy", "", "policy file (or preset:NAME) whose digest every verdict must name")
 	f.StringVar(&storeDir, "store", "", "verify every attestation of this store directory")
+	f.StringVar(&checkpointPath, "checkpoint", "", "a signed checkpoint of the store kept elsewhere: the store must still hold what it names (with --store)")
 	f.StringVar(&format, "format", "text", "output format: text or json")
 	return cmd
+}
+
+// errBrokenEvidence is returned by verify when the evidence was tampered
+// with or is incomplete (exit 3), after the report was printed.
+var errBrokenEvidence = errors.New("evidence tampered with or incomplete")
+
+// checkStoreHeads compares a whole store's chain with what the store
+// itself recorded (its head and its own signed checkpoint) and with a
+// checkpoint kept elsewhere.
+func checkStoreHeads(cmd *cobra.Command, store attest.Store, links []attest.Link, v *attest.Verifier, external *attest.Checkpoint) ([]string, error) {
+	var probs []string
+	if len(links) == 0 {
+		probs = append(probs, fmt.Sprintf("store %s holds no valid attestation", store.Dir))
+	}
+	head, ok, err := store.Head()
+	switch {
+	case err != nil:
+		probs = append(probs, err.Error())
+	case ok && head.Sequence > 0:
+		probs = append(probs, attest.CheckHead(links, head, "the store's head (.lock)")...)
+	case len(links) > 0:
+		probs = append(probs, "the store has no head (.lock): it was removed or replaced")
+	}
+	own, ok, err := store.ReadCheckpoint(cmd.Context(), v)
+	switch {
+	case err != nil:
+		probs = append(probs, err.Error())
+	case ok:
+		probs = append(probs, attest.CheckHead(links, own.HeadRef, "the store's checkpoint")...)
+	}
+	if external != nil {
+		if len(links) > 0 && links[0].HostID != external.Host.ID {
+			probs = append(probs, fmt.Sprintf("the checkpoint is of host %s, the store of host %s", external.Host.ID, links[0].HostID))
+		}
+		probs = append(probs, attest.CheckHead(links, external.HeadRef, fmt.Sprintf("the checkpoint of %s", external.Time))...)
+	}
+	return probs, nil
 }
 
 // verifyOutput is the JSON form documented in docs/attestation.md.
@@ -151,6 +226,9 @@ func fileSummary(r *attest.Report) fileJSON {
 			if p.Verdict != nil {
 				fj.Verdict, fj.Reasons = p.Verdict.Result, p.Verdict.Reasons
 			}
+			if p.Break != nil {
+				fj.Verdict, fj.Reasons = attest.EventBreak, []string{p.Break.String()}
+			}
 		}
 	}
 	return fj
@@ -176,6 +254,8 @@ func writeVerifyText(w io.Writer, out *verifyOutput) {
 		switch {
 		case !r.Valid():
 			status = "BAD "
+		case fj.Verdict == attest.EventBreak:
+			status = "BRK "
 		case !r.Passing():
 			status = "FAIL"
 		}
@@ -187,6 +267,9 @@ func writeVerifyText(w io.Writer, out *verifyOutput) {
 		for _, p := range r.Problems {
 			fmt.Fprintf(w, "     problem: %s\n", p)
 		}
+		for _, u := range r.Unmet {
+			fmt.Fprintf(w, "     unmet: %s\n", u)
+		}
 		for _, reason := range fj.Reasons {
 			fmt.Fprintf(w, "     reason: %s\n", reason)
 		}
@@ -194,9 +277,12 @@ func writeVerifyText(w io.Writer, out *verifyOutput) {
 			fmt.Fprintf(w, "     note: %s\n", n)
 		}
 	}
-	if len(out.Chain.Problems) == 0 {
+	switch {
+	case out.Chain.Checked == 0 && len(out.Chain.Problems) == 0:
+		fmt.Fprintf(w, "chain: not checked (no valid attestation)\n")
+	case len(out.Chain.Problems) == 0:
 		fmt.Fprintf(w, "chain: ok (%d attestations)\n", out.Chain.Checked)
-	} else {
+	default:
 		fmt.Fprintf(w, "chain: BROKEN\n     %s\n", strings.Join(out.Chain.Problems, "\n     "))
 	}
 }

@@ -278,9 +278,11 @@ func TestVerdictAndPolicy(t *testing.T) {
 	if !r.Valid() || r.Passing() {
 		t.Errorf("failing verdict: valid %v passing %v problems %q", r.Valid(), r.Passing(), r.Problems)
 	}
+	// Made under another policy: authentic evidence that does not meet
+	// the requirement, not tampering.
 	r = Verify(context.Background(), "f", env, v, VerifyOptions{PolicyDigest: strings.Repeat("b", 64)})
-	if r.Valid() {
-		t.Errorf("other policy digest accepted")
+	if !r.Valid() || r.Passing() || len(r.Unmet) != 1 || !strings.Contains(r.Unmet[0], "policy digest is") {
+		t.Errorf("other policy digest: valid %v passing %v unmet %q", r.Valid(), r.Passing(), r.Unmet)
 	}
 }
 

@@ -24,7 +24,10 @@ type Report struct {
 	// Problems make the attestation invalid; Notes are for the reader and
 	// change nothing.
 	Problems []string `json:"problems"`
-	Notes    []string `json:"notes,omitempty"`
+	// Unmet are requirements of the verifier that an authentic
+	// attestation does not satisfy (made under another policy).
+	Unmet []string `json:"unmet,omitempty"`
+	Notes []string `json:"notes,omitempty"`
 	// Statement is set when the signature verified and the payload
 	// decoded, even if other problems were found.
 	Statement *Statement `json:"-"`
@@ -41,12 +44,12 @@ func (r *Report) Predicate() *Predicate {
 	return r.Statement.Predicate
 }
 
-// Passing reports whether the attestation is valid and its verdict is not
-// fail or error. An attestation without a verdict (effective filters only)
+// Passing reports whether the attestation is valid, meets the verifier's
+// requirements and its verdict is not fail or error. An attestation without a verdict (effective filters only)
 // passes: nothing was found wrong, and VerifyOptions.PolicyDigest is how
 // an auditor insists that a policy was applied.
 func (r *Report) Passing() bool {
-	if !r.Valid() {
+	if !r.Valid() || len(r.Unmet) > 0 {
 		return false
 	}
 	v := r.Predicate().Verdict
@@ -119,10 +122,11 @@ func Verify(ctx context.Context, file string, data []byte, v *Verifier, opts Ver
 	checkKey(r, st.Predicate, v)
 	if opts.PolicyDigest != "" {
 		switch pol := st.Predicate.Policy; {
+		case st.Predicate.Event == EventBreak:
 		case pol == nil:
-			r.problem("no policy was applied, want policy %s", opts.PolicyDigest)
+			r.Unmet = append(r.Unmet, fmt.Sprintf("no policy was applied, want policy %s", opts.PolicyDigest))
 		case pol.Digest != opts.PolicyDigest:
-			r.problem("policy digest is %s, want %s", pol.Digest, opts.PolicyDigest)
+			r.Unmet = append(r.Unmet, fmt.Sprintf("policy digest is %s, want %s", pol.Digest, opts.PolicyDigest))
 		}
 	}
 	return r

@@ -33,6 +33,14 @@ const (
 	// DefaultFilterWait bounds the wait for a filter that the runtime
 	// loads after the hook started (crun loads it just before exec).
 	DefaultFilterWait = 2 * time.Second
+	// HooksTimeout is the timeout of the shipped hooks.d files: the
+	// runtime kills a hook that runs longer, before it can say why.
+	HooksTimeout = 10 * time.Second
+	// MaxDeadline leaves the hook a second within HooksTimeout to report
+	// a check that ran out of time.
+	MaxDeadline = HooksTimeout - time.Second
+	// DefaultSinkTimeout bounds one delivery of a checkpoint to its sink.
+	DefaultSinkTimeout = 2 * time.Second
 )
 
 // Config is the parsed configuration. Paths are absolute after Load.
@@ -57,10 +65,30 @@ type Config struct {
 	Deadline Duration `json:"deadline,omitempty"`
 	// FilterWait bounds the wait for the container's filter to appear.
 	FilterWait Duration `json:"filterWait,omitempty"`
+	// StoreBreak is what an append does when the store no longer holds
+	// what its head recorded: "record" (default) a signed break record
+	// and go on, or "refuse" to append (no container starts in enforce
+	// mode until an operator moved the store aside).
+	StoreBreak string `json:"storeBreak,omitempty"`
+	// CheckpointSink sends the store's signed checkpoint off the host
+	// after every attestation.
+	CheckpointSink *Sink `json:"checkpointSink,omitempty"`
 
 	// Source names the file the configuration came from, or "embedded
 	// defaults".
 	Source string `json:"-"`
+}
+
+// Sink is where checkpoints go: a command that reads one on stdin, or an
+// HTTP(S) URL that receives it in a POST. Exactly one of Exec and URL.
+type Sink struct {
+	// Exec is the command and its arguments (no shell).
+	Exec []string `json:"exec,omitempty"`
+	// URL receives POST with Content-Type application/vnd.dsse+json.
+	URL string `json:"url,omitempty"`
+	// Timeout bounds one delivery (default 2s); a container start waits
+	// for it at most this long.
+	Timeout Duration `json:"timeout,omitempty"`
 }
 
 // Duration is a time.Duration written as "8s", "500ms".
@@ -116,7 +144,7 @@ func Parse(data []byte, name string) (*Config, error) {
 	c := &Config{}
 	if len(bytes.TrimSpace(data)) > 0 {
 		if err := yaml.UnmarshalStrict(data, c); err != nil {
-			return nil, fmt.Errorf("config %s: %v", name, err)
+			return nil, fmt.Errorf("config %s: YAML: %s", name, yamlError(err))
 		}
 	}
 	c.Source = name
@@ -135,11 +163,54 @@ func Parse(data []byte, name string) (*Config, error) {
 		c.Policy = filepath.Join(dir, c.Policy)
 	}
 	c.fill()
-	if c.FilterWait > c.Deadline {
-		return nil, fmt.Errorf("config %s: filterWait %s exceeds deadline %s", name,
-			time.Duration(c.FilterWait), time.Duration(c.Deadline))
+	if err := c.validate(); err != nil {
+		return nil, fmt.Errorf("config %s: %w", name, err)
 	}
 	return c, nil
+}
+
+// validate checks what the fields say together, where it is read: a
+// deadline the runtime would cut short, a sink that names nothing.
+func (c *Config) validate() error {
+	if time.Duration(c.Deadline) > MaxDeadline {
+		return fmt.Errorf("deadline %s: at most %s, so that the hook answers within the %s timeout of the shipped hooks.d files",
+			time.Duration(c.Deadline), MaxDeadline, HooksTimeout)
+	}
+	if c.FilterWait > c.Deadline {
+		return fmt.Errorf("filterWait %s exceeds deadline %s", time.Duration(c.FilterWait), time.Duration(c.Deadline))
+	}
+	switch c.StoreBreak {
+	case "", "record", "refuse":
+	default:
+		return fmt.Errorf("storeBreak %q: want record or refuse", c.StoreBreak)
+	}
+	if s := c.CheckpointSink; s != nil {
+		switch {
+		case (len(s.Exec) == 0) == (s.URL == ""):
+			return errors.New("checkpointSink: give exec or url (one of them)")
+		case len(s.Exec) > 0 && !filepath.IsAbs(s.Exec[0]):
+			return fmt.Errorf("checkpointSink.exec: %q is not an absolute path (hooks run without PATH)", s.Exec[0])
+		case s.URL != "" && !strings.HasPrefix(s.URL, "https://") && !strings.HasPrefix(s.URL, "http://"):
+			return fmt.Errorf("checkpointSink.url %q: want http:// or https://", s.URL)
+		case time.Duration(s.Timeout) >= time.Duration(c.Deadline):
+			return fmt.Errorf("checkpointSink.timeout %s: must be below deadline %s", time.Duration(s.Timeout), time.Duration(c.Deadline))
+		}
+	}
+	return nil
+}
+
+// yamlError says what sigs.k8s.io/yaml found without its JSON detour
+// ("error unmarshaling JSON: while decoding JSON: json: unknown field"):
+// the file is YAML.
+func yamlError(err error) string {
+	msg := err.Error()
+	for _, prefix := range []string{"error converting YAML to JSON: yaml: ", "error converting YAML to JSON: ",
+		"error unmarshaling JSON: while decoding JSON: json: ", "error unmarshaling JSON: while decoding JSON: ", "error unmarshaling JSON: "} {
+		if rest, ok := strings.CutPrefix(msg, prefix); ok {
+			return rest
+		}
+	}
+	return msg
 }
 
 func (c *Config) fill() {
@@ -161,5 +232,8 @@ func (c *Config) fill() {
 	}
 	if c.FilterWait == 0 {
 		c.FilterWait = Duration(DefaultFilterWait)
+	}
+	if c.CheckpointSink != nil && c.CheckpointSink.Timeout == 0 {
+		c.CheckpointSink.Timeout = Duration(DefaultSinkTimeout)
 	}
 }

@@ -31,6 +31,10 @@ func TestParseRelativePathsAndOverrides(t *testing.T) {
 	if time.Duration(c.Deadline) != 3*time.Second || time.Duration(c.FilterWait) != 500*time.Millisecond || *c.GenerateKey {
 		t.Fatalf("values: %+v", c)
 	}
+	c, err = Parse([]byte("deadline: 9s\nstoreBreak: refuse\ncheckpointSink: {exec: [/usr/bin/logger, -t, sa]}\n"), "/etc/sa/config.yaml")
+	if err != nil || time.Duration(c.Deadline) != 9*time.Second || c.StoreBreak != "refuse" || time.Duration(c.CheckpointSink.Timeout) != DefaultSinkTimeout {
+		t.Fatalf("deadline, storeBreak and sink: %v %+v", err, c)
+	}
 	c, err = Parse([]byte("policy: preset:strict\n"), "/etc/sa/config.yaml")
 	if err != nil || c.Policy != "preset:strict" {
 		t.Fatalf("preset kept as is: %v %+v", err, c)
@@ -44,7 +48,18 @@ func TestParseErrors(t *testing.T) {
 		{"deadline: soon\n", `duration "soon"`},
 		{"deadline: -1s\n", "must be positive"},
 		{"deadline: 1s\nfilterWait: 2s\n", "exceeds deadline"},
-		{"key: [1, 2]\n", "config /x.yaml"},
+		{"key: [1, 2]\n", "config /x.yaml: YAML: "},
+		{"mod: audit\n", `config /x.yaml: YAML: unknown field "mod"`},
+		{"mode: [\n", "config /x.yaml: YAML: line 1"},
+		{"mode: enforce\n\tkey: x\n", "YAML: line 2: found a tab"},
+		{"deadline: 10s\n", "deadline 10s: at most 9s"},
+		{"deadline: 1m\n", "timeout of the shipped hooks.d"},
+		{"storeBreak: ignore\n", `storeBreak "ignore"`},
+		{"checkpointSink: {}\n", "give exec or url"},
+		{"checkpointSink: {exec: [/bin/true], url: 'http://x'}\n", "give exec or url"},
+		{"checkpointSink: {exec: [logger]}\n", "not an absolute path"},
+		{"checkpointSink: {url: 'ftp://x'}\n", "want http"},
+		{"checkpointSink: {url: 'http://x', timeout: 9s}\n", "must be below deadline"},
 	} {
 		_, err := Parse([]byte(tc.in), "/x.yaml")
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

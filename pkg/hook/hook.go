@@ -46,7 +46,18 @@ func (h *hook) run(ctx context.Context, stdin io.Reader) int {
 	c.Runtime, c.RuntimeVersion = detectRuntime(h.runtimePID, h.cfg.Store, !static)
 	fields := logrus.Fields{"stage": string(h.stage), "id": c.ID, "pid": c.PID, "bundle": c.Bundle, "runtime": c.Runtime}
 
-	p, err := pipeline.New(h.cfg, pipeline.Options{ToolVersion: version.String(), NoSigner: static})
+	if h.stage == stagePoststart {
+		// Opened first, so that any failure from here on can stop the
+		// container where the runtime ignores a failing poststart.
+		if fd, err := unix.PidfdOpen(c.PID, 0); err == nil {
+			h.initFD = fd
+			defer unix.Close(fd)
+		}
+	}
+	// The static stages load the signing key too (or generate it): a key
+	// that is missing or unusable must refuse the container before it is
+	// created, not be found at poststart, after it ran.
+	p, err := pipeline.New(h.cfg, pipeline.Options{ToolVersion: version.String()})
 	if err != nil {
 		return h.fail(fields, err)
 	}
@@ -61,11 +72,6 @@ func (h *hook) run(ctx context.Context, stdin io.Reader) int {
 		return h.answer(p, fields, out)
 
 	case stagePoststart:
-		h.initFD = -1
-		if fd, err := unix.PidfdOpen(c.PID, 0); err == nil {
-			h.initFD = fd
-			defer unix.Close(fd)
-		}
 		loadsFilter, err := p.LoadsFilter(c)
 		if err != nil {
 			return h.failMode(p, fields, fmt.Errorf("read the bundle: %w", err))
@@ -95,6 +101,9 @@ func (h *hook) run(ctx context.Context, stdin io.Reader) int {
 			return exitError
 		}
 		fields["attestation"] = out.Attestation.StorePath
+		if len(out.Warnings) > 0 {
+			fields["warnings"] = out.Warnings
+		}
 		h.log.WithFields(fields).WithField("elapsed", time.Since(h.started).String()).Info("container end recorded")
 		return exitOK
 	}
@@ -133,6 +142,9 @@ func (h *hook) answer(p *pipeline.Pipeline, fields logrus.Fields, out *pipeline.
 	if len(out.Verdict.Reasons) > 0 {
 		fields["reasons"] = out.Verdict.Reasons
 	}
+	if len(out.Warnings) > 0 {
+		fields["warnings"] = out.Warnings
+	}
 	if out.Refuse {
 		h.stopContainer(fields)
 	}
@@ -168,12 +180,15 @@ func (h *hook) failMode(p *pipeline.Pipeline, fields logrus.Fields, err error) i
 // fail reports an error that happened before the policy's mode is known:
 // unknown means enforce (fail closed).
 func (h *hook) fail(fields logrus.Fields, err error) int {
+	if h.cfg.Mode != "audit" {
+		h.stopContainer(fields)
+	}
 	h.log.WithFields(fields).WithError(err).Error("hook failed")
 	if h.cfg.Mode == "audit" {
 		fmt.Fprintf(h.stderr, "seccomp-attest: %s: %v (audit mode: not refused)\n", h.stage, err)
 		return exitOK
 	}
-	fmt.Fprintf(h.stderr, "seccomp-attest: %s: %v\n", h.stage, err)
+	fmt.Fprintf(h.stderr, "seccomp-attest: %s: %v (failing closed)\n", h.stage, err)
 	return exitError
 }
 

@@ -38,6 +38,7 @@ type Pipeline struct {
 	policyDigest string
 	signer       *attest.Signer
 	store        attest.Store
+	sink         *config.Sink
 	cache        *verdictCache
 	toolVersion  string
 	lastBundle   *bundleFiles
@@ -66,7 +67,8 @@ func New(cfg *config.Config, opts Options) (*Pipeline, error) {
 	}
 	p := &Pipeline{
 		policy: pol, policyDigest: digest,
-		store:       attest.Store{Dir: cfg.Store},
+		store:       attest.Store{Dir: cfg.Store, OnBreak: attest.BreakPolicy(cfg.StoreBreak)},
+		sink:        cfg.CheckpointSink,
 		cache:       &verdictCache{dir: filepath.Join(cfg.Store, "cache")},
 		toolVersion: opts.ToolVersion,
 	}
@@ -146,6 +148,10 @@ type Outcome struct {
 	Attestation *attest.Result
 	// Predicate is what was attested (or would have been).
 	Predicate *attest.Predicate
+	// Warnings are problems that changed nothing about the verdict or
+	// the attestation (the checkpoint could not be written or sent), for
+	// the operators' log.
+	Warnings []string
 }
 
 // Summary is one line for logs and runtime errors.

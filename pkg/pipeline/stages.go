@@ -166,6 +166,16 @@ func (p *Pipeline) write(ctx context.Context, c *Container, pred *attest.Predica
 	}
 	o := newOutcome(v, p.Enforcing())
 	o.Attestation, o.Predicate = res, pred
+	if res.CheckpointErr != nil {
+		o.Warnings = append(o.Warnings, res.CheckpointErr.Error())
+	}
+	if p.sink != nil && res.Checkpoint != nil {
+		// After the store's lock is released: a slow sink delays this
+		// container only, within its timeout.
+		if err := sendCheckpoint(ctx, p.sink, res.Checkpoint); err != nil {
+			o.Warnings = append(o.Warnings, err.Error())
+		}
+	}
 	return o, nil
 }
 

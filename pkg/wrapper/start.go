@@ -99,6 +99,9 @@ func (w *wrapper) checkedStart(st *ociState, startArgv []string) int {
 	if out.Attestation != nil {
 		fields["attestation"] = out.Attestation.StorePath
 	}
+	if len(out.Warnings) > 0 {
+		fields["warnings"] = out.Warnings
+	}
 	if out.Refuse {
 		if kerr := tr.Kill(ctx); kerr != nil {
 			w.report.error(fmt.Errorf("wrapper-runc: %v", kerr))
