@@ -2,10 +2,14 @@ package bytecode
 
 import (
 	"bufio"
+	"cmp"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
+	"github.com/seccomp-attest/seccomp-attest/pkg/sysconst"
 )
 
 // DisasmOptions tune Disassemble.
@@ -66,32 +70,130 @@ func WriteDisassembly(w io.Writer, prog []Instruction, opts DisasmOptions) error
 // of an instruction first). Where paths disagree the value is unknown and
 // the line shows plain numbers.
 func Disassemble(prog []Instruction, opts DisasmOptions) []Line {
-	states := make([]*absState, len(prog))
-	if len(prog) > 0 {
-		states[0] = &absState{}
-	}
+	w := NewWalk(len(prog), opts)
 	lines := make([]Line, len(prog))
 	for pc, in := range prog {
-		st := states[pc]
-		l := Line{Index: pc, Instruction: in, Reachable: st != nil}
-		if st == nil {
-			// Dead code: describe it without knowledge.
-			st = &absState{}
-		}
-		l.Text, l.Comment = describe(pc, in, st, opts)
+		sc := w.Scope(pc)
+		l := Line{Index: pc, Instruction: in, Reachable: sc.Reachable}
+		l.Text, l.Comment = describe(pc, in, sc)
 		if !l.Reachable {
 			l.Comment = joinComment(l.Comment, "unreachable")
 		}
 		lines[pc] = l
-		if states[pc] != nil {
-			for _, succ := range successors(pc, in, st) {
-				if succ.pc < len(prog) {
-					states[succ.pc] = merge(states[succ.pc], succ.st)
-				}
-			}
-		}
+		w.Step(pc, in)
 	}
 	return lines
+}
+
+// Walk runs the abstract interpretation of Disassemble one instruction at
+// a time, so that an assembler can name things exactly as the
+// disassembler does: the Scope of an instruction depends only on the
+// instructions before it (jumps go forward).
+type Walk struct {
+	states []*absState
+	opts   DisasmOptions
+}
+
+// NewWalk starts a walk over a program of n instructions.
+func NewWalk(n int, opts DisasmOptions) *Walk {
+	w := &Walk{states: make([]*absState, n), opts: opts}
+	if n > 0 {
+		w.states[0] = &absState{}
+	}
+	return w
+}
+
+// Scope is what holds before instruction pc on every path to it.
+func (w *Walk) Scope(pc int) Scope {
+	sc := Scope{opts: w.opts}
+	if pc < len(w.states) && w.states[pc] != nil {
+		sc.st, sc.Reachable = *w.states[pc], true
+	}
+	return sc
+}
+
+// Step records instruction pc and hands what holds after it to its
+// successors. Steps must come in program order.
+func (w *Walk) Step(pc int, in Instruction) {
+	st := w.states[pc]
+	if st == nil {
+		return
+	}
+	for _, succ := range successors(pc, in, st, w.opts) {
+		if succ.pc < len(w.states) {
+			w.states[succ.pc] = merge(w.states[succ.pc], succ.st)
+		}
+	}
+}
+
+// Scope is what the disassembler knows before one instruction: which
+// seccomp_data word A holds, which arch and syscall the path has
+// established. Dead code knows nothing.
+type Scope struct {
+	st        absState
+	opts      DisasmOptions
+	Reachable bool
+}
+
+// NrArch returns the table that names syscall numbers compared here (with
+// X32SyscallBit set for x32 numbers when nr has it): the arch the path has
+// established, else DisasmOptions.Arch; nil if neither.
+func (s Scope) NrArch(nr uint32) *arch.Arch { return syscallArch(&s.st, s.opts, nr) }
+
+// Syscall returns the system call every path here has established (the
+// syscall number compared equal, named by the arch known then) and its
+// parameter names; "" if none.
+func (s Scope) Syscall() (name string, params []string) { return s.st.sys, s.st.sysArgs }
+
+// ArgWord names the seccomp_data word at off by the established syscall's
+// parameter ("family", "family >> 32"); ok is false where it has none.
+func (s Scope) ArgWord(off uint32) (string, bool) {
+	i, hi, ok := argWord(off)
+	if !ok {
+		return "", false
+	}
+	_, params := s.Syscall()
+	if i >= len(params) || params[i] == "" {
+		return "", false
+	}
+	name := params[i]
+	if hi {
+		name += " >> 32"
+	}
+	return name, true
+}
+
+// Constants returns the kernel's named constants of what A holds here:
+// the low word of an argument of the established syscall (possibly
+// masked by an AND); nil otherwise.
+func (s Scope) Constants() *sysconst.Set {
+	if s.st.a.kind != absData && s.st.a.kind != absMasked {
+		return nil
+	}
+	i, hi, ok := argWord(s.st.a.v)
+	if !ok || hi {
+		return nil
+	}
+	sys, params := s.Syscall()
+	if i >= len(params) {
+		return nil
+	}
+	return sysconst.For(sys, params[i])
+}
+
+// AHoldsNr reports whether A holds the syscall number here.
+func (s Scope) AHoldsNr() bool { return s.st.a == absValue{absData, OffsetNr} }
+
+// AHoldsArch reports whether A holds the arch word here.
+func (s Scope) AHoldsArch() bool { return s.st.a == absValue{absData, OffsetArch} }
+
+// argWord splits an offset into seccomp_data.args into the argument's
+// index and half.
+func argWord(off uint32) (i int, hi, ok bool) {
+	if off < OffsetArgs || off >= DataSize || off%4 != 0 {
+		return 0, false, false
+	}
+	return int(off-OffsetArgs) / 8, (off-OffsetArgs)%8 == 4, true
 }
 
 // absKind says what the abstract interpreter knows about a register.
@@ -101,6 +203,7 @@ const (
 	absUnknown absKind = iota
 	absData            // a word of seccomp_data, at off
 	absConst           // the constant k
+	absMasked          // a word of seccomp_data, at off, ANDed with a constant
 )
 
 type absValue struct {
@@ -114,6 +217,12 @@ type absState struct {
 	mem       [ScratchSlots]absValue
 	audit     uint32 // seccomp_data.arch, when archKnown
 	archKnown bool
+	// The system call the path has established (a JEQ on the number
+	// taken, named from the arch known then) and its parameter names on
+	// that arch: paths of several arches meet in shared rule code, and
+	// agree when they call the same syscall with the same parameters.
+	sys     string
+	sysArgs []string
 }
 
 // merge joins the knowledge of two paths into one instruction: only what
@@ -139,6 +248,20 @@ func merge(old, add *absState) *absState {
 		out.archKnown = false
 		out.audit = 0
 	}
+	switch {
+	case out.sys != add.sys:
+		out.sys, out.sysArgs = "", nil
+	case !slices.Equal(out.sysArgs, add.sysArgs):
+		// The same syscall with parameters in another order (clone on
+		// i386 and x86_64): keep the names both orders share.
+		common := make([]string, min(len(out.sysArgs), len(add.sysArgs)))
+		for i := range common {
+			if out.sysArgs[i] == add.sysArgs[i] {
+				common[i] = out.sysArgs[i]
+			}
+		}
+		out.sysArgs = common
+	}
 	return &out
 }
 
@@ -149,7 +272,7 @@ type successor struct {
 
 // successors runs one instruction abstractly and returns the states it
 // hands to the instructions it can continue at.
-func successors(pc int, in Instruction, st *absState) []successor {
+func successors(pc int, in Instruction, st *absState, opts DisasmOptions) []successor {
 	next := *st
 	switch in.Class() {
 	case ClassRET:
@@ -181,6 +304,10 @@ func successors(pc int, in Instruction, st *absState) []successor {
 		}
 	case ClassALU:
 		next.a = absValue{}
+		if in.Op == ClassALU|AluAND|SrcK && st.a.kind == absData {
+			// A masked argument still reads as that argument's flags.
+			next.a = absValue{absMasked, st.a.v}
+		}
 	case ClassMISC:
 		if in.MiscOp() == MiscTAX {
 			next.x = st.a
@@ -196,15 +323,28 @@ func successors(pc int, in Instruction, st *absState) []successor {
 			// On the equal branch the arch is known from here on.
 			taken.audit, taken.archKnown = in.K, true
 		}
+		if in.AluOp() == JmpJEQ && in.Src() == SrcK && st.a == (absValue{absData, OffsetNr}) {
+			// And the syscall, for naming its arguments.
+			taken.sys, taken.sysArgs = "", nil
+			if a := syscallArch(st, opts, in.K); a != nil {
+				if name, ok := a.SyscallName(in.K); ok {
+					taken.sys, taken.sysArgs = name, a.SyscallArgs(name)
+				}
+			}
+		}
 		return []successor{{pc + 1 + int(in.Jt), &taken}, {pc + 1 + int(in.Jf), &next}}
 	}
 	return []successor{{pc + 1, &next}}
 }
 
 // describe renders one instruction given what holds before it.
-func describe(pc int, in Instruction, st *absState, opts DisasmOptions) (text, comment string) {
+func describe(pc int, in Instruction, sc Scope) (text, comment string) {
 	switch in.Op {
 	case ClassLD | SizeW | ModeABS:
+		if name, ok := sc.ArgWord(in.K); ok {
+			sys, params := sc.Syscall()
+			return "A = " + name, signature(sys, params)
+		}
 		return "A = " + dataName(in.K), ""
 	case ClassLD | SizeW | ModeLEN, ClassLDX | SizeW | ModeLEN:
 		return reg(in) + " = sizeof(seccomp_data)", ""
@@ -232,7 +372,13 @@ func describe(pc int, in Instruction, st *absState, opts DisasmOptions) (text, c
 	switch in.Class() {
 	case ClassALU:
 		if op, ok := aluOperators[in.AluOp()]; ok {
-			text = fmt.Sprintf("A %s= %s", op, aluOperand(in))
+			operand := aluOperand(in)
+			if set := sc.Constants(); set != nil && in.Op == ClassALU|AluAND|SrcK {
+				if name, ok := set.FormatFlags(in.K); ok {
+					operand = name
+				}
+			}
+			text = fmt.Sprintf("A %s= %s", op, operand)
 			if in.AluOp() == AluMOD {
 				comment = "not allowed in seccomp filters"
 			}
@@ -240,10 +386,20 @@ func describe(pc int, in Instruction, st *absState, opts DisasmOptions) (text, c
 		}
 	case ClassJMP:
 		if _, ok := jmpNames[in.AluOp()]; ok {
-			return describeJump(pc, in, st, opts)
+			return describeJump(pc, in, sc)
 		}
 	}
 	return fmt.Sprintf("%s %#x", opName(in.Op), in.K), "not allowed in seccomp filters"
+}
+
+// signature writes a syscall with its parameters, "?" for one whose
+// name the paths here do not agree on.
+func signature(sys string, params []string) string {
+	ps := make([]string, len(params))
+	for i, p := range params {
+		ps[i] = cmp.Or(p, "?")
+	}
+	return sys + "(" + strings.Join(ps, ", ") + ")"
 }
 
 func reg(in Instruction) string {
@@ -295,8 +451,8 @@ var jumpOps = map[uint16][2]string{
 	JmpJGE: {">=", "<"},
 }
 
-func describeJump(pc int, in Instruction, st *absState, opts DisasmOptions) (text, comment string) {
-	operand, comment := jumpOperand(in, st, opts)
+func describeJump(pc int, in Instruction, sc Scope) (text, comment string) {
+	operand, comment := jumpOperand(in, sc)
 	cond := func(negate bool) string {
 		if in.AluOp() == JmpJSET {
 			if negate {
@@ -315,7 +471,12 @@ func describeJump(pc int, in Instruction, st *absState, opts DisasmOptions) (tex
 	switch {
 	case in.Jt == in.Jf:
 		// Both branches go to the same place: the test decides nothing.
+		// Past the next line both are written, so that the text
+		// assembles back exactly.
 		text = fmt.Sprintf("if (%s) goto %04d", cond(false), jt)
+		if in.Jt != 0 {
+			text += fmt.Sprintf(" else goto %04d", jf)
+		}
 		comment = joinComment(comment, "both branches go to the same place")
 	case in.Jf == 0:
 		text = fmt.Sprintf("if (%s) goto %04d", cond(false), jt)
@@ -330,11 +491,22 @@ func describeJump(pc int, in Instruction, st *absState, opts DisasmOptions) (tex
 // jumpOperand names the constant a jump compares A with, from what A holds:
 // an arch name against the arch word, a syscall name against the syscall
 // number (for JEQ, where a name reads naturally).
-func jumpOperand(in Instruction, st *absState, opts DisasmOptions) (operand, comment string) {
+func jumpOperand(in Instruction, sc Scope) (operand, comment string) {
 	if in.Src() == SrcX {
 		return "X", ""
 	}
 	operand = fmt.Sprintf("%#x", in.K)
+	if set := sc.Constants(); set != nil {
+		name, ok := set.Format(in.K)
+		if in.AluOp() == JmpJSET {
+			name, ok = set.FormatFlags(in.K)
+		}
+		if ok {
+			return name, ""
+		}
+		return operand, ""
+	}
+	st := &sc.st
 	if st.a.kind != absData || in.AluOp() == JmpJSET {
 		return operand, ""
 	}
@@ -350,7 +522,7 @@ func jumpOperand(in Instruction, st *absState, opts DisasmOptions) (operand, com
 		if in.AluOp() != JmpJEQ {
 			return operand, ""
 		}
-		a := syscallArch(st, opts, in.K)
+		a := sc.NrArch(in.K)
 		if a == nil {
 			return operand, ""
 		}

@@ -58,7 +58,7 @@ func TestDisassembleInstruction(t *testing.T) {
 		{jump(ClassJMP|JmpJGE|SrcX, 0, 1, 2), "if (A >= X) goto 0002 else goto 0003", ""},
 		{jump(ClassJMP|JmpJSET|SrcK, 8, 1, 0), "if (A & 0x8) goto 0002", ""},
 		{jump(ClassJMP|JmpJSET|SrcK, 8, 0, 1), "if (!(A & 0x8)) goto 0002", ""},
-		{jump(ClassJMP|JmpJEQ|SrcK, 5, 1, 1), "if (A == 0x5) goto 0002", "both branches go to the same place"},
+		{jump(ClassJMP|JmpJEQ|SrcK, 5, 1, 1), "if (A == 0x5) goto 0002 else goto 0002", "both branches go to the same place"},
 		{stmt(ClassLD|SizeH|ModeABS, 0), "ldh abs 0x0", "not allowed in seccomp filters"},
 		{stmt(ClassLD|SizeW|ModeIND, 4), "ldw ind 0x4", "not allowed in seccomp filters"},
 	}

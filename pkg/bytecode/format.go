@@ -7,13 +7,23 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
 )
 
 // String formats the rule list of one syscall on one line, for example
 // "args[0] == 0x28 -> ERRNO(1); ALLOW".
 func (sr *SyscallRules) String() string { return rulesString(sr.Rules) }
 
-func rulesString(rules []Rule) string {
+// NamedString is String with the parameter names and constants of the
+// syscall on architecture a: "family == AF_VSOCK -> ERRNO(1); ALLOW".
+func (sr *SyscallRules) NamedString(a *arch.Arch) string {
+	return namedRules(sr.Rules, namerFor(a, sr))
+}
+
+func rulesString(rules []Rule) string { return namedRules(rules, argNamer{}) }
+
+func namedRules(rules []Rule, n argNamer) string {
 	if rowApproximate(rules) {
 		// Approximate rules over-approximate their conditions: read in
 		// order they can name the wrong action. Say what is known.
@@ -21,7 +31,7 @@ func rulesString(rules []Rule) string {
 	}
 	parts := make([]string, len(rules))
 	for i, r := range rules {
-		parts[i] = r.String()
+		parts[i] = r.format(n)
 	}
 	return strings.Join(parts, "; ")
 }
@@ -58,7 +68,9 @@ func actionNames(acts []Action) []string {
 	return names
 }
 
-func (r Rule) String() string {
+func (r Rule) String() string { return r.format(argNamer{}) }
+
+func (r Rule) format(n argNamer) string {
 	action := r.Action.String()
 	if r.Approximate {
 		switch {
@@ -75,7 +87,7 @@ func (r Rule) String() string {
 	if len(r.When) == 0 {
 		return action
 	}
-	return r.When.String() + " -> " + action
+	return n.condition(r.When) + " -> " + action
 }
 
 // Label names the numbers of an entry: the syscall name, or the range.
@@ -114,7 +126,11 @@ func (t *Table) WriteText(w io.Writer) error {
 			g := groups[key]
 			if g.conditional {
 				for _, sr := range g.entries {
-					fmt.Fprintf(&b, "  %-20s %s\n", sr.Label(), sr.String())
+					label := sr.Label()
+					if n := namerFor(at.Arch, sr); len(n.params) > 0 {
+						label = n.signature()
+					}
+					fmt.Fprintf(&b, "  %-20s %s\n", label, sr.NamedString(at.Arch))
 				}
 				continue
 			}

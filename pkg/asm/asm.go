@@ -1,0 +1,483 @@
+// Package asm assembles the text the disassembler prints back into a raw
+// seccomp filter, and prints filters in the assembler's own input form
+// (labels instead of line numbers, a .arch directive, .raw for encodings
+// the text cannot say).
+//
+// It accepts both forms: `seccomp-attest disasm` listings (the index and
+// raw columns are skipped; an index must match the instruction's position)
+// and `disasm --format asm`. Names resolve exactly as the disassembler
+// wrote them: syscall names from the arch the path has established (else
+// the .arch directive or Options.Arch), parameter and constant names from
+// the syscall the path has established (bytecode.Walk gives both).
+package asm
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
+	bc "github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
+)
+
+// Options tune Assemble.
+type Options struct {
+	// Arch names syscall numbers on paths that establish no arch, as
+	// DisasmOptions.Arch did when the text was printed; a .arch directive
+	// in the text overrides it.
+	Arch *arch.Arch
+}
+
+// MaxTextSize bounds the text Assemble reads: a listing of the largest
+// filter with long comments stays well below it.
+const MaxTextSize = 4 << 20
+
+// Error is a problem with one line of the text.
+type Error struct {
+	Line int    // 1-based line number in the text
+	Text string // the line as written
+	Err  error
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("line %d: %v: %q", e.Line, e.Err, e.Text) }
+func (e *Error) Unwrap() error { return e.Err }
+
+// statement is one instruction's line, parsed but not resolved: names
+// need the scope of the instructions before it.
+type statement struct {
+	line  int
+	text  string // the statement without index, columns and comment
+	raw   string // the line as written, for errors
+	index int    // listing index, -1 if none
+}
+
+var (
+	// " 0004: 0x15 0x00 0x01 0x0000003c  " of a listing, or "0004:".
+	listingPrefix = regexp.MustCompile(`^\s*(\d+):\s*(?:0x[0-9a-fA-F]{2}\s+0x[0-9a-fA-F]{2}\s+0x[0-9a-fA-F]{2}\s+0x[0-9a-fA-F]{8}\b)?\s*`)
+	labelLine     = regexp.MustCompile(`^\s*([A-Za-z_.][A-Za-z0-9_.]*):\s*$`)
+	headerLine    = regexp.MustCompile(`^\s*(line\s+CODE\s+JT\s+JF\s+K|=+)\s*$`)
+)
+
+// Assemble reads the text of a filter and returns its instructions.
+// Errors name the line (*Error); the result is not validated (see
+// bytecode.Validate), so that every encoding can be written.
+func Assemble(r io.Reader, opts Options) ([]bc.Instruction, error) {
+	stmts, labels, archName, err := parse(io.LimitReader(r, MaxTextSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if archName != "" {
+		a, err := arch.ByName(archName)
+		if err != nil {
+			return nil, fmt.Errorf(".arch: %w", err)
+		}
+		opts.Arch = a
+	}
+	if len(stmts) == 0 {
+		return nil, fmt.Errorf("no instructions")
+	}
+	if len(stmts) > bc.MaxInstructions {
+		return nil, fmt.Errorf("%d instructions: the kernel takes at most %d", len(stmts), bc.MaxInstructions)
+	}
+	prog := make([]bc.Instruction, len(stmts))
+	walk := bc.NewWalk(len(stmts), bc.DisasmOptions{Arch: opts.Arch})
+	for pc, st := range stmts {
+		a := assembler{pc: pc, n: len(stmts), labels: labels, scope: walk.Scope(pc)}
+		in, err := a.statement(st.text)
+		if err != nil {
+			return nil, &Error{Line: st.line, Text: st.raw, Err: err}
+		}
+		prog[pc] = in
+		walk.Step(pc, in)
+	}
+	return prog, nil
+}
+
+// parse splits the text into statements and labels (label -> position).
+func parse(r io.Reader) (stmts []statement, labels map[string]int, archName string, err error) {
+	labels = map[string]int{}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 64<<10)
+	line, size := 0, 0
+	for sc.Scan() {
+		line++
+		raw := sc.Text()
+		if size += len(raw) + 1; size > MaxTextSize {
+			return nil, nil, "", fmt.Errorf("text longer than %d bytes", MaxTextSize)
+		}
+		text, _, _ := strings.Cut(raw, "#")
+		if strings.TrimSpace(text) == "" || headerLine.MatchString(text) {
+			continue
+		}
+		if m := labelLine.FindStringSubmatch(text); m != nil {
+			if _, dup := labels[m[1]]; dup {
+				return nil, nil, "", &Error{Line: line, Text: raw, Err: fmt.Errorf("label %s defined twice", m[1])}
+			}
+			labels[m[1]] = len(stmts)
+			continue
+		}
+		fields := strings.Fields(text)
+		switch fields[0] {
+		case ".arch":
+			if len(fields) != 2 {
+				return nil, nil, "", &Error{Line: line, Text: raw, Err: fmt.Errorf(".arch takes one architecture name")}
+			}
+			archName = fields[1]
+			continue
+		}
+		st := statement{line: line, raw: raw, index: -1}
+		if m := listingPrefix.FindStringSubmatchIndex(text); m != nil {
+			idx, err := strconv.Atoi(text[m[2]:m[3]])
+			if err != nil || idx != len(stmts) {
+				return nil, nil, "", &Error{Line: line, Text: raw,
+					Err: fmt.Errorf("index %s, but this is instruction %d", text[m[2]:m[3]], len(stmts))}
+			}
+			st.index = idx
+			text = text[m[1]:]
+		}
+		st.text = strings.Join(strings.Fields(text), " ")
+		stmts = append(stmts, st)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, nil, "", fmt.Errorf("read: %w", err)
+	}
+	for name, pos := range labels {
+		if pos >= len(stmts) {
+			return nil, nil, "", fmt.Errorf("label %s has no instruction after it", name)
+		}
+	}
+	return stmts, labels, archName, nil
+}
+
+// assembler resolves one statement at position pc.
+type assembler struct {
+	pc, n  int
+	labels map[string]int
+	scope  bc.Scope
+}
+
+var (
+	rawStmt    = regexp.MustCompile(`^\.raw (\S+) (\S+) (\S+) (\S+)$`)
+	loadStmt   = regexp.MustCompile(`^([AX]) = (.+)$`)
+	storeStmt  = regexp.MustCompile(`^mem\[(\d+)\] = ([AX])$`)
+	aluStmt    = regexp.MustCompile(`^A (\+|-|\*|/|\||&|<<|>>|\^|%)= (.+)$`)
+	returnStmt = regexp.MustCompile(`^return (.+)$`)
+	gotoStmt   = regexp.MustCompile(`^goto (\S+)$`)
+	ifStmt     = regexp.MustCompile(`^if \((.+)\) goto (\S+?)(?: else goto (\S+))?$`)
+	memOperand = regexp.MustCompile(`^mem\[(\d+)\]$`)
+	argOperand = regexp.MustCompile(`^args\[(\d)\]( >> 32)?$`)
+	dataOp     = regexp.MustCompile(`^data\[(\d+)\]$`)
+	actionArg  = regexp.MustCompile(`^([A-Z_]+)\((\d+)\)$`)
+)
+
+var aluOps = map[string]uint16{
+	"+": bc.AluADD, "-": bc.AluSUB, "*": bc.AluMUL, "/": bc.AluDIV, "|": bc.AluOR,
+	"&": bc.AluAND, "<<": bc.AluLSH, ">>": bc.AluRSH, "^": bc.AluXOR,
+}
+
+func (a *assembler) statement(s string) (bc.Instruction, error) {
+	if m := rawStmt.FindStringSubmatch(s); m != nil {
+		return rawInstruction(m[1:])
+	}
+	if s == "A = -A" {
+		return bc.Instruction{Op: bc.ClassALU | bc.AluNEG}, nil
+	}
+	if m := loadStmt.FindStringSubmatch(s); m != nil {
+		return a.load(m[1] == "X", m[2])
+	}
+	if m := storeStmt.FindStringSubmatch(s); m != nil {
+		slot, err := scratch(m[1])
+		op := uint16(bc.ClassST)
+		if m[2] == "X" {
+			op = bc.ClassSTX
+		}
+		return bc.Instruction{Op: op, K: slot}, err
+	}
+	if m := aluStmt.FindStringSubmatch(s); m != nil {
+		op, ok := aluOps[m[1]]
+		if !ok {
+			return bc.Instruction{}, fmt.Errorf("A %%= is not allowed in seccomp filters")
+		}
+		if m[2] == "X" {
+			return bc.Instruction{Op: bc.ClassALU | op | bc.SrcX}, nil
+		}
+		k, err := a.aluOperand(op, m[2])
+		return bc.Instruction{Op: bc.ClassALU | op | bc.SrcK, K: k}, err
+	}
+	if m := returnStmt.FindStringSubmatch(s); m != nil {
+		if m[1] == "A" {
+			return bc.Instruction{Op: bc.ClassRET | bc.RetA}, nil
+		}
+		k, err := parseAction(m[1])
+		return bc.Instruction{Op: bc.ClassRET | bc.RetK, K: k}, err
+	}
+	if m := gotoStmt.FindStringSubmatch(s); m != nil {
+		target, err := a.target(m[1])
+		return bc.Instruction{Op: bc.ClassJMP | bc.JmpJA, K: uint32(target - a.pc - 1)}, err
+	}
+	if m := ifStmt.FindStringSubmatch(s); m != nil {
+		return a.jump(m[1], m[2], m[3])
+	}
+	return bc.Instruction{}, fmt.Errorf("not an instruction")
+}
+
+// load assembles A = ... and X = ....
+func (a *assembler) load(toX bool, src string) (bc.Instruction, error) {
+	class := uint16(bc.ClassLD)
+	if toX {
+		class = bc.ClassLDX
+	}
+	switch src {
+	case "sizeof(seccomp_data)":
+		return bc.Instruction{Op: class | bc.SizeW | bc.ModeLEN}, nil
+	case "A":
+		if toX {
+			return bc.Instruction{Op: bc.ClassMISC | bc.MiscTAX}, nil
+		}
+	case "X":
+		if !toX {
+			return bc.Instruction{Op: bc.ClassMISC | bc.MiscTXA}, nil
+		}
+	}
+	if m := memOperand.FindStringSubmatch(src); m != nil {
+		slot, err := scratch(m[1])
+		return bc.Instruction{Op: class | bc.ModeMEM, K: slot}, err
+	}
+	if v, err := number(src); err == nil {
+		return bc.Instruction{Op: class | bc.ModeIMM, K: v}, nil
+	}
+	if toX {
+		return bc.Instruction{}, fmt.Errorf("X cannot be loaded from %q (seccomp allows constants, mem[N] and A)", src)
+	}
+	off, err := a.dataOffset(src)
+	return bc.Instruction{Op: bc.ClassLD | bc.SizeW | bc.ModeABS, K: off}, err
+}
+
+// dataOffset resolves a seccomp_data word as dataName and Scope.ArgWord
+// print it.
+func (a *assembler) dataOffset(src string) (uint32, error) {
+	switch src {
+	case "sys_number":
+		return bc.OffsetNr, nil
+	case "arch":
+		return bc.OffsetArch, nil
+	case "instruction_pointer":
+		return bc.OffsetIP, nil
+	case "instruction_pointer >> 32":
+		return bc.OffsetIP + 4, nil
+	}
+	if m := argOperand.FindStringSubmatch(src); m != nil {
+		i, _ := strconv.Atoi(m[1])
+		if i > 5 {
+			return 0, fmt.Errorf("args[%d]: a system call has 6 arguments", i)
+		}
+		off := uint32(bc.OffsetArgs + 8*i)
+		if m[2] != "" {
+			off += 4
+		}
+		return off, nil
+	}
+	if m := dataOp.FindStringSubmatch(src); m != nil {
+		v, err := strconv.ParseUint(m[1], 10, 32)
+		return uint32(v), err
+	}
+	for off := uint32(bc.OffsetArgs); off < bc.DataSize; off += 4 {
+		if name, ok := a.scope.ArgWord(off); ok && name == src {
+			return off, nil
+		}
+	}
+	if sys, params := a.scope.Syscall(); sys != "" {
+		return 0, fmt.Errorf("%q is not a seccomp_data field nor a parameter of %s", src, strings.Join(append([]string{sys}, params...), " "))
+	}
+	return 0, fmt.Errorf("%q is not a seccomp_data field (a parameter name needs the syscall compared before it)", src)
+}
+
+// aluOperand resolves the constant of A op= K: named flags after an
+// argument is loaded (A &= CLONE_NEWUSER|CLONE_NEWNS), else a number.
+func (a *assembler) aluOperand(op uint16, s string) (uint32, error) {
+	if v, err := number(s); err == nil {
+		return v, nil
+	}
+	if set := a.scope.Constants(); set != nil && op == bc.AluAND {
+		return set.Parse(s)
+	}
+	return 0, fmt.Errorf("%q is not a number", s)
+}
+
+// jump assembles if (COND) goto T [else goto F]: the condition as
+// describeJump writes it, negated when the taken branch falls through.
+func (a *assembler) jump(cond, thenLabel, elseLabel string) (bc.Instruction, error) {
+	op, negate, operand, err := parseCondition(cond)
+	if err != nil {
+		return bc.Instruction{}, err
+	}
+	in := bc.Instruction{Op: bc.ClassJMP | op | bc.SrcK}
+	if operand == "X" {
+		in.Op |= bc.SrcX
+	} else if in.K, err = a.jumpOperand(op, operand); err != nil {
+		return bc.Instruction{}, err
+	}
+	t, err := a.offset(thenLabel)
+	if err != nil {
+		return bc.Instruction{}, err
+	}
+	f := uint8(0)
+	if elseLabel != "" {
+		if f, err = a.offset(elseLabel); err != nil {
+			return bc.Instruction{}, err
+		}
+	}
+	if negate {
+		t, f = f, t
+	}
+	in.Jt, in.Jf = t, f
+	return in, nil
+}
+
+var conditions = []struct {
+	re     *regexp.Regexp
+	op     uint16
+	negate bool
+}{
+	{regexp.MustCompile(`^A == (.+)$`), bc.JmpJEQ, false},
+	{regexp.MustCompile(`^A != (.+)$`), bc.JmpJEQ, true},
+	{regexp.MustCompile(`^A > (.+)$`), bc.JmpJGT, false},
+	{regexp.MustCompile(`^A <= (.+)$`), bc.JmpJGT, true},
+	{regexp.MustCompile(`^A >= (.+)$`), bc.JmpJGE, false},
+	{regexp.MustCompile(`^A < (.+)$`), bc.JmpJGE, true},
+	{regexp.MustCompile(`^!\(A & (.+)\)$`), bc.JmpJSET, true},
+	{regexp.MustCompile(`^A & (.+)$`), bc.JmpJSET, false},
+}
+
+func parseCondition(cond string) (op uint16, negate bool, operand string, err error) {
+	for _, c := range conditions {
+		if m := c.re.FindStringSubmatch(cond); m != nil {
+			return c.op, c.negate, m[1], nil
+		}
+	}
+	return 0, false, "", fmt.Errorf("condition %q: want A ==, !=, >, <=, >=, < or & an operand", cond)
+}
+
+// jumpOperand resolves what a jump compares A with, as jumpOperand in the
+// disassembler names it.
+func (a *assembler) jumpOperand(op uint16, s string) (uint32, error) {
+	if v, err := number(s); err == nil {
+		return v, nil
+	}
+	if set := a.scope.Constants(); set != nil {
+		return set.Parse(s)
+	}
+	if name, ok := strings.CutPrefix(s, "ARCH_"); ok && a.scope.AHoldsArch() {
+		for _, ar := range arch.All {
+			if ar.AuditName() == name {
+				return ar.Audit, nil
+			}
+		}
+		return 0, fmt.Errorf("unknown architecture %s", s)
+	}
+	if a.scope.AHoldsNr() && op == bc.JmpJEQ {
+		table := a.scope.NrArch(0)
+		if table == nil {
+			return 0, fmt.Errorf("syscall name %q, but no arch is known here: give .arch or --arch", s)
+		}
+		if nr, ok := table.SyscallNr(s); ok {
+			return nr, nil
+		}
+		return 0, fmt.Errorf("%q is not a syscall of %s", s, table.Name)
+	}
+	return 0, fmt.Errorf("%q is not a number nor a name known here", s)
+}
+
+// target resolves a jump target: a label, or a line number (the
+// instruction at that position). Targets are forward, within the program.
+func (a *assembler) target(s string) (int, error) {
+	pos, ok := a.labels[s]
+	if !ok {
+		v, err := strconv.ParseUint(s, 10, 31)
+		if err != nil {
+			return 0, fmt.Errorf("unknown label %q", s)
+		}
+		pos = int(v)
+	}
+	if pos <= a.pc {
+		return 0, fmt.Errorf("jump to %s goes backwards (instruction %d from %d): seccomp jumps only forward", s, pos, a.pc)
+	}
+	if pos >= a.n {
+		return 0, fmt.Errorf("jump to %s is past the last instruction (%d)", s, a.n-1)
+	}
+	return pos, nil
+}
+
+// offset is a conditional jump's 8-bit offset to a target.
+func (a *assembler) offset(s string) (uint8, error) {
+	pos, err := a.target(s)
+	if err != nil {
+		return 0, err
+	}
+	if d := pos - a.pc - 1; d > 255 {
+		return 0, fmt.Errorf("jump to %s is %d instructions ahead: a conditional jump reaches 256 (use goto)", s, d)
+	}
+	return uint8(pos - a.pc - 1), nil
+}
+
+// actionNames are the action words Action.String writes, plus
+// seccomp-tools' KILL for KILL_THREAD.
+var actionNames = map[string]bc.Action{
+	"KILL_PROCESS": bc.ActKillProcess, "KILL_THREAD": bc.ActKillThread, "KILL": bc.ActKillThread,
+	"USER_NOTIF": bc.ActUserNotif, "LOG": bc.ActLog, "ALLOW": bc.ActAllow,
+	"TRAP": bc.ActTrap, "ERRNO": bc.ActErrno, "TRACE": bc.ActTrace,
+}
+
+func parseAction(s string) (uint32, error) {
+	if v, err := number(s); err == nil {
+		return v, nil
+	}
+	if a, ok := actionNames[s]; ok && a != bc.ActTrap && a != bc.ActErrno && a != bc.ActTrace {
+		return uint32(a), nil
+	}
+	if m := actionArg.FindStringSubmatch(s); m != nil {
+		a, ok := actionNames[m[1]]
+		data, err := strconv.ParseUint(m[2], 10, 16)
+		if ok && err == nil && (a == bc.ActTrap || a == bc.ActErrno || a == bc.ActTrace) {
+			return uint32(a) | uint32(data), nil
+		}
+		if m[1] == "UNKNOWN" {
+			return 0, fmt.Errorf("write an unknown action as its number")
+		}
+		if ok && err != nil {
+			return 0, fmt.Errorf("action data %s: a 16-bit number", m[2])
+		}
+	}
+	return 0, fmt.Errorf("unknown action %q (want KILL_PROCESS, KILL_THREAD, TRAP(N), ERRNO(N), USER_NOTIF, TRACE(N), LOG, ALLOW or a number)", s)
+}
+
+func scratch(s string) (uint32, error) {
+	v, err := strconv.ParseUint(s, 10, 32)
+	if err != nil || v >= bc.ScratchSlots {
+		return 0, fmt.Errorf("mem[%s]: scratch memory has %d words", s, bc.ScratchSlots)
+	}
+	return uint32(v), nil
+}
+
+// number reads a 32-bit constant in Go syntax (0x28, 40, 0o50).
+func number(s string) (uint32, error) {
+	v, err := strconv.ParseUint(s, 0, 32)
+	return uint32(v), err
+}
+
+// rawInstruction reads .raw OP JT JF K.
+func rawInstruction(f []string) (bc.Instruction, error) {
+	var v [4]uint64
+	bits := [4]int{16, 8, 8, 32}
+	for i, s := range f {
+		n, err := strconv.ParseUint(s, 0, bits[i])
+		if err != nil {
+			return bc.Instruction{}, fmt.Errorf(".raw: %q is not a %d-bit number", s, bits[i])
+		}
+		v[i] = n
+	}
+	return bc.Instruction{Op: uint16(v[0]), Jt: uint8(v[1]), Jf: uint8(v[2]), K: uint32(v[3])}, nil
+}
