@@ -41,7 +41,12 @@ else records them. Everywhere else runc's compilation decides exactly like the
 filter (crun adds no ENOSYS stub: numbers above the highest syscall the profile
 names get the default action there). The profile is compiled as runc would and
 diffed with the filter before it is printed (a build without libseccomp says it
-could not). Details: docs/decision-table.md.`,
+could not). Details: docs/decision-table.md.
+
+The text names each syscall's parameters as the kernel does and the constants
+it defines for them (socket(family, type, protocol): family == AF_VSOCK;
+clone flags, personality values); on a terminal it colours the actions
+(--color).`,
 		Example: `  seccomp-attest decompile filter.bpf
   seccomp-attest decompile pid:1234 --format json
   seccomp-attest decompile bpf:0.bpf,1.bpf --format oci > profile.json
@@ -66,7 +71,14 @@ could not). Details: docs/decision-table.md.`,
 			out := cmd.OutOrStdout()
 			switch format {
 			case "text":
-				return tab.WriteText(out)
+				w, err := colorOutput(cmd)
+				if err != nil {
+					return err
+				}
+				if err := tab.WriteText(w); err != nil {
+					return err
+				}
+				return w.Close()
 			case "json":
 				enc := json.NewEncoder(out)
 				enc.SetIndent("", "  ")
@@ -84,6 +96,7 @@ could not). Details: docs/decision-table.md.`,
 			return fmt.Errorf("unknown --format %q (want %s)", format, strings.Join([]string{"text", "json", "oci"}, ", "))
 		},
 	}
+	addColorFlag(cmd)
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text, json or oci")
 	addProfileFlags(cmd, "profile:, bundle: and builtin: sources")
 	return cmd

@@ -7,13 +7,14 @@ import (
 
 	"github.com/seccomp-attest/seccomp-attest/internal/inputfile"
 	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
+	"github.com/seccomp-attest/seccomp-attest/pkg/asm"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 )
 
 func init() { subcommands = append(subcommands, newDisasmCommand) }
 
 func newDisasmCommand() *cobra.Command {
-	var archName string
+	var archName, format string
 	cmd := &cobra.Command{
 		Use:   "disasm [FILE]",
 		Short: "Disassemble a raw seccomp filter",
@@ -23,12 +24,25 @@ writes it). FILE "-" or no FILE reads standard input. FILE must be a
 regular file; at most 4096 instructions (32768 bytes) are read.
 
 Syscall numbers are named from the architecture the filter itself checks on
-each path; --arch names them where it checks none. The listing is printed even
-for a filter the kernel would refuse; the command then fails with the reason.`,
+each path; --arch names them where it checks none. After the syscall number is
+compared, its arguments are named as the kernel names them (A = family  #
+socket(family, type, protocol)) and compared constants by the kernel's names
+where it defines them (AF_VSOCK, CLONE_NEWUSER, PER_LINUX32). The listing is
+printed even for a filter the kernel would refuse; the command then fails
+with the reason.
+
+--format asm prints the input form of "seccomp-attest asm": labels instead of
+line numbers, the --arch as a .arch directive, and .raw OP JT JF K for an
+instruction the text cannot say exactly; asm turns it (or the listing) back
+into the same bytes. On a terminal the listing colours actions (--color).`,
 		Example: `  seccomp-attest disasm filter.bpf
-  seccomp-attest disasm --arch aarch64 - < filter.bpf`,
+  seccomp-attest disasm --arch aarch64 - < filter.bpf
+  seccomp-attest disasm --format asm filter.bpf > filter.asm`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if format != "text" && format != "asm" {
+				return fmt.Errorf("disasm: --format %q: want text or asm", format)
+			}
 			opts := bytecode.DisasmOptions{Arch: arch.Native()}
 			if archName != "" {
 				a, err := arch.ByName(archName)
@@ -49,8 +63,21 @@ for a filter the kernel would refuse; the command then fails with the reason.`,
 			if err != nil {
 				return fmt.Errorf("%s: %w", inputfile.DisplayName(name), err)
 			}
-			if err := bytecode.WriteDisassembly(cmd.OutOrStdout(), prog, opts); err != nil {
-				return err
+			if format == "asm" {
+				if err := asm.Format(cmd.OutOrStdout(), prog, asm.Options{Arch: opts.Arch}); err != nil {
+					return err
+				}
+			} else {
+				w, err := colorOutput(cmd)
+				if err != nil {
+					return err
+				}
+				if err := bytecode.WriteDisassembly(w, prog, opts); err != nil {
+					return err
+				}
+				if err := w.Close(); err != nil {
+					return err
+				}
 			}
 			if err := bytecode.Validate(prog); err != nil {
 				return fmt.Errorf("%s: %w", inputfile.DisplayName(name), err)
@@ -59,5 +86,7 @@ for a filter the kernel would refuse; the command then fails with the reason.`,
 		},
 	}
 	cmd.Flags().StringVar(&archName, "arch", "", "architecture whose syscall names to use where the filter checks none (default: this machine's)")
+	cmd.Flags().StringVar(&format, "format", "text", "output format: text (the listing) or asm (the input form of asm)")
+	addColorFlag(cmd)
 	return cmd
 }

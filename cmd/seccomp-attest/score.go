@@ -20,7 +20,7 @@ func init() { subcommands = append(subcommands, newScoreCommand) }
 func newScoreCommand() *cobra.Command {
 	var format, baseline, rulesFile string
 	var minScore float64
-	var dumpRules bool
+	var dumpRules, gradeOnly bool
 	cmd := &cobra.Command{
 		Use:   "score SOURCE",
 		Short: "Rate a filter (or a process's filters) 0-100 and report bypasses",
@@ -39,7 +39,9 @@ confirmed by running the filter.
 (--capabilities, else the bundle's or the process's bounding set) and prints
 the delta (positive = stricter); "none" skips it. --rules FILE extends or
 overrides the embedded rules entry by entry; --dump-rules prints the
-effective rules and exits. SOURCE "-" reads a raw filter from standard input.
+effective rules and exits. --grade prints the letter alone, for shell use
+(grade=$(seccomp-attest score --grade pid:1234)). SOURCE "-" reads a raw
+filter from standard input.
 Files must be regular files within the caps of docs/limits.md: a filter at
 most 4096 instructions, a profile or config.json 4 MiB, a rules file 1 MiB.
 Exit status: 0 at or above --min-score, 1 below, 2 error.`,
@@ -55,6 +57,9 @@ Exit status: 0 at or above --min-score, 1 below, 2 error.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if format != "text" && format != "json" {
 				return fmt.Errorf("unknown --format %q (want text or json)", format)
+			}
+			if gradeOnly && cmd.Flags().Changed("format") {
+				return fmt.Errorf("--grade prints the letter alone: it takes no --format")
 			}
 			rules := score.DefaultRules()
 			if rulesFile != "" {
@@ -80,24 +85,28 @@ Exit status: 0 at or above --min-score, 1 below, 2 error.`,
 			if err != nil {
 				return fmt.Errorf("%s: %w", src.desc, err)
 			}
-			if baseline != "" && baseline != "none" {
+			// The letter does not depend on the baseline: --grade skips it.
+			if baseline != "" && baseline != "none" && !gradeOnly {
 				base, err := scoreBaseline(baseline, args[0], opts)
 				if err != nil {
 					return err
 				}
 				rep.SetBaseline(baseline, base)
 			}
-			if format == "json" {
+			switch {
+			case gradeOnly:
+				fmt.Fprintln(cmd.OutOrStdout(), rep.Grade)
+			case format == "json":
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")
 				if err := enc.Encode(scoreJSON{Source: args[0], Report: rep}); err != nil {
 					return err
 				}
-			} else {
+			default:
 				writeScoreText(cmd.OutOrStdout(), src.desc, rep)
 			}
 			if cmd.Flags().Changed("min-score") && rep.Score < minScore {
-				if format == "text" {
+				if format == "text" && !gradeOnly {
 					fmt.Fprintf(cmd.OutOrStdout(), "below --min-score %g\n", minScore)
 				}
 				return errNegativeAnswer
@@ -111,6 +120,7 @@ Exit status: 0 at or above --min-score, 1 below, 2 error.`,
 		"source to compare the score with (resolved for the same capabilities), or none")
 	cmd.Flags().StringVar(&rulesFile, "rules", "", "rules file (YAML or JSON) extending the embedded rules")
 	cmd.Flags().BoolVar(&dumpRules, "dump-rules", false, "print the effective rules and exit")
+	cmd.Flags().BoolVar(&gradeOnly, "grade", false, "print the grade letter alone (for shell use); exit status as without it")
 	addProfileFlags(cmd, "profiles (SOURCE and --baseline)")
 	return cmd
 }

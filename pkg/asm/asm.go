@@ -65,35 +65,43 @@ var (
 // Errors name the line (*Error); the result is not validated (see
 // bytecode.Validate), so that every encoding can be written.
 func Assemble(r io.Reader, opts Options) ([]bc.Instruction, error) {
+	prog, _, err := AssembleLines(r, opts)
+	return prog, err
+}
+
+// AssembleLines is Assemble that also returns the text line (1-based) of
+// each instruction, to name it in later errors (bytecode.Validate's).
+func AssembleLines(r io.Reader, opts Options) ([]bc.Instruction, []int, error) {
 	stmts, labels, archName, err := parse(io.LimitReader(r, MaxTextSize+1))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if archName != "" {
 		a, err := arch.ByName(archName)
 		if err != nil {
-			return nil, fmt.Errorf(".arch: %w", err)
+			return nil, nil, fmt.Errorf(".arch: %w", err)
 		}
 		opts.Arch = a
 	}
 	if len(stmts) == 0 {
-		return nil, fmt.Errorf("no instructions")
+		return nil, nil, fmt.Errorf("no instructions")
 	}
 	if len(stmts) > bc.MaxInstructions {
-		return nil, fmt.Errorf("%d instructions: the kernel takes at most %d", len(stmts), bc.MaxInstructions)
+		return nil, nil, fmt.Errorf("%d instructions: the kernel takes at most %d", len(stmts), bc.MaxInstructions)
 	}
 	prog := make([]bc.Instruction, len(stmts))
+	lines := make([]int, len(stmts))
 	walk := bc.NewWalk(len(stmts), bc.DisasmOptions{Arch: opts.Arch})
 	for pc, st := range stmts {
 		a := assembler{pc: pc, n: len(stmts), labels: labels, scope: walk.Scope(pc)}
 		in, err := a.statement(st.text)
 		if err != nil {
-			return nil, &Error{Line: st.line, Text: st.raw, Err: err}
+			return nil, nil, &Error{Line: st.line, Text: st.raw, Err: err}
 		}
-		prog[pc] = in
+		prog[pc], lines[pc] = in, st.line
 		walk.Step(pc, in)
 	}
-	return prog, nil
+	return prog, lines, nil
 }
 
 // parse splits the text into statements and labels (label -> position).

@@ -94,16 +94,16 @@ func markLine(text []byte, n int, raw []bool) bool {
 }
 
 func write(b *bytes.Buffer, lines []bc.Line, raw []bool, opts Options) {
+	// Label what the text names: a fall-through the text leaves out
+	// needs none.
 	targets := map[int]bool{}
 	for _, l := range lines {
-		if raw[l.Index] || l.Class() != bc.ClassJMP {
+		if raw[l.Index] {
 			continue
 		}
-		if l.AluOp() == bc.JmpJA {
-			targets[l.Index+1+int(l.K)] = true
-		} else {
-			targets[l.Index+1+int(l.Jt)] = true
-			targets[l.Index+1+int(l.Jf)] = true
+		for _, m := range gotoTarget.FindAllStringSubmatch(l.Text, -1) {
+			n, _ := strconv.Atoi(m[1])
+			targets[n] = true
 		}
 	}
 	if opts.Arch != nil {

@@ -182,7 +182,7 @@ type Stack []*Filter
 // keeping the first return value with the strongest action; ties keep the
 // newer filter's value (and so its errno). An empty stack allows.
 func (s Stack) Run(d *Data) Action {
-	ret, _ := s.decide(d, func(f *Filter) Action { return f.Run(d) })
+	ret, _ := s.decide(func(i int) Action { return s[i].Run(d) })
 	return ret
 }
 
@@ -205,27 +205,24 @@ type StackTrace struct {
 // Trace is Run that says which filter decided and how each one ran.
 func (s Stack) Trace(d *Data) StackTrace {
 	runs := make([]FilterRun, len(s))
-	i := 0
-	ret, decider := s.decide(d, func(f *Filter) Action {
-		for s[i] != f {
-			i++
-		}
-		a, path := f.Trace(d)
+	ret, decider := s.decide(func(i int) Action {
+		a, path := s[i].Trace(d)
 		runs[i] = FilterRun{Action: a, Path: path}
 		return a
 	})
 	return StackTrace{Action: ret, Decider: decider, Runs: runs}
 }
 
-// decide runs the filters newest first through eval and returns the
-// winning value and the index of the filter that returned it. Where every
+// decide runs the filters newest first through eval (given a filter's
+// index) and returns the winning value and the index of the filter that
+// returned it. Where every
 // filter allows, the value is plain ALLOW as in the kernel (which drops
 // ALLOW's data) and the newest filter counts as the decider; -1 for an
 // empty stack.
-func (s Stack) decide(d *Data, eval func(*Filter) Action) (Action, int) {
+func (s Stack) decide(eval func(i int) Action) (Action, int) {
 	ret, decider := ActAllow, len(s)-1
 	for i := len(s) - 1; i >= 0; i-- {
-		if cur := eval(s[i]); cur.precedence() < ret.precedence() {
+		if cur := eval(i); cur.precedence() < ret.precedence() {
 			ret, decider = cur, i
 		}
 	}
