@@ -52,11 +52,16 @@ func run(argv []string) int {
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		fmt.Fprintf(os.Stderr, "seccomp-attest-hook: seccomp-attestd at %s did not answer within %s (failing closed)\n", socket, wire.Backstop)
 		return exitError
+	case errors.Is(err, wire.ErrNoAck):
+		// Stopped or swamped: it will not act on this request, and the
+		// hook checks here, with most of its time left.
+		return runDirect(args, state, "seccomp-attestd did not acknowledge ("+err.Error()+")", time.Until(started.Add(wire.Backstop)))
 	case err != nil:
-		// The daemon went away mid-request: the state is read already,
-		// so the hook runs in a child with it.
-		fmt.Fprintf(os.Stderr, "seccomp-attest-hook: seccomp-attestd at %s: %v; running the hook here\n", socket, err)
-		return runDirect(args, state, time.Until(started.Add(wire.Backstop)))
+		// Stalled mid-request, or gone: it drops the request when it sees
+		// the hook hang up (the state is read already, so the hook runs in
+		// a child with it).
+		conn.Close()
+		return runDirect(args, state, "seccomp-attestd: "+err.Error(), time.Until(started.Add(wire.Backstop)))
 	}
 	io.WriteString(os.Stderr, resp.Stderr)
 	return resp.Exit
@@ -68,20 +73,25 @@ func execDirect(args []string) int {
 	return exitError
 }
 
-func runDirect(args []string, state []byte, left time.Duration) int {
+// runDirect runs the hook in a child (seccomp-attestd hook) with the state
+// already read, within left; why is recorded in the operators' log.
+func runDirect(args []string, state []byte, why string, left time.Duration) int {
 	daemon, err := wire.FindDaemon(executable())
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "seccomp-attest-hook: %v (failing closed)\n", err)
+		fmt.Fprintf(os.Stderr, "seccomp-attest-hook: %s, and %v (failing closed)\n", why, err)
 		return exitError
 	}
-	cmd := exec.Command(daemon, append([]string{"hook", "--runtime-pid=" + strconv.Itoa(os.Getppid())}, args...)...)
+	cmd := exec.Command(daemon, append([]string{"hook", "--runtime-pid=" + strconv.Itoa(os.Getppid()), "--fallback=" + why}, args...)...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = bytes.NewReader(state), os.Stdout, os.Stderr
 	cmd.WaitDelay = time.Second
 	if err := cmd.Start(); err != nil {
 		fmt.Fprintf(os.Stderr, "seccomp-attest-hook: %s: %v (failing closed)\n", daemon, err)
 		return exitError
 	}
-	timer := time.AfterFunc(left, func() { cmd.Process.Kill() })
+	timer := time.AfterFunc(left, func() {
+		fmt.Fprintf(os.Stderr, "seccomp-attest-hook: %s, and the check here did not finish within the %s left (failing closed)\n", why, left.Round(time.Millisecond))
+		cmd.Process.Kill()
+	})
 	defer timer.Stop()
 	err = cmd.Wait()
 	var ee *exec.ExitError

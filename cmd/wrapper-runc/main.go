@@ -51,8 +51,7 @@ func run(argv []string) int {
 
 // execChecker becomes `seccomp-attestd wrapper-runc`: the check in this
 // process (same pid, stdio, environment and signals).
-func execChecker(argv []string, self string) int {
+func execChecker(argv []string, inv *runcargs.Invocation, self string) int {
 	err := wire.ExecDaemon(self, append([]string{"wrapper-runc", "--argv0=" + os.Args[0], "--self=" + self, "--"}, argv...)...)
-	fmt.Fprintf(os.Stderr, "seccomp-attest: wrapper-runc cannot check: %v (refused)\n", err)
-	return 1
+	return refuse(inv, fmt.Sprintf("seccomp-attest: wrapper-runc cannot check: %v (refused)", err))
 }

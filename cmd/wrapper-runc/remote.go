@@ -22,7 +22,7 @@ import (
 // wrapper-runc`.
 func checked(argv []string, inv *runcargs.Invocation, self string) int {
 	if inv == nil || (inv.Command != "create" && inv.Command != "start") {
-		return execChecker(argv, self)
+		return execChecker(argv, inv, self)
 	}
 	socket := inv.Extra[front.FlagSocket]
 	if socket == "" {
@@ -30,24 +30,33 @@ func checked(argv []string, inv *runcargs.Invocation, self string) int {
 	}
 	conn, err := wire.Dial(socket)
 	if err != nil {
-		return execChecker(argv, self)
+		return execChecker(argv, inv, self)
 	}
 	defer conn.Close()
 	cwd, err := os.Getwd()
 	if err != nil {
-		return execChecker(argv, self)
+		return execChecker(argv, inv, self)
 	}
 	req := wire.Request{Kind: wire.KindWrapper, Args: argv, Env: os.Environ(), Dir: cwd, Argv0: os.Args[0], Self: self}
 	resp, err := wire.Exchange(conn, req, []*os.File{os.Stdin, os.Stdout, os.Stderr}, time.Now().Add(wire.WrapperBackstop))
 	switch {
+	case errors.Is(err, wire.ErrNoAck):
+		// Stopped or swamped: it will not act on this request; the check
+		// runs here.
+		conn.Close()
+		return execChecker(argv, inv, self)
 	case errors.Is(err, os.ErrDeadlineExceeded):
-		fmt.Fprintf(os.Stderr, "seccomp-attest: seccomp-attestd at %s did not answer %s within %s (refused)\n", socket, inv.Command, wire.WrapperBackstop)
-		return 1
+		return refuse(inv, fmt.Sprintf("seccomp-attest: seccomp-attestd at %s did not answer %s within %s (refused)", socket, inv.Command, wire.WrapperBackstop))
+	case errors.Is(err, wire.ErrStalled):
+		// It may hold the container (a start's init at its exec stop,
+		// which dies with the daemon's hold on it): the container is
+		// refused, and the daemon drops it when it sees this hang-up.
+		return refuse(inv, fmt.Sprintf("seccomp-attest: seccomp-attestd at %s stopped answering mid-%s (%v): refused", socket, inv.Command, err))
 	case err != nil:
 		// The daemon went away: a create was not run, a start's init
 		// died with the daemon's hold on it (the runtime says so); the
 		// check runs here.
-		return execChecker(argv, self)
+		return execChecker(argv, inv, self)
 	}
 	os.Stderr.WriteString(resp.Stderr)
 	if resp.Exec != nil {
@@ -56,4 +65,17 @@ func checked(argv []string, inv *runcargs.Invocation, self string) int {
 		return exitError
 	}
 	return resp.Exit
+}
+
+// refuse reports why the container may not run where its engine reads
+// errors (runc's --log for Docker and containerd) and on stderr.
+func refuse(inv *runcargs.Invocation, msg string) int {
+	fmt.Fprintln(os.Stderr, msg)
+	if inv == nil {
+		return 1
+	}
+	if err := front.LogError(inv.Global.Log, inv.Global.LogFormat == "json", msg); err != nil {
+		fmt.Fprintf(os.Stderr, "wrapper-runc: %v\n", err)
+	}
+	return 1
 }

@@ -97,13 +97,38 @@ const maxFiles = 3
 
 func serveConn(ctx context.Context, conn *net.UnixConn, log *logrus.Logger) {
 	started := time.Now()
-	conn.SetDeadline(started.Add(wire.WrapperBackstop))
 	var files []*os.File
 	defer func() {
 		for _, f := range files {
 			f.Close()
 		}
 	}()
+	if err := checkPeer(conn); err != nil {
+		// Refused before anything is read: who asked goes to the log.
+		entry := log.WithError(err)
+		var rp *refusedPeer
+		if errors.As(err, &rp) {
+			entry = entry.WithFields(logrus.Fields{"uid": rp.uid, "pid": rp.pid})
+		}
+		entry.Warn("refused a request")
+		conn.Write(answer(wire.Response{Exit: exitError, Stderr: "seccomp-attestd: " + err.Error() + "\n"}))
+		return
+	}
+	conn.SetReadDeadline(started.Add(requestWindow))
+	body, received, err := readRequest(conn)
+	files = received
+	if err != nil {
+		log.WithError(err).Warn("read a request")
+		conn.Write(answer(wire.Response{Exit: exitError, Stderr: fmt.Sprintf("seccomp-attestd: read the request: %v\n", err)}))
+		return
+	}
+	if !commit(conn, log) {
+		return
+	}
+	conn.SetDeadline(time.Time{})
+	gone, stopWatching := watchHangup(conn)
+	defer stopWatching()
+	stopBeating := heartbeat(conn)
 	var kind string
 	resp := func() (resp wire.Response) {
 		defer func() {
@@ -114,14 +139,6 @@ func serveConn(ctx context.Context, conn *net.UnixConn, log *logrus.Logger) {
 				resp = wire.Response{Exit: exitError, Stderr: fmt.Sprintf("seccomp-attestd: internal error: %v\n", r)}
 			}
 		}()
-		if err := checkPeer(conn); err != nil {
-			return wire.Response{Exit: exitError, Stderr: "seccomp-attestd: " + err.Error() + "\n"}
-		}
-		body, received, err := readRequest(conn)
-		files = received
-		if err != nil {
-			return wire.Response{Exit: exitError, Stderr: fmt.Sprintf("seccomp-attestd: read the request: %v\n", err)}
-		}
 		var req wire.Request
 		if err := json.Unmarshal(body, &req); err != nil {
 			return wire.Response{Exit: exitError, Stderr: fmt.Sprintf("seccomp-attestd: the request is not one: %v\n", err)}
@@ -129,7 +146,19 @@ func serveConn(ctx context.Context, conn *net.UnixConn, log *logrus.Logger) {
 		kind = req.Kind
 		switch req.Kind {
 		case "":
-			rctx, cancel := context.WithDeadlineCause(context.WithoutCancel(ctx), started.Add(wire.Backstop-answerMargin),
+			// The hook gives up at wire.Backstop; a hook that hung up
+			// (it found the daemon stalled and checks in its own
+			// process) must not be answered by an attestation too.
+			hctx, hangUp := context.WithCancelCause(context.WithoutCancel(ctx))
+			defer hangUp(nil)
+			go func() {
+				select {
+				case <-gone:
+					hangUp(errors.New("the hook hung up (it checks in its own process)"))
+				case <-hctx.Done():
+				}
+			}()
+			rctx, cancel := context.WithDeadlineCause(hctx, started.Add(wire.Backstop-answerMargin),
 				fmt.Errorf("the daemon's limit of %s per hook passed: %w", wire.Backstop-answerMargin, context.DeadlineExceeded))
 			defer cancel()
 			var stderr bytes.Buffer
@@ -139,8 +168,6 @@ func serveConn(ctx context.Context, conn *net.UnixConn, log *logrus.Logger) {
 			if len(files) != 3 {
 				return wire.Response{Exit: exitError, Stderr: fmt.Sprintf("seccomp-attestd: a wrapper-runc request comes with its stdin, stdout and stderr, not %d descriptors\n", len(files))}
 			}
-			gone, stopWatching := watchHangup(conn)
-			defer stopWatching()
 			h := &wrapper.Host{Stdin: files[0], Stdout: files[1], Stderr: files[2],
 				Env: req.Env, Dir: req.Dir, Argv0: req.Argv0, Self: req.Self, Remote: true, Gone: gone}
 			code := wrapper.Run(req.Args, h)
@@ -152,19 +179,74 @@ func serveConn(ctx context.Context, conn *net.UnixConn, log *logrus.Logger) {
 		}
 		return wire.Response{Exit: exitError, Stderr: fmt.Sprintf("seccomp-attestd: unknown request kind %q\n", req.Kind)}
 	}()
-	data, err := json.Marshal(resp)
-	if err == nil {
-		_, err = conn.Write(data)
-	}
-	if err != nil {
-		log.WithError(err).Warn("answer a request")
+	stopBeating()
+	conn.SetWriteDeadline(time.Now().Add(requestWindow))
+	if _, err := conn.Write(answer(resp)); err != nil {
+		log.WithError(err).WithField("kind", kind).Warn("answer a request (the program hung up)")
 		return
 	}
 	log.WithFields(logrus.Fields{"kind": kind, "exit": resp.Exit, "exec": resp.Exec != nil, "elapsed": time.Since(started).String()}).Debug("answered")
 }
 
-// readRequest reads a request to its end, with the descriptors that came
-// with it (at most maxFiles; more are closed and refused).
+// requestWindow bounds reading a request and writing an answer: both are
+// a few kilobytes on a local socket.
+const requestWindow = 2 * time.Second
+
+func answer(r wire.Response) []byte {
+	data, err := json.Marshal(r)
+	if err != nil {
+		data, _ = json.Marshal(wire.Response{Exit: exitError, Stderr: "seccomp-attestd: encode the answer: " + err.Error() + "\n"})
+	}
+	return data
+}
+
+// commit acknowledges a request and waits for the program's Go: a program
+// that gave up waiting for the Ack (it checks in its own process) sends
+// none, and the request is dropped.
+func commit(conn *net.UnixConn, log *logrus.Logger) bool {
+	conn.SetDeadline(time.Now().Add(requestWindow))
+	if _, err := conn.Write([]byte{wire.Ack}); err != nil {
+		log.WithError(err).Info("dropped a request: the program gave up before the acknowledgement")
+		return false
+	}
+	var b [1]byte
+	if _, err := io.ReadFull(conn, b[:]); err != nil || b[0] != wire.Go {
+		log.WithError(err).Info("dropped a request: the program gave up before the acknowledgement")
+		return false
+	}
+	return true
+}
+
+// heartbeat writes wire.Heartbeat every wire.HeartbeatInterval until the
+// returned stop is called (which returns once no more is written).
+func heartbeat(conn *net.UnixConn) (stop func()) {
+	done, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(wire.HeartbeatInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				conn.SetWriteDeadline(time.Now().Add(wire.HeartbeatInterval))
+				if _, err := conn.Write([]byte{wire.Heartbeat}); err != nil {
+					// Gone, or not reading: watchHangup tells the request.
+					<-done
+					return
+				}
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-finished
+	}
+}
+
+// readRequest reads a request, one line of JSON, with the descriptors
+// that came with it (at most maxFiles; more are closed and refused).
 func readRequest(conn *net.UnixConn) ([]byte, []*os.File, error) {
 	var body []byte
 	var files []*os.File
@@ -188,8 +270,12 @@ func readRequest(conn *net.UnixConn) ([]byte, []*os.File, error) {
 		if len(body) > wire.MaxRequest {
 			return nil, files, fmt.Errorf("larger than %d bytes", wire.MaxRequest)
 		}
+		// The program sends nothing more until it hears the Ack.
+		if len(body) > 0 && body[len(body)-1] == '\n' {
+			return body[:len(body)-1], files, nil
+		}
 		if errors.Is(err, io.EOF) || (err == nil && n == 0 && oobn == 0) {
-			return body, files, nil
+			return nil, files, errors.New("the program hung up mid-request")
 		}
 		if err != nil {
 			return nil, files, err
@@ -269,7 +355,18 @@ func checkPeer(conn *net.UnixConn) error {
 		return fmt.Errorf("peer credentials: %w", errors.Join(err, cerr))
 	}
 	if cred.Uid != 0 && int(cred.Uid) != os.Getuid() {
-		return fmt.Errorf("uid %d (pid %d) may not ask for hooks: root only", cred.Uid, cred.Pid)
+		return &refusedPeer{uid: cred.Uid, pid: cred.Pid}
 	}
 	return nil
+}
+
+// refusedPeer is a program that may not ask: its uid and pid go to the
+// daemon's log.
+type refusedPeer struct {
+	uid uint32
+	pid int32
+}
+
+func (r *refusedPeer) Error() string {
+	return fmt.Sprintf("uid %d (pid %d) may not ask for hooks: root only", r.uid, r.pid)
 }

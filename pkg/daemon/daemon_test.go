@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -87,14 +88,23 @@ func TestServeRefusesGarbage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	conn.Write([]byte("{not a request"))
+	conn.Write([]byte("{not a request\n"))
+	ack := make([]byte, 1)
+	if _, err := io.ReadFull(conn, ack); err != nil || ack[0] != wire.Ack {
+		t.Fatalf("no acknowledgement: %q %v", ack, err)
+	}
+	conn.Write([]byte{wire.Go})
 	rc, _ := conn.SyscallConn()
 	rc.Control(func(fd uintptr) { shutdownWrite(int(fd)) })
-	var resp wire.Response
-	if err := json.NewDecoder(conn).Decode(&resp); err != nil {
+	body, err := io.ReadAll(conn)
+	if err != nil {
 		t.Fatal(err)
 	}
 	conn.Close()
+	var resp wire.Response
+	if err := json.Unmarshal(bytes.TrimLeft(body, string(wire.Heartbeat)), &resp); err != nil {
+		t.Fatal(err)
+	}
 	if resp.Exit != exitError || !strings.Contains(resp.Stderr, "not one") {
 		t.Errorf("garbage: %+v", resp)
 	}

@@ -30,6 +30,9 @@ type hook struct {
 	// before anything is read so that a refusal kills that process and
 	// never a reused pid.
 	initFD int
+	// fallback says why the hook program did not hand this run to
+	// seccomp-attestd (a daemon that did not acknowledge, or stalled).
+	fallback string
 }
 
 // maxStateSize bounds what is read from stdin: a state is a few hundred
@@ -45,6 +48,9 @@ func (h *hook) run(ctx context.Context, stdin io.Reader) int {
 	static := h.stage == stageCreateRuntime || h.stage == stagePrestart
 	c.Runtime, c.RuntimeVersion = detectRuntime(h.runtimePID, h.cfg.Store, !static)
 	fields := logrus.Fields{"stage": string(h.stage), "id": c.ID, "pid": c.PID, "bundle": c.Bundle, "runtime": c.Runtime}
+	if h.fallback != "" {
+		fields["fallback"] = h.fallback
+	}
 
 	if h.stage == stagePoststart {
 		// Opened first, so that any failure from here on can stop the
@@ -180,6 +186,12 @@ func (h *hook) failMode(p *pipeline.Pipeline, fields logrus.Fields, err error) i
 // fail reports an error that happened before the policy's mode is known:
 // unknown means enforce (fail closed).
 func (h *hook) fail(fields logrus.Fields, err error) int {
+	if fields == nil {
+		fields = logrus.Fields{}
+	}
+	if h.fallback != "" {
+		fields["fallback"] = h.fallback
+	}
 	if h.cfg.Mode != "audit" {
 		h.stopContainer(fields)
 	}

@@ -58,6 +58,7 @@ func RunContext(parent context.Context, args []string, stdin io.Reader, stderr i
 	store := fs.String("store", "", "override the attestation store directory")
 	key := fs.String("key", "", "override the signing key")
 	logPath := fs.String("log", "", `override the JSON log file ("-": stderr only)`)
+	fallback := fs.String("fallback", "", "why the hook program checks in its own process rather than in seccomp-attestd (recorded in the log)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: seccomp-attest-hook [--socket=PATH] [flags] createRuntime|prestart|poststart|poststop < state.json\n  --socket=PATH\n    \tseccomp-attestd's socket (default /run/seccomp-attest/hook.sock); without an answer the hook runs here\n")
 		fs.PrintDefaults()
@@ -92,7 +93,7 @@ func RunContext(parent context.Context, args []string, stdin io.Reader, stderr i
 
 	log, closeLog := newLogger(cfg, stderr)
 	defer closeLog()
-	h := &hook{cfg: cfg, stage: st, log: log, stderr: stderr, started: time.Now(), runtimePID: runtimePID, initFD: -1}
+	h := &hook{cfg: cfg, stage: st, log: log, stderr: stderr, started: time.Now(), runtimePID: runtimePID, initFD: -1, fallback: *fallback}
 	ctx, cancel := context.WithTimeoutCause(parent, time.Duration(cfg.Deadline),
 		fmt.Errorf("deadline of %s passed: %w", time.Duration(cfg.Deadline), context.DeadlineExceeded))
 	defer cancel()

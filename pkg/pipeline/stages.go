@@ -148,6 +148,11 @@ func (p *Pipeline) write(ctx context.Context, c *Container, pred *attest.Predica
 	if p.signer == nil {
 		return nil, fmt.Errorf("attestation of %s: no signing key loaded", c.ID)
 	}
+	if ctx.Err() != nil {
+		// Whoever asked gave up (a hook that found the daemon stalled
+		// checks in its own process): one record per container.
+		return nil, fmt.Errorf("attestation of %s not written: %w", c.ID, context.Cause(ctx))
+	}
 	req := attest.Request{Signer: p.signer, Store: p.store, Predicate: *pred}
 	if c.Bundle != "" {
 		b, err := p.bundle(c.Bundle)

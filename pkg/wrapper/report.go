@@ -3,13 +3,12 @@ package wrapper
 import (
 	"fmt"
 	"io"
-	"os"
-	"time"
 
 	"github.com/sirupsen/logrus"
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/config"
 	"github.com/seccomp-attest/seccomp-attest/pkg/runcargs"
+	"github.com/seccomp-attest/seccomp-attest/pkg/wrapper/front"
 )
 
 // reporter puts the wrapper's answers where people look: a refusal goes,
@@ -70,24 +69,9 @@ func (r *reporter) errorLine(err error, fields logrus.Fields) {
 	msg := err.Error()
 	r.operators.WithFields(fields).Error(msg)
 	fmt.Fprintln(r.stderr, msg)
-	if r.runcLog == "" {
-		return
+	if err := front.LogError(r.runcLog, r.runcJSON, msg); err != nil {
+		fmt.Fprintf(r.stderr, "wrapper-runc: %v\n", err)
 	}
-	// runc opens its log the same way (append, create, 0644).
-	f, ferr := os.OpenFile(r.runcLog, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-	if ferr != nil {
-		fmt.Fprintf(r.stderr, "wrapper-runc: --log %s: %v\n", r.runcLog, ferr)
-		return
-	}
-	defer f.Close()
-	l := logrus.New()
-	l.SetOutput(f)
-	if r.runcJSON {
-		l.SetFormatter(&logrus.JSONFormatter{TimestampFormat: time.RFC3339Nano})
-	} else {
-		l.SetFormatter(&logrus.TextFormatter{DisableColors: true, FullTimestamp: true, TimestampFormat: time.RFC3339Nano})
-	}
-	l.Error(msg)
 }
 
 func (r *reporter) close() { r.closeOps() }

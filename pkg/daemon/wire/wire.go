@@ -4,9 +4,17 @@
 // so that those programs start in about a millisecond: a container start
 // pays for them every time.
 //
-// A program connects to a unix socket, writes one Request as JSON (with
-// its stdio as SCM_RIGHTS for wrapper-runc), shuts its side down, and
-// reads one Response as JSON until the daemon closes.
+// A program connects to a unix socket and writes one Request as a line of
+// JSON (with its stdio as SCM_RIGHTS for wrapper-runc). The daemon
+// acknowledges it at once with Ack; only a program that heard the Ack
+// within AckWindow commits the request to the daemon with Go (and shuts
+// its side down), so a daemon that is stopped or swamped is noticed in a
+// fraction of a second and the program checks in its own process, and a
+// daemon that hears the Ack late (or no Go) drops the request: the work
+// is never done twice. While it works the daemon sends a Heartbeat every
+// HeartbeatInterval, then one Response as JSON, and closes: a daemon that
+// is alive but slow keeps beating, one stopped mid-request falls silent,
+// and after StallWindow of silence the program gives up on it.
 package wire
 
 import (
@@ -33,11 +41,36 @@ const SocketFlag = "--socket="
 // annotations (the hook itself refuses states over 4 MiB).
 const MaxRequest = 8 << 20
 
-// Backstop is the longest a hook waits for the daemon: the timeout of the
-// shipped hooks.d files. The daemon answers earlier (it caps each hook's
-// deadline below it); a daemon that does not is wedged, and the hook
-// fails closed rather than hold the container start.
-const Backstop = 10 * time.Second
+// Backstop is the longest a hook takes, with the daemon or without: a
+// second below the 10 s timeout of the shipped hooks.d files, so that the
+// runtime hears why before it would kill the hook. The daemon answers
+// earlier (it caps each hook's deadline below it).
+const Backstop = 9 * time.Second
+
+// The protocol's bytes and windows (see the package comment).
+const (
+	Ack       = 'A'
+	Go        = 'G'
+	Heartbeat = '.'
+	// AckWindow is how long a program waits for the daemon's Ack: a
+	// running daemon acknowledges in well under a millisecond, from a
+	// goroutine that does nothing else.
+	AckWindow = 250 * time.Millisecond
+	// HeartbeatInterval and StallWindow: a daemon silent for StallWindow
+	// (eight heartbeats) is taken for stuck.
+	HeartbeatInterval = 250 * time.Millisecond
+	StallWindow       = 2 * time.Second
+)
+
+// ErrNoAck means the daemon did not acknowledge the request within
+// AckWindow: it is stopped or swamped, it will not act on the request,
+// and the program does the work itself.
+var ErrNoAck = errors.New("no acknowledgement")
+
+// ErrStalled means the daemon acknowledged the request, then went silent
+// for StallWindow: it is stopped mid-request. It cancels the request when
+// it notices that the program hung up.
+var ErrStalled = errors.New("stalled mid-request")
 
 // Request is one hook run, or one wrapper-runc check (Kind).
 type Request struct {
@@ -110,14 +143,18 @@ func Dial(path string) (*os.File, error) {
 }
 
 // Exchange sends req on conn, with files (their descriptors, as
-// SCM_RIGHTS), and returns the daemon's response, giving up at deadline.
+// SCM_RIGHTS), and returns the daemon's response. It fails with ErrNoAck
+// when the daemon does not acknowledge within AckWindow, ErrStalled when
+// it then falls silent for StallWindow, and os.ErrDeadlineExceeded at
+// deadline.
 func Exchange(conn *os.File, req Request, files []*os.File, deadline time.Time) (Response, error) {
 	var resp Response
-	if err := conn.SetDeadline(deadline); err != nil {
-		return resp, err
-	}
 	data, err := json.Marshal(req)
 	if err != nil {
+		return resp, err
+	}
+	data = append(data, '\n')
+	if err := conn.SetDeadline(earliest(deadline, time.Now().Add(AckWindow))); err != nil {
 		return resp, err
 	}
 	// Not conn.Fd(), which would make the descriptor blocking and lose
@@ -138,25 +175,88 @@ func Exchange(conn *os.File, req Request, files []*os.File, deadline time.Time) 
 			n, serr = unix.SendmsgN(int(fd), data, unix.UnixRights(fds...), nil, 0)
 			return !errors.Is(serr, unix.EAGAIN)
 		}); err != nil || serr != nil {
-			return resp, fmt.Errorf("send: %w", errors.Join(err, serr))
+			return resp, sendError(errors.Join(err, serr))
 		}
 		data = data[n:]
 	}
 	if _, err := conn.Write(data); err != nil {
+		return resp, sendError(err)
+	}
+	var b [1]byte
+	if _, err := io.ReadFull(conn, b[:]); err != nil {
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return resp, fmt.Errorf("%w within %s", ErrNoAck, AckWindow)
+		}
+		return resp, fmt.Errorf("receive: %w", err)
+	}
+	if b[0] != Ack {
+		return resp, fmt.Errorf("receive: the daemon answered %q, not the acknowledgement", b[0])
+	}
+	if _, err := conn.Write([]byte{Go}); err != nil {
 		return resp, fmt.Errorf("send: %w", err)
 	}
 	var serr error
 	if err := rc.Control(func(fd uintptr) { serr = unix.Shutdown(int(fd), unix.SHUT_WR) }); err != nil || serr != nil {
 		return resp, fmt.Errorf("send: %w", errors.Join(err, serr))
 	}
-	body, err := io.ReadAll(io.LimitReader(conn, MaxRequest))
+	body, err := readAnswer(conn, deadline)
 	if err != nil {
-		return resp, fmt.Errorf("receive: %w", err)
+		return resp, err
 	}
 	if err := json.Unmarshal(body, &resp); err != nil {
 		return resp, fmt.Errorf("receive: the daemon's answer is not a response (%d bytes): %w", len(body), err)
 	}
 	return resp, nil
+}
+
+// sendError: a daemon whose socket buffer is full does not read, which
+// is the same as not acknowledging.
+func sendError(err error) error {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return fmt.Errorf("%w: the request was not read within %s", ErrNoAck, AckWindow)
+	}
+	return fmt.Errorf("send: %w", err)
+}
+
+// readAnswer reads heartbeats and the response to the daemon's close,
+// giving up after StallWindow of silence or at deadline.
+func readAnswer(conn *os.File, deadline time.Time) ([]byte, error) {
+	var body []byte
+	buf := make([]byte, 32<<10)
+	for {
+		if err := conn.SetReadDeadline(earliest(deadline, time.Now().Add(StallWindow))); err != nil {
+			return nil, err
+		}
+		n, err := conn.Read(buf)
+		chunk := buf[:n]
+		if len(body) == 0 {
+			// Heartbeats come only before the response.
+			for len(chunk) > 0 && chunk[0] == Heartbeat {
+				chunk = chunk[1:]
+			}
+		}
+		body = append(body, chunk...)
+		if len(body) > MaxRequest {
+			return nil, fmt.Errorf("receive: an answer larger than %d bytes", MaxRequest)
+		}
+		switch {
+		case errors.Is(err, io.EOF):
+			return body, nil
+		case errors.Is(err, os.ErrDeadlineExceeded) && !time.Now().Before(deadline):
+			return nil, err
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			return nil, fmt.Errorf("%w: silent for %s", ErrStalled, StallWindow)
+		case err != nil:
+			return nil, fmt.Errorf("receive: %w", err)
+		}
+	}
+}
+
+func earliest(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }
 
 // TakeSocketFlag removes --socket=PATH from a hook's arguments and returns

@@ -7,11 +7,13 @@
 package front
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -141,4 +143,37 @@ func MentionsChecked(argv []string) bool {
 		}
 	}
 	return false
+}
+
+// LogError writes msg as an error line into the runtime's --log file
+// (path), in its --log-format (json or text), the way runc writes its own
+// errors: containerd and Docker read the last error of that file into the
+// message the user sees ("OCI runtime create failed: ..."), and do not
+// read stderr. Without --log (path "") it does nothing: stderr is the
+// runtime's log then.
+func LogError(path string, jsonFormat bool, msg string) error {
+	if path == "" {
+		return nil
+	}
+	now := time.Now().Format(time.RFC3339Nano)
+	var line []byte
+	if jsonFormat {
+		line, _ = json.Marshal(struct {
+			Level string `json:"level"`
+			Msg   string `json:"msg"`
+			Time  string `json:"time"`
+		}{"error", msg, now})
+	} else {
+		line = fmt.Appendf(nil, "time=%q level=error msg=%q", now, msg)
+	}
+	// runc opens its log the same way (append, create, 0644).
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return fmt.Errorf("--log %s: %w", path, err)
+	}
+	defer f.Close()
+	if _, err := f.Write(append(line, '\n')); err != nil {
+		return fmt.Errorf("--log %s: %w", path, err)
+	}
+	return nil
 }
