@@ -10,7 +10,8 @@
 // containerd): its supervisor (systemd, the DaemonSet) starts it again.
 // Containers created while it is away get no hook; list the plugin in
 // containerd's NRI default_validator required_plugins so that they are
-// refused instead (packaging/kubernetes).
+// refused instead (packaging/kubernetes). When it connects it logs, as
+// errors, the containers the runtime has without the hook.
 package main
 
 import (
@@ -60,7 +61,10 @@ func run(argv []string) int {
 
 	log := logrus.New()
 	log.SetFormatter(&logrus.JSONFormatter{})
-	plugin := &nriplugin.Plugin{Hook: hook}
+	plugin := &nriplugin.Plugin{Hook: hook, Unhooked: func(pod *api.PodSandbox, ctr *api.Container) {
+		log.WithFields(logrus.Fields{"id": ctr.GetId(), "namespace": pod.GetNamespace(), "pod": pod.GetName(), "container": ctr.GetName(), "state": ctr.GetState().String()}).
+			Error("container without the seccomp-attest hook: created while the plugin was away, never checked")
+	}}
 	if *verbose {
 		plugin.Logf = log.Infof
 	}

@@ -80,11 +80,44 @@ func (h Hook) Hooks() *api.Hooks {
 	return &api.Hooks{CreateRuntime: one(Stages[0]), Poststart: one(Stages[1]), Poststop: one(Stages[2])}
 }
 
-// Plugin implements the NRI CreateContainer request.
+// Plugin implements the NRI Synchronize and CreateContainer requests.
 type Plugin struct {
 	Hook Hook
 	// Logf, when set, is told of every container the hooks were added to.
 	Logf func(format string, args ...any)
+	// Unhooked is told, when the plugin connects, of every container the
+	// runtime has that lacks the hook: created while the plugin was away
+	// (containerd 2.4's NRI lets the first container after a plugin's
+	// death through without it), so nothing checked or attested it.
+	Unhooked func(pod *api.PodSandbox, ctr *api.Container)
+}
+
+// Synchronize reports the runtime's containers that lack the hook.
+func (p *Plugin) Synchronize(_ context.Context, pods []*api.PodSandbox, ctrs []*api.Container) ([]*api.ContainerUpdate, error) {
+	if p.Unhooked == nil {
+		return nil, nil
+	}
+	podByID := make(map[string]*api.PodSandbox, len(pods))
+	for _, pod := range pods {
+		podByID[pod.GetId()] = pod
+	}
+	for _, ctr := range ctrs {
+		if !p.Hook.In(ctr.GetHooks()) {
+			p.Unhooked(podByID[ctr.GetPodSandboxId()], ctr)
+		}
+	}
+	return nil, nil
+}
+
+// In says whether hooks run this hook program at createRuntime, where it
+// refuses a container before it starts.
+func (h Hook) In(hooks *api.Hooks) bool {
+	for _, x := range hooks.GetCreateRuntime() {
+		if x.GetPath() == h.Path {
+			return true
+		}
+	}
+	return false
 }
 
 // CreateContainer adds the hooks to ctr. Every container gets them: the

@@ -82,3 +82,24 @@ func TestValidateRefusesRelativePathsAndNoTimeout(t *testing.T) {
 		t.Errorf("a good hook: %v", err)
 	}
 }
+
+// On connecting, the plugin names the containers without its hook, and
+// only those.
+func TestSynchronizeReportsContainersWithoutTheHook(t *testing.T) {
+	h := Hook{Path: "/h", TimeoutSeconds: 10}
+	var unhooked []string
+	p := &Plugin{Hook: h, Unhooked: func(pod *api.PodSandbox, ctr *api.Container) {
+		unhooked = append(unhooked, pod.GetName()+"/"+ctr.GetId())
+	}}
+	hooked := &api.Container{Id: "hooked", PodSandboxId: "p1", Hooks: h.Hooks()}
+	other := &api.Container{Id: "other-hook", PodSandboxId: "p1", Hooks: Hook{Path: "/elsewhere", TimeoutSeconds: 1}.Hooks()}
+	bare := &api.Container{Id: "bare", PodSandboxId: "p2"}
+	updates, err := p.Synchronize(context.Background(),
+		[]*api.PodSandbox{{Id: "p1", Name: "one"}, {Id: "p2", Name: "two"}}, []*api.Container{hooked, other, bare})
+	if err != nil || updates != nil {
+		t.Fatalf("Synchronize: %v, %v", updates, err)
+	}
+	if want := []string{"one/other-hook", "two/bare"}; !slices.Equal(unhooked, want) {
+		t.Errorf("unhooked %q, want %q", unhooked, want)
+	}
+}
