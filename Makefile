@@ -33,11 +33,22 @@ build:
 
 # Test programs the bats tests and the fixture capture copy into containers
 # (static: the busybox rootfs has no C library).
-helpers: $(HELPERS)/seccomp-stack $(HELPERS)/docker-profile $(HELPERS)/rawsyscall $(HELPERS)/null-hook
+helpers: $(HELPERS)/seccomp-stack $(HELPERS)/docker-profile $(HELPERS)/rawsyscall $(HELPERS)/null-hook \
+	$(HELPERS)/seccomp-threads $(HELPERS)/kernel-oracle
 
 $(HELPERS)/seccomp-stack: test/helpers/seccomp-stack.c
 	@mkdir -p $(HELPERS)
 	gcc -static -pthread -O2 -Wall -Wextra -o $@ $<
+
+# Installs two filters from two threads (dump -- CMD tests).
+$(HELPERS)/seccomp-threads: test/helpers/seccomp-threads.c
+	@mkdir -p $(HELPERS)
+	gcc -static -pthread -O2 -Wall -Wextra -o $@ $<
+
+# Runs a filter in the kernel on sampled inputs (eval tests).
+$(HELPERS)/kernel-oracle: test/helpers/kernel-oracle/main.go internal/filterfuzz/*.go pkg/bytecode/*.go go.mod go.sum
+	@mkdir -p $(HELPERS)
+	$(GO) build -o $@ ./test/helpers/kernel-oracle
 
 $(HELPERS)/rawsyscall: test/helpers/rawsyscall.c
 	@mkdir -p $(HELPERS)

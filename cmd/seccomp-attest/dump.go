@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -21,13 +22,16 @@ func init() { subcommands = append(subcommands, newDumpCommand) }
 
 func newDumpCommand() *cobra.Command {
 	var (
-		format string
-		outDir string
-		disasm bool
+		format    string
+		outDir    string
+		disasm    bool
+		decompile bool
+		limit     int
+		timeout   time.Duration
 	)
 	cmd := &cobra.Command{
-		Use:   "dump PID",
-		Short: "Show the seccomp filters the kernel enforces on a live process",
+		Use:   "dump PID | dump [flags] -- CMD [ARG...]",
+		Short: "Show the seccomp filters the kernel enforces on a live process, or that a program installs",
 		Long: `Show the seccomp filters the kernel enforces on every thread of process PID,
 as PTRACE_SECCOMP_GET_FILTER returns them: mode, number of filters and, for
 each filter (index 0 is the oldest), its length, sha256 of its raw bytes and
@@ -39,17 +43,43 @@ Each thread is stopped for the read only and always let go. Needs root
 
 --out DIR writes the raw filters (struct sock_filter arrays, host byte order)
 as DIR/N.bpf, or DIR/TID-N.bpf per group of threads when threads differ. The
-JSON output is described in docs/dump-json.md.`,
+JSON output is described in docs/dump-json.md.
+
+dump -- CMD [ARG...] starts CMD (static or dynamic) under ptrace instead and
+stops it when it has installed its first seccomp filter (--limit N: its Nth,
+counting every thread and child process; a TSYNC install counts once), or
+when it exits, whichever comes first: every thread is held there, its
+filters are read, and the program is killed without running further. The
+program's standard output goes to dump's standard error, so that dump's own
+output stays clean; --timeout bounds the whole run. --decompile prints the
+decision table of each thread group's stack.`,
 		Example: `  seccomp-attest dump $(runc state ID | jq .pid)
-  seccomp-attest dump --format json --out filters/ 1234`,
-		Args: cobra.ExactArgs(1),
+  seccomp-attest dump --format json --out filters/ 1234
+  seccomp-attest dump --disasm -- /usr/bin/some-sandboxed-program --flag
+  seccomp-attest dump --limit 2 --out filters/ -- ./two-filters`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if dash := cmd.ArgsLenAtDash(); dash >= 0 {
+				if dash != 0 || len(args) == 0 {
+					return fmt.Errorf("dump: give either PID or -- CMD [ARG...]")
+				}
+				return nil
+			}
+			return cobra.ExactArgs(1)(cmd, args)
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if format != "text" && format != "json" {
+				return fmt.Errorf("dump: --format %q: want text or json", format)
+			}
+			if cmd.ArgsLenAtDash() == 0 {
+				return dumpProgram(cmd, args, dumpProgramOptions{
+					limit: limit, timeout: timeout, format: format, outDir: outDir, disasm: disasm, decompile: decompile})
+			}
+			if cmd.Flags().Changed("limit") || cmd.Flags().Changed("timeout") {
+				return fmt.Errorf("dump: --limit and --timeout go with -- CMD")
+			}
 			pid, err := strconv.Atoi(args[0])
 			if err != nil || pid <= 0 {
 				return fmt.Errorf("dump: PID %q is not a positive number", args[0])
-			}
-			if format != "text" && format != "json" {
-				return fmt.Errorf("dump: --format %q: want text or json", format)
 			}
 			pf, err := bytecode.ReadProcessContext(cmd.Context(), pid)
 			if err != nil {
@@ -66,12 +96,21 @@ JSON output is described in docs/dump-json.md.`,
 				enc.SetIndent("", "  ")
 				return enc.Encode(d)
 			}
-			return d.writeText(cmd.OutOrStdout(), disasm)
+			if err := d.writeText(cmd.OutOrStdout(), disasm); err != nil {
+				return err
+			}
+			if decompile {
+				return d.writeTables(cmd.OutOrStdout())
+			}
+			return nil
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
 	cmd.Flags().StringVar(&outDir, "out", "", "write the raw filters into this directory")
 	cmd.Flags().BoolVar(&disasm, "disasm", false, "disassemble each filter (text format)")
+	cmd.Flags().BoolVar(&decompile, "decompile", false, "print the decision table of each thread group's filters (text format)")
+	cmd.Flags().IntVar(&limit, "limit", 1, "with -- CMD: stop at the Nth filter install")
+	cmd.Flags().DurationVar(&timeout, "timeout", 30*time.Second, "with -- CMD: kill the program if it has not reached --limit nor exited by then")
 	return cmd
 }
 
