@@ -484,4 +484,3 @@ func wait(pid int, ws *unix.WaitStatus) (int, error) {
 		return tid, err
 	}
 }
-
