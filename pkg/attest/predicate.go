@@ -58,6 +58,9 @@ type Container struct {
 	// Annotations holds the few OCI annotations that change how the
 	// filters came to be (see RelevantAnnotations), not all of them.
 	Annotations map[string]string `json:"annotations,omitempty"`
+	// Kubernetes is the pod of a container a CRI runtime created, absent
+	// otherwise (and in attestations made before it existed).
+	Kubernetes *Kubernetes `json:"kubernetes,omitempty"`
 }
 
 // Runtime is the OCI runtime that created the container.
@@ -167,6 +170,9 @@ func (p *Predicate) Validate() []string {
 	}
 	if p.Container.ID == "" {
 		bad("container.id is missing")
+	}
+	if p.Container.Kubernetes != nil {
+		probs = append(probs, p.Container.Kubernetes.problems()...)
 	}
 	if p.Host.ID == "" {
 		bad("host.id is missing")
