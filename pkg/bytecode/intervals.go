@@ -2,6 +2,7 @@ package bytecode
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 )
 
@@ -99,14 +100,37 @@ func (s IntervalSet) splitRange(first, last uint32) (in, out IntervalSet) {
 	return in, out
 }
 
+// intervalArena hands out small interval sets from shared blocks, so that
+// the thousands of sets an analysis cuts out cost a few allocations. A set
+// it returns has no spare capacity: appending to it never writes into
+// another set's memory.
+type intervalArena struct{ block []Interval }
+
+// arenaBlock is the number of intervals per block; larger sets are
+// allocated on their own.
+const arenaBlock = 512
+
+// take returns an empty set with room for n intervals.
+func (a *intervalArena) take(n int) IntervalSet {
+	if a == nil || n > arenaBlock/8 {
+		return make(IntervalSet, 0, n)
+	}
+	if cap(a.block)-len(a.block) < n {
+		a.block = make([]Interval, 0, arenaBlock)
+	}
+	i := len(a.block)
+	a.block = a.block[:i+n]
+	return a.block[i:i:i+n]
+}
+
 // splitRangeOwned is splitRange for a set whose memory the caller owns:
 // the rest is written over s instead of into a copy, which keeps a long
-// chain of "nr == k" tests linear in allocations.
-func (s IntervalSet) splitRangeOwned(first, last uint32) (in, out IntervalSet) {
-	lo := 0
-	for lo < len(s) && s[lo].Last < first {
-		lo++
-	}
+// chain of "nr == k" tests linear in allocations. The values within come
+// from arena (nil: the heap).
+func (s IntervalSet) splitRangeOwned(first, last uint32, arena *intervalArena) (in, out IntervalSet) {
+	// A chain of "nr == k" tests leaves s with one interval per test:
+	// search it rather than walk it.
+	lo := sort.Search(len(s), func(i int) bool { return s[i].Last >= first })
 	hi := lo
 	for hi < len(s) && s[hi].First <= last {
 		hi++
@@ -114,7 +138,7 @@ func (s IntervalSet) splitRangeOwned(first, last uint32) (in, out IntervalSet) {
 	if lo == hi {
 		return nil, s
 	}
-	in = make(IntervalSet, 0, hi-lo)
+	in = arena.take(hi - lo)
 	for _, iv := range s[lo:hi] {
 		in = append(in, Interval{max(iv.First, first), min(iv.Last, last)})
 	}

@@ -1,8 +1,7 @@
 package bytecode
 
 import (
-	"cmp"
-	"slices"
+	"fmt"
 	"sort"
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
@@ -24,58 +23,78 @@ func nrSpace(at *ArchTable) IntervalSet {
 var x32Space, x86_64Space, _ = fullSet.splitMasked(arch.X32SyscallBit, opEQ, arch.X32SyscallBit)
 
 // syscallRules lays out the rule lists of one arch table over its number
-// space: nrRegions partition the numbers, rules[i] is region i's rule list.
-func syscallRules(nrRegions []region, rules [][]Rule, at ArchTable) []SyscallRules {
-	space := nrSpace(&at)
+// space: runs (ascending) partition the numbers, rules[i] is region i's
+// rule list.
+func syscallRules(runs []run, rules [][]Rule, at ArchTable) []SyscallRules {
 	var named []arch.Syscall
 	if at.Arch != nil {
 		named = at.Arch.Syscalls()
 	}
-	type piece struct {
-		iv     Interval
-		region int
+	space := nrSpace(&at)
+	// Rows are most of a table's memory: count them, then fill.
+	rw := rowWriter{counting: true}
+	rw.lay(runs, space, named, rules)
+	rw = rowWriter{out: make([]SyscallRules, 0, rw.n)}
+	rw.lay(runs, space, named, rules)
+	return rw.out
+}
+
+// rowWriter collects rows, or only counts them.
+type rowWriter struct {
+	out      []SyscallRules
+	n        int
+	counting bool
+}
+
+func (rw *rowWriter) add(sr SyscallRules) {
+	if rw.counting {
+		rw.n++
+		return
 	}
-	n := 0
-	for _, r := range nrRegions {
-		n += len(r.values)
+	rw.out = append(rw.out, sr)
+}
+
+// lay adds the rows of runs clipped to space, in ascending order: one per
+// named syscall, one for each stretch of unnamed numbers between them; a
+// row of run r has the rules rules[r.region]. Both runs and named are
+// ascending, so one pass over each suffices.
+func (rw *rowWriter) lay(runs []run, space IntervalSet, named []arch.Syscall, rules [][]Rule) {
+	if len(runs) == 0 {
+		return
 	}
-	pieces := make([]piece, 0, n+len(space))
-	for i, r := range nrRegions {
-		for _, iv := range r.values {
-			// Clip to the number space without building sets: space is
-			// one or two intervals.
-			for _, sp := range space {
-				if lo, hi := max(iv.First, sp.First), min(iv.Last, sp.Last); lo <= hi {
-					pieces = append(pieces, piece{Interval{lo, hi}, i})
+	j := sort.Search(len(named), func(i int) bool { return named[i].Nr >= runs[0].First })
+	for _, r := range runs {
+		rs := rules[r.region]
+		// space is one or two intervals: clip without building sets.
+		for _, sp := range space {
+			first, last := max(r.First, sp.First), min(r.Last, sp.Last)
+			if first > last {
+				continue
+			}
+			for j < len(named) && named[j].Nr < first {
+				j++
+			}
+			next := uint64(first)
+			for ; j < len(named) && named[j].Nr <= last; j++ {
+				nr := named[j].Nr
+				if uint64(nr) > next {
+					rw.add(SyscallRules{First: uint32(next), Last: nr - 1, Rules: rs})
 				}
+				rw.add(SyscallRules{First: nr, Last: nr, Name: named[j].Name, Rules: rs})
+				next = uint64(nr) + 1
+			}
+			if next <= uint64(last) {
+				rw.add(SyscallRules{First: uint32(next), Last: last, Rules: rs})
 			}
 		}
 	}
-	slices.SortFunc(pieces, func(a, b piece) int { return cmp.Compare(a.iv.First, b.iv.First) })
-	out := make([]SyscallRules, 0, len(named)+len(pieces)+8)
-	for _, p := range pieces {
-		out = appendNamed(out, p.iv, named, rules[p.region])
-	}
-	return out
 }
 
-// appendNamed adds entries for [First, Last]: one per named syscall, and a
-// range for each run of unnamed numbers. Entries share the rules slice.
+// appendNamed adds the rows of [First, Last] to out, all with rules.
 func appendNamed(out []SyscallRules, iv Interval, named []arch.Syscall, rules []Rule) []SyscallRules {
-	next := uint64(iv.First)
-	i := sort.Search(len(named), func(i int) bool { return named[i].Nr >= iv.First })
-	for ; i < len(named) && named[i].Nr <= iv.Last; i++ {
-		nr := named[i].Nr
-		if uint64(nr) > next {
-			out = append(out, SyscallRules{First: uint32(next), Last: nr - 1, Rules: rules})
-		}
-		out = append(out, SyscallRules{First: nr, Last: nr, Name: named[i].Name, Rules: rules})
-		next = uint64(nr) + 1
-	}
-	if next <= uint64(iv.Last) {
-		out = append(out, SyscallRules{First: uint32(next), Last: iv.Last, Rules: rules})
-	}
-	return out
+	rw := rowWriter{out: out}
+	rw.lay([]run{{iv, 0}}, fullSet, named, [][]Rule{rules})
+	return rw.out
 }
 
 // intersect returns the values in both sets.
@@ -96,17 +115,36 @@ func intersect(a, b IntervalSet) IntervalSet {
 }
 
 // buildRules orders the leaves that apply to one set of syscall numbers
-// into a rule list ending in an unconditional rule. Exact paths through a
-// program are disjoint, so any order is correct; the action of the
-// unconditional path (or the most common action) becomes the final rule.
+// into a rule list ending in an unconditional rule.
 func buildRules(leaves []leaf, ids []int) []Rule {
-	// Leaves keep the raw return value (stacks compare raw values); the
-	// table says what the kernel does with it.
-	for _, id := range ids {
-		leaves[id].action = leaves[id].action.Effective()
-	}
+	var rb ruleBuilder
+	return rb.build(leaves, ids)
+}
+
+// ruleBuilder builds the rule lists of one table. Most lists are one
+// unconditional action: those are shared, as rows already share lists.
+type ruleBuilder struct {
+	always map[Action][]Rule
+	counts []actionCount
+}
+
+// actionCount counts the leaves of one action.
+type actionCount struct {
+	action Action
+	n      int
+}
+
+func (c actionCount) String() string { return fmt.Sprintf("%v x%d", c.action, c.n) }
+
+// build orders the leaves ids into a rule list ending in an unconditional
+// rule. Exact paths through a program are disjoint, so any order is
+// correct; the action of the unconditional path (or the most common
+// action) becomes the final rule. Leaves keep the raw return value (stacks
+// compare raw values, and leaves are shared); the rules say what the
+// kernel does with it.
+func (rb *ruleBuilder) build(leaves []leaf, ids []int) []Rule {
 	approx := false
-	count := map[Action]int{}
+	rb.counts = rb.counts[:0]
 	var dflt Action
 	haveDefault := false
 	for _, id := range ids {
@@ -115,45 +153,71 @@ func buildRules(leaves []leaf, ids []int) []Rule {
 		if l.anyAction {
 			continue
 		}
-		count[l.action]++
+		act := l.action.Effective()
+		rb.count(act)
 		if len(l.atoms) == 0 && !haveDefault {
-			dflt, haveDefault = l.action, true
+			dflt, haveDefault = act, true
 		}
 	}
 	if !haveDefault {
+		// The most common action; of equally common ones, the first seen.
 		best := -1
-		for _, id := range ids {
-			l := &leaves[id]
-			if !l.anyAction && count[l.action] > best {
-				dflt, best = l.action, count[l.action]
+		for _, c := range rb.counts {
+			if c.n > best {
+				dflt, best = c.action, c.n
 			}
 		}
 	}
 	var rules []Rule
-	var defaultConds []Condition
 	for _, id := range ids {
 		l := &leaves[id]
-		cond := conditionOf(l.atoms)
-		if !approx && l.action == dflt {
-			defaultConds = append(defaultConds, cond)
+		act := l.action.Effective()
+		if !approx && act == dflt {
 			continue
 		}
-		r := Rule{When: cond, Action: l.action}
+		r := Rule{When: conditionOf(l.atoms), Action: act}
 		if approx {
 			r.Approximate, r.AnyAction = true, l.anyAction
 			if !l.anyAction {
-				r.Actions = []Action{l.action}
+				r.Actions = []Action{act}
 			}
 		}
 		rules = append(rules, r)
+	}
+	if len(rules) == 0 && !approx {
+		return rb.unconditional(dflt)
 	}
 	rules = fuseRules(rules)
 	last := Rule{Action: dflt}
 	if approx {
 		last.Approximate, last.Actions = true, []Action{dflt}
-		if len(count) == 0 {
+		if len(rb.counts) == 0 {
 			last.AnyAction, last.Actions = true, nil
 		}
 	}
 	return append(rules, last)
+}
+
+// count adds one leaf of action a.
+func (rb *ruleBuilder) count(a Action) {
+	for i := range rb.counts {
+		if rb.counts[i].action == a {
+			rb.counts[i].n++
+			return
+		}
+	}
+	rb.counts = append(rb.counts, actionCount{a, 1})
+}
+
+// unconditional returns the shared one-rule list "always a".
+func (rb *ruleBuilder) unconditional(a Action) []Rule {
+	if rules, ok := rb.always[a]; ok {
+		return rules
+	}
+	if rb.always == nil {
+		rb.always = map[Action][]Rule{}
+	}
+	rules := []Rule{{Action: a}}
+	rb.always[a] = rules
+	return rules
 }

@@ -3,7 +3,6 @@ package bytecode
 import (
 	"context"
 	"fmt"
-	"slices"
 	"sort"
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
@@ -142,14 +141,17 @@ func buildTable(leaves []leaf) *Table {
 			break
 		}
 	}
-	for _, region := range partition(leaves, func(l *leaf) IntervalSet { return l.arch }, nil) {
-		nrRegions := partition(leaves, func(l *leaf) IntervalSet { return l.nr }, region.leaves)
-		rules := make([][]Rule, len(nrRegions))
-		for i, r := range nrRegions {
-			rules[i] = buildRules(leaves, r.leaves)
+	var pt partitioner
+	var rb ruleBuilder
+	archs := pt.partition(leaves, func(l *leaf) IntervalSet { return l.arch }, nil)
+	for i, values := range archs.valueSets() {
+		nrs := pt.partition(leaves, func(l *leaf) IntervalSet { return l.nr }, archs.regions[i].leaves)
+		rules := make([][]Rule, len(nrs.regions))
+		for j, r := range nrs.regions {
+			rules[j] = rb.build(leaves, r.leaves)
 		}
-		for _, at := range archTablesFor(region.values) {
-			at.Syscalls = syscallRules(nrRegions, rules, at)
+		for _, at := range archTablesFor(values) {
+			at.Syscalls = syscallRules(nrs.runs, rules, at)
 			t.Arches = append(t.Arches, at)
 		}
 	}
@@ -180,104 +182,4 @@ func archTablesFor(values IntervalSet) []ArchTable {
 		}
 	}
 	return []ArchTable{{Values: values}}
-}
-
-// region is a set of values on which the same leaves apply.
-type region struct {
-	values IntervalSet
-	leaves []int
-}
-
-// partition splits the 32-bit space into regions by which of the given
-// leaves (all leaves when subset is nil) contain each value. Regions with
-// the same leaves are merged, so the result has one region per distinct
-// behaviour, in order of their lowest value.
-func partition(leaves []leaf, domain func(*leaf) IntervalSet, subset []int) []region {
-	// Events packed in one word sort fast: value (33 bits), then exits
-	// before entries at the same value, then the leaf index (23 bits).
-	const leafBits, maxLeaves = 23, 1 << 23
-	n := 0
-	if subset == nil {
-		for i := range leaves {
-			n += len(domain(&leaves[i]))
-		}
-	} else {
-		for _, i := range subset {
-			n += len(domain(&leaves[i]))
-		}
-	}
-	events := make([]uint64, 0, 2*n)
-	visit := func(i int) {
-		for _, iv := range domain(&leaves[i]) {
-			events = append(events,
-				uint64(iv.First)<<(leafBits+1)|1<<leafBits|uint64(i),
-				(uint64(iv.Last)+1)<<(leafBits+1)|uint64(i))
-		}
-	}
-	if subset == nil {
-		for i := range leaves {
-			visit(i)
-		}
-	} else {
-		for _, i := range subset {
-			visit(i)
-		}
-	}
-	if len(leaves) > maxLeaves {
-		panic("partition: more leaves than the analysis budget allows")
-	}
-	slices.Sort(events)
-	var active []int // sorted leaf indexes
-	byKey := map[string]int{}
-	// Regions reached by a single leaf, by leaf index (+1; 0 = none yet).
-	bySingle := make([]int32, len(leaves))
-	out := make([]region, 0, n)
-	for i := 0; i < len(events); {
-		at := events[i] >> (leafBits + 1)
-		for ; i < len(events) && events[i]>>(leafBits+1) == at; i++ {
-			id := int(events[i] & (maxLeaves - 1))
-			enter := events[i]&(1<<leafBits) != 0
-			pos, found := slices.BinarySearch(active, id)
-			if enter && !found {
-				active = slices.Insert(active, pos, id)
-			} else if !enter && found {
-				active = slices.Delete(active, pos, pos+1)
-			}
-		}
-		if len(active) == 0 || at > 0xffffffff {
-			continue
-		}
-		end := uint64(0x100000000)
-		if i < len(events) {
-			end = events[i] >> (leafBits + 1)
-		}
-		// Most values are reached by one path: key those by its index.
-		var r int
-		var ok bool
-		if len(active) == 1 {
-			r, ok = int(bySingle[active[0]])-1, bySingle[active[0]] != 0
-		} else {
-			r, ok = byKey[leafKey(active)]
-		}
-		if ok {
-			out[r].values = out[r].values.appendInterval(uint32(at), uint32(end-1))
-			continue
-		}
-		if len(active) == 1 {
-			bySingle[active[0]] = int32(len(out) + 1)
-		} else {
-			byKey[leafKey(active)] = len(out)
-		}
-		out = append(out, region{values: IntervalSet{{uint32(at), uint32(end - 1)}}, leaves: slices.Clone(active)})
-	}
-	return out
-}
-
-// leafKey identifies a set of leaf indexes (sorted) as a map key.
-func leafKey(ids []int) string {
-	b := make([]byte, 0, 4*len(ids))
-	for _, id := range ids {
-		b = append(b, byte(id>>24), byte(id>>16), byte(id>>8), byte(id))
-	}
-	return string(b)
 }

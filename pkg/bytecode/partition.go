@@ -1,0 +1,228 @@
+package bytecode
+
+import (
+	"fmt"
+	"math/bits"
+	"slices"
+)
+
+// region is a set of values on which the same leaves apply.
+type region struct {
+	leaves []int // sorted leaf indexes
+}
+
+// run is a maximal interval of values that all fall in one region.
+type run struct {
+	Interval
+	region int
+}
+
+func (r run) String() string { return fmt.Sprintf("%#x-%#x:r%d", r.First, r.Last, r.region) }
+
+// partitioning is the 32-bit space split by which leaves contain each
+// value: one region per distinct set of leaves, in order of their lowest
+// value, and the runs that make up the regions in ascending order (values
+// no leaf contains are in no run).
+type partitioning struct {
+	regions []region
+	runs    []run
+}
+
+// valueSets returns the values of each region.
+func (p *partitioning) valueSets() []IntervalSet {
+	out := make([]IntervalSet, len(p.regions))
+	for _, r := range p.runs {
+		out[r.region] = out[r.region].appendInterval(r.First, r.Last)
+	}
+	return out
+}
+
+// partitioner computes partitionings, keeping its scratch memory from one
+// to the next (a table partitions the arch values once and the numbers
+// once per arch region). Its results share no memory with it.
+type partitioner struct {
+	// members are the leaves in the order visited; group g is
+	// members[groups[g]:groups[g+1]].
+	members, groups []int
+	events, scratch []uint64
+	active          []int // sorted groups containing the current value
+	// bySingle maps a group to its single-group region (+1; 0 = none
+	// yet): most values are reached by one path, so those need no key.
+	bySingle []int32
+	byKey    map[string]int
+	key      []byte
+}
+
+// maxPartitionLeaves bounds the leaves partition can index: events pack
+// the group index into the bits below the value. The analysis budget
+// keeps real counts far below it.
+const maxPartitionLeaves = 1 << 26
+
+// partition splits the 32-bit space into regions by which of the given
+// leaves (all leaves when subset is nil; subset ascending) contain each
+// value. Values with the same leaves are one region, so there is one
+// region per distinct behaviour.
+func (pt *partitioner) partition(leaves []leaf, domain func(*leaf) IntervalSet, subset []int) partitioning {
+	if len(leaves) > maxPartitionLeaves {
+		panic(fmt.Sprintf("partition: %d leaves, more than the analysis budget allows", len(leaves)))
+	}
+	// Consecutive leaves with the very same set (the paths below one arch
+	// test share its memory) form one group and one pair of events per
+	// interval. Groups follow the leaves' order, so the leaves of
+	// ascending groups, one group after the other, are ascending.
+	pt.members, pt.groups = pt.members[:0], pt.groups[:0]
+	var prev IntervalSet
+	n := 0
+	visit := func(i int) {
+		if d := domain(&leaves[i]); len(pt.groups) == 0 || !sameSet(d, prev) {
+			pt.groups = append(pt.groups, len(pt.members))
+			n += len(d)
+			prev = d
+		}
+		pt.members = append(pt.members, i)
+	}
+	if subset == nil {
+		for i := range leaves {
+			visit(i)
+		}
+	} else {
+		for _, i := range subset {
+			visit(i)
+		}
+	}
+	groups := len(pt.groups)
+	pt.groups = append(pt.groups, len(pt.members))
+
+	// An event packs value (33 bits: an interval ends after it), exit (0)
+	// before entry (1) at the same value, and the group, so that sorting
+	// integers orders them.
+	idBits := uint(bits.Len(uint(groups)))
+	enterBit := uint64(1) << idBits
+	shift := idBits + 1
+	events := slices.Grow(pt.events[:0], 2*n)
+	for g := range groups {
+		for _, iv := range domain(&leaves[pt.members[pt.groups[g]]]) {
+			events = append(events,
+				uint64(iv.First)<<shift|enterBit|uint64(g),
+				(uint64(iv.Last)+1)<<shift|uint64(g))
+		}
+	}
+	pt.events = events[:0] // keep the grown buffer
+	pt.scratch = slices.Grow(pt.scratch[:0], len(events))[:len(events)]
+	events = radixSort(events, pt.scratch, 33+shift)
+	if cap(pt.bySingle) < groups {
+		pt.bySingle = make([]int32, groups)
+	}
+	bySingle := pt.bySingle[:groups]
+	if pt.byKey == nil {
+		pt.byKey = map[string]int{}
+	}
+
+	// Sized for the common case, where each group is a region and each
+	// interval a run: growing them was half the cost of a partition.
+	p := partitioning{regions: make([]region, 0, groups), runs: make([]run, 0, n+1)}
+	arena := make([]int, 0, len(pt.members)) // the regions' leaves
+	active := pt.active[:0]
+	for i := 0; i < len(events); {
+		at := events[i] >> shift
+		for ; i < len(events) && events[i]>>shift == at; i++ {
+			g := int(events[i] & (enterBit - 1))
+			// active is short (the groups of one number): move by hand
+			// rather than through slices.Insert and Delete, which cost
+			// more than the move here.
+			pos, found := slices.BinarySearch(active, g)
+			switch {
+			case events[i]&enterBit != 0 && !found:
+				active = append(active, g)
+				if pos < len(active)-1 {
+					copy(active[pos+1:], active[pos:])
+					active[pos] = g
+				}
+			case events[i]&enterBit == 0 && found:
+				if pos < len(active)-1 {
+					copy(active[pos:], active[pos+1:])
+				}
+				active = active[:len(active)-1]
+			}
+		}
+		if len(active) == 0 || at > 0xffffffff {
+			continue
+		}
+		end := uint64(1) << 32
+		if i < len(events) {
+			end = events[i] >> shift
+		}
+		r, ok := 0, false
+		if len(active) == 1 {
+			r, ok = int(bySingle[active[0]])-1, bySingle[active[0]] != 0
+		} else {
+			pt.key = groupKey(pt.key[:0], active)
+			r, ok = pt.byKey[string(pt.key)]
+		}
+		if !ok {
+			r = len(p.regions)
+			if len(active) == 1 {
+				bySingle[active[0]] = int32(r + 1)
+			} else {
+				pt.byKey[string(pt.key)] = r
+			}
+			from := len(arena)
+			for _, g := range active {
+				arena = append(arena, pt.members[pt.groups[g]:pt.groups[g+1]]...)
+			}
+			p.regions = append(p.regions, region{leaves: arena[from:len(arena):len(arena)]})
+		}
+		p.runs = append(p.runs, run{Interval{uint32(at), uint32(end - 1)}, r})
+	}
+	// Leave the scratch memory clean for the next call.
+	clear(bySingle)
+	clear(pt.byKey)
+	pt.active = active[:0]
+	return p
+}
+
+// sameSet reports whether a and b are the same memory (not merely equal).
+func sameSet(a, b IntervalSet) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
+}
+
+// groupKey appends the identity of a sorted set of groups to b.
+func groupKey(b []byte, ids []int) []byte {
+	for _, id := range ids {
+		b = append(b, byte(id>>24), byte(id>>16), byte(id>>8), byte(id))
+	}
+	return b
+}
+
+// radixSort sorts keys whose values fit in the low keyBits bits, using
+// scratch (at least as long as keys), and returns the sorted slice: keys or
+// scratch. A table's thousands of events sort several times faster by
+// bytes than by comparisons; bytes all keys share cost one counting pass.
+func radixSort(keys, scratch []uint64, keyBits uint) []uint64 {
+	if len(keys) < 64 {
+		slices.Sort(keys)
+		return keys
+	}
+	src, dst := keys, scratch[:len(keys)]
+	for shift := uint(0); shift < keyBits; shift += 8 {
+		var count [256]int
+		for _, k := range src {
+			count[byte(k>>shift)]++
+		}
+		if count[byte(src[0]>>shift)] == len(src) {
+			continue
+		}
+		sum := 0
+		for d, c := range count {
+			count[d] = sum
+			sum += c
+		}
+		for _, k := range src {
+			d := byte(k >> shift)
+			dst[count[d]] = k
+			count[d]++
+		}
+		src, dst = dst, src
+	}
+	return src
+}

@@ -1,0 +1,222 @@
+package bytecode
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
+)
+
+// randomSet returns a set of a few intervals near the values where
+// interval arithmetic goes wrong.
+func randomSet(rng *rand.Rand) IntervalSet {
+	points := []uint32{0, 1, 2, 5, 6, 0x3fffffff, 0x40000000, 0x40000001, 0xfffffffe, 0xffffffff}
+	var bounds []uint32
+	for range 2 * (1 + rng.IntN(3)) {
+		bounds = append(bounds, points[rng.IntN(len(points))])
+	}
+	slices.Sort(bounds)
+	var s IntervalSet
+	for i := 0; i+1 < len(bounds); i += 2 {
+		if len(s) > 0 && uint64(bounds[i]) <= uint64(s[len(s)-1].Last)+1 {
+			continue // keep the set disjoint and non-adjacent
+		}
+		s = append(s, Interval{bounds[i], bounds[i+1]})
+	}
+	return s
+}
+
+// The partition agrees with a direct reading of the leaves: every value
+// lies in at most one run, that run's region holds exactly the leaves
+// containing the value, no value outside every leaf is in a run, and no
+// two regions have the same leaves. Leaves sharing a set's memory (as the
+// paths below one arch test do) are grouped without changing the answer.
+func TestPartitionMatchesLeaves(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 2))
+	var pt partitioner // reused, as buildTable does
+	for range 3000 {
+		leaves := make([]leaf, 1+rng.IntN(8))
+		for i := range leaves {
+			if i > 0 && rng.IntN(3) == 0 {
+				leaves[i].nr = leaves[i-1].nr // shared memory
+			} else {
+				leaves[i].nr = randomSet(rng)
+			}
+		}
+		var subset []int
+		if rng.IntN(2) == 0 {
+			for i := range leaves {
+				if rng.IntN(3) > 0 {
+					subset = append(subset, i)
+				}
+			}
+		}
+		p := pt.partition(leaves, func(l *leaf) IntervalSet { return l.nr }, subset)
+		considered := func(i int) bool { return subset == nil || slices.Contains(subset, i) }
+		for i := 1; i < len(p.runs); i++ {
+			if p.runs[i].First <= p.runs[i-1].Last {
+				t.Fatalf("runs %v not ascending", p.runs)
+			}
+		}
+		for i, r := range p.regions {
+			for j := range i {
+				if slices.Equal(r.leaves, p.regions[j].leaves) {
+					t.Fatalf("regions %d and %d both have leaves %v", i, j, r.leaves)
+				}
+			}
+		}
+		var probes []uint32
+		for _, l := range leaves {
+			for _, iv := range l.nr {
+				probes = append(probes, iv.First, iv.First-1, iv.Last, iv.Last+1)
+			}
+		}
+		for _, v := range append(probes, 0, 3, 0x80000000, 0xffffffff) {
+			var want []int
+			for i := range leaves {
+				if considered(i) && leaves[i].nr.Contains(v) {
+					want = append(want, i)
+				}
+			}
+			var got []int
+			found := 0
+			for _, r := range p.runs {
+				if r.First <= v && v <= r.Last {
+					got = p.regions[r.region].leaves
+					found++
+				}
+			}
+			if found > 1 || !slices.Equal(got, want) {
+				t.Fatalf("value %#x: in %d runs, leaves %v, want %v\nruns %v", v, found, got, want, p.runs)
+			}
+		}
+		sets := p.valueSets()
+		for i, r := range p.regions {
+			if len(sets[i]) == 0 {
+				t.Fatalf("region %d (%v) has no values", i, r.leaves)
+			}
+		}
+	}
+}
+
+func TestRadixSortSorts(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 3))
+	for _, n := range []int{0, 1, 63, 64, 65, 1000, 5000} {
+		for _, keyBits := range []uint{1, 8, 9, 33, 44, 61} {
+			keys := make([]uint64, n)
+			for i := range keys {
+				keys[i] = rng.Uint64() & (1<<keyBits - 1)
+				if rng.IntN(4) == 0 {
+					keys[i] &= 0xff // many keys sharing their high bytes
+				}
+			}
+			want := slices.Sorted(slices.Values(keys))
+			if got := radixSort(keys, make([]uint64, n), keyBits); !slices.Equal(got, want) {
+				t.Fatalf("n %d, %d bits: not sorted", n, keyBits)
+			}
+		}
+	}
+}
+
+// Rows cover exactly the runs within the number space, in order, one row
+// per named syscall, with the rules of the run they lie in.
+func TestSyscallRulesLayOut(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 4))
+	rules := [][]Rule{{{Action: ActAllow}}, {{Action: ActErrno | 1}}, {{Action: ActKillProcess}}}
+	for _, at := range []ArchTable{{Arch: arch.X86_64}, {Arch: arch.X32}, {Arch: arch.X86}, {}} {
+		named := map[uint32]string{}
+		if at.Arch != nil {
+			for _, s := range at.Arch.Syscalls() {
+				named[s.Nr] = s.Name
+			}
+		}
+		for range 300 {
+			var runs []run
+			var next uint64
+			for next <= 0xffffffff {
+				first := next + uint64(rng.IntN(3))
+				if first > 0xffffffff {
+					break
+				}
+				// Lengths near the syscalls, or to the far ends.
+				length := uint64(rng.IntN(40))
+				if rng.IntN(8) == 0 {
+					length = uint64(rng.Uint32())
+				}
+				last := min(first+length, 0xffffffff)
+				runs = append(runs, run{Interval{uint32(first), uint32(last)}, rng.IntN(len(rules))})
+				next = last + 1
+			}
+			rows := syscallRules(runs, rules, at)
+			if len(rows) != cap(rows) {
+				t.Fatalf("%s: %d rows in room for %d", at.Name(), len(rows), cap(rows))
+			}
+			var want IntervalSet
+			for _, r := range runs {
+				want = want.Union(IntervalSet{r.Interval}.Intersect(nrSpace(&at)))
+			}
+			var got IntervalSet
+			for i, sr := range rows {
+				if i > 0 && sr.First <= rows[i-1].Last {
+					t.Fatalf("%s: rows %d and %d out of order", at.Name(), i-1, i)
+				}
+				got = got.Union(IntervalSet{{sr.First, sr.Last}})
+				if name, ok := named[sr.First]; ok && (sr.First != sr.Last || sr.Name != name) || !ok && sr.Name != "" {
+					t.Fatalf("%s: row %#x-%#x named %q", at.Name(), sr.First, sr.Last, sr.Name)
+				}
+				for _, r := range runs {
+					if r.First <= sr.First && sr.First <= r.Last {
+						if sr.Last > r.Last || &sr.Rules[0] != &rules[r.region][0] {
+							t.Fatalf("%s: row %#x-%#x does not follow run %v", at.Name(), sr.First, sr.Last, r)
+						}
+					}
+				}
+				if sr.Name == "" && sr.Last > sr.First {
+					for nr := range named {
+						if sr.First <= nr && nr <= sr.Last {
+							t.Fatalf("%s: unnamed row %#x-%#x holds %s", at.Name(), sr.First, sr.Last, named[nr])
+						}
+					}
+				}
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("%s: rows cover %v, want %v", at.Name(), got, want)
+			}
+		}
+	}
+}
+
+// The analysis of one filter is kept and shared with the stacks it is
+// part of. Building a table must not change it: stacks compare raw return
+// values (an unknown action, KILL_PROCESS alone, is weaker in a stack than
+// ERRNO), so a table that wrote the kernel's reading into the shared
+// leaves made later stack tables name the wrong action.
+func TestTableLeavesSharedAnalysisAlone(t *testing.T) {
+	unknown := Action(0x7ffe0000)
+	older, err := NewFilter([]Instruction{stmt(ClassRET|RetK, uint32(unknown))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	newer, err := NewFilter([]Instruction{stmt(ClassRET|RetK, uint32(ActErrno|1))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &Data{Arch: arch.X86_64.Audit, Nr: 1}
+	alone, err := Analyze(older)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, exact, _ := alone.Decide(d); !exact || !slices.Equal(got, []Action{ActKillProcess}) {
+		t.Fatalf("unknown action alone: table %v, want KILL_PROCESS", got)
+	}
+	s := Stack{older, newer}
+	tab, err := AnalyzeStack(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := s.Run(d).Effective()
+	if got, exact, _ := tab.Decide(d); !exact || !slices.Equal(got, []Action{want}) {
+		t.Fatalf("stack after the older filter's table: %v, the kernel's precedence gives %v", got, want)
+	}
+}
