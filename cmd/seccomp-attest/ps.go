@@ -116,6 +116,8 @@ type psAttestation struct {
 	Verdict  string   `json:"verdict"`
 	Score    *float64 `json:"score,omitempty"`
 	Verified bool     `json:"verified"`
+	// Kubernetes is the container's pod as the attestation names it.
+	Kubernetes *attest.Kubernetes `json:"kubernetes,omitempty"`
 	// Current is whether the process runs the attested filters now; absent
 	// when the digest was not computed.
 	Current *bool `json:"current,omitempty"`
@@ -170,6 +172,9 @@ func indexStore(cmd *cobra.Command, dir string, v *attest.Verifier) (storeIndex,
 			a.Verdict = p.Verdict.Result
 		}
 		a.Score = p.Score
+		if a.Verdict != "invalid" {
+			a.Kubernetes = p.Container.Kubernetes
+		}
 		for _, g := range p.Effective.Threads {
 			a.digests[attest.StackDigest(g.Filters)] = true
 		}
@@ -197,7 +202,7 @@ func (s storeIndex) lookup(id, digest string) *psAttestation {
 
 func writePsTable(w io.Writer, rows []psRow) error {
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
-	fmt.Fprintln(tw, "PID\tCOMM\tCONTAINER\tENGINE\tMODE\tFILTERS\tDIGEST\tVERDICT\tSCORE")
+	fmt.Fprintln(tw, "PID\tCOMM\tCONTAINER\tPOD\tENGINE\tMODE\tFILTERS\tDIGEST\tVERDICT\tSCORE")
 	for _, r := range rows {
 		container, engine := "-", "-"
 		if c := r.Container; c != nil {
@@ -218,8 +223,11 @@ func writePsTable(w io.Writer, rows []psRow) error {
 		case r.DigestError != "":
 			digest = "?"
 		}
-		verdict, score := "-", "-"
+		verdict, score, pod := "-", "-", "-"
 		if a := r.Attestation; a != nil {
+			if a.Kubernetes != nil {
+				pod = a.Kubernetes.String()
+			}
 			verdict = a.Verdict
 			if a.Current != nil && !*a.Current {
 				verdict += "*"
@@ -228,7 +236,7 @@ func writePsTable(w io.Writer, rows []psRow) error {
 				score = strconv.FormatFloat(*a.Score, 'f', 1, 64)
 			}
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.PID, r.Comm, container, engine, r.Mode,
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.PID, r.Comm, container, pod, engine, r.Mode,
 			strconv.Itoa(r.Filters), digest, verdict, score)
 	}
 	return tw.Flush()

@@ -215,6 +215,8 @@ type fileJSON struct {
 	Sequence  uint64   `json:"sequence,omitempty"`
 	Verdict   string   `json:"verdict"`
 	Reasons   []string `json:"reasons,omitempty"`
+	// Kubernetes is the container's pod, from a valid attestation only.
+	Kubernetes *attest.Kubernetes `json:"kubernetes,omitempty"`
 }
 
 func fileSummary(r *attest.Report) fileJSON {
@@ -222,6 +224,7 @@ func fileSummary(r *attest.Report) fileJSON {
 	if p := r.Predicate(); p != nil {
 		fj.Container, fj.Sequence = p.Container.ID, p.Chain.Sequence
 		if r.Valid() {
+			fj.Kubernetes = p.Container.Kubernetes
 			fj.Verdict = "none"
 			if p.Verdict != nil {
 				fj.Verdict, fj.Reasons = p.Verdict.Result, p.Verdict.Reasons
@@ -262,6 +265,9 @@ func writeVerifyText(w io.Writer, out *verifyOutput) {
 		line := fmt.Sprintf("%s %s", status, filepath.Clean(r.File))
 		if fj.Container != "" {
 			line += fmt.Sprintf("  seq %d  container %s", fj.Sequence, fj.Container)
+		}
+		if fj.Kubernetes != nil {
+			line += "  pod " + fj.Kubernetes.String()
 		}
 		fmt.Fprintf(w, "%s  verdict %s\n", line, fj.Verdict)
 		for _, p := range r.Problems {

@@ -84,6 +84,11 @@ func (p *Pipeline) AttestEffective(ctx context.Context, c Container, pf *bytecod
 				return nil, err
 			}
 			pred.Intended = in.record()
+			if pred.Container.Kubernetes == nil {
+				// wrapper-runc reads runc's state without annotations:
+				// the bundle's name the pod.
+				pred.Container.Kubernetes = attest.KubernetesFromAnnotations(p.annotations(&c, in))
+			}
 		}
 		key := p.cache.key(p, &c, in, groups)
 		entry, ok, unlock := p.cache.getOrLock(ctx, key)

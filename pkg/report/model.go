@@ -47,9 +47,11 @@ type Container struct {
 	// Annotations are the OCI annotations that change how the filters
 	// came to be (crun's raw filter, for one).
 	Annotations map[string]string
-	Host        attest.Host
-	Time        string
-	Tool        string
+	// Kubernetes is the pod of a container a CRI runtime created.
+	Kubernetes *attest.Kubernetes
+	Host       attest.Host
+	Time       string
+	Tool       string
 	// Signature is "verified", "invalid" or "not checked".
 	Signature string
 	Problems  []string
@@ -244,7 +246,8 @@ func Build(ctx context.Context, inputs []Input, opts Options) (*Page, error) {
 func newContainer(in Input, p *attest.Predicate, anchor string) *Container {
 	c := &Container{
 		Anchor: anchor, File: in.File, Sequence: p.Chain.Sequence, ID: p.Container.ID,
-		Bundle: p.Container.Bundle, PID: p.Container.PID, Annotations: p.Container.Annotations, Host: p.Host, Time: p.Time,
+		Bundle: p.Container.Bundle, PID: p.Container.PID, Annotations: p.Container.Annotations, Kubernetes: p.Container.Kubernetes,
+		Host: p.Host, Time: p.Time,
 		Tool: strings.TrimSpace(p.Tool.Name + " " + p.Tool.Version), Signature: "not checked",
 		Verdict: "none", Score: p.Score, Intended: p.Intended, Policy: p.Policy,
 	}

@@ -353,3 +353,35 @@ func TestUnconfinedGroup(t *testing.T) {
 		t.Fatalf("groups: %+v %+v", gs[0], gs[1])
 	}
 }
+
+// A CRI container's page names its pod in the summary and in its facts,
+// escaped like every other field of an attestation.
+func TestKubernetesWorkloadShown(t *testing.T) {
+	env, _ := signed(t, "cri", 1, "docker-default.runc.bpf", "")
+	st, err := attest.DecodeUnverified(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Predicate.Container.Kubernetes = &attest.Kubernetes{Namespace: "sa-test", Pod: "web-<b>x</b>", PodUID: "uid-1",
+		Container: "app", Image: "localhost/busybox:latest"}
+	payload, _ := json.Marshal(st)
+	forged, _ := json.Marshal(map[string]any{"payloadType": attest.PayloadType, "payload": payload, "signatures": []any{}})
+	page, err := Build(context.Background(), []Input{{File: "f", Data: forged}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := Render(&out, page); err != nil {
+		t.Fatal(err)
+	}
+	html := out.String()
+	for _, want := range []string{"<td><code>sa-test/web-&lt;b&gt;x&lt;/b&gt;/app</code></td>",
+		"namespace <code>sa-test</code>, pod <code>web-&lt;b&gt;x&lt;/b&gt;</code> (uid <code>uid-1</code>), container <code>app</code>, image <code>localhost/busybox:latest</code>"} {
+		if !strings.Contains(html, want) {
+			t.Errorf("page lacks %s", want)
+		}
+	}
+	if strings.Contains(html, "<b>x") {
+		t.Error("the pod name is not escaped")
+	}
+}

@@ -251,11 +251,11 @@ attestation() {
 }
 payload() { jq -r .payload "$1" | base64 -d; }
 
-# assert_attested_pass ID PODNAME: the container's attestation passes,
+# assert_attested_pass ID [PODNAME]: the container's attestation passes,
 # verifies with seccomp-attest and cosign against the bundle's config.json,
-# and names the pod.
+# and names the pod PODNAME of namespace sa-test.
 assert_attested_pass() {
-	local id=$1 podname=$2 f p
+	local id=$1 podname=${2:-} f p
 	f=$(attestation "$id")
 	[ -n "$f" ]
 	p=$(payload "$f")
@@ -265,6 +265,11 @@ assert_attested_pass() {
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[[ $output == "OK "*"container $id"* ]]
+	if [ -n "$podname" ]; then
+		# The workload: the predicate, verify's line.
+		[ "$(jq -c '.predicate.container.kubernetes | {namespace, pod}' <<<"$p")" = "{\"namespace\":\"sa-test\",\"pod\":\"$podname\"}" ]
+		[[ $output == *"container $id  pod sa-test/$podname/"* ]]
+	fi
 	if command -v cosign >/dev/null; then
 		run cosign verify-blob-attestation --key "$ATT_DIR/keys/signing.pub" --signature "$f" \
 			--type "$(jq -r .predicateType <<<"$p")" --insecure-ignore-tlog \

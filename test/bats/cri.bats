@@ -47,6 +47,18 @@ setup() {
 	assert_attested_pass "$pod" rd
 	assert_attested_pass "$cid" rd
 	grep -q "\"id\":\"$cid\".*effective check: pass" "$ATT_DIR/checks.log"
+	# The sandbox's attestation says it is the pod's sandbox.
+	[ "$(payload "$(attestation "$pod")" | jq -r .predicate.container.kubernetes.sandbox)" = true ]
+	# ps, verify's JSON and the HTML report name the workload.
+	run "$SECCOMP_ATTEST" ps --store "$ATT_DIR/store" --key "$ATT_DIR/keys/signing.pub"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $(grep " ${cid:0:12} " <<<"$output") == *" sa-test/rd/app "*" pass "* ]]
+	run "$SECCOMP_ATTEST" verify --format json --key "$ATT_DIR/keys/signing.pub" "$(attestation "$cid")"
+	[ "$(jq -c '.files[0].kubernetes | [.namespace, .pod, .container, .image]' <<<"$output")" = \
+		"[\"sa-test\",\"rd\",\"app\",\"$BUSYBOX_IMAGE\"]" ]
+	"$SECCOMP_ATTEST" report --store "$ATT_DIR/store" --key "$ATT_DIR/keys/signing.pub" --html "$BATS_TEST_TMPDIR/report.html"
+	grep -q "<td><code>sa-test/rd/app</code></td>" "$BATS_TEST_TMPDIR/report.html"
 	# What the container runs under is what was attested.
 	pid=$(crictl inspect "$cid" | jq -r .info.pid)
 	"$SECCOMP_ATTEST" dump --out "$BATS_TEST_TMPDIR/bpf" "$pid" >/dev/null
