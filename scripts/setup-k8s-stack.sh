@@ -64,8 +64,9 @@ build containerd-shim-runc-v2 "$CONTAINERD_VERSION" "" github.com/containerd/con
 build ctr "$CONTAINERD_VERSION" "" github.com/containerd/containerd/v2/cmd/ctr
 build crictl "$CRICTL_VERSION" "" sigs.k8s.io/cri-tools/cmd/crictl
 
-"$PREFIX/bin/runc" --version | grep -q "runc version ${RUNC_VERSION#v}" || die "$PREFIX/bin/runc is not $RUNC_VERSION"
-"$PREFIX/bin/runc" --version | grep -q "seccomp" || die "$PREFIX/bin/runc was built without seccomp"
+runc_version=$("$PREFIX/bin/runc" --version)
+grep -q "runc version ${RUNC_VERSION#v}" <<<"$runc_version" || die "$PREFIX/bin/runc is not $RUNC_VERSION"
+grep -q "seccomp" <<<"$runc_version" || die "$PREFIX/bin/runc was built without seccomp"
 
 # The images: a pause binary made here, and the busybox rootfs.
 pause_src=$HERE/../test/helpers/pause.c
