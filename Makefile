@@ -18,6 +18,10 @@ GENDIR   := build/gen
 # Install layout (packaging/install.sh explains each variable).
 PREFIX   ?= /usr
 INSTALL_ENV = DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" HOOKSDIR="$(HOOKSDIR)" BIN="$(BIN)" GENDIR="$(GENDIR)"
+# The Kubernetes node stack of the CRI tests and the runtime matrix
+# (containerd 2.x, crictl, runc 1.5), beside Debian's runtimes.
+STACK    ?= /opt/seccomp-attest-test
+export SECCOMP_ATTEST_STACK := $(STACK)
 
 .PHONY: all build helpers test go-test bats bench fuzz demo setup cosign ci install uninstall deb docs cli-docs clean
 
@@ -75,6 +79,9 @@ bats: build helpers
 	SECCOMP_ATTEST=$(CURDIR)/$(BIN)/seccomp-attest HELPERS=$(CURDIR)/$(HELPERS) \
 		SECCOMP_ATTEST_HOOK_DAEMON=1 SECCOMP_ATTEST_WRAPPER_DAEMON=1 \
 		$(BATS) --print-output-on-failure test/bats/hook.bats test/bats/wrapper.bats
+	# The runtime matrix: the same suites with today's upstream runc.
+	SECCOMP_ATTEST=$(CURDIR)/$(BIN)/seccomp-attest HELPERS=$(CURDIR)/$(HELPERS) SECCOMP_ATTEST_RUNC=$(STACK)/bin/runc \
+		$(BATS) --print-output-on-failure test/bats/hook.bats test/bats/wrapper.bats test/bats/dump.bats
 
 bench:
 	$(GO) test -tags libseccomp -run '^$$' -bench . -benchmem ./...
@@ -102,6 +109,7 @@ fuzz:
 
 setup:
 	bash scripts/setup-host.sh
+	bash scripts/setup-k8s-stack.sh
 
 # cosign verifies our attestations in the tests; building it takes minutes.
 cosign:

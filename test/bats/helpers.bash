@@ -11,6 +11,16 @@ DOCKER=docker
 PODMAN_FLAGS=(--cgroup-manager cgroupfs)
 PODMAN_RUN_FLAGS=(--network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024)
 
+# SECCOMP_ATTEST_RUNC=PATH runs the tests with that runc first on PATH
+# instead of Debian's (make bats runs hook, wrapper and dump again with the
+# test stack's runc v1.5.3: the runtime matrix).
+if [ -n "${SECCOMP_ATTEST_RUNC:-}" ]; then
+	[ -x "$SECCOMP_ATTEST_RUNC" ] || { echo "SECCOMP_ATTEST_RUNC=$SECCOMP_ATTEST_RUNC is not an executable" >&2; exit 1; }
+	mkdir -p "$BATS_RUN_TMPDIR/runc-bin"
+	ln -sfn "$SECCOMP_ATTEST_RUNC" "$BATS_RUN_TMPDIR/runc-bin/runc"
+	PATH=$BATS_RUN_TMPDIR/runc-bin:$PATH
+fi
+
 # Containers started by this test, "kind id" per line, removed in teardown.
 _containers() { echo "$BATS_TEST_TMPDIR/containers"; }
 
@@ -45,7 +55,9 @@ teardown() {
 # rootfs plus the static test helpers, without seccomp (runc spec's default),
 # and Docker's default capabilities: the container Docker would run, so that
 # with Docker's profile (docker_profile) the bundle is consistent (policies
-# resolve their baselines for the bundle's bounding set).
+# resolve their baselines for the bundle's bounding set). Its ociVersion is
+# runc 1.1's, which every runtime of the matrix accepts (crun 1.8.1 refuses
+# runc 1.5's 1.3.0).
 make_bundle() {
 	local dir=$1
 	shift
@@ -55,7 +67,7 @@ make_bundle() {
 	(cd "$dir" && runc spec)
 	local args
 	args=$(printf '%s\n' "$@" | jq -R . | jq -s .)
-	jq --argjson args "$args" '.process.args = $args | .process.terminal = false' \
+	jq --argjson args "$args" '.ociVersion = "1.0.2-dev" | .process.args = $args | .process.terminal = false' \
 		"$dir/config.json" >"$dir/config.json.new"
 	mv "$dir/config.json.new" "$dir/config.json"
 	set_docker_caps "$dir"
