@@ -209,9 +209,8 @@ func (r *evalResult) writeText(w io.Writer, s bytecode.Stack) {
 	for i, f := range r.Filters {
 		fmt.Fprintf(w, "filter %d (%d instructions): %s after %d instructions\n", i, f.Instructions,
 			f.Action, len(f.Path))
-		lines := bytecode.Disassemble(s[i].Instructions(), bytecode.DisasmOptions{Arch: a})
-		for _, pc := range f.Path {
-			fmt.Fprintln(w, lines[pc])
+		for _, l := range bytecode.DisassembleAt(s[i].Instructions(), bytecode.DisasmOptions{Arch: a}, f.Path) {
+			fmt.Fprintln(w, l)
 		}
 	}
 	switch {

@@ -73,14 +73,45 @@ func Disassemble(prog []Instruction, opts DisasmOptions) []Line {
 	w := NewWalk(len(prog), opts)
 	lines := make([]Line, len(prog))
 	for pc, in := range prog {
-		sc := w.Scope(pc)
-		l := Line{Index: pc, Instruction: in, Reachable: sc.Reachable}
-		l.Text, l.Comment = describe(pc, in, sc)
-		if !l.Reachable {
-			l.Comment = joinComment(l.Comment, "unreachable")
-		}
-		lines[pc] = l
+		lines[pc] = describeLine(pc, in, w.Scope(pc))
 		w.Step(pc, in)
+	}
+	return lines
+}
+
+// describeLine is the line of instruction pc in scope sc.
+func describeLine(pc int, in Instruction, sc Scope) Line {
+	l := Line{Index: pc, Instruction: in, Reachable: sc.Reachable}
+	l.Text, l.Comment = describe(pc, in, sc)
+	if !l.Reachable {
+		l.Comment = joinComment(l.Comment, "unreachable")
+	}
+	return l
+}
+
+// DisassembleAt is Disassemble of only the instructions at pcs (in any
+// order, each within prog): the lines come out in the order of pcs, named
+// as Disassemble names them, without describing the rest (an evaluation's
+// path through a large filter).
+func DisassembleAt(prog []Instruction, opts DisasmOptions, pcs []int) []Line {
+	last := -1
+	want := map[int]bool{}
+	for _, pc := range pcs {
+		want[pc] = true
+		last = max(last, pc)
+	}
+	w := NewWalk(len(prog), opts)
+	byPC := map[int]Line{}
+	for pc := 0; pc <= last && pc < len(prog); pc++ {
+		in := prog[pc]
+		if want[pc] {
+			byPC[pc] = describeLine(pc, in, w.Scope(pc))
+		}
+		w.Step(pc, in)
+	}
+	lines := make([]Line, len(pcs))
+	for i, pc := range pcs {
+		lines[i] = byPC[pc]
 	}
 	return lines
 }
