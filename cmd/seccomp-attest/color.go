@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"sync"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
@@ -66,10 +67,10 @@ const (
 
 var (
 	// Actions as Action.String prints them.
-	allowRe    = regexp.MustCompile(`\b(ALLOW|LOG)\b`)
-	denyRe     = regexp.MustCompile(`\b(KILL_PROCESS|KILL_THREAD|TRAP\(\d+\)|ERRNO\(\d+\)|UNKNOWN\(0x[0-9a-f]+\))`)
-	delegateRe = regexp.MustCompile(`\b(TRACE\(\d+\)|USER_NOTIF)`)
-	commentRe  = regexp.MustCompile(`  # .*$`)
+	allowRe    = lazyRegexp(`\b(ALLOW|LOG)\b`)
+	denyRe     = lazyRegexp(`\b(KILL_PROCESS|KILL_THREAD|TRAP\(\d+\)|ERRNO\(\d+\)|UNKNOWN\(0x[0-9a-f]+\))`)
+	delegateRe = lazyRegexp(`\b(TRACE\(\d+\)|USER_NOTIF)`)
+	commentRe  = lazyRegexp(`  # .*$`)
 )
 
 // ansiWriter colours whole lines of text as they pass.
@@ -106,12 +107,17 @@ func (a *ansiWriter) Close() error {
 // colorLine colours the comment of a line dim and its actions by kind.
 func colorLine(line []byte) []byte {
 	var comment []byte
-	if loc := commentRe.FindIndex(line); loc != nil {
+	if loc := commentRe().FindIndex(line); loc != nil {
 		comment = []byte(ansiDim + string(line[loc[0]:]) + ansiReset)
 		line = line[:loc[0]]
 	}
-	line = allowRe.ReplaceAll(line, []byte(ansiGreen+"$1"+ansiReset))
-	line = denyRe.ReplaceAll(line, []byte(ansiRed+"$1"+ansiReset))
-	line = delegateRe.ReplaceAll(line, []byte(ansiYellow+"$1"+ansiReset))
+	line = allowRe().ReplaceAll(line, []byte(ansiGreen+"$1"+ansiReset))
+	line = denyRe().ReplaceAll(line, []byte(ansiRed+"$1"+ansiReset))
+	line = delegateRe().ReplaceAll(line, []byte(ansiYellow+"$1"+ansiReset))
 	return append(append([]byte(nil), line...), comment...)
+}
+
+// lazyRegexp compiles a pattern when first used, not at every start.
+func lazyRegexp(pattern string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(pattern) })
 }

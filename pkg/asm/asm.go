@@ -18,6 +18,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
 	bc "github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
@@ -56,9 +57,9 @@ type statement struct {
 
 var (
 	// " 0004: 0x15 0x00 0x01 0x0000003c  " of a listing, or "0004:".
-	listingPrefix = regexp.MustCompile(`^\s*(\d+):\s*(?:0x[0-9a-fA-F]{2}\s+0x[0-9a-fA-F]{2}\s+0x[0-9a-fA-F]{2}\s+0x[0-9a-fA-F]{8}\b)?\s*`)
-	labelLine     = regexp.MustCompile(`^\s*([A-Za-z_.][A-Za-z0-9_.]*):\s*$`)
-	headerLine    = regexp.MustCompile(`^\s*(line\s+CODE\s+JT\s+JF\s+K|=+)\s*$`)
+	listingPrefix = lazyRegexp(`^\s*(\d+):\s*(?:0x[0-9a-fA-F]{2}\s+0x[0-9a-fA-F]{2}\s+0x[0-9a-fA-F]{2}\s+0x[0-9a-fA-F]{8}\b)?\s*`)
+	labelLine     = lazyRegexp(`^\s*([A-Za-z_.][A-Za-z0-9_.]*):\s*$`)
+	headerLine    = lazyRegexp(`^\s*(line\s+CODE\s+JT\s+JF\s+K|=+)\s*$`)
 )
 
 // Assemble reads the text of a filter and returns its instructions.
@@ -117,10 +118,10 @@ func parse(r io.Reader) (stmts []statement, labels map[string]int, archName stri
 			return nil, nil, "", fmt.Errorf("text longer than %d bytes", MaxTextSize)
 		}
 		text, _, _ := strings.Cut(raw, "#")
-		if strings.TrimSpace(text) == "" || headerLine.MatchString(text) {
+		if strings.TrimSpace(text) == "" || headerLine().MatchString(text) {
 			continue
 		}
-		if m := labelLine.FindStringSubmatch(text); m != nil {
+		if m := labelLine().FindStringSubmatch(text); m != nil {
 			if _, dup := labels[m[1]]; dup {
 				return nil, nil, "", &Error{Line: line, Text: raw, Err: fmt.Errorf("label %s defined twice", m[1])}
 			}
@@ -137,7 +138,7 @@ func parse(r io.Reader) (stmts []statement, labels map[string]int, archName stri
 			continue
 		}
 		st := statement{line: line, raw: raw, index: -1}
-		if m := listingPrefix.FindStringSubmatchIndex(text); m != nil {
+		if m := listingPrefix().FindStringSubmatchIndex(text); m != nil {
 			idx, err := strconv.Atoi(text[m[2]:m[3]])
 			if err != nil || idx != len(stmts) {
 				return nil, nil, "", &Error{Line: line, Text: raw,
@@ -168,17 +169,17 @@ type assembler struct {
 }
 
 var (
-	rawStmt    = regexp.MustCompile(`^\.raw (\S+) (\S+) (\S+) (\S+)$`)
-	loadStmt   = regexp.MustCompile(`^([AX]) = (.+)$`)
-	storeStmt  = regexp.MustCompile(`^mem\[(\d+)\] = ([AX])$`)
-	aluStmt    = regexp.MustCompile(`^A (\+|-|\*|/|\||&|<<|>>|\^|%)= (.+)$`)
-	returnStmt = regexp.MustCompile(`^return (.+)$`)
-	gotoStmt   = regexp.MustCompile(`^goto (\S+)$`)
-	ifStmt     = regexp.MustCompile(`^if \((.+)\) goto (\S+?)(?: else goto (\S+))?$`)
-	memOperand = regexp.MustCompile(`^mem\[(\d+)\]$`)
-	argOperand = regexp.MustCompile(`^args\[(\d)\]( >> 32)?$`)
-	dataOp     = regexp.MustCompile(`^data\[(\d+)\]$`)
-	actionArg  = regexp.MustCompile(`^([A-Z_]+)\((\d+)\)$`)
+	rawStmt    = lazyRegexp(`^\.raw (\S+) (\S+) (\S+) (\S+)$`)
+	loadStmt   = lazyRegexp(`^([AX]) = (.+)$`)
+	storeStmt  = lazyRegexp(`^mem\[(\d+)\] = ([AX])$`)
+	aluStmt    = lazyRegexp(`^A (\+|-|\*|/|\||&|<<|>>|\^|%)= (.+)$`)
+	returnStmt = lazyRegexp(`^return (.+)$`)
+	gotoStmt   = lazyRegexp(`^goto (\S+)$`)
+	ifStmt     = lazyRegexp(`^if \((.+)\) goto (\S+?)(?: else goto (\S+))?$`)
+	memOperand = lazyRegexp(`^mem\[(\d+)\]$`)
+	argOperand = lazyRegexp(`^args\[(\d)\]( >> 32)?$`)
+	dataOp     = lazyRegexp(`^data\[(\d+)\]$`)
+	actionArg  = lazyRegexp(`^([A-Z_]+)\((\d+)\)$`)
 )
 
 var aluOps = map[string]uint16{
@@ -187,16 +188,16 @@ var aluOps = map[string]uint16{
 }
 
 func (a *assembler) statement(s string) (bc.Instruction, error) {
-	if m := rawStmt.FindStringSubmatch(s); m != nil {
+	if m := rawStmt().FindStringSubmatch(s); m != nil {
 		return rawInstruction(m[1:])
 	}
 	if s == "A = -A" {
 		return bc.Instruction{Op: bc.ClassALU | bc.AluNEG}, nil
 	}
-	if m := loadStmt.FindStringSubmatch(s); m != nil {
+	if m := loadStmt().FindStringSubmatch(s); m != nil {
 		return a.load(m[1] == "X", m[2])
 	}
-	if m := storeStmt.FindStringSubmatch(s); m != nil {
+	if m := storeStmt().FindStringSubmatch(s); m != nil {
 		slot, err := scratch(m[1])
 		op := uint16(bc.ClassST)
 		if m[2] == "X" {
@@ -204,7 +205,7 @@ func (a *assembler) statement(s string) (bc.Instruction, error) {
 		}
 		return bc.Instruction{Op: op, K: slot}, err
 	}
-	if m := aluStmt.FindStringSubmatch(s); m != nil {
+	if m := aluStmt().FindStringSubmatch(s); m != nil {
 		op, ok := aluOps[m[1]]
 		if !ok {
 			return bc.Instruction{}, fmt.Errorf("A %%= is not allowed in seccomp filters")
@@ -215,18 +216,18 @@ func (a *assembler) statement(s string) (bc.Instruction, error) {
 		k, err := a.aluOperand(op, m[2])
 		return bc.Instruction{Op: bc.ClassALU | op | bc.SrcK, K: k}, err
 	}
-	if m := returnStmt.FindStringSubmatch(s); m != nil {
+	if m := returnStmt().FindStringSubmatch(s); m != nil {
 		if m[1] == "A" {
 			return bc.Instruction{Op: bc.ClassRET | bc.RetA}, nil
 		}
 		k, err := parseAction(m[1])
 		return bc.Instruction{Op: bc.ClassRET | bc.RetK, K: k}, err
 	}
-	if m := gotoStmt.FindStringSubmatch(s); m != nil {
+	if m := gotoStmt().FindStringSubmatch(s); m != nil {
 		target, err := a.target(m[1])
 		return bc.Instruction{Op: bc.ClassJMP | bc.JmpJA, K: uint32(target - a.pc - 1)}, err
 	}
-	if m := ifStmt.FindStringSubmatch(s); m != nil {
+	if m := ifStmt().FindStringSubmatch(s); m != nil {
 		return a.jump(m[1], m[2], m[3])
 	}
 	return bc.Instruction{}, fmt.Errorf("not an instruction")
@@ -250,7 +251,7 @@ func (a *assembler) load(toX bool, src string) (bc.Instruction, error) {
 			return bc.Instruction{Op: bc.ClassMISC | bc.MiscTXA}, nil
 		}
 	}
-	if m := memOperand.FindStringSubmatch(src); m != nil {
+	if m := memOperand().FindStringSubmatch(src); m != nil {
 		slot, err := scratch(m[1])
 		return bc.Instruction{Op: class | bc.ModeMEM, K: slot}, err
 	}
@@ -277,7 +278,7 @@ func (a *assembler) dataOffset(src string) (uint32, error) {
 	case "instruction_pointer >> 32":
 		return bc.OffsetIP + 4, nil
 	}
-	if m := argOperand.FindStringSubmatch(src); m != nil {
+	if m := argOperand().FindStringSubmatch(src); m != nil {
 		i, _ := strconv.Atoi(m[1])
 		if i > 5 {
 			return 0, fmt.Errorf("args[%d]: a system call has 6 arguments", i)
@@ -288,7 +289,7 @@ func (a *assembler) dataOffset(src string) (uint32, error) {
 		}
 		return off, nil
 	}
-	if m := dataOp.FindStringSubmatch(src); m != nil {
+	if m := dataOp().FindStringSubmatch(src); m != nil {
 		v, err := strconv.ParseUint(m[1], 10, 32)
 		return uint32(v), err
 	}
@@ -346,23 +347,23 @@ func (a *assembler) jump(cond, thenLabel, elseLabel string) (bc.Instruction, err
 }
 
 var conditions = []struct {
-	re     *regexp.Regexp
+	re     func() *regexp.Regexp
 	op     uint16
 	negate bool
 }{
-	{regexp.MustCompile(`^A == (.+)$`), bc.JmpJEQ, false},
-	{regexp.MustCompile(`^A != (.+)$`), bc.JmpJEQ, true},
-	{regexp.MustCompile(`^A > (.+)$`), bc.JmpJGT, false},
-	{regexp.MustCompile(`^A <= (.+)$`), bc.JmpJGT, true},
-	{regexp.MustCompile(`^A >= (.+)$`), bc.JmpJGE, false},
-	{regexp.MustCompile(`^A < (.+)$`), bc.JmpJGE, true},
-	{regexp.MustCompile(`^!\(A & (.+)\)$`), bc.JmpJSET, true},
-	{regexp.MustCompile(`^A & (.+)$`), bc.JmpJSET, false},
+	{lazyRegexp(`^A == (.+)$`), bc.JmpJEQ, false},
+	{lazyRegexp(`^A != (.+)$`), bc.JmpJEQ, true},
+	{lazyRegexp(`^A > (.+)$`), bc.JmpJGT, false},
+	{lazyRegexp(`^A <= (.+)$`), bc.JmpJGT, true},
+	{lazyRegexp(`^A >= (.+)$`), bc.JmpJGE, false},
+	{lazyRegexp(`^A < (.+)$`), bc.JmpJGE, true},
+	{lazyRegexp(`^!\(A & (.+)\)$`), bc.JmpJSET, true},
+	{lazyRegexp(`^A & (.+)$`), bc.JmpJSET, false},
 }
 
 func parseCondition(cond string) (op uint16, negate bool, operand string, err error) {
 	for _, c := range conditions {
-		if m := c.re.FindStringSubmatch(cond); m != nil {
+		if m := c.re().FindStringSubmatch(cond); m != nil {
 			return c.op, c.negate, m[1], nil
 		}
 	}
@@ -446,7 +447,7 @@ func parseAction(s string) (uint32, error) {
 	if a, ok := actionNames[s]; ok && a != bc.ActTrap && a != bc.ActErrno && a != bc.ActTrace {
 		return uint32(a), nil
 	}
-	if m := actionArg.FindStringSubmatch(s); m != nil {
+	if m := actionArg().FindStringSubmatch(s); m != nil {
 		a, ok := actionNames[m[1]]
 		data, err := strconv.ParseUint(m[2], 10, 16)
 		if ok && err == nil && (a == bc.ActTrap || a == bc.ActErrno || a == bc.ActTrace) {
@@ -488,4 +489,10 @@ func rawInstruction(f []string) (bc.Instruction, error) {
 		v[i] = n
 	}
 	return bc.Instruction{Op: uint16(v[0]), Jt: uint8(v[1]), Jf: uint8(v[2]), K: uint32(v[3])}, nil
+}
+
+// lazyRegexp compiles a pattern when first used: every run of the
+// command line links this package, few assemble.
+func lazyRegexp(pattern string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(pattern) })
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -13,10 +12,10 @@ import (
 
 var (
 	// gotoTarget is a line number a jump's text names.
-	gotoTarget = regexp.MustCompile(`goto (\d{4,})`)
+	gotoTarget = lazyRegexp(`goto (\d{4,})`)
 	// indexComment is the comment that starts with the instruction's
 	// index (the line of the disasm listing).
-	indexComment = regexp.MustCompile(`# (\d{4,})\b`)
+	indexComment = lazyRegexp(`# (\d{4,})\b`)
 )
 
 // Label names the instruction at pc in the assembler form.
@@ -81,7 +80,7 @@ func markLine(text []byte, n int, raw []bool) bool {
 		return false
 	}
 	// Instruction lines carry their index in the comment write adds.
-	m := indexComment.FindStringSubmatch(ls[n-1])
+	m := indexComment().FindStringSubmatch(ls[n-1])
 	if m == nil {
 		return false
 	}
@@ -101,7 +100,7 @@ func write(b *bytes.Buffer, lines []bc.Line, raw []bool, opts Options) {
 		if raw[l.Index] {
 			continue
 		}
-		for _, m := range gotoTarget.FindAllStringSubmatch(l.Text, -1) {
+		for _, m := range gotoTarget().FindAllStringSubmatch(l.Text, -1) {
 			n, _ := strconv.Atoi(m[1])
 			targets[n] = true
 		}
@@ -113,7 +112,7 @@ func write(b *bytes.Buffer, lines []bc.Line, raw []bool, opts Options) {
 		if targets[l.Index] {
 			fmt.Fprintf(b, "%s:\n", Label(l.Index))
 		}
-		text := gotoTarget.ReplaceAllStringFunc(l.Text, func(s string) string {
+		text := gotoTarget().ReplaceAllStringFunc(l.Text, func(s string) string {
 			n, _ := strconv.Atoi(s[len("goto "):])
 			return "goto " + Label(n)
 		})
