@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/seccomp-attest/seccomp-attest/internal/inputfile"
-	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
 	"github.com/seccomp-attest/seccomp-attest/pkg/asm"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 )
@@ -46,18 +45,12 @@ goes to --out, or to standard output when that is not a terminal.`,
   seccomp-attest disasm filter.bpf | seccomp-attest asm - | cmp - filter.bpf`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts := asm.Options{Arch: arch.Native()}
-			if archName != "" {
-				a, err := arch.ByName(archName)
-				if err != nil {
-					return err
-				}
-				opts.Arch = a
+			a, err := archOrNative(archName)
+			if err != nil {
+				return err
 			}
-			name := "-"
-			if len(args) == 1 {
-				name = args[0]
-			}
+			opts := asm.Options{Arch: a}
+			name := fileArg(args)
 			text, err := inputfile.ReadArg(name, cmd.InOrStdin(), asmText)
 			if err != nil {
 				return err

@@ -43,18 +43,12 @@ into the same bytes. On a terminal the listing colours actions (--color).`,
 			if format != "text" && format != "asm" {
 				return fmt.Errorf("disasm: --format %q: want text or asm", format)
 			}
-			opts := bytecode.DisasmOptions{Arch: arch.Native()}
-			if archName != "" {
-				a, err := arch.ByName(archName)
-				if err != nil {
-					return err
-				}
-				opts.Arch = a
+			a, err := archOrNative(archName)
+			if err != nil {
+				return err
 			}
-			name := "-"
-			if len(args) == 1 {
-				name = args[0]
-			}
+			opts := bytecode.DisasmOptions{Arch: a}
+			name := fileArg(args)
 			raw, err := inputfile.ReadArg(name, cmd.InOrStdin(), inputfile.Filter)
 			if err != nil {
 				return err
@@ -89,4 +83,25 @@ into the same bytes. On a terminal the listing colours actions (--color).`,
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text (the listing) or asm (the input form of asm)")
 	addColorFlag(cmd)
 	return cmd
+}
+
+// archOrNative resolves --arch: the named architecture, or this machine's
+// when the flag is empty.
+func archOrNative(name string) (*arch.Arch, error) {
+	if name == "" {
+		return arch.Native(), nil
+	}
+	a, err := arch.ByName(name)
+	if err != nil {
+		return nil, fmt.Errorf("--arch: %w", err)
+	}
+	return a, nil
+}
+
+// fileArg is the optional FILE argument: "-" (standard input) when absent.
+func fileArg(args []string) string {
+	if len(args) == 1 {
+		return args[0]
+	}
+	return "-"
 }

@@ -82,12 +82,9 @@ type evalInput struct {
 
 // parseEvalInput builds the seccomp_data of eval's arguments.
 func parseEvalInput(archName, syscall string, args []string, ip string) (evalInput, error) {
-	a := arch.Native()
-	if archName != "" {
-		var err error
-		if a, err = arch.ByName(archName); err != nil {
-			return evalInput{}, fmt.Errorf("--arch: %w", err)
-		}
+	a, err := archOrNative(archName)
+	if err != nil {
+		return evalInput{}, err
 	}
 	if a == nil {
 		return evalInput{}, fmt.Errorf("this machine's architecture has no seccomp table: give --arch")

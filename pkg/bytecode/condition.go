@@ -66,6 +66,11 @@ func (o Operand) String() string {
 	if o.Arg >= 0 {
 		name = fmt.Sprintf("args[%d]", o.Arg)
 	}
+	return o.named(name)
+}
+
+// named writes the operand's half after the name of what it reads.
+func (o Operand) named(name string) string {
 	switch o.Half {
 	case Low:
 		return name + ".lo"

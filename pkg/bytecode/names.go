@@ -29,17 +29,10 @@ func namerFor(a *arch.Arch, sr *SyscallRules) argNamer {
 func (n argNamer) signature() string { return signature(n.sys, n.params) }
 
 func (n argNamer) operand(o Operand) string {
-	if o.Arg < 0 || o.Arg >= len(n.params) {
+	if o.Arg < 0 || o.Arg >= len(n.params) || n.params[o.Arg] == "" {
 		return o.String()
 	}
-	name := n.params[o.Arg]
-	switch o.Half {
-	case Low:
-		return name + ".lo"
-	case High:
-		return name + ".hi"
-	}
-	return name
+	return o.named(n.params[o.Arg])
 }
 
 // constants returns the named constants of a comparison's operand: only
