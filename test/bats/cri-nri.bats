@@ -124,3 +124,36 @@ plugin_stop() { # [SIGNAL]
 	assert_refused "allowUnconfined"
 	att_daemon_start
 }
+
+@test "cri nri: the shipped containerd drop-ins (packaging/kubernetes, packaging/containerd) load in containerd 2.4" {
+	d=$BATS_TEST_TMPDIR/cfg
+	mkdir -p "$d/conf.d"
+	cp "$BATS_TEST_DIRNAME/../../packaging/kubernetes/containerd-nri.toml" "$d/conf.d/"
+	bash "$BATS_TEST_DIRNAME/../../packaging/containerd/register.sh" --path "$(readlink -f "$HOOK")" \
+		--dropin-dir "$d/conf.d" --containerd-config "$d/config.toml" 2>/dev/null
+	grep -qF "imports = [\"$d/conf.d/*.toml\"]" "$d/config.toml"
+	run "$STACK/bin/containerd" --config "$d/config.toml" config dump
+	[ "$status" -eq 0 ]
+	grep -qF "required_plugins = ['seccomp-attest']" <<<"$output"
+	grep -qF "tolerate_missing_plugins_annotation = 'tolerate-missing-plugins.seccomp-attest.dev'" <<<"$output"
+	grep -A1 -F "runtimes.seccomp-attest.options]" <<<"$output" | grep -qF "BinaryName = '$(readlink -f "$HOOK")'"
+	# A second registration changes nothing; --remove takes the handler away.
+	before=$(cat "$d/config.toml" "$d/conf.d/"*)
+	bash "$BATS_TEST_DIRNAME/../../packaging/containerd/register.sh" --path "$(readlink -f "$HOOK")" \
+		--dropin-dir "$d/conf.d" --containerd-config "$d/config.toml" 2>/dev/null
+	[ "$(cat "$d/config.toml" "$d/conf.d/"*)" = "$before" ]
+	bash "$BATS_TEST_DIRNAME/../../packaging/containerd/register.sh" --remove --dropin-dir "$d/conf.d" 2>/dev/null
+	[ ! -e "$d/conf.d/seccomp-attest.toml" ]
+	# An existing configuration gets its imports line before its first table.
+	printf 'version = 3\n[grpc]\n  address = "/x.sock"\n' >"$d/other.toml"
+	bash "$BATS_TEST_DIRNAME/../../packaging/containerd/register.sh" --path "$(readlink -f "$HOOK")" \
+		--dropin-dir "$d/conf.d" --containerd-config "$d/other.toml" 2>/dev/null
+	[ "$(sed -n 2p "$d/other.toml")" = "imports = [\"$d/conf.d/*.toml\"]" ]
+	[ "$(sed -n 3p "$d/other.toml")" = "[grpc]" ]
+	# One that imports elsewhere is left alone, with the reason.
+	printf 'version = 3\nimports = ["/etc/x/*.toml"]\n' >"$d/third.toml"
+	run bash "$BATS_TEST_DIRNAME/../../packaging/containerd/register.sh" --path "$(readlink -f "$HOOK")" \
+		--dropin-dir "$d/conf.d" --containerd-config "$d/third.toml"
+	[ "$status" -eq 1 ]
+	[[ $output == *"has an imports list without"* ]]
+}
