@@ -253,8 +253,19 @@ func (t *installTracer) loop() (*Installs, error) {
 			if err := t.resume(tk, 0); err != nil {
 				return nil, err
 			}
+		case sig == unix.SIGTRAP && ev == unix.PTRACE_EVENT_EXEC:
+			// A thread other than the leader that executes a program takes
+			// the leader's id; its old id reports nothing more.
+			if former, err := unix.PtraceGetEventMsg(tid); err == nil && int(former) != tid {
+				if old := t.tasks[int(former)]; old != nil {
+					old.exited, old.stopped = true, false
+				}
+			}
+			if err := t.resume(tk, 0); err != nil {
+				return nil, err
+			}
 		case sig == unix.SIGTRAP && ev != 0:
-			// exec and other events: go on.
+			// Other events: go on.
 			if err := t.resume(tk, 0); err != nil {
 				return nil, err
 			}
