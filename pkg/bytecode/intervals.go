@@ -120,7 +120,7 @@ func (a *intervalArena) take(n int) IntervalSet {
 	}
 	i := len(a.block)
 	a.block = a.block[:i+n]
-	return a.block[i:i:i+n]
+	return a.block[i : i : i+n]
 }
 
 // splitRangeOwned is splitRange for a set whose memory the caller owns:

@@ -26,7 +26,18 @@ func (r run) String() string { return fmt.Sprintf("%#x-%#x:r%d", r.First, r.Last
 type partitioning struct {
 	regions []region
 	runs    []run
+	arena   []int // the regions' leaves
 }
+
+// reset empties p, keeping its memory, and drops its references to the
+// leaves of the table it was for.
+func (p *partitioning) reset() {
+	clear(p.regions[:cap(p.regions)])
+	p.regions, p.runs, p.arena = p.regions[:0], p.runs[:0], p.arena[:0]
+}
+
+// size is the length of p's largest buffer.
+func (p *partitioning) size() int { return max(cap(p.regions), cap(p.runs), cap(p.arena)) }
 
 // valueSets returns the values of each region.
 func (p *partitioning) valueSets() []IntervalSet {
@@ -39,7 +50,7 @@ func (p *partitioning) valueSets() []IntervalSet {
 
 // partitioner computes partitionings, keeping its scratch memory from one
 // to the next (a table partitions the arch values once and the numbers
-// once per arch region). Its results share no memory with it.
+// once per arch region).
 type partitioner struct {
 	// members are the leaves in the order visited; group g is
 	// members[groups[g]:groups[g+1]].
@@ -58,11 +69,17 @@ type partitioner struct {
 // keeps real counts far below it.
 const maxPartitionLeaves = 1 << 26
 
+// size is the length of pt's largest buffer.
+func (pt *partitioner) size() int {
+	return max(cap(pt.members), cap(pt.groups), cap(pt.events), cap(pt.scratch), cap(pt.active), cap(pt.bySingle), cap(pt.key))
+}
+
 // partition splits the 32-bit space into regions by which of the given
 // leaves (all leaves when subset is nil; subset ascending) contain each
 // value. Values with the same leaves are one region, so there is one
-// region per distinct behaviour.
-func (pt *partitioner) partition(leaves []leaf, domain func(*leaf) IntervalSet, subset []int) partitioning {
+// region per distinct behaviour. It writes the result over p, reusing
+// its memory.
+func (pt *partitioner) partition(p *partitioning, leaves []leaf, domain func(*leaf) IntervalSet, subset []int) {
 	if len(leaves) > maxPartitionLeaves {
 		panic(fmt.Sprintf("partition: %d leaves, more than the analysis budget allows", len(leaves)))
 	}
@@ -70,7 +87,11 @@ func (pt *partitioner) partition(leaves []leaf, domain func(*leaf) IntervalSet, 
 	// test share its memory) form one group and one pair of events per
 	// interval. Groups follow the leaves' order, so the leaves of
 	// ascending groups, one group after the other, are ascending.
-	pt.members, pt.groups = pt.members[:0], pt.groups[:0]
+	size := len(leaves)
+	if subset != nil {
+		size = len(subset)
+	}
+	pt.members, pt.groups = slices.Grow(pt.members[:0], size), pt.groups[:0]
 	var prev IntervalSet
 	n := 0
 	visit := func(i int) {
@@ -120,8 +141,10 @@ func (pt *partitioner) partition(leaves []leaf, domain func(*leaf) IntervalSet, 
 
 	// Sized for the common case, where each group is a region and each
 	// interval a run: growing them was half the cost of a partition.
-	p := partitioning{regions: make([]region, 0, groups), runs: make([]run, 0, n+1)}
-	arena := make([]int, 0, len(pt.members)) // the regions' leaves
+	p.reset()
+	p.regions = slices.Grow(p.regions, groups)
+	p.runs = slices.Grow(p.runs, n+1)
+	arena := slices.Grow(p.arena, len(pt.members))
 	active := pt.active[:0]
 	for i := 0; i < len(events); {
 		at := events[i] >> shift
@@ -174,11 +197,11 @@ func (pt *partitioner) partition(leaves []leaf, domain func(*leaf) IntervalSet, 
 		}
 		p.runs = append(p.runs, run{Interval{uint32(at), uint32(end - 1)}, r})
 	}
+	p.arena = arena
 	// Leave the scratch memory clean for the next call.
 	clear(bySingle)
 	clear(pt.byKey)
 	pt.active = active[:0]
-	return p
 }
 
 // sameSet reports whether a and b are the same memory (not merely equal).

@@ -198,6 +198,12 @@ func (rb *ruleBuilder) build(leaves []leaf, ids []int) []Rule {
 	return append(rules, last)
 }
 
+// reset forgets the lists shared so far: tables share no memory.
+func (rb *ruleBuilder) reset() {
+	clear(rb.always)
+	rb.counts = rb.counts[:0]
+}
+
 // count adds one leaf of action a.
 func (rb *ruleBuilder) count(a Action) {
 	for i := range rb.counts {

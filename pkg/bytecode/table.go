@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"sync"
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
 )
@@ -141,17 +142,17 @@ func buildTable(leaves []leaf) *Table {
 			break
 		}
 	}
-	var pt partitioner
-	var rb ruleBuilder
-	archs := pt.partition(leaves, func(l *leaf) IntervalSet { return l.arch }, nil)
-	for i, values := range archs.valueSets() {
-		nrs := pt.partition(leaves, func(l *leaf) IntervalSet { return l.nr }, archs.regions[i].leaves)
-		rules := make([][]Rule, len(nrs.regions))
-		for j, r := range nrs.regions {
-			rules[j] = rb.build(leaves, r.leaves)
+	b := builders.Get().(*tableBuilder)
+	defer b.release()
+	b.pt.partition(&b.archs, leaves, func(l *leaf) IntervalSet { return l.arch }, nil)
+	for i, values := range b.archs.valueSets() {
+		b.pt.partition(&b.nrs, leaves, func(l *leaf) IntervalSet { return l.nr }, b.archs.regions[i].leaves)
+		b.rules = b.rules[:0]
+		for _, r := range b.nrs.regions {
+			b.rules = append(b.rules, b.rb.build(leaves, r.leaves))
 		}
 		for _, at := range archTablesFor(values) {
-			at.Syscalls = syscallRules(nrs.runs, rules, at)
+			at.Syscalls = syscallRules(b.nrs.runs, b.rules, at)
 			t.Arches = append(t.Arches, at)
 		}
 	}
@@ -166,6 +167,35 @@ func buildTable(leaves []leaf) *Table {
 	}
 	sort.SliceStable(t.Arches, func(i, j int) bool { return rank(t.Arches[i]) < rank(t.Arches[j]) })
 	return t
+}
+
+// tableBuilder is the scratch memory of building a table. Analyses reuse
+// it (through builders): allocating it for each table was a third of the
+// memory a table cost, and the collector's work with it.
+type tableBuilder struct {
+	pt         partitioner
+	archs, nrs partitioning
+	rules      [][]Rule
+	rb         ruleBuilder
+}
+
+var builders = sync.Pool{New: func() any { return new(tableBuilder) }}
+
+// maxKeptScratch bounds the scratch memory (in elements of its largest
+// buffer) a builder keeps for the next table: a hostile filter's
+// millions of paths are not held after its analysis.
+const maxKeptScratch = 1 << 16
+
+// release gives b back for the next table, holding no part of this one.
+func (b *tableBuilder) release() {
+	if b.pt.size() > maxKeptScratch || b.archs.size() > maxKeptScratch || b.nrs.size() > maxKeptScratch || cap(b.rules) > maxKeptScratch {
+		return
+	}
+	clear(b.rules[:cap(b.rules)])
+	b.archs.reset()
+	b.nrs.reset()
+	b.rb.reset()
+	builders.Put(b)
 }
 
 // archTablesFor names an arch region: a single known AUDIT_ARCH value is

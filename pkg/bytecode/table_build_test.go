@@ -34,7 +34,9 @@ func randomSet(rng *rand.Rand) IntervalSet {
 // paths below one arch test do) are grouped without changing the answer.
 func TestPartitionMatchesLeaves(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 2))
-	var pt partitioner // reused, as buildTable does
+	// Reused, as buildTable does.
+	var pt partitioner
+	var p partitioning
 	for range 3000 {
 		leaves := make([]leaf, 1+rng.IntN(8))
 		for i := range leaves {
@@ -52,7 +54,7 @@ func TestPartitionMatchesLeaves(t *testing.T) {
 				}
 			}
 		}
-		p := pt.partition(leaves, func(l *leaf) IntervalSet { return l.nr }, subset)
+		pt.partition(&p, leaves, func(l *leaf) IntervalSet { return l.nr }, subset)
 		considered := func(i int) bool { return subset == nil || slices.Contains(subset, i) }
 		for i := 1; i < len(p.runs); i++ {
 			if p.runs[i].First <= p.runs[i-1].Last {
@@ -218,5 +220,52 @@ func TestTableLeavesSharedAnalysisAlone(t *testing.T) {
 	want := s.Run(d).Effective()
 	if got, exact, _ := tab.Decide(d); !exact || !slices.Equal(got, []Action{want}) {
 		t.Fatalf("stack after the older filter's table: %v, the kernel's precedence gives %v", got, want)
+	}
+}
+
+// Tables are built with scratch memory reused from one table to the next
+// (and shared between goroutines through a pool): a table must keep its
+// content while others are built, concurrently too.
+func TestTablesKeepTheirContentWhileOthersAreBuilt(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 5))
+	var progs [][]Instruction
+	for len(progs) < 40 {
+		prog := edgeProgram(rng)
+		if _, err := NewFilter(prog); err == nil {
+			progs = append(progs, prog)
+		}
+	}
+	build := func(prog []Instruction) (*Table, string) {
+		f, err := NewFilter(prog)
+		if err != nil {
+			t.Error(err)
+			return nil, ""
+		}
+		tab, err := Analyze(f)
+		if err != nil {
+			t.Error(err)
+			return nil, ""
+		}
+		js, err := tab.MarshalJSON()
+		if err != nil {
+			t.Error(err)
+		}
+		return tab, string(js)
+	}
+	first, want := build(progs[0])
+	done := make(chan struct{})
+	for g := range 4 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := range 50 {
+				build(progs[(g+i)%len(progs)])
+			}
+		}()
+	}
+	for range 4 {
+		<-done
+	}
+	if js, _ := first.MarshalJSON(); string(js) != want {
+		t.Fatalf("the first table changed while others were built:\nbefore %s\nafter  %s", want, js)
 	}
 }
