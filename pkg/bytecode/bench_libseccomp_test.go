@@ -3,7 +3,9 @@
 package bytecode
 
 import (
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/moby/profiles/seccomp"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -49,6 +51,41 @@ func BenchmarkLibseccompCompileDockerDefault(b *testing.B) {
 	for b.Loop() {
 		compileWithLibseccomp(b, p)
 	}
+}
+
+// BenchmarkDockerDefaultTableVsLibseccomp measures the target's ratio in
+// one loop: each iteration compiles the profile with libseccomp once and
+// builds the table of that filter tableRounds times, so both see the same
+// load at the same moment. It reports the medians of both and their ratio
+// (the target: table-ms <= 1 and x-libseccomp >= 20):
+//
+//	go test -tags libseccomp -run '^$' -bench 'DockerDefault' -count 5 ./pkg/bytecode
+func BenchmarkDockerDefaultTableVsLibseccomp(b *testing.B) {
+	const tableRounds = 10
+	p := dockerDefaultProfile(b)
+	prog := compileWithLibseccomp(b, p).Instructions()
+	var compile, table []time.Duration
+	for b.Loop() {
+		start := time.Now()
+		compileWithLibseccomp(b, p)
+		compile = append(compile, time.Since(start))
+		for range tableRounds {
+			f := unanalysed(b, prog)
+			start := time.Now()
+			if _, err := Analyze(f); err != nil {
+				b.Fatal(err)
+			}
+			table = append(table, time.Since(start))
+		}
+	}
+	median := func(ds []time.Duration) float64 {
+		slices.Sort(ds)
+		return float64(ds[len(ds)/2])
+	}
+	tableNs, compileNs := median(table), median(compile)
+	b.ReportMetric(tableNs/1e6, "table-ms")
+	b.ReportMetric(compileNs/1e6, "libseccomp-ms")
+	b.ReportMetric(compileNs/tableNs, "x-libseccomp")
 }
 
 func TestDockerDefaultProfileAnalysis(t *testing.T) {
