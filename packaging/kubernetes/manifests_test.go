@@ -59,27 +59,16 @@ func decodeAll(t *testing.T) *decoded {
 			if err := yaml.Unmarshal([]byte(doc), &meta); err != nil {
 				t.Fatalf("%s: %v", where, err)
 			}
-			var into any
-			switch meta.APIVersion + " " + meta.Kind {
-			case "apps/v1 DaemonSet":
-				d.daemonSet = &appsv1.DaemonSet{}
-				into = d.daemonSet
-			case "v1 Namespace":
-				d.namespace = &corev1.Namespace{}
-				into = d.namespace
-			case "v1 ConfigMap":
-				d.configMap = &corev1.ConfigMap{}
-				into = d.configMap
-			case "node.k8s.io/v1 RuntimeClass":
-				d.runtime = &nodev1.RuntimeClass{}
-				into = d.runtime
-			case "admissionregistration.k8s.io/v1 ValidatingAdmissionPolicy":
-				d.policy = &admissionv1.ValidatingAdmissionPolicy{}
-				into = d.policy
-			case "admissionregistration.k8s.io/v1 ValidatingAdmissionPolicyBinding":
-				d.binding = &admissionv1.ValidatingAdmissionPolicyBinding{}
-				into = d.binding
-			default:
+			kinds := map[string]any{
+				"apps/v1 DaemonSet":           &d.daemonSet,
+				"v1 Namespace":                &d.namespace,
+				"v1 ConfigMap":                &d.configMap,
+				"node.k8s.io/v1 RuntimeClass": &d.runtime,
+				"admissionregistration.k8s.io/v1 ValidatingAdmissionPolicy":        &d.policy,
+				"admissionregistration.k8s.io/v1 ValidatingAdmissionPolicyBinding": &d.binding,
+			}
+			into, ok := kinds[meta.APIVersion+" "+meta.Kind]
+			if !ok {
 				t.Fatalf("%s: unexpected %s %s", where, meta.APIVersion, meta.Kind)
 			}
 			if err := yaml.UnmarshalStrict([]byte(doc), into); err != nil {

@@ -311,3 +311,18 @@ no_process_of() {
 	left=$(ps -eo stat=,pid=,args= | awk -v a="sleep $sleep_arg" '$1 ~ /^t/ && index($0, a)' || true)
 	[ -z "$left" ] || { echo "in a trace stop: $left" >&2; return 1; }
 }
+
+# checks_without_daemon [HANDLER]: with seccomp-attestd stopped, a pod (of
+# HANDLER) still gets its containers checked, in the hook's or the
+# wrapper's own process: a RuntimeDefault one passes and is attested, an
+# Unconfined one is refused.
+checks_without_daemon() {
+	att_daemon_stop
+	run_pod nodaemon "$CRI_RUNTIME_DEFAULT" "${1:-}"
+	create_start app "$CRI_RUNTIME_DEFAULT"
+	[ "$status" -eq 0 ]
+	assert_attested_pass "$cid" nodaemon
+	create_start bad "$CRI_UNCONFINED"
+	assert_refused "allowUnconfined"
+	att_daemon_start
+}

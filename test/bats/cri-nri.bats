@@ -115,14 +115,7 @@ plugin_stop() { # [SIGNAL]
 }
 
 @test "cri nri: with seccomp-attestd stopped the hook checks in its own process" {
-	att_daemon_stop
-	run_pod nodaemon
-	create_start app "$CRI_RUNTIME_DEFAULT"
-	[ "$status" -eq 0 ]
-	assert_attested_pass "$cid" nodaemon
-	create_start bad "$CRI_UNCONFINED"
-	assert_refused "allowUnconfined"
-	att_daemon_start
+	checks_without_daemon
 }
 
 @test "cri nri: the shipped containerd drop-ins (packaging/kubernetes, packaging/containerd) load in containerd 2.4" {

@@ -99,12 +99,5 @@ setup() {
 }
 
 @test "cri runtimeclass: with seccomp-attestd stopped the wrapper checks in its own process" {
-	att_daemon_stop
-	run_pod nodaemon "$CRI_RUNTIME_DEFAULT" "$HANDLER"
-	create_start app "$CRI_RUNTIME_DEFAULT"
-	[ "$status" -eq 0 ]
-	assert_attested_pass "$cid" nodaemon
-	create_start bad "$CRI_UNCONFINED"
-	assert_refused "allowUnconfined"
-	att_daemon_start
+	checks_without_daemon "$HANDLER"
 }
