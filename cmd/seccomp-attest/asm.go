@@ -16,7 +16,7 @@ import (
 func init() { subcommands = append(subcommands, newAsmCommand) }
 
 // asmText is the kind of asm's input: text within the assembler's bound.
-var asmText = inputfile.Kind{Name: "filter text", Max: asm.MaxTextSize, Limit: "4 MiB"}
+var asmText = inputfile.Kind{Name: "the text of a filter", Max: asm.MaxTextSize, Limit: "4 MiB"}
 
 func newAsmCommand() *cobra.Command {
 	var archName, outPath string

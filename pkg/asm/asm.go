@@ -148,6 +148,10 @@ func parse(r io.Reader) (stmts []statement, labels map[string]int, archName stri
 			text = text[m[1]:]
 		}
 		st.text = strings.Join(strings.Fields(text), " ")
+		if len(stmts) == bc.MaxInstructions {
+			return nil, nil, "", &Error{Line: line, Text: raw,
+				Err: fmt.Errorf("instruction %d: the kernel takes at most %d", len(stmts)+1, bc.MaxInstructions)}
+		}
 		stmts = append(stmts, st)
 	}
 	if err := sc.Err(); err != nil {

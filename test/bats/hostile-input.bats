@@ -49,6 +49,7 @@ every_input_file() {
 	refused "$filter_problem" decompile "$path"
 	refused "$filter_problem" decompile "bpf:$path"
 	refused "$filter_problem" disasm "$path"
+	refused "$filter_problem" eval "$path" getpid
 	refused "$filter_problem" diff "$filter" "$path"
 	refused "$filter_problem" diff "bpf:$filter,$path" "$filter"
 	refused "$filter_problem" score "$path"
@@ -60,6 +61,7 @@ every_input_file() {
 	refused "$other_problem" check --policy "$path" "$filter"
 	refused "$other_problem" score --rules "$path" "$filter"
 	refused "$other_problem" explain --rules "$path" ptrace
+	refused "$other_problem" asm --out /dev/null "$path"
 	refused "$other_problem" verify --key "$path" "$filter"
 	refused "$other_problem" verify --key "$keys/signing.pub" "$path"
 	refused "$other_problem" report --key "$path" --html - "$filter"
@@ -101,6 +103,7 @@ every_input_file() {
 	refused "$problem" decompile "$long"
 	refused "$problem" decompile "bpf:$long"
 	refused "$problem" disasm "$long"
+	refused "$problem" eval "$long" getpid
 	refused "$problem" diff "$filter" "$long"
 	refused "$problem" score "$long"
 	refused "$problem" check "$long"
