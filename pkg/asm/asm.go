@@ -43,7 +43,17 @@ type Error struct {
 	Err  error
 }
 
-func (e *Error) Error() string { return fmt.Sprintf("line %d: %v: %q", e.Line, e.Err, e.Text) }
+func (e *Error) Error() string {
+	text := e.Text
+	if len(text) > maxQuoted {
+		// A hostile line is named, not echoed whole.
+		text = text[:maxQuoted] + "..."
+	}
+	return fmt.Sprintf("line %d: %v: %q", e.Line, e.Err, text)
+}
+
+// maxQuoted bounds the part of a line an error quotes.
+const maxQuoted = 80
 func (e *Error) Unwrap() error { return e.Err }
 
 // statement is one instruction's line, parsed but not resolved: names

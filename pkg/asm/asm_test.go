@@ -171,3 +171,10 @@ func TestAssembleBounds(t *testing.T) {
 		t.Error("empty text assembled")
 	}
 }
+
+func TestErrorQuotesABoundedLine(t *testing.T) {
+	_, err := Assemble(strings.NewReader(strings.Repeat("z", 5000)+"\n"), Options{})
+	if err == nil || len(err.Error()) > 200 || !strings.Contains(err.Error(), "line 1: not an instruction") {
+		t.Fatalf("err = %.300v", err)
+	}
+}
