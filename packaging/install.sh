@@ -96,6 +96,15 @@ do_install() {
 		[ ! -f packaging/docker/daemon.json ] ||
 			install -D -m 0644 packaging/docker/daemon.json "$d$DATADIR/seccomp-attest/docker/daemon.json"
 	fi
+	# Kubernetes nodes: the NRI plugin, and the containerd runtime handler
+	# drop-in that register.sh writes (never at install time).
+	if [ -x "$BIN/seccomp-attest-nri" ]; then
+		install -D -m 0755 "$BIN/seccomp-attest-nri" "$d$LIBEXECDIR/seccomp-attest-nri"
+	fi
+	if [ -x "$BIN/wrapper-runc" ] && [ -f packaging/containerd/register.sh ]; then
+		install -D -m 0755 packaging/containerd/register.sh "$d$DATADIR/seccomp-attest/containerd/register.sh"
+		install -D -m 0644 packaging/containerd/seccomp-attest.toml.in "$d$DATADIR/seccomp-attest/containerd/seccomp-attest.toml.in"
+	fi
 	install -D -m 0644 LICENSE "$d$DATADIR/doc/seccomp-attest/copyright"
 	install -D -m 0644 README.md "$d$DATADIR/doc/seccomp-attest/README.md"
 
@@ -124,7 +133,7 @@ do_install() {
 do_uninstall() {
 	local d=$DESTDIR
 	rm -f "$d$BINDIR/seccomp-attest" "$d$BINDIR/wrapper-runc" "$d$LIBEXECDIR/seccomp-attest-hook" \
-		"$d$LIBEXECDIR/seccomp-attestd" "$d$SYSTEMDDIR/seccomp-attestd.service"
+		"$d$LIBEXECDIR/seccomp-attestd" "$d$LIBEXECDIR/seccomp-attest-nri" "$d$SYSTEMDDIR/seccomp-attestd.service"
 	rmdir "$d$LIBEXECDIR" 2>/dev/null || true
 	local f
 	for f in hooks.d/*.json; do
