@@ -1,6 +1,7 @@
 package bytecode
 
 import (
+	"cmp"
 	"fmt"
 	"math/bits"
 	"slices"
@@ -130,7 +131,9 @@ func (pt *partitioner) partition(p *partitioning, leaves []leaf, domain func(*le
 	}
 	pt.events = events[:0] // keep the grown buffer
 	pt.scratch = slices.Grow(pt.scratch[:0], len(events))[:len(events)]
-	events = radixSort(events, pt.scratch, 33+shift)
+	// Events at one value may come in any order: sort on the value and
+	// the entry bit only.
+	events = radixSort(events, pt.scratch, idBits, 34+idBits)
 	if cap(pt.bySingle) < groups {
 		pt.bySingle = make([]int32, groups)
 	}
@@ -217,17 +220,19 @@ func groupKey(b []byte, ids []int) []byte {
 	return b
 }
 
-// radixSort sorts keys whose values fit in the low keyBits bits, using
-// scratch (at least as long as keys), and returns the sorted slice: keys or
-// scratch. A table's thousands of events sort several times faster by
-// bytes than by comparisons; bytes all keys share cost one counting pass.
-func radixSort(keys, scratch []uint64, keyBits uint) []uint64 {
+// radixSort sorts keys (all below 1<<highBit) by their bits from lowBit
+// up, using scratch (at least as long as keys), and returns the sorted
+// slice: keys or scratch. Keys equal in those bits may end in any order.
+// It sorts by bytes, which costs the same as sorting by comparisons on a
+// table's thousands of events but moves only the bits that matter; bytes
+// all keys share cost one counting pass.
+func radixSort(keys, scratch []uint64, lowBit, highBit uint) []uint64 {
 	if len(keys) < 64 {
-		slices.Sort(keys)
+		slices.SortFunc(keys, func(a, b uint64) int { return cmp.Compare(a>>lowBit, b>>lowBit) })
 		return keys
 	}
 	src, dst := keys, scratch[:len(keys)]
-	for shift := uint(0); shift < keyBits; shift += 8 {
+	for shift := lowBit; shift < highBit; shift += 8 {
 		var count [256]int
 		for _, k := range src {
 			count[byte(k>>shift)]++

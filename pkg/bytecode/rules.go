@@ -56,21 +56,17 @@ func (rw *rowWriter) add(sr SyscallRules) {
 
 // lay adds the rows of runs clipped to space, in ascending order: one per
 // named syscall, one for each stretch of unnamed numbers between them; a
-// row of run r has the rules rules[r.region]. Both runs and named are
-// ascending, so one pass over each suffices.
+// row of run r has the rules rules[r.region]. Runs, space and named are
+// ascending: each interval of space searches its first run and syscall,
+// then walks on (x86_64 and x32 skip each other's half of the runs).
 func (rw *rowWriter) lay(runs []run, space IntervalSet, named []arch.Syscall, rules [][]Rule) {
-	if len(runs) == 0 {
-		return
-	}
-	j := sort.Search(len(named), func(i int) bool { return named[i].Nr >= runs[0].First })
-	for _, r := range runs {
-		rs := rules[r.region]
-		// space is one or two intervals: clip without building sets.
-		for _, sp := range space {
+	for _, sp := range space {
+		i := sort.Search(len(runs), func(i int) bool { return runs[i].Last >= sp.First })
+		j := sort.Search(len(named), func(j int) bool { return named[j].Nr >= sp.First })
+		for ; i < len(runs) && runs[i].First <= sp.Last; i++ {
+			r := &runs[i]
+			rs := rules[r.region]
 			first, last := max(r.First, sp.First), min(r.Last, sp.Last)
-			if first > last {
-				continue
-			}
 			for j < len(named) && named[j].Nr < first {
 				j++
 			}

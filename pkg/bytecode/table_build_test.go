@@ -102,20 +102,28 @@ func TestPartitionMatchesLeaves(t *testing.T) {
 	}
 }
 
+// radixSort orders keys by their bits from lowBit up and keeps every key.
 func TestRadixSortSorts(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 3))
 	for _, n := range []int{0, 1, 63, 64, 65, 1000, 5000} {
-		for _, keyBits := range []uint{1, 8, 9, 33, 44, 61} {
+		for _, bits := range [][2]uint{{0, 1}, {0, 8}, {0, 9}, {0, 44}, {3, 37}, {11, 45}, {0, 61}} {
+			lowBit, highBit := bits[0], bits[1]
 			keys := make([]uint64, n)
 			for i := range keys {
-				keys[i] = rng.Uint64() & (1<<keyBits - 1)
+				keys[i] = rng.Uint64() & (1<<highBit - 1)
 				if rng.IntN(4) == 0 {
-					keys[i] &= 0xff // many keys sharing their high bytes
+					keys[i] &= 0xfff // many keys sharing their high bytes
 				}
 			}
 			want := slices.Sorted(slices.Values(keys))
-			if got := radixSort(keys, make([]uint64, n), keyBits); !slices.Equal(got, want) {
-				t.Fatalf("n %d, %d bits: not sorted", n, keyBits)
+			got := radixSort(keys, make([]uint64, n), lowBit, highBit)
+			for i := 1; i < len(got); i++ {
+				if got[i]>>lowBit < got[i-1]>>lowBit {
+					t.Fatalf("n %d, bits %d-%d: %#x before %#x", n, lowBit, highBit, got[i-1], got[i])
+				}
+			}
+			if slices.Sort(got); !slices.Equal(got, want) {
+				t.Fatalf("n %d, bits %d-%d: keys lost or changed", n, lowBit, highBit)
 			}
 		}
 	}
