@@ -121,15 +121,19 @@ func DisassembleAt(prog []Instruction, opts DisasmOptions, pcs []int) []Line {
 // disassembler does: the Scope of an instruction depends only on the
 // instructions before it (jumps go forward).
 type Walk struct {
-	states []*absState
-	opts   DisasmOptions
+	// states[pc] holds on every path to pc seen so far; reached[pc] says
+	// whether there is one (values, not pointers: a walk of a large filter
+	// allocates once).
+	states  []absState
+	reached []bool
+	opts    DisasmOptions
 }
 
 // NewWalk starts a walk over a program of n instructions.
 func NewWalk(n int, opts DisasmOptions) *Walk {
-	w := &Walk{states: make([]*absState, n), opts: opts}
+	w := &Walk{states: make([]absState, n), reached: make([]bool, n), opts: opts}
 	if n > 0 {
-		w.states[0] = &absState{}
+		w.reached[0] = true
 	}
 	return w
 }
@@ -137,8 +141,8 @@ func NewWalk(n int, opts DisasmOptions) *Walk {
 // Scope is what holds before instruction pc on every path to it.
 func (w *Walk) Scope(pc int) Scope {
 	sc := Scope{opts: w.opts}
-	if pc < len(w.states) && w.states[pc] != nil {
-		sc.st, sc.Reachable = *w.states[pc], true
+	if pc < len(w.states) && w.reached[pc] {
+		sc.st, sc.Reachable = w.states[pc], true
 	}
 	return sc
 }
@@ -146,14 +150,19 @@ func (w *Walk) Scope(pc int) Scope {
 // Step records instruction pc and hands what holds after it to its
 // successors. Steps must come in program order.
 func (w *Walk) Step(pc int, in Instruction) {
-	st := w.states[pc]
-	if st == nil {
+	if pc >= len(w.states) || !w.reached[pc] {
 		return
 	}
-	for _, succ := range successors(pc, in, st, w.opts) {
-		if succ.pc < len(w.states) {
-			w.states[succ.pc] = merge(w.states[succ.pc], succ.st)
+	succs, n := successors(pc, in, &w.states[pc], w.opts)
+	for _, succ := range succs[:n] {
+		if succ.pc >= len(w.states) {
+			continue
 		}
+		if !w.reached[succ.pc] {
+			w.states[succ.pc], w.reached[succ.pc] = succ.st, true
+			continue
+		}
+		merge(&w.states[succ.pc], &succ.st)
 	}
 }
 
@@ -256,14 +265,9 @@ type absState struct {
 	sysArgs []string
 }
 
-// merge joins the knowledge of two paths into one instruction: only what
-// both agree on survives. A nil state is "no path yet".
-func merge(old, add *absState) *absState {
-	if old == nil {
-		c := *add
-		return &c
-	}
-	out := *old
+// merge joins the knowledge of another path into out: only what both
+// agree on survives.
+func merge(out, add *absState) {
 	if out.a != add.a {
 		out.a = absValue{}
 	}
@@ -293,21 +297,20 @@ func merge(old, add *absState) *absState {
 		}
 		out.sysArgs = common
 	}
-	return &out
 }
 
 type successor struct {
 	pc int
-	st *absState
+	st absState
 }
 
 // successors runs one instruction abstractly and returns the states it
 // hands to the instructions it can continue at.
-func successors(pc int, in Instruction, st *absState, opts DisasmOptions) []successor {
+func successors(pc int, in Instruction, st *absState, opts DisasmOptions) (succs [2]successor, n int) {
 	next := *st
 	switch in.Class() {
 	case ClassRET:
-		return nil
+		return succs, 0
 	case ClassLD, ClassLDX:
 		v := absValue{}
 		switch {
@@ -347,7 +350,7 @@ func successors(pc int, in Instruction, st *absState, opts DisasmOptions) []succ
 		}
 	case ClassJMP:
 		if in.AluOp() == JmpJA {
-			return []successor{{pc + 1 + int(in.K), &next}}
+			return [2]successor{{pc + 1 + int(in.K), next}}, 1
 		}
 		taken := next
 		if in.AluOp() == JmpJEQ && in.Src() == SrcK && st.a == (absValue{absData, OffsetArch}) {
@@ -363,9 +366,9 @@ func successors(pc int, in Instruction, st *absState, opts DisasmOptions) []succ
 				}
 			}
 		}
-		return []successor{{pc + 1 + int(in.Jt), &taken}, {pc + 1 + int(in.Jf), &next}}
+		return [2]successor{{pc + 1 + int(in.Jt), taken}, {pc + 1 + int(in.Jf), next}}, 2
 	}
-	return []successor{{pc + 1, &next}}
+	return [2]successor{{pc + 1, next}}, 1
 }
 
 // describe renders one instruction given what holds before it.
