@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
 	"io"
@@ -36,15 +37,18 @@ func colorOutput(cmd *cobra.Command) (io.WriteCloser, error) {
 	default:
 		return nil, fmt.Errorf("--color %q: want auto, always or never", colorMode)
 	}
+	// Buffered: eval's path and a listing are hundreds of short lines.
+	buf := &flushCloser{bufio.NewWriter(out)}
 	if !on {
-		return nopCloser{out}, nil
+		return buf, nil
 	}
-	return &ansiWriter{w: out}, nil
+	return &ansiWriter{w: buf}, nil
 }
 
-type nopCloser struct{ io.Writer }
+// flushCloser is a buffered writer whose Close flushes it.
+type flushCloser struct{ *bufio.Writer }
 
-func (nopCloser) Close() error { return nil }
+func (f *flushCloser) Close() error { return f.Flush() }
 
 // isTerminal reports whether w is a terminal (TCGETS succeeds on it).
 func isTerminal(w io.Writer) bool {
@@ -75,7 +79,7 @@ var (
 
 // ansiWriter colours whole lines of text as they pass.
 type ansiWriter struct {
-	w       io.Writer
+	w       io.WriteCloser
 	pending []byte
 }
 
@@ -94,14 +98,15 @@ func (a *ansiWriter) Write(p []byte) (int, error) {
 	}
 }
 
-// Close writes the last, unterminated line.
+// Close writes the last, unterminated line and flushes.
 func (a *ansiWriter) Close() error {
-	if len(a.pending) == 0 {
-		return nil
+	if len(a.pending) > 0 {
+		if _, err := a.w.Write(colorLine(a.pending)); err != nil {
+			return err
+		}
+		a.pending = nil
 	}
-	_, err := a.w.Write(colorLine(a.pending))
-	a.pending = nil
-	return err
+	return a.w.Close()
 }
 
 // colorLine colours the comment of a line dim and its actions by kind.

@@ -110,13 +110,17 @@ func TestEvalText(t *testing.T) {
 // measured by bench/toolkit.sh).
 func BenchmarkEvalCommand(b *testing.B) {
 	path := filepath.Join("..", "..", "pkg", "bytecode", "testdata", "fixtures", "moby-default-v0.2.3.runc.bpf")
-	for b.Loop() {
-		root := newRootCommand()
-		root.SetOut(discard{})
-		root.SetArgs([]string{"eval", path, "socket", "AF_VSOCK", "1", "0"})
-		if err := root.Execute(); err != nil {
-			b.Fatal(err)
-		}
+	for _, format := range []string{"text", "json"} {
+		b.Run(format, func(b *testing.B) {
+			for b.Loop() {
+				root := newRootCommand()
+				root.SetOut(discard{})
+				root.SetArgs([]string{"eval", "--format", format, path, "socket", "AF_VSOCK", "1", "0"})
+				if err := root.Execute(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 
