@@ -12,24 +12,32 @@ fixtures() {
 	ls "$FIXTURES"/*.bpf "$FIXTURES"/../*.bpf
 }
 
+# agrees_with_kernel FILE N: eval reaches the RET the kernel reaches, with
+# its value, on up to N sampled inputs of FILE; adds the calls to $checked.
+agrees_with_kernel() {
+	local f=$1 got
+	# Each line: nr args[0..5] ip, the RET index the kernel reached, its value.
+	"$HELPERS/kernel-oracle" -n "$2" "$f" >"$BATS_TEST_TMPDIR/kernel"
+	[ -s "$BATS_TEST_TMPDIR/kernel" ]
+	while read -r nr a0 a1 a2 a3 a4 a5 ip idx val; do
+		got=$("$SECCOMP_ATTEST" eval --format json --arch x86_64 --ip "$ip" "$f" "$nr" "$a0" "$a1" "$a2" "$a3" "$a4" "$a5" |
+			jq -r '"\(.filters[0].path[-1]) \(.filters[0].value) \(.decided_by)"')
+		if [ "$got" != "$idx $val 0" ]; then
+			echo "$(basename "$f"): nr=$nr args=$a0,$a1,$a2,$a3,$a4,$a5 ip=$ip: kernel RET $idx ($val), eval: $got"
+			return 1
+		fi
+		checked=$((checked + 1))
+	done <"$BATS_TEST_TMPDIR/kernel"
+}
+
 @test "eval agrees with the kernel on sampled inputs of every fixture" {
-	local f n=0
+	local f
+	checked=0
 	for f in $(fixtures); do
-		# Each line: nr args[0..5] ip, the RET index the kernel reached, its value.
-		"$HELPERS/kernel-oracle" -n 15 "$f" >"$BATS_TEST_TMPDIR/kernel"
-		[ -s "$BATS_TEST_TMPDIR/kernel" ]
-		while read -r nr a0 a1 a2 a3 a4 a5 ip idx val; do
-			got=$("$SECCOMP_ATTEST" eval --format json --arch x86_64 --ip "$ip" "$f" "$nr" "$a0" "$a1" "$a2" "$a3" "$a4" "$a5" |
-				jq -r '"\(.filters[0].path[-1]) \(.filters[0].value) \(.decided_by)"')
-			if [ "$got" != "$idx $val 0" ]; then
-				echo "$(basename "$f"): nr=$nr args=$a0,$a1,$a2,$a3,$a4,$a5 ip=$ip: kernel RET $idx ($val), eval: $got"
-				return 1
-			fi
-			n=$((n + 1))
-		done <"$BATS_TEST_TMPDIR/kernel"
+		agrees_with_kernel "$f" 15
 	done
-	echo "$n calls checked"
-	[ "$n" -ge 150 ]
+	echo "$checked calls checked"
+	[ "$checked" -ge 150 ]
 }
 
 @test "eval: names, constants, the AF_VSOCK bypass, stacks and errors" {
@@ -170,6 +178,11 @@ EOF
 	[ "${lines[-1]}" = "action: ERRNO(1)" ]
 	run "$SECCOMP_ATTEST" eval "$BATS_TEST_TMPDIR/deny-vsock.bpf" socket AF_INET
 	[ "${lines[-1]}" = "action: ALLOW" ]
+	# The kernel loads what asm wrote and decides as eval says.
+	checked=0
+	agrees_with_kernel "$BATS_TEST_TMPDIR/deny-vsock.bpf" 40
+	[ "$checked" -ge 10 ]
+	grep -q ' 0x28 .* 0x00050001$' "$BATS_TEST_TMPDIR/kernel"
 
 	printf 'A = sys_number\nif (A == socket) goto 3\nreturn ALLOW\n' >"$BATS_TEST_TMPDIR/bad.asm"
 	run "$SECCOMP_ATTEST" asm --out /dev/null "$BATS_TEST_TMPDIR/bad.asm"
