@@ -66,10 +66,12 @@ pod() {
 	CRI_SOCK=$1 crictl runp ${3:+--runtime "$3"} "$work/$2.pod.json" 2>/dev/null
 }
 container_config "$work/c.json" bench "$CRI_RUNTIME_DEFAULT" -- sleep 3600
+# A pod per side: containerd's work per container grows with what a pod
+# and the instance hold, so each side gets the same.
+pod_nonri=$(pod "$PLAIN_SOCK" nonri)
+pod_nri=$(pod "$NRI_SOCK" nri)
 pod_plain=$(pod "$PLAIN_SOCK" plain)
 pod_rc=$(pod "$PLAIN_SOCK" rc seccomp-attest)
-pod_nri=$(pod "$NRI_SOCK" nri)
-pod_nonri=$pod_plain
 
 # create_start_in SOCK POD NAME: crictl create and start of the busybox
 # container. The containers keep running until the end (removing them
@@ -81,16 +83,19 @@ create_start_in() {
 	CRI_SOCK=$1 crictl start "$id" >/dev/null 2>&1
 }
 
-nri_without() { create_start_in "$PLAIN_SOCK" "$pod_nonri" "plain-n$1"; }
+nri_without() { create_start_in "$PLAIN_SOCK" "$pod_nonri" "nonri-$1"; }
 nri_with() { create_start_in "$NRI_SOCK" "$pod_nri" "nri-$1"; }
-rc_plain() { create_start_in "$PLAIN_SOCK" "$pod_plain" "plain-r$1"; }
+rc_plain() { create_start_in "$PLAIN_SOCK" "$pod_plain" "plain-$1"; }
 rc_wrapped() { create_start_in "$PLAIN_SOCK" "$pod_rc" "rc-$1"; }
 
 . bench/pairs.sh
 WARMUPS=${WARMUPS:-4}
 echo "runc: $("$CRI_RUNC" --version | head -1); containerd $("$STACK/bin/containerd" --version | awk '{print $3}')"
 pairs nri nri_without nri_with "nri-hooks"
+running=$( (CRI_SOCK=$PLAIN_SOCK crictl ps -q; CRI_SOCK=$NRI_SOCK crictl ps -q) 2>/dev/null | wc -l)
+# Each comparison starts from empty instances.
+for s in "$PLAIN_SOCK" "$NRI_SOCK"; do CRI_SOCK=$s crictl rm -a -f >/dev/null 2>&1; done
 pairs runtimeclass rc_plain rc_wrapped wrapper
 # Every checked container was attested and passed (a refusal is faster).
-running=$( (CRI_SOCK=$PLAIN_SOCK crictl ps -q; CRI_SOCK=$NRI_SOCK crictl ps -q) 2>/dev/null | wc -l)
+running=$((running + $( (CRI_SOCK=$PLAIN_SOCK crictl ps -q; CRI_SOCK=$NRI_SOCK crictl ps -q) 2>/dev/null | wc -l)))
 echo "containers running: $running (want $((4 * (PAIRS + WARMUPS)))); attestations: $(grep -c 'effective check: pass\|"verdict":"pass"' "$work/checks.log")"
