@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
@@ -38,11 +39,36 @@ type Line struct {
 // String formats the line as seccomp-tools does: index, the raw fields,
 // then the pseudo-code.
 func (l Line) String() string {
-	s := fmt.Sprintf(" %04d: 0x%02x 0x%02x 0x%02x 0x%08x  %s", l.Index, l.Op, l.Jt, l.Jf, l.K, l.Text)
+	// Appended by hand: eval prints hundreds of these per run.
+	b := make([]byte, 0, 40+len(l.Text)+len(l.Comment))
+	b = append(b, ' ')
+	b = appendPadded(b, uint64(l.Index), 10, 4)
+	b = append(b, ": 0x"...)
+	b = appendPadded(b, uint64(l.Op), 16, 2)
+	b = append(b, " 0x"...)
+	b = appendPadded(b, uint64(l.Jt), 16, 2)
+	b = append(b, " 0x"...)
+	b = appendPadded(b, uint64(l.Jf), 16, 2)
+	b = append(b, " 0x"...)
+	b = appendPadded(b, uint64(l.K), 16, 8)
+	b = append(b, "  "...)
+	b = append(b, l.Text...)
 	if l.Comment != "" {
-		s += "  # " + l.Comment
+		b = append(b, "  # "...)
+		b = append(b, l.Comment...)
 	}
-	return s
+	return string(b)
+}
+
+// appendPadded appends v in base with at least width digits (leading
+// zeros), as %0*d and %0*x do.
+func appendPadded(b []byte, v uint64, base, width int) []byte {
+	var digits [20]byte
+	d := strconv.AppendUint(digits[:0], v, base)
+	for i := len(d); i < width; i++ {
+		b = append(b, '0')
+	}
+	return append(b, d...)
 }
 
 // DisasmHeader is the header seccomp-tools prints above the lines.
@@ -95,14 +121,14 @@ func describeLine(pc int, in Instruction, sc Scope) Line {
 // path through a large filter).
 func DisassembleAt(prog []Instruction, opts DisasmOptions, pcs []int) []Line {
 	last := -1
-	want := map[int]bool{}
+	want := make([]bool, len(prog))
 	for _, pc := range pcs {
 		want[pc] = true
 		last = max(last, pc)
 	}
-	w := NewWalk(len(prog), opts)
-	byPC := map[int]Line{}
-	for pc := 0; pc <= last && pc < len(prog); pc++ {
+	w := NewWalk(last+1, opts)
+	byPC := make([]Line, last+1)
+	for pc := 0; pc <= last; pc++ {
 		in := prog[pc]
 		if want[pc] {
 			byPC[pc] = describeLine(pc, in, w.Scope(pc))
