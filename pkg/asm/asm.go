@@ -54,6 +54,7 @@ func (e *Error) Error() string {
 
 // maxQuoted bounds the part of a line an error quotes.
 const maxQuoted = 80
+
 func (e *Error) Unwrap() error { return e.Err }
 
 // statement is one instruction's line, parsed but not resolved: names
