@@ -106,8 +106,9 @@ func (s IntervalSet) splitRange(first, last uint32) (in, out IntervalSet) {
 // another set's memory.
 type intervalArena struct{ block []Interval }
 
-// arenaBlock is the number of intervals per block; larger sets are
-// allocated on their own.
+// arenaBlock is the largest number of intervals per block (blocks start
+// small, for small filters, and double); larger sets are allocated on
+// their own.
 const arenaBlock = 512
 
 // take returns an empty set with room for n intervals.
@@ -116,7 +117,7 @@ func (a *intervalArena) take(n int) IntervalSet {
 		return make(IntervalSet, 0, n)
 	}
 	if cap(a.block)-len(a.block) < n {
-		a.block = make([]Interval, 0, arenaBlock)
+		a.block = make([]Interval, 0, min(max(2*cap(a.block), 4*n, 16), arenaBlock))
 	}
 	i := len(a.block)
 	a.block = a.block[:i+n]

@@ -277,3 +277,41 @@ func TestTablesKeepTheirContentWhileOthersAreBuilt(t *testing.T) {
 		t.Fatalf("the first table changed while others were built:\nbefore %s\nafter  %s", want, js)
 	}
 }
+
+// Splitting a set in place, with the values within cut from an arena,
+// gives what splitting a copy gives, and never writes into the memory of
+// another set from the same arena.
+func TestSplitRangeOwnedMatchesSplitRange(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 6))
+	var arena intervalArena
+	var kept []IntervalSet // sets cut earlier, with a copy of their values
+	var copies []IntervalSet
+	for range 20000 {
+		s := randomSet(rng)
+		first := []uint32{0, 1, 2, 5, 6, 0x40000000, 0xfffffffe, 0xffffffff}[rng.IntN(8)]
+		last := first
+		if rng.IntN(2) == 0 {
+			last = 0xffffffff
+		}
+		wantIn, wantOut := s.splitRange(first, last)
+		wantIn, wantOut = slices.Clone(wantIn), slices.Clone(wantOut)
+		owned := arena.take(len(s))
+		owned = append(owned, s...)
+		in, out := owned.splitRangeOwned(first, last, &arena)
+		if !slices.Equal(in, wantIn) || !slices.Equal(out, wantOut) {
+			t.Fatalf("%v split at %#x-%#x: in place %v | %v, copied %v | %v", s, first, last, in, out, wantIn, wantOut)
+		}
+		if cap(in) != len(in) {
+			t.Fatalf("the arena gave a set with spare room: len %d cap %d", len(in), cap(in))
+		}
+		kept, copies = append(kept, in, out), append(copies, slices.Clone(in), slices.Clone(out))
+		if len(kept) > 64 {
+			kept, copies = kept[2:], copies[2:]
+		}
+		for i := range kept {
+			if !slices.Equal(kept[i], copies[i]) {
+				t.Fatalf("a later split changed an earlier set: %v, was %v", kept[i], copies[i])
+			}
+		}
+	}
+}
