@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"net"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/daemon/wire"
 )
@@ -104,5 +106,57 @@ func TestFallbacks(t *testing.T) {
 	code, stderr = runHook(t, lone, "{}", "--socket="+none, "poststart")
 	if code != exitError || !strings.Contains(stderr, "failing closed") {
 		t.Errorf("no seccomp-attestd: %d %q", code, stderr)
+	}
+}
+
+// A daemon that takes the connection but never acknowledges (stopped, or
+// swamped) and one that acknowledges and then falls silent (stopped
+// mid-request): the hook checks in its own process, saying why in the
+// log, and does not wait for the backstop.
+func TestStoppedAndStalledDaemons(t *testing.T) {
+	hook := buildPair(t)
+	for _, tc := range []struct {
+		name string
+		// serve plays the daemon on one connection.
+		serve func(c net.Conn)
+		want  string
+	}{
+		{"no acknowledgement", func(c net.Conn) {
+			bufio.NewReader(c).ReadString('\n')
+			time.Sleep(wire.Backstop)
+		}, `"fallback":"seccomp-attestd did not acknowledge (no acknowledgement within 250ms)"`},
+		{"silent after the acknowledgement", func(c net.Conn) {
+			r := bufio.NewReader(c)
+			r.ReadString('\n')
+			c.Write([]byte{wire.Ack})
+			r.ReadByte()
+			c.Write([]byte{wire.Heartbeat})
+			time.Sleep(wire.Backstop)
+		}, `"fallback":"seccomp-attestd: stalled mid-request: silent for 2s"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sock := filepath.Join(t.TempDir(), "d.sock")
+			l, err := net.Listen("unix", sock)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			go func() {
+				for {
+					c, err := l.Accept()
+					if err != nil {
+						return
+					}
+					go func() {
+						defer c.Close()
+						tc.serve(c)
+					}()
+				}
+			}()
+			code, stderr := runHook(t, hook, "not json", "--socket="+sock, "--log=-", "poststart")
+			if code == 0 || !strings.Contains(stderr, tc.want) || !strings.Contains(stderr, "not an OCI state") {
+				t.Errorf("%d %q, want the hook's own answer with %s", code, stderr, tc.want)
+			}
+		})
 	}
 }

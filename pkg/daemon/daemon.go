@@ -14,6 +14,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"time"
 
@@ -57,6 +58,11 @@ func Listen(path string) (*net.UnixListener, error) {
 // user) may ask: a request names files the daemon then reads and writes,
 // and containers it holds and may kill.
 func Serve(ctx context.Context, l *net.UnixListener, log *logrus.Logger) error {
+	// At most this many requests are worked on at once; the others wait
+	// their turn, acknowledged and beating. CPU-bound checks beyond the
+	// machine's processors only slow each other down, and would delay the
+	// goroutines that acknowledge new requests past wire.AckWindow.
+	work := make(chan struct{}, max(2, 2*runtime.GOMAXPROCS(0)))
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	go func() {
@@ -79,7 +85,7 @@ func Serve(ctx context.Context, l *net.UnixListener, log *logrus.Logger) error {
 		go func() {
 			defer wg.Done()
 			defer conn.Close()
-			serveConn(ctx, conn, log)
+			serveConn(ctx, conn, work, log)
 		}()
 	}
 }
@@ -95,7 +101,7 @@ const exitError = 2
 // stdin, stdout and stderr).
 const maxFiles = 3
 
-func serveConn(ctx context.Context, conn *net.UnixConn, log *logrus.Logger) {
+func serveConn(ctx context.Context, conn *net.UnixConn, work chan struct{}, log *logrus.Logger) {
 	started := time.Now()
 	var files []*os.File
 	defer func() {
@@ -129,6 +135,14 @@ func serveConn(ctx context.Context, conn *net.UnixConn, log *logrus.Logger) {
 	gone, stopWatching := watchHangup(conn)
 	defer stopWatching()
 	stopBeating := heartbeat(conn)
+	select {
+	case work <- struct{}{}:
+		defer func() { <-work }()
+	case <-gone:
+		stopBeating()
+		log.Info("dropped a request: the program hung up while it waited its turn")
+		return
+	}
 	var kind string
 	resp := func() (resp wire.Response) {
 		defer func() {
