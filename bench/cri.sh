@@ -94,7 +94,11 @@ echo "runc: $("$CRI_RUNC" --version | head -1); containerd $("$STACK/bin/contain
 pairs nri nri_without nri_with "nri-hooks"
 running=$( (CRI_SOCK=$PLAIN_SOCK crictl ps -q; CRI_SOCK=$NRI_SOCK crictl ps -q) 2>/dev/null | wc -l)
 # Each comparison starts from empty instances.
-for s in "$PLAIN_SOCK" "$NRI_SOCK"; do CRI_SOCK=$s crictl rm -a -f >/dev/null 2>&1; done
+for s in "$PLAIN_SOCK" "$NRI_SOCK"; do
+	ids=$(CRI_SOCK=$s crictl ps -q 2>/dev/null)
+	[ -z "$ids" ] || CRI_SOCK=$s crictl stop -t 0 $ids >/dev/null 2>&1 || true
+	CRI_SOCK=$s crictl rm -a >/dev/null 2>&1 || true
+done
 pairs runtimeclass rc_plain rc_wrapped wrapper
 # Every checked container was attested and passed (a refusal is faster).
 running=$((running + $( (CRI_SOCK=$PLAIN_SOCK crictl ps -q; CRI_SOCK=$NRI_SOCK crictl ps -q) 2>/dev/null | wc -l)))
