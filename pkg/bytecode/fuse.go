@@ -1,6 +1,9 @@
 package bytecode
 
-import "sort"
+import (
+	"cmp"
+	"slices"
+)
 
 // conditionOf turns the atoms of a path into a readable condition: the
 // constraints on each 32-bit word are reduced to their canonical form (an
@@ -10,25 +13,25 @@ func conditionOf(atoms []atom) Condition {
 	if len(atoms) == 0 {
 		return nil
 	}
-	type key struct{ off, mask uint32 }
-	groups := map[key][]atom{}
-	var keys []key
-	for _, a := range atoms {
-		k := key{a.off, a.mask}
-		if _, ok := groups[k]; !ok {
-			keys = append(keys, k)
+	// Group the atoms by word and mask, words in order and wider masks
+	// first; a stable sort keeps each group's atoms in path order. Paths
+	// carry a few atoms: sort a copy on the stack.
+	var buf [8]atom
+	sorted := append(buf[:0], atoms...)
+	slices.SortStableFunc(sorted, func(a, b atom) int {
+		if a.off != b.off {
+			return cmp.Compare(a.off, b.off)
 		}
-		groups[k] = append(groups[k], a)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		if keys[i].off != keys[j].off {
-			return keys[i].off < keys[j].off
-		}
-		return keys[i].mask > keys[j].mask
+		return cmp.Compare(b.mask, a.mask)
 	})
 	var cond Condition
-	for _, k := range keys {
-		cond = append(cond, canonical(k.off, k.mask, groups[k])...)
+	for i := 0; i < len(sorted); {
+		j := i + 1
+		for j < len(sorted) && sorted[j].off == sorted[i].off && sorted[j].mask == sorted[i].mask {
+			j++
+		}
+		cond = append(cond, canonical(sorted[i].off, sorted[i].mask, sorted[i:j])...)
+		i = j
 	}
 	return fuseHalves(cond)
 }
@@ -37,7 +40,8 @@ func conditionOf(atoms []atom) Condition {
 // < hi plus != values within the bounds.
 func canonical(off, mask uint32, atoms []atom) Condition {
 	lo, hi := uint64(0), uint64(mask)
-	var eq *uint32
+	var eq uint32
+	hasEq := false
 	var ne []uint32
 	bounded := false
 	for _, a := range atoms {
@@ -45,7 +49,7 @@ func canonical(off, mask uint32, atoms []atom) Condition {
 		k := a.k
 		switch a.op {
 		case opEQ:
-			eq = &k
+			eq, hasEq = k, true
 		case opNE:
 			ne = append(ne, k)
 		case opGT:
@@ -67,11 +71,11 @@ func canonical(off, mask uint32, atoms []atom) Condition {
 	cmp := func(o cmpOp, v uint64) Comparison {
 		return Comparison{Operand: op, Op: o, Mask: uint64(mask), Value: v}
 	}
-	if eq != nil {
-		return Condition{cmp(opEQ, uint64(*eq))}
+	if hasEq {
+		return Condition{cmp(opEQ, uint64(eq))}
 	}
 	// Excluded values at a bound move the bound.
-	sort.Slice(ne, func(i, j int) bool { return ne[i] < ne[j] })
+	slices.Sort(ne)
 	for changed := bounded; changed; {
 		changed = false
 		for _, v := range ne {

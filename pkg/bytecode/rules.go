@@ -121,6 +121,9 @@ func buildRules(leaves []leaf, ids []int) []Rule {
 // unconditional action: those are shared, as rows already share lists.
 type ruleBuilder struct {
 	always map[Action][]Rule
+	// last is the list unconditional returned last: neighbouring numbers
+	// mostly share their action.
+	last   []Rule
 	counts []actionCount
 }
 
@@ -197,7 +200,7 @@ func (rb *ruleBuilder) build(leaves []leaf, ids []int) []Rule {
 // reset forgets the lists shared so far: tables share no memory.
 func (rb *ruleBuilder) reset() {
 	clear(rb.always)
-	rb.counts = rb.counts[:0]
+	rb.last, rb.counts = nil, rb.counts[:0]
 }
 
 // count adds one leaf of action a.
@@ -213,13 +216,17 @@ func (rb *ruleBuilder) count(a Action) {
 
 // unconditional returns the shared one-rule list "always a".
 func (rb *ruleBuilder) unconditional(a Action) []Rule {
+	if len(rb.last) > 0 && rb.last[0].Action == a {
+		return rb.last
+	}
 	if rules, ok := rb.always[a]; ok {
+		rb.last = rules
 		return rules
 	}
 	if rb.always == nil {
 		rb.always = map[Action][]Rule{}
 	}
 	rules := []Rule{{Action: a}}
-	rb.always[a] = rules
+	rb.always[a], rb.last = rules, rules
 	return rules
 }
