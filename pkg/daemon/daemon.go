@@ -128,7 +128,7 @@ func serveConn(ctx context.Context, conn *net.UnixConn, work chan struct{}, log 
 		conn.Write(answer(wire.Response{Exit: exitError, Stderr: fmt.Sprintf("seccomp-attestd: read the request: %v\n", err)}))
 		return
 	}
-	if !commit(conn, log) {
+	if !commit(conn, &files, log) {
 		return
 	}
 	conn.SetDeadline(time.Time{})
@@ -214,17 +214,27 @@ func answer(r wire.Response) []byte {
 	return data
 }
 
-// commit acknowledges a request and waits for the program's Go: a program
-// that gave up waiting for the Ack (it checks in its own process) sends
-// none, and the request is dropped.
-func commit(conn *net.UnixConn, log *logrus.Logger) bool {
+// commit acknowledges a request and waits for the program's Go, which
+// brings the descriptors of a wrapper-runc request: a program that gave
+// up waiting for the Ack (it checks in its own process) sends none, and
+// the request is dropped.
+func commit(conn *net.UnixConn, files *[]*os.File, log *logrus.Logger) bool {
 	conn.SetDeadline(time.Now().Add(requestWindow))
 	if _, err := conn.Write([]byte{wire.Ack}); err != nil {
 		log.WithError(err).Info("dropped a request: the program gave up before the acknowledgement")
 		return false
 	}
 	var b [1]byte
-	if _, err := io.ReadFull(conn, b[:]); err != nil || b[0] != wire.Go {
+	oob := make([]byte, unix.CmsgSpace(maxFiles*4))
+	n, oobn, _, _, err := conn.ReadMsgUnix(b[:], oob)
+	if oobn > 0 {
+		fds, perr := parseRights(oob[:oobn])
+		for _, fd := range fds {
+			*files = append(*files, os.NewFile(uintptr(fd), fmt.Sprintf("request-fd-%d", len(*files))))
+		}
+		err = errors.Join(err, perr)
+	}
+	if n != 1 || b[0] != wire.Go || err != nil {
 		log.WithError(err).Info("dropped a request: the program gave up before the acknowledgement")
 		return false
 	}

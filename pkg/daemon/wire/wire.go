@@ -5,10 +5,9 @@
 // pays for them every time.
 //
 // A program connects to a unix socket and writes one Request as a line of
-// JSON (with its stdio as SCM_RIGHTS for wrapper-runc). The daemon
-// acknowledges it at once with Ack; only a program that heard the Ack
-// within AckWindow commits the request to the daemon with Go (and shuts
-// its side down), so a daemon that is stopped or swamped is noticed in a
+// JSON. The daemon acknowledges it at once with Ack; only a program that
+// heard the Ack within AckWindow commits the request to the daemon with Go
+// (with its stdio as SCM_RIGHTS for wrapper-runc) and shuts its side down, so a daemon that is stopped or swamped is noticed in a
 // fraction of a second and the program checks in its own process, and a
 // daemon that hears the Ack late (or no Go) drops the request: the work
 // is never done twice. While it works the daemon sends a Heartbeat every
@@ -163,22 +162,6 @@ func Exchange(conn *os.File, req Request, files []*os.File, deadline time.Time) 
 	if err != nil {
 		return resp, err
 	}
-	if len(files) > 0 {
-		fds := make([]int, len(files))
-		for i, f := range files {
-			fds[i] = int(f.Fd())
-		}
-		// The descriptors go with the first bytes; the rest follows.
-		var n int
-		var serr error
-		if err := rc.Write(func(fd uintptr) bool {
-			n, serr = unix.SendmsgN(int(fd), data, unix.UnixRights(fds...), nil, 0)
-			return !errors.Is(serr, unix.EAGAIN)
-		}); err != nil || serr != nil {
-			return resp, sendError(errors.Join(err, serr))
-		}
-		data = data[n:]
-	}
 	if _, err := conn.Write(data); err != nil {
 		return resp, sendError(err)
 	}
@@ -192,10 +175,24 @@ func Exchange(conn *os.File, req Request, files []*os.File, deadline time.Time) 
 	if b[0] != Ack {
 		return resp, fmt.Errorf("receive: the daemon answered %q, not the acknowledgement", b[0])
 	}
-	if _, err := conn.Write([]byte{Go}); err != nil {
-		return resp, fmt.Errorf("send: %w", err)
+	// The descriptors go with Go, not with the request: a request left
+	// unread in a stopped daemon's socket must not hold them (a pipe
+	// whose reader waits for its end would wait for the daemon).
+	var rights []byte
+	if len(files) > 0 {
+		fds := make([]int, len(files))
+		for i, f := range files {
+			fds[i] = int(f.Fd())
+		}
+		rights = unix.UnixRights(fds...)
 	}
 	var serr error
+	if err := rc.Write(func(fd uintptr) bool {
+		_, serr = unix.SendmsgN(int(fd), []byte{Go}, rights, nil, 0)
+		return !errors.Is(serr, unix.EAGAIN)
+	}); err != nil || serr != nil {
+		return resp, fmt.Errorf("send: %w", errors.Join(err, serr))
+	}
 	if err := rc.Control(func(fd uintptr) { serr = unix.Shutdown(int(fd), unix.SHUT_WR) }); err != nil || serr != nil {
 		return resp, fmt.Errorf("send: %w", errors.Join(err, serr))
 	}
