@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/seccomp-attest/seccomp-attest/internal/runtimemsg"
 	"github.com/seccomp-attest/seccomp-attest/pkg/daemon/wire"
 	"github.com/seccomp-attest/seccomp-attest/pkg/runcargs"
 	"github.com/seccomp-attest/seccomp-attest/pkg/wrapper/front"
@@ -70,6 +71,7 @@ func checked(argv []string, inv *runcargs.Invocation, self string) int {
 // refuse reports why the container may not run where its engine reads
 // errors (runc's --log for Docker and containerd) and on stderr.
 func refuse(inv *runcargs.Invocation, msg string) int {
+	msg = runtimemsg.Plain(msg)
 	fmt.Fprintln(os.Stderr, msg)
 	if inv == nil {
 		return 1

@@ -22,11 +22,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/sirupsen/logrus"
 
+	"github.com/seccomp-attest/seccomp-attest/internal/runtimemsg"
 	"github.com/seccomp-attest/seccomp-attest/pkg/config"
 )
 
@@ -49,7 +49,7 @@ func Run(args []string, stdin io.Reader, stderr io.Writer, runtimePID int) int {
 // RunContext is Run with a parent context: the deadline applied is the
 // earlier of ctx's and the configured one.
 func RunContext(parent context.Context, args []string, stdin io.Reader, stderr io.Writer, runtimePID int) int {
-	stderr = runtimeWords{stderr}
+	stderr = runtimemsg.Writer{W: stderr}
 	fs := flag.NewFlagSet("seccomp-attest-hook", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	configPath := fs.String("config", "", "configuration file (default "+config.DefaultPath+" if it exists, else embedded defaults)")
@@ -134,26 +134,4 @@ func newLogger(cfg *config.Config, stderr io.Writer) (*logrus.Logger, func()) {
 		log.SetOutput(stderr)
 	}
 	return log, closeLog
-}
-
-// runtimeWords writes what the hook says to the runtime without the errno
-// texts podman takes for its runtime's own failure: its error heuristics
-// report "no such file or directory" as "OCI runtime attempted to invoke
-// a command that was not found" (exit 127) and "permission denied" or
-// "operation not permitted" as "OCI permission denied", which would hide
-// why the container was refused (a missing key or policy file).
-type runtimeWords struct{ w io.Writer }
-
-var errnoWords = strings.NewReplacer(
-	"no such file or directory", "does not exist (ENOENT)",
-	"permission denied", "access refused (EACCES)",
-	"operation not permitted", "not allowed (EPERM)",
-	"executable file not found", "executable not found",
-)
-
-func (r runtimeWords) Write(b []byte) (int, error) {
-	if _, err := errnoWords.WriteString(r.w, string(b)); err != nil {
-		return 0, err
-	}
-	return len(b), nil
 }

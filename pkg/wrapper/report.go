@@ -6,6 +6,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"github.com/seccomp-attest/seccomp-attest/internal/runtimemsg"
 	"github.com/seccomp-attest/seccomp-attest/pkg/config"
 	"github.com/seccomp-attest/seccomp-attest/pkg/runcargs"
 	"github.com/seccomp-attest/seccomp-attest/pkg/wrapper/front"
@@ -66,7 +67,7 @@ func (r *reporter) refuse(err error) { r.errorLine(err, nil) }
 func (r *reporter) error(err error) { r.errorLine(err, nil) }
 
 func (r *reporter) errorLine(err error, fields logrus.Fields) {
-	msg := err.Error()
+	msg := runtimemsg.Plain(err.Error())
 	r.operators.WithFields(fields).Error(msg)
 	fmt.Fprintln(r.stderr, msg)
 	if err := front.LogError(r.runcLog, r.runcJSON, msg); err != nil {
