@@ -110,7 +110,13 @@ func serveConn(ctx context.Context, conn *net.UnixConn, work chan struct{}, log 
 		}
 	}()
 	if err := checkPeer(conn); err != nil {
-		// Refused before anything is read: who asked goes to the log.
+		// Refused without acting: the answer replaces the
+		// acknowledgement, after the request was read (so that the
+		// program hears it rather than a broken pipe), and who asked
+		// goes to the log.
+		conn.SetReadDeadline(started.Add(requestWindow))
+		_, received, _ := readRequest(conn)
+		files = received
 		entry := log.WithError(err)
 		var rp *refusedPeer
 		if errors.As(err, &rp) {

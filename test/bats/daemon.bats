@@ -192,3 +192,20 @@ records() { # STORE ID EVENT: how many attestations of ID with EVENT
 	[[ "$output" == *"nokeys/signing.key"*"does not exist"* ]]
 	[[ "$output" != *"log.json: no such file"* ]]
 }
+
+@test "daemon: a program that is not root is refused, and the daemon logs its uid and pid" {
+	# The socket is root-only (0700 directory); a socket a non-root user
+	# can reach shows that the daemon checks who asks all the same.
+	d=$(mktemp -d /tmp/sa-peer.XXXXXX)
+	chmod 755 "$d"
+	start_daemon "$d/hook.sock" "$BATS_TEST_TMPDIR/daemon.log"
+	chmod 666 "$d/hook.sock"
+	install -m 755 "$HOOK" "$d/seccomp-attest-hook"
+	run setpriv --reuid=65534 --regid=65534 --clear-groups "$d/seccomp-attest-hook" --socket="$d/hook.sock" poststart <<<'{}'
+	echo "$output"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"uid 65534"*"may not ask for hooks: root only"* ]]
+	grep '"refused a request"' "$BATS_TEST_TMPDIR/daemon.log"
+	grep '"refused a request"' "$BATS_TEST_TMPDIR/daemon.log" | jq -e '.uid == 65534 and .pid > 0'
+	rm -rf "$d"
+}

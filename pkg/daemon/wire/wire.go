@@ -172,6 +172,18 @@ func Exchange(conn *os.File, req Request, files []*os.File, deadline time.Time) 
 		}
 		return resp, fmt.Errorf("receive: %w", err)
 	}
+	if b[0] == '{' {
+		// An answer instead of the acknowledgement: the daemon refused
+		// the request without acting on it (a program it may not serve).
+		rest, err := io.ReadAll(io.LimitReader(conn, MaxRequest))
+		if err != nil {
+			return resp, fmt.Errorf("receive: %w", err)
+		}
+		if err := json.Unmarshal(append(b[:], rest...), &resp); err != nil {
+			return resp, fmt.Errorf("receive: the daemon's answer is not a response: %w", err)
+		}
+		return resp, nil
+	}
 	if b[0] != Ack {
 		return resp, fmt.Errorf("receive: the daemon answered %q, not the acknowledgement", b[0])
 	}
