@@ -97,7 +97,7 @@ OUT "-" writes to stdout; otherwise OUT is replaced atomically.`,
 					}
 					inputs = append(inputs, report.Input{File: e.Path, Data: data, Sequence: e.Sequence})
 				}
-				opts.Latest, opts.Store = true, true
+				opts.Latest, opts.Store, opts.StoreDir = true, true, storeDir
 			}
 			page, err := report.Build(cmd.Context(), inputs, opts)
 			if err != nil {

@@ -117,11 +117,7 @@ chain is broken, the store was cut short, rewritten or records a break).`,
 			// already fails verification and would only add noise.
 			out.Chain.Problems = attest.CheckChain(links, attest.ChainOptions{Complete: storeDir != ""})
 			if storeDir != "" {
-				probs, err := checkStoreHeads(cmd, store, links, v, external)
-				if err != nil {
-					return err
-				}
-				out.Chain.Problems = append(out.Chain.Problems, probs...)
+				out.Chain.Problems = append(out.Chain.Problems, store.CheckHeads(cmd.Context(), links, v, external)...)
 			}
 			if out.Chain.Problems == nil {
 				out.Chain.Problems = []string{}
@@ -163,39 +159,6 @@ chain is broken, the store was cut short, rewritten or records a break).`,
 // errBrokenEvidence is returned by verify when the evidence was tampered
 // with or is incomplete (exit 3), after the report was printed.
 var errBrokenEvidence = errors.New("evidence tampered with or incomplete")
-
-// checkStoreHeads compares a whole store's chain with what the store
-// itself recorded (its head and its own signed checkpoint) and with a
-// checkpoint kept elsewhere.
-func checkStoreHeads(cmd *cobra.Command, store attest.Store, links []attest.Link, v *attest.Verifier, external *attest.Checkpoint) ([]string, error) {
-	var probs []string
-	if len(links) == 0 {
-		probs = append(probs, fmt.Sprintf("store %s holds no valid attestation", store.Dir))
-	}
-	head, ok, err := store.Head()
-	switch {
-	case err != nil:
-		probs = append(probs, err.Error())
-	case ok && head.Sequence > 0:
-		probs = append(probs, attest.CheckHead(links, head, "the store's head (.lock)")...)
-	case len(links) > 0:
-		probs = append(probs, "the store has no head (.lock): it was removed or replaced")
-	}
-	own, ok, err := store.ReadCheckpoint(cmd.Context(), v)
-	switch {
-	case err != nil:
-		probs = append(probs, err.Error())
-	case ok:
-		probs = append(probs, attest.CheckHead(links, own.HeadRef, "the store's checkpoint")...)
-	}
-	if external != nil {
-		if len(links) > 0 && links[0].HostID != external.Host.ID {
-			probs = append(probs, fmt.Sprintf("the checkpoint is of host %s, the store of host %s", external.Host.ID, links[0].HostID))
-		}
-		probs = append(probs, attest.CheckHead(links, external.HeadRef, fmt.Sprintf("the checkpoint of %s", external.Time))...)
-	}
-	return probs, nil
-}
 
 // verifyOutput is the JSON form documented in docs/attestation.md.
 type verifyOutput struct {

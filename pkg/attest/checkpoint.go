@@ -167,3 +167,37 @@ func CheckHead(links []Link, ref HeadRef, what string) []string {
 	}
 	return []string{fmt.Sprintf("%s records %s, which the store no longer holds", what, ref)}
 }
+
+// CheckHeads compares links, the whole store in chain order, with what
+// the store itself recorded (its head and its own signed checkpoint) and
+// with external, a checkpoint kept elsewhere (nil: none). It returns one
+// message per problem: a store cut short, rewritten or forked since.
+func (s Store) CheckHeads(ctx context.Context, links []Link, v *Verifier, external *Checkpoint) []string {
+	var probs []string
+	if len(links) == 0 {
+		probs = append(probs, fmt.Sprintf("store %s holds no valid attestation", s.Dir))
+	}
+	head, ok, err := s.Head()
+	switch {
+	case err != nil:
+		probs = append(probs, err.Error())
+	case ok && head.Sequence > 0:
+		probs = append(probs, CheckHead(links, head, "the store's head (.lock)")...)
+	case len(links) > 0:
+		probs = append(probs, "the store has no head (.lock): it was removed or replaced")
+	}
+	own, ok, err := s.ReadCheckpoint(ctx, v)
+	switch {
+	case err != nil:
+		probs = append(probs, err.Error())
+	case ok:
+		probs = append(probs, CheckHead(links, own.HeadRef, "the store's checkpoint")...)
+	}
+	if external != nil {
+		if len(links) > 0 && links[0].HostID != external.Host.ID {
+			probs = append(probs, fmt.Sprintf("the checkpoint is of host %s, the store of host %s", external.Host.ID, links[0].HostID))
+		}
+		probs = append(probs, CheckHead(links, external.HeadRef, fmt.Sprintf("the checkpoint of %s", external.Time))...)
+	}
+	return probs
+}

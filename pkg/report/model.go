@@ -173,7 +173,10 @@ type Options struct {
 	// (with a Verifier) from sequence 1, and a file that is not an
 	// attestation is shown as invalid instead of failing the page (one
 	// corrupt file must not hide the fleet).
-	Store     bool
+	Store bool
+	// StoreDir, with Store, is the store's directory: the chain is also
+	// compared with the store's head and signed checkpoint.
+	StoreDir  string
 	Knowledge Knowledge
 	Title     string
 	Generated string
@@ -210,7 +213,7 @@ func Build(ctx context.Context, inputs []Input, opts Options) (*Page, error) {
 			} else {
 				p := r.Predicate()
 				links = append(links, attest.Link{File: in.File, Digest: r.Digest, Chain: p.Chain,
-					NameSequence: in.Sequence, HostID: p.Host.ID, Key: p.Host.KeyFingerprint})
+					NameSequence: in.Sequence, HostID: p.Host.ID, Key: p.Host.KeyFingerprint, Break: p.Break})
 			}
 		}
 		c.Groups = groups(st.Predicate, cache, opts.Knowledge)
@@ -222,6 +225,9 @@ func Build(ctx context.Context, inputs []Input, opts Options) (*Page, error) {
 	if opts.Verifier != nil && opts.Store {
 		page.ChainChecked = true
 		page.ChainProblems = attest.CheckChain(links, attest.ChainOptions{Complete: true})
+		if opts.StoreDir != "" {
+			page.ChainProblems = append(page.ChainProblems, attest.Store{Dir: opts.StoreDir}.CheckHeads(ctx, links, opts.Verifier, nil)...)
+		}
 	}
 	all := len(page.Containers)
 	if opts.Latest {
