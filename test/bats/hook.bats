@@ -382,7 +382,7 @@ docker_bundle() { # DIR ARGS...
 	cat "$BATS_TEST_TMPDIR"/err.* || true
 	grep -h '"level":"error"' "$log" | head -5 || true
 	[ "$failed" = 0 ]
-	[ "$(ls "$store"/*.intoto.jsonl | wc -l)" = 50 ]
+	[ "$(ls "$store"/[0-9]*.intoto.jsonl | wc -l)" = 50 ]
 	for i in $(seq 50); do
 		id=$(container_name "p$i")
 		[ "$(runc state "$id" | jq -r .status)" = running ]
