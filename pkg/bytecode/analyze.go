@@ -325,6 +325,22 @@ func (an *analyzer) splitOnSets(st *state, off uint32, t, f IntervalSet, owned b
 		}
 	}
 	switch {
+	case !t.Empty() && !f.Empty() && an.prog[taken].Op == ClassRET|RetK:
+		// The taken side returns at once, as in the chains of "nr == k"
+		// that runtimes compile: record its leaf here rather than fork a
+		// path for one step. The leaves, their order (the taken side
+		// first) and the work charged are those of the fork.
+		l := leaf{arch: st.arch, nr: st.nr, atoms: st.atoms, approx: st.approx, action: Action(an.prog[taken].K)}
+		if off == OffsetNr {
+			l.nr = t
+		} else {
+			l.arch = t
+		}
+		an.leaves = append(an.leaves, l)
+		an.charge += 1 + len(st.atoms)
+		st.nrOwned = false // the leaf may hold st.nr
+		set(st, f)
+		st.pc = notTaken
 	case !t.Empty() && !f.Empty():
 		other := an.fork(st)
 		set(other, f)

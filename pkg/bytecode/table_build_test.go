@@ -315,3 +315,35 @@ func TestSplitRangeOwnedMatchesSplitRange(t *testing.T) {
 		}
 	}
 }
+
+// A test whose taken side returns at once is recorded without a fork; the
+// leaf then shares the path's numbers, which the path must no longer cut
+// in place (here: x86_64 returns ALLOW for every number, 5 and up too).
+func TestReturningBranchKeepsItsNumbers(t *testing.T) {
+	prog := []Instruction{
+		stmt(ClassLD|SizeW|ModeABS, OffsetArch),
+		jump(ClassJMP|JmpJEQ|SrcK, arch.X86_64.Audit, 0, 1),
+		stmt(ClassRET|RetK, uint32(ActAllow)),
+		stmt(ClassLD|SizeW|ModeABS, OffsetNr),
+		jump(ClassJMP|JmpJGE|SrcK, 5, 0, 1), // cut in place: [0, 4] is left
+		stmt(ClassRET|RetK, uint32(ActErrno|1)),
+		stmt(ClassRET|RetK, uint32(ActKillProcess)),
+	}
+	f, err := NewFilter(prog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab, err := Analyze(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkPartition(t, tab)
+	for _, a := range []uint32{arch.X86_64.Audit, arch.X86.Audit} {
+		for _, nr := range []uint32{0, 4, 5, 6, 0xffffffff} {
+			d := &Data{Arch: a, Nr: nr}
+			if got, exact, _ := tab.Decide(d); !exact || len(got) != 1 || got[0] != f.Run(d) {
+				t.Errorf("arch %#x nr %#x: table %v, evaluator %v", a, nr, got, f.Run(d))
+			}
+		}
+	}
+}
