@@ -48,9 +48,6 @@ type Pipeline struct {
 type Options struct {
 	// ToolVersion is recorded in attestations ("(devel)" when empty).
 	ToolVersion string
-	// NoSigner skips loading the signing key, for stages that never write
-	// an attestation (the static check at createRuntime).
-	NoSigner bool
 }
 
 // New loads the policy and the signing key named by cfg. A key that does
@@ -75,10 +72,10 @@ func New(cfg *config.Config, opts Options) (*Pipeline, error) {
 	if p.toolVersion == "" {
 		p.toolVersion = "(devel)"
 	}
-	if !opts.NoSigner {
-		if p.signer, err = loadOrCreateKey(cfg); err != nil {
-			return nil, err
-		}
+	// Every stage loads the key, also those that write no attestation:
+	// a key problem must refuse a container before it is created.
+	if p.signer, err = loadOrCreateKey(cfg); err != nil {
+		return nil, err
 	}
 	return p, nil
 }

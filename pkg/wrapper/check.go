@@ -18,9 +18,11 @@ import (
 	"github.com/seccomp-attest/seccomp-attest/pkg/spec"
 )
 
-// pipeline loads the configuration and the shared pipeline; noSigner for
-// the static check, which writes no attestation.
-func (w *wrapper) pipeline(noSigner bool) (*config.Config, *pipeline.Pipeline, error) {
+// pipeline loads the configuration and the shared pipeline, with the
+// signing key also for create's static check, which writes no
+// attestation: a key that is missing or unusable refuses the container
+// before it exists, not at start.
+func (w *wrapper) pipeline() (*config.Config, *pipeline.Pipeline, error) {
 	path := w.inv.Extra[flagConfig]
 	if path != "" {
 		var err error
@@ -33,7 +35,7 @@ func (w *wrapper) pipeline(noSigner bool) (*config.Config, *pipeline.Pipeline, e
 		return nil, nil, err
 	}
 	w.report.openOperatorLog(cfg)
-	p, err := pipeline.New(cfg, pipeline.Options{ToolVersion: version.String(), NoSigner: noSigner})
+	p, err := pipeline.New(cfg, pipeline.Options{ToolVersion: version.String()})
 	if err != nil {
 		return cfg, nil, err
 	}
@@ -72,7 +74,7 @@ func (w *wrapper) staticCheck() (refused error) {
 		return err
 	}
 	c := w.container(bundle)
-	cfg, p, err := w.pipeline(true)
+	cfg, p, err := w.pipeline()
 	if err != nil {
 		// Without a policy nothing can be judged: fail closed.
 		return fmt.Errorf("seccomp-attest: container %s: cannot check: %v", c.ID, err)

@@ -39,7 +39,7 @@ func (w *wrapper) checkedStart(st *ociState, startArgv []string) int {
 	began := time.Now()
 	c := pipeline.Container{ID: w.opts.ID, Bundle: st.Bundle, PID: st.Pid, Runtime: w.rt.Name, Annotations: st.Annotations}
 	fields := w.fields(c)
-	cfg, p, err := w.pipeline(false)
+	cfg, p, err := w.pipeline()
 	if err != nil {
 		w.report.refuse(fmt.Errorf("seccomp-attest: container %s: cannot check: %v", c.ID, err))
 		return exitRefused

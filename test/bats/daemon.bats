@@ -191,6 +191,10 @@ records() { # STORE ID EVENT: how many attestations of ID with EVENT
 	[ "$status" -ne 127 ] # Docker's "command not found"
 	[[ "$output" == *"nokeys/signing.key"*"does not exist"* ]]
 	[[ "$output" != *"log.json: no such file"* ]]
+	# Found at create, before the container existed.
+	grep '"command":"create"' "$DDIR/wrapper.log" | tail -1 | grep -q 'nokeys/signing.key' ||
+		grep 'nokeys' "$DDIR/wrapper.log" | tail -1 | grep -q 'cannot check'
+	[ "$("$DOCKER" inspect --format '{{.State.Pid}}' "$name")" = 0 ]
 }
 
 @test "daemon: a program that is not root is refused, and the daemon logs its uid and pid" {
