@@ -133,7 +133,7 @@ func (pt *partitioner) partition(p *partitioning, leaves []leaf, domain func(*le
 	pt.scratch = slices.Grow(pt.scratch[:0], len(events))[:len(events)]
 	// Events at one value may come in any order: sort on the value and
 	// the entry bit only.
-	events = radixSort(events, pt.scratch, idBits, 34+idBits)
+	events = pt.sortEvents(events, idBits, 34+idBits)
 	if cap(pt.bySingle) < groups {
 		pt.bySingle = make([]int32, groups)
 	}
@@ -218,6 +218,42 @@ func groupKey(b []byte, ids []int) []byte {
 		b = append(b, byte(id>>24), byte(id>>16), byte(id>>8), byte(id))
 	}
 	return b
+}
+
+// sortEvents sorts keys (all below 1<<highBit) by their bits from lowBit
+// up, as radixSort, and returns the sorted slice (keys or pt.scratch).
+// Leaves mostly come in the order of the numbers they test (runtimes
+// compile chains of tests in order) and the few catch-all leaves last, so
+// the keys are mostly a long ascending run and a short rest: that rest is
+// sorted apart and merged in. Otherwise a radix sort is faster.
+func (pt *partitioner) sortEvents(keys []uint64, lowBit, highBit uint) []uint64 {
+	ordered := 1
+	for ordered < len(keys) && keys[ordered]>>lowBit >= keys[ordered-1]>>lowBit {
+		ordered++
+	}
+	if ordered >= len(keys) {
+		return keys
+	}
+	rest := keys[ordered:]
+	if len(rest) > len(keys)/4 {
+		return radixSort(keys, pt.scratch, lowBit, highBit)
+	}
+	rest = radixSort(rest, pt.scratch[ordered:], lowBit, highBit)
+	// Merge into scratch from the front: the run stays in keys, and the
+	// rest, wherever the sort left it, lies behind what the merge has
+	// written so far.
+	run, merged := keys[:ordered], pt.scratch[:0]
+	i, j := 0, 0
+	for i < len(run) && j < len(rest) {
+		if rest[j]>>lowBit < run[i]>>lowBit {
+			merged = append(merged, rest[j])
+			j++
+		} else {
+			merged = append(merged, run[i])
+			i++
+		}
+	}
+	return append(append(merged, run[i:]...), rest[j:]...)
 }
 
 // radixSort sorts keys (all below 1<<highBit) by their bits from lowBit

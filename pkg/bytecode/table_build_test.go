@@ -129,6 +129,48 @@ func TestRadixSortSorts(t *testing.T) {
 	}
 }
 
+// sortEvents orders keys by their bits from lowBit up and keeps every
+// key, whether they come in order, as a long run and a short rest (as the
+// leaves of a chain of tests and its catch-all leaves do), with keys out
+// of place, or in no order at all.
+func TestSortEventsSorts(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 7))
+	var pt partitioner
+	for range 2000 {
+		n := rng.IntN(3000)
+		lowBit := uint(rng.IntN(12))
+		keys := make([]uint64, n)
+		v := uint64(0)
+		for i := range keys {
+			v += uint64(rng.IntN(5))
+			keys[i] = v<<lowBit | uint64(rng.IntN(1<<lowBit))
+		}
+		random := func() uint64 { return rng.Uint64() & (1<<(34+lowBit) - 1) }
+		if rng.IntN(2) == 0 {
+			for range rng.IntN(1 + n/[]int{1, 8, 30, 200}[rng.IntN(4)]) {
+				if n > 0 {
+					keys[rng.IntN(n)] = random()
+				}
+			}
+		} else {
+			for i := n - rng.IntN(1+n/3); i < n; i++ {
+				keys[i] = random() // the rest
+			}
+		}
+		want := slices.Sorted(slices.Values(keys))
+		pt.scratch = make([]uint64, n)
+		got := pt.sortEvents(keys, lowBit, 34+lowBit)
+		for i := 1; i < len(got); i++ {
+			if got[i]>>lowBit < got[i-1]>>lowBit {
+				t.Fatalf("n %d: %#x before %#x", n, got[i-1], got[i])
+			}
+		}
+		if slices.Sort(got); !slices.Equal(got, want) {
+			t.Fatalf("n %d: keys lost or changed", n)
+		}
+	}
+}
+
 // Rows cover exactly the runs within the number space, in order, one row
 // per named syscall, with the rules of the run they lie in.
 func TestSyscallRulesLayOut(t *testing.T) {
