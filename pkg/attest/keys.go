@@ -73,7 +73,7 @@ func GenerateKey(t KeyType, dir string) (privPath, pubPath string, err error) {
 	pubPath = filepath.Join(dir, PublicKeyFile)
 	for _, p := range []string{privPath, pubPath} {
 		if _, err := os.Lstat(p); err == nil {
-			return "", "", fmt.Errorf("%s already exists: refusing to overwrite a key", p)
+			return "", "", fmt.Errorf("%s already exists: refusing to overwrite a key: %w", p, fs.ErrExist)
 		} else if !errors.Is(err, fs.ErrNotExist) {
 			return "", "", fmt.Errorf("check %s: %w", p, err)
 		}
@@ -92,26 +92,39 @@ func GenerateKey(t KeyType, dir string) (privPath, pubPath string, err error) {
 	return privPath, pubPath, nil
 }
 
-// writeNewFile writes data to a file that must not exist yet (O_EXCL, so a
-// file created meanwhile is not overwritten either) and syncs it.
-func writeNewFile(path string, data []byte, perm os.FileMode) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+// writeNewFile makes path a new file holding data: written and synced
+// under a temporary name, then linked into place, which fails (wrapping
+// fs.ErrExist) when path exists. Readers never see a partial key, and of
+// two processes generating a key at once exactly one wins.
+func writeNewFile(path string, data []byte, perm os.FileMode) (err error) {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".new-*")
 	if err != nil {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	if err := f.Chmod(perm); err != nil {
+		f.Close()
 		return fmt.Errorf("create %s: %w", path, err)
 	}
 	if _, err := f.Write(data); err != nil {
 		f.Close()
-		os.Remove(path)
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if err := f.Sync(); err != nil {
 		f.Close()
-		os.Remove(path)
 		return fmt.Errorf("sync %s: %w", path, err)
 	}
 	if err := f.Close(); err != nil {
-		os.Remove(path)
 		return fmt.Errorf("close %s: %w", path, err)
+	}
+	if err := os.Link(tmp, path); err != nil {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
 	}
 	return nil
 }

@@ -96,7 +96,9 @@ func loadOrCreateKey(cfg *config.Config) (*attest.Signer, error) {
 		if filepath.Base(cfg.Key) != attest.PrivateKeyFile {
 			return nil, fmt.Errorf("signing key %s does not exist (keys are generated only as %s)", cfg.Key, attest.PrivateKeyFile)
 		}
-		if _, _, err := attest.GenerateKey(attest.KeyECDSAP256, dir); err != nil {
+		// Containers starting at once on a new host all get here: one
+		// generates the key, the others use it.
+		if _, _, err := attest.GenerateKey(attest.KeyECDSAP256, dir); err != nil && !errors.Is(err, fs.ErrExist) {
 			return nil, fmt.Errorf("generate the host signing key: %w", err)
 		}
 	}
