@@ -129,6 +129,12 @@ func serveConn(ctx context.Context, conn *net.UnixConn, work chan struct{}, log 
 	conn.SetReadDeadline(started.Add(requestWindow))
 	body, received, err := readRequest(conn)
 	files = received
+	if errors.Is(err, errNoRequest) {
+		// A probe (another daemon checking the socket is taken), or a
+		// program that died before it asked.
+		log.Debug("a connection closed without a request")
+		return
+	}
 	if err != nil {
 		log.WithError(err).Warn("read a request")
 		conn.Write(answer(wire.Response{Exit: exitError, Stderr: fmt.Sprintf("seccomp-attestd: read the request: %v\n", err)}))
@@ -207,6 +213,9 @@ func serveConn(ctx context.Context, conn *net.UnixConn, work chan struct{}, log 
 	}
 	log.WithFields(logrus.Fields{"kind": kind, "exit": resp.Exit, "exec": resp.Exec != nil, "elapsed": time.Since(started).String()}).Debug("answered")
 }
+
+// errNoRequest: the connection closed before a byte was sent.
+var errNoRequest = errors.New("no request")
 
 // requestWindow bounds reading a request and writing an answer: both are
 // a few kilobytes on a local socket.
@@ -305,6 +314,9 @@ func readRequest(conn *net.UnixConn) ([]byte, []*os.File, error) {
 			return body[:len(body)-1], files, nil
 		}
 		if errors.Is(err, io.EOF) || (err == nil && n == 0 && oobn == 0) {
+			if len(body) == 0 {
+				return nil, files, errNoRequest
+			}
 			return nil, files, errors.New("the program hung up mid-request")
 		}
 		if err != nil {
