@@ -259,9 +259,9 @@ func (pt *partitioner) sortEvents(keys []uint64, lowBit, highBit uint) []uint64 
 // radixSort sorts keys (all below 1<<highBit) by their bits from lowBit
 // up, using scratch (at least as long as keys), and returns the sorted
 // slice: keys or scratch. Keys equal in those bits may end in any order.
-// It sorts by bytes, which costs the same as sorting by comparisons on a
-// table's thousands of events but moves only the bits that matter; bytes
-// all keys share cost one counting pass.
+// By bytes: as fast as sorting by comparisons on a real table's thousands
+// of events, and linear in their number in any order (a hostile filter's
+// millions); bytes all keys share cost one counting pass.
 func radixSort(keys, scratch []uint64, lowBit, highBit uint) []uint64 {
 	if len(keys) < 64 {
 		slices.SortFunc(keys, func(a, b uint64) int { return cmp.Compare(a>>lowBit, b>>lowBit) })

@@ -197,8 +197,13 @@ func (rb *ruleBuilder) build(leaves []leaf, ids []int) []Rule {
 	return append(rules, last)
 }
 
-// reset forgets the lists shared so far: tables share no memory.
+// reset forgets the lists shared so far: tables share no memory. An index
+// grown large (a filter returning thousands of distinct TRACE or ERRNO
+// values) is dropped rather than kept for the next table.
 func (rb *ruleBuilder) reset() {
+	if len(rb.always) > 64 || cap(rb.counts) > 64 {
+		rb.always, rb.counts = nil, nil
+	}
 	clear(rb.always)
 	rb.last, rb.counts = nil, rb.counts[:0]
 }
