@@ -371,14 +371,7 @@ func TestReturningBranchKeepsItsNumbers(t *testing.T) {
 		stmt(ClassRET|RetK, uint32(ActErrno|1)),
 		stmt(ClassRET|RetK, uint32(ActKillProcess)),
 	}
-	f, err := NewFilter(prog)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tab, err := Analyze(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, tab := analyzeProgram(t, prog)
 	checkPartition(t, tab)
 	for _, a := range []uint32{arch.X86_64.Audit, arch.X86.Audit} {
 		for _, nr := range []uint32{0, 4, 5, 6, 0xffffffff} {
