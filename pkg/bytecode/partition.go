@@ -7,10 +7,10 @@ import (
 	"slices"
 )
 
-// region is a set of values on which the same leaves apply.
-type region struct {
-	leaves []int // sorted leaf indexes
-}
+// region is a set of values on which the same leaves apply: their sorted
+// indexes are arena[first:end] of its partitioning (offsets, not a slice:
+// regions hold no pointers for the collector to trace or clear).
+type region struct{ first, end int }
 
 // run is a maximal interval of values that all fall in one region.
 type run struct {
@@ -30,10 +30,14 @@ type partitioning struct {
 	arena   []int // the regions' leaves
 }
 
-// reset empties p, keeping its memory, and drops its references to the
-// leaves of the table it was for.
+// leaves returns the sorted indexes of the leaves of region r.
+func (p *partitioning) leaves(r int) []int {
+	reg := p.regions[r]
+	return p.arena[reg.first:reg.end:reg.end]
+}
+
+// reset empties p, keeping its memory.
 func (p *partitioning) reset() {
-	clear(p.regions[:cap(p.regions)])
 	p.regions, p.runs, p.arena = p.regions[:0], p.runs[:0], p.arena[:0]
 }
 
@@ -192,11 +196,11 @@ func (pt *partitioner) partition(p *partitioning, leaves []leaf, domain func(*le
 			} else {
 				pt.byKey[string(pt.key)] = r
 			}
-			from := len(arena)
+			first := len(arena)
 			for _, g := range active {
 				arena = append(arena, pt.members[pt.groups[g]:pt.groups[g+1]]...)
 			}
-			p.regions = append(p.regions, region{leaves: arena[from:len(arena):len(arena)]})
+			p.regions = append(p.regions, region{first, len(arena)})
 		}
 		p.runs = append(p.runs, run{Interval{uint32(at), uint32(end - 1)}, r})
 	}

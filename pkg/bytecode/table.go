@@ -146,10 +146,10 @@ func buildTable(leaves []leaf) *Table {
 	defer b.release()
 	b.pt.partition(&b.archs, leaves, func(l *leaf) IntervalSet { return l.arch }, nil)
 	for i, values := range b.archs.valueSets() {
-		b.pt.partition(&b.nrs, leaves, func(l *leaf) IntervalSet { return l.nr }, b.archs.regions[i].leaves)
+		b.pt.partition(&b.nrs, leaves, func(l *leaf) IntervalSet { return l.nr }, b.archs.leaves(i))
 		b.rules = b.rules[:0]
-		for _, r := range b.nrs.regions {
-			b.rules = append(b.rules, b.rb.build(leaves, r.leaves))
+		for r := range b.nrs.regions {
+			b.rules = append(b.rules, b.rb.build(leaves, b.nrs.leaves(r)))
 		}
 		for _, at := range archTablesFor(values) {
 			at.Syscalls = syscallRules(b.nrs.runs, b.rules, at)

@@ -61,10 +61,10 @@ func TestPartitionMatchesLeaves(t *testing.T) {
 				t.Fatalf("runs %v not ascending", p.runs)
 			}
 		}
-		for i, r := range p.regions {
+		for i := range p.regions {
 			for j := range i {
-				if slices.Equal(r.leaves, p.regions[j].leaves) {
-					t.Fatalf("regions %d and %d both have leaves %v", i, j, r.leaves)
+				if slices.Equal(p.leaves(i), p.leaves(j)) {
+					t.Fatalf("regions %d and %d both have leaves %v", i, j, p.leaves(i))
 				}
 			}
 		}
@@ -85,7 +85,7 @@ func TestPartitionMatchesLeaves(t *testing.T) {
 			found := 0
 			for _, r := range p.runs {
 				if r.First <= v && v <= r.Last {
-					got = p.regions[r.region].leaves
+					got = p.leaves(r.region)
 					found++
 				}
 			}
@@ -94,9 +94,9 @@ func TestPartitionMatchesLeaves(t *testing.T) {
 			}
 		}
 		sets := p.valueSets()
-		for i, r := range p.regions {
+		for i := range p.regions {
 			if len(sets[i]) == 0 {
-				t.Fatalf("region %d (%v) has no values", i, r.leaves)
+				t.Fatalf("region %d (%v) has no values", i, p.leaves(i))
 			}
 		}
 	}
