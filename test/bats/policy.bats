@@ -127,7 +127,8 @@ bounding_caps() { # BUNDLE: the bounding set of its config.json, comma-separated
 	JSON
 	run "$SECCOMP_ATTEST" decompile --runtime crun "profile:$BATS_TEST_TMPDIR/profile.json"
 	[ "$status" -eq 0 ]
-	grep -E '^  copy_file_range +.*args\[4\]\.hi == 0x61046ee9 -> LOG' <<<"$output"
+	# (arg4 is named len since issue 17's argument names.)
+	grep -E '^  copy_file_range\(fd_in, off_in, fd_out, off_out, len, flags\) .*len\.hi == 0x61046ee9 -> LOG' <<<"$output"
 
 	b=$BATS_TEST_TMPDIR/bundle
 	make_bundle "$b" true
