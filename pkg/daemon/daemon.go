@@ -79,12 +79,27 @@ func Serve(ctx context.Context, l *net.UnixListener, log *logrus.Logger) error {
 			if errors.As(err, &ne) && ne.Timeout() {
 				continue
 			}
+			if errors.Is(err, unix.EMFILE) || errors.Is(err, unix.ENFILE) || errors.Is(err, unix.ENOBUFS) || errors.Is(err, unix.ENOMEM) {
+				// Out of descriptors or memory for a moment (a flood of
+				// connections): the programs asking fall back after
+				// wire.AckWindow, and the daemon serves on once some close.
+				log.WithError(err).Warn("accept: backing off")
+				time.Sleep(50 * time.Millisecond)
+				continue
+			}
 			return fmt.Errorf("accept: %w", err)
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			defer conn.Close()
+			defer func() {
+				// One connection's bug must not take the daemon, and every
+				// check under way, with it.
+				if r := recover(); r != nil {
+					log.WithField("panic", fmt.Sprint(r)).Error("connection panicked")
+				}
+			}()
 			serveConn(ctx, conn, work, log)
 		}()
 	}
@@ -305,7 +320,9 @@ func readRequest(conn *net.UnixConn) ([]byte, []*os.File, error) {
 				return nil, files, fmt.Errorf("%d descriptors, at most %d", len(files), maxFiles)
 			}
 		}
-		body = append(body, buf[:n]...)
+		if n > 0 { // n is -1 on a timeout
+			body = append(body, buf[:n]...)
+		}
 		if len(body) > wire.MaxRequest {
 			return nil, files, fmt.Errorf("larger than %d bytes", wire.MaxRequest)
 		}

@@ -202,3 +202,25 @@ func TestServeWrapperRequests(t *testing.T) {
 		t.Errorf("unknown kind: %+v", resp)
 	}
 }
+
+// A program that connects and sends nothing, or half a request, is cut
+// off after the request window; the daemon serves on.
+func TestServeSurvivesSilentAndPartialPeers(t *testing.T) {
+	sock := serveOn(t)
+	for _, send := range []string{"", `{"args":["poststart"]`} {
+		conn, err := wire.Dial(sock)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn.Write([]byte(send))
+		conn.SetReadDeadline(time.Now().Add(2 * requestWindow))
+		body, _ := io.ReadAll(conn)
+		conn.Close()
+		if send != "" && !strings.Contains(string(body), "read the request") {
+			t.Errorf("partial request %q: answered %q", send, body)
+		}
+	}
+	if resp := ask(t, sock, wire.Request{Args: []string{"prestop"}}); resp.Exit != exitError || !strings.Contains(resp.Stderr, "unknown stage") {
+		t.Errorf("after silent peers: %+v", resp)
+	}
+}
