@@ -83,6 +83,10 @@ OUT "-" writes to stdout; otherwise OUT is replaced atomically.`,
 				inputs = append(inputs, report.Input{File: f, Data: data})
 			}
 			if storeDir != "" {
+				if opts.Verifier != nil {
+					heads := attest.Store{Dir: storeDir}.ReadHeads(cmd.Context(), opts.Verifier)
+					opts.Heads = &heads
+				}
 				entries, err := attest.Store{Dir: storeDir}.Entries()
 				if err != nil {
 					return fmt.Errorf("report: %w", err)
@@ -97,7 +101,7 @@ OUT "-" writes to stdout; otherwise OUT is replaced atomically.`,
 					}
 					inputs = append(inputs, report.Input{File: e.Path, Data: data, Sequence: e.Sequence})
 				}
-				opts.Latest, opts.Store, opts.StoreDir = true, true, storeDir
+				opts.Latest, opts.Store = true, true
 			}
 			page, err := report.Build(cmd.Context(), inputs, opts)
 			if err != nil {

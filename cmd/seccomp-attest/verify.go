@@ -89,7 +89,9 @@ chain is broken, the store was cut short, rewritten or records a break).`,
 			files := args
 			nameSeq := map[string]uint64{}
 			store := attest.Store{Dir: storeDir}
+			var heads attest.StoreHeads
 			if storeDir != "" {
+				heads = store.ReadHeads(cmd.Context(), v)
 				entries, err := store.Entries()
 				if err != nil {
 					return err
@@ -117,7 +119,7 @@ chain is broken, the store was cut short, rewritten or records a break).`,
 			// already fails verification and would only add noise.
 			out.Chain.Problems = attest.CheckChain(links, attest.ChainOptions{Complete: storeDir != ""})
 			if storeDir != "" {
-				out.Chain.Problems = append(out.Chain.Problems, store.CheckHeads(cmd.Context(), links, v, external)...)
+				out.Chain.Problems = append(out.Chain.Problems, heads.Check(links, external)...)
 			}
 			if out.Chain.Problems == nil {
 				out.Chain.Problems = []string{}

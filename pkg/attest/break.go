@@ -81,10 +81,22 @@ func (s Store) recordBreak(lock *os.File, boot string, tip HeadRef, brk *StoreBr
 	if newest, err := s.newestOnDisk(); err == nil && newest.Sequence > after.Sequence {
 		after = newest
 	}
+	if brk.Expected != nil && brk.Expected.Sequence > after.Sequence {
+		after = *brk.Expected
+	}
+	if cp, ok, err := s.ReadCheckpoint(context.Background(), s.Signer.Verifier()); ok && err == nil && cp.Sequence > after.Sequence {
+		after = cp.HeadRef
+	}
 	chain := after.next()
-	subject := brk.Found
-	if brk.Expected != nil {
+	// The subject is what the head expected, or the newest file found;
+	// with neither (the head unreadable, the store emptied) the digest
+	// of the empty string: a subject must name a digest.
+	subject := &HeadRef{SHA256: sha256Hex(nil)}
+	switch {
+	case brk.Expected != nil:
 		subject = brk.Expected
+	case brk.Found != nil:
+		subject = brk.Found
 	}
 	p := &Predicate{
 		Event:     EventBreak,

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/seccomp-attest/seccomp-attest/internal/inputfile"
 )
 
@@ -109,7 +111,9 @@ func VerifyCheckpoint(ctx context.Context, file string, data []byte, v *Verifier
 // record (with a write that completed), for verify to compare the chain
 // with. ok is false when the store has no head.
 func (s Store) Head() (ref HeadRef, ok bool, err error) {
-	f, err := os.Open(filepath.Join(s.Dir, lockFile))
+	// Not following a link, not waiting on a FIFO: a store someone
+	// tampered with must not hang verify.
+	f, err := os.OpenFile(filepath.Join(s.Dir, lockFile), os.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return HeadRef{}, false, nil
 	}
@@ -117,6 +121,9 @@ func (s Store) Head() (ref HeadRef, ok bool, err error) {
 		return HeadRef{}, false, fmt.Errorf("open the store's head: %w", err)
 	}
 	defer f.Close()
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		return HeadRef{}, false, fmt.Errorf("the store's head %s is not a regular file", f.Name())
+	}
 	h, ok, err := readHead(f)
 	if err != nil || !ok {
 		return HeadRef{}, ok, err
@@ -168,30 +175,49 @@ func CheckHead(links []Link, ref HeadRef, what string) []string {
 	return []string{fmt.Sprintf("%s records %s, which the store no longer holds", what, ref)}
 }
 
-// CheckHeads compares links, the whole store in chain order, with what
-// the store itself recorded (its head and its own signed checkpoint) and
-// with external, a checkpoint kept elsewhere (nil: none). It returns one
-// message per problem: a store cut short, rewritten or forked since.
-func (s Store) CheckHeads(ctx context.Context, links []Link, v *Verifier, external *Checkpoint) []string {
+// StoreHeads is what a store says of its own newest attestation: its head
+// and its signed checkpoint, read before its files are listed (a store
+// that grows meanwhile only holds more than they name).
+type StoreHeads struct {
+	dir           string
+	head          HeadRef
+	hasHead       bool
+	headErr       error
+	own           *Checkpoint
+	hasCheckpoint bool
+	checkpointErr error
+}
+
+// ReadHeads reads the store's head and its checkpoint (verified with v).
+func (s Store) ReadHeads(ctx context.Context, v *Verifier) StoreHeads {
+	h := StoreHeads{dir: s.Dir}
+	h.head, h.hasHead, h.headErr = s.Head()
+	h.own, h.hasCheckpoint, h.checkpointErr = s.ReadCheckpoint(ctx, v)
+	return h
+}
+
+// Check compares links, the whole store in chain order as listed after
+// ReadHeads, with the head, the checkpoint and external, a checkpoint kept
+// elsewhere (nil: none). It returns one message per problem: a store cut
+// short, rewritten or forked since.
+func (h StoreHeads) Check(links []Link, external *Checkpoint) []string {
 	var probs []string
 	if len(links) == 0 {
-		probs = append(probs, fmt.Sprintf("store %s holds no valid attestation", s.Dir))
+		probs = append(probs, fmt.Sprintf("store %s holds no valid attestation", h.dir))
 	}
-	head, ok, err := s.Head()
 	switch {
-	case err != nil:
-		probs = append(probs, err.Error())
-	case ok && head.Sequence > 0:
-		probs = append(probs, CheckHead(links, head, "the store's head (.lock)")...)
+	case h.headErr != nil:
+		probs = append(probs, h.headErr.Error())
+	case h.hasHead && h.head.Sequence > 0:
+		probs = append(probs, CheckHead(links, h.head, "the store's head (.lock)")...)
 	case len(links) > 0:
 		probs = append(probs, "the store has no head (.lock): it was removed or replaced")
 	}
-	own, ok, err := s.ReadCheckpoint(ctx, v)
 	switch {
-	case err != nil:
-		probs = append(probs, err.Error())
-	case ok:
-		probs = append(probs, CheckHead(links, own.HeadRef, "the store's checkpoint")...)
+	case h.checkpointErr != nil:
+		probs = append(probs, h.checkpointErr.Error())
+	case h.hasCheckpoint:
+		probs = append(probs, CheckHead(links, h.own.HeadRef, "the store's checkpoint")...)
 	}
 	if external != nil {
 		if len(links) > 0 && links[0].HostID != external.Host.ID {

@@ -2,6 +2,7 @@ package attest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -159,6 +160,10 @@ func (s Store) append(containerID string, build func(Chain) ([]byte, error)) (ap
 	return a, nil
 }
 
+// maxSequence bounds sequence numbers far beyond any store, so that the
+// next one never overflows.
+const maxSequence = 1 << 48
+
 // maxIDLength keeps a store file name, and the head that names it twice,
 // within headSize.
 const maxIDLength = 200
@@ -255,6 +260,9 @@ func readHead(lock *os.File) (h storeHead, ok bool, err error) {
 		return h, false, fmt.Errorf("the store's head in %s is not a head record: %v", lock.Name(), err)
 	}
 	for _, r := range []*HeadRef{&h.HeadRef, h.Pending} {
+		if r != nil && r.Sequence > maxSequence {
+			return h, false, fmt.Errorf("the store's head in %s names sequence %d, beyond any store", lock.Name(), r.Sequence)
+		}
 		if r == nil || r.Sequence == 0 && h.Pending != r {
 			continue
 		}
@@ -283,7 +291,9 @@ func (s Store) tip(lock *os.File, boot string) (HeadRef, *StoreBreak, error) {
 		case newest.Sequence > 0:
 			return newest, &StoreBreak{Reason: "the store holds attestations but no head (its .lock was emptied or replaced)", Found: &newest}, nil
 		}
-		return HeadRef{}, nil, nil
+		// Empty and headless: a new store, unless its checkpoint says
+		// it held attestations.
+		return s.checkOwnCheckpoint(HeadRef{})
 	}
 	tip := h.HeadRef
 	if p := h.Pending; p != nil {
@@ -310,13 +320,42 @@ func (s Store) tip(lock *os.File, boot string) (HeadRef, *StoreBreak, error) {
 				Expected: &tip, Found: s.found(tip.Sequence)}, nil
 		}
 	}
-	if h.Boot != "" && h.Boot == boot {
+	if h.Boot == "" || h.Boot != boot {
+		// Written in another boot: attestations are durable before the
+		// head is updated, so after a crash of the machine there may be
+		// newer files, which must chain on the head.
+		var brk *StoreBreak
+		var err error
+		if tip, brk, err = s.rollForward(tip); err != nil || brk != nil {
+			return tip, brk, err
+		}
+	}
+	return s.checkOwnCheckpoint(tip)
+}
+
+// checkOwnCheckpoint compares tip with the store's signed checkpoint: a
+// head rolled back by hand (the newest attestations deleted, .lock
+// rewritten) is older than the checkpoint, which only the host key can
+// sign. Without a signer there is nothing to check it with.
+func (s Store) checkOwnCheckpoint(tip HeadRef) (HeadRef, *StoreBreak, error) {
+	if s.Signer == nil {
 		return tip, nil, nil
 	}
-	// Written in another boot: attestations are durable before the head
-	// is updated, so after a crash of the machine there may be newer
-	// files, which must chain on the head.
-	return s.rollForward(tip)
+	cp, ok, err := s.ReadCheckpoint(context.Background(), s.Signer.Verifier())
+	switch {
+	case !ok:
+		return tip, nil, nil
+	case err != nil:
+		// Replaced or damaged: the next append would sign over it.
+		return tip, &StoreBreak{Reason: err.Error(), Found: refOrNil(tip)}, nil
+	case cp.Sequence > tip.Sequence:
+		return tip, &StoreBreak{Reason: fmt.Sprintf("the store's signed checkpoint records %s, newer than its head: attestations were removed and the head rolled back", cp.HeadRef),
+			Expected: &cp.HeadRef, Found: s.found(cp.Sequence)}, nil
+	case cp.Sequence == tip.Sequence && cp.SHA256 != tip.SHA256:
+		return tip, &StoreBreak{Reason: fmt.Sprintf("the store's signed checkpoint records %s, the head another file at that sequence", cp.HeadRef),
+			Expected: &cp.HeadRef, Found: refOrNil(tip)}, nil
+	}
+	return tip, nil, nil
 }
 
 // rollForward follows the files after tip, each of which must name the
@@ -429,9 +468,13 @@ func writeHead(lock *os.File, h storeHead) error {
 // lock opens and locks the store's lock file.
 func (s Store) lock() (*os.File, error) {
 	path := filepath.Join(s.Dir, lockFile)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("open store lock: %w", err)
+	}
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("store lock %s is not a regular file", path)
 	}
 	for {
 		err = unix.Flock(int(f.Fd()), unix.LOCK_EX)

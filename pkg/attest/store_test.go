@@ -306,31 +306,59 @@ func TestStoreBreaks(t *testing.T) {
 		// wantSeq is the break record's sequence; the expected and found
 		// sequences it names follow.
 		wantSeq, wantExpected, wantFound uint64
+		// byCheckpoint: only a store with the key sees it (its signed
+		// checkpoint is what disagrees).
+		byCheckpoint bool
 	}{
-		{"newest deleted", remove(3), "is missing", 5, 4, 3},
-		{"two newest deleted", remove(3, 2), "is missing", 5, 4, 2},
-		{"every file deleted", remove(0, 1, 2, 3), "is missing", 5, 4, 0},
+		{"newest deleted", remove(3), "is missing", 5, 4, 3, false},
+		{"two newest deleted", remove(3, 2), "is missing", 5, 4, 2, false},
+		{"every file deleted", remove(0, 1, 2, 3), "is missing", 5, 4, 0, false},
 		{"newest altered", func(t *testing.T, dir string, paths []string) {
 			if err := os.WriteFile(paths[3], []byte("{}\n"), 0o644); err != nil {
 				t.Fatal(err)
 			}
-		}, "was altered", 5, 4, 4},
+		}, "was altered", 5, 4, 4, false},
 		{"head removed", func(t *testing.T, dir string, paths []string) {
 			if err := os.Remove(filepath.Join(dir, lockFile)); err != nil {
 				t.Fatal(err)
 			}
-		}, "no head", 5, 0, 4},
+		}, "no head", 5, 0, 4, false},
 		{"head overwritten", func(t *testing.T, dir string, paths []string) {
 			if err := os.WriteFile(filepath.Join(dir, lockFile), []byte("garbage"), 0o600); err != nil {
 				t.Fatal(err)
 			}
-		}, "not a head record", 5, 0, 4},
+		}, "not a head record", 5, 0, 4, false},
 		{"newest deleted, head rolled back by hand", func(t *testing.T, dir string, paths []string) {
-			// An intruder who knows the format: the store looks whole,
-			// and only a checkpoint kept elsewhere can tell (verify).
+			// An intruder who knows the head's format, but not the key:
+			// the store's own signed checkpoint is newer than the head.
 			remove(3)(t, dir, paths)
 			setTestHead(t, Store{Dir: dir}, storeHead{HeadRef: HeadRef{Sequence: 3, File: filepath.Base(paths[2]), SHA256: sha256Hex(mustRead(t, paths[2]))}, Boot: bootID()})
-		}, "", 4, 0, 0},
+		}, "newer than its head", 5, 4, 3, true},
+		{"checkpoint replaced", func(t *testing.T, dir string, paths []string) {
+			if err := os.WriteFile(filepath.Join(dir, CheckpointFile), mustRead(t, paths[0]), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, "not a checkpoint", 5, 0, 4, true},
+		{"newest deleted, head rolled back and checkpoint deleted", func(t *testing.T, dir string, paths []string) {
+			// Only a checkpoint kept elsewhere can tell now (verify).
+			remove(3)(t, dir, paths)
+			if err := os.Remove(filepath.Join(dir, CheckpointFile)); err != nil {
+				t.Fatal(err)
+			}
+			setTestHead(t, Store{Dir: dir}, storeHead{HeadRef: HeadRef{Sequence: 3, File: filepath.Base(paths[2]), SHA256: sha256Hex(mustRead(t, paths[2]))}, Boot: bootID()})
+		}, "", 4, 0, 0, false},
+		{"everything deleted but the checkpoint", func(t *testing.T, dir string, paths []string) {
+			remove(0, 1, 2, 3)(t, dir, paths)
+			if err := os.Remove(filepath.Join(dir, lockFile)); err != nil {
+				t.Fatal(err)
+			}
+		}, "newer than its head", 5, 4, 0, true},
+		{"head unreadable and every file deleted", func(t *testing.T, dir string, paths []string) {
+			remove(0, 1, 2, 3)(t, dir, paths)
+			if err := os.WriteFile(filepath.Join(dir, lockFile), []byte("garbage"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}, "not a head record", 5, 0, 0, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir, paths := makeStore(t, signer, 4)
@@ -391,6 +419,9 @@ func TestStoreBreaks(t *testing.T) {
 			refusing.Store.OnBreak = BreakRefuse
 			if _, err := Attest(context.Background(), refusing); err == nil || !strings.Contains(err.Error(), "refusing to append") {
 				t.Fatalf("refusing store appended: %v", err)
+			}
+			if tc.byCheckpoint {
+				return
 			}
 			if _, err := (Store{Dir: dir}).Append("unsigned", func(Chain) ([]byte, error) { return []byte("x"), nil }); err == nil || !strings.Contains(err.Error(), "no signing key") {
 				t.Fatalf("store without a signer appended after a break: %v", err)

@@ -261,11 +261,14 @@ func checkBreakSubject(r *Report, st *Statement) {
 	if b == nil {
 		return // Validate reported it
 	}
-	ref := b.Found
-	if b.Expected != nil {
-		ref = b.Expected
+	want := sha256Hex(nil)
+	switch {
+	case b.Expected != nil:
+		want = b.Expected.SHA256
+	case b.Found != nil:
+		want = b.Found.SHA256
 	}
-	if len(st.Subject) != 1 || st.Subject[0].Name != BreakSubjectName || ref == nil || st.Subject[0].Digest["sha256"] != ref.SHA256 {
+	if len(st.Subject) != 1 || st.Subject[0].Name != BreakSubjectName || st.Subject[0].Digest["sha256"] != want {
 		r.problem("a break record's one subject must be %q with the digest of the attestation it expected", BreakSubjectName)
 	}
 }

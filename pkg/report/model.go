@@ -174,9 +174,10 @@ type Options struct {
 	// attestation is shown as invalid instead of failing the page (one
 	// corrupt file must not hide the fleet).
 	Store bool
-	// StoreDir, with Store, is the store's directory: the chain is also
-	// compared with the store's head and signed checkpoint.
-	StoreDir  string
+	// Heads, with Store, is what the store said of its newest
+	// attestation before it was listed: the chain is also compared with
+	// its head and signed checkpoint.
+	Heads     *attest.StoreHeads
 	Knowledge Knowledge
 	Title     string
 	Generated string
@@ -225,8 +226,8 @@ func Build(ctx context.Context, inputs []Input, opts Options) (*Page, error) {
 	if opts.Verifier != nil && opts.Store {
 		page.ChainChecked = true
 		page.ChainProblems = attest.CheckChain(links, attest.ChainOptions{Complete: true})
-		if opts.StoreDir != "" {
-			page.ChainProblems = append(page.ChainProblems, attest.Store{Dir: opts.StoreDir}.CheckHeads(ctx, links, opts.Verifier, nil)...)
+		if opts.Heads != nil {
+			page.ChainProblems = append(page.ChainProblems, opts.Heads.Check(links, nil)...)
 		}
 	}
 	all := len(page.Containers)

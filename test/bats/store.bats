@@ -93,6 +93,34 @@ seq_of() { # FILE: the chain sequence inside
 	[[ "$output" == *"sequence 2 is missing"* ]]
 }
 
+@test "store: a head rolled back by hand is older than the store's signed checkpoint: the next append records the break" {
+	append c1 c2 c3
+	rm "$store/00000003-c3.intoto.jsonl"
+	f2=00000002-c2.intoto.jsonl
+	jq -nc --arg f "$f2" --arg d "$(sha256sum <"$store/$f2" | cut -d' ' -f1)" \
+		--arg b "$(cat /proc/sys/kernel/random/boot_id)" \
+		'{sequence: 2, file: $f, sha256: $d, boot: $b}' >"$store/.lock"
+	verify_store
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"the store's checkpoint records sequence 3"*"truncated since"* ]]
+	append c4
+	# Sequence 3 is not reused: the break takes 4, the attestation 5.
+	[ -e "$store/00000004-store-break.intoto.jsonl" ]
+	[ -e "$store/00000005-c4.intoto.jsonl" ]
+	verify_store
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"records a break of the store: the store's signed checkpoint records sequence 3"*"newer than its head"* ]]
+	# A .lock that is a FIFO neither hangs verify nor lets an append by.
+	rm "$store/.lock"
+	mkfifo "$store/.lock"
+	run timeout 20 "$SECCOMP_ATTEST" verify --key "$keys/signing.pub" --store "$store"
+	[ "$status" -eq 3 ]
+	[[ "$output" == *".lock is not a regular file"* ]]
+	run "$SECCOMP_ATTEST" attest "pid:$$" --key "$keys/signing.key" --store "$store" --policy "$BATS_TEST_TMPDIR/policy.yaml" --id c5
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"not a regular file"* ]]
+}
+
 @test "store: a checkpoint kept elsewhere reveals a store rolled back by hand, even after new appends" {
 	append c1 c2 c3
 	cp "$store/checkpoint.intoto.jsonl" "$BATS_TEST_TMPDIR/kept.intoto.jsonl"
