@@ -28,6 +28,9 @@ type Request struct {
 	Predicate Predicate
 	// Now defaults to time.Now.
 	Now func() time.Time
+	// Commit, when set, is asked just before the attestation is written,
+	// under the store's lock (Store.Commit).
+	Commit func() error
 }
 
 // Result says where an attestation went.
@@ -38,6 +41,8 @@ type Result struct {
 	// Checkpoint is the store's signed checkpoint after this attestation,
 	// for a sink that keeps it off the host.
 	Checkpoint []byte
+	// CheckpointSequence is the sequence the checkpoint names.
+	CheckpointSequence uint64
 	// CheckpointErr is why the checkpoint could not be written; the
 	// attestation is in the store all the same.
 	CheckpointErr error
@@ -79,7 +84,7 @@ func Attest(ctx context.Context, req Request) (*Result, error) {
 	// The store signs its checkpoint and any record of a break with the
 	// same key, for the same host and tool.
 	store := req.Store
-	store.Signer, store.Host, store.Tool = req.Signer, p.Host, p.Tool
+	store.Signer, store.Host, store.Tool, store.Commit = req.Signer, p.Host, p.Tool, req.Commit
 	a, err := store.append(p.Container.ID, func(c Chain) ([]byte, error) {
 		p.Chain = c
 		env, err := Sign(ctx, NewStatement(&p, config), req.Signer)
@@ -90,6 +95,7 @@ func Attest(ctx context.Context, req Request) (*Result, error) {
 		return nil, err
 	}
 	res.StorePath, res.Checkpoint, res.CheckpointErr = a.path, a.checkpoint, a.checkpointErr
+	res.CheckpointSequence = p.Chain.Sequence
 	if req.Bundle != nil && !req.NoBundleCopy {
 		res.BundlePath = filepath.Join(req.Bundle.Dir, BundleFile)
 		// Not synced: the store's copy is the durable one, and bundles do

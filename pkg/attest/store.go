@@ -41,6 +41,10 @@ type Store struct {
 	// OnBreak is what Append does when the store no longer holds what its
 	// head recorded.
 	OnBreak BreakPolicy
+	// Commit, when set, is asked under the store's lock, just before the
+	// attestation is written: an error (the check was given up, its
+	// answer already went out) writes nothing.
+	Commit func() error
 }
 
 var (
@@ -152,6 +156,11 @@ func (s Store) append(containerID string, build func(Chain) ([]byte, error)) (ap
 			containerID, len(data), inputfile.Attestation.Limit)
 	}
 	ref := HeadRef{Sequence: chain.Sequence, File: fmt.Sprintf("%08d-%s.intoto.jsonl", chain.Sequence, containerID), SHA256: sha256Hex(data)}
+	if s.Commit != nil {
+		if err := s.Commit(); err != nil {
+			return appended{}, fmt.Errorf("attestation for %s not written: %w", containerID, err)
+		}
+	}
 	if err := s.commit(lock, boot, tip, ref, data); err != nil {
 		return appended{}, err
 	}

@@ -23,6 +23,7 @@ import (
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/daemon/wire"
 	"github.com/seccomp-attest/seccomp-attest/pkg/hook"
+	"github.com/seccomp-attest/seccomp-attest/pkg/pipeline"
 	"github.com/seccomp-attest/seccomp-attest/pkg/wrapper"
 )
 
@@ -63,6 +64,9 @@ func Serve(ctx context.Context, l *net.UnixListener, log *logrus.Logger) error {
 	// machine's processors only slow each other down, and would delay the
 	// goroutines that acknowledge new requests past wire.AckWindow.
 	work := make(chan struct{}, max(2, 2*runtime.GOMAXPROCS(0)))
+	// Checkpoints go to their sink after the answer, from here: a slow
+	// sink must not hold a request (or its work slot).
+	pipeline.ShipInBackground(func(err error) { log.WithError(err).Warn("checkpoint sink") })
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	go func() {
@@ -195,7 +199,7 @@ func serveConn(ctx context.Context, conn *net.UnixConn, work chan struct{}, log 
 			go func() {
 				select {
 				case <-gone:
-					hangUp(errors.New("the hook hung up (it checks in its own process)"))
+					hangUp(pipeline.ErrAbandoned)
 				case <-hctx.Done():
 				}
 			}()

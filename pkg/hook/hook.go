@@ -30,6 +30,8 @@ type hook struct {
 	// before anything is read so that a refusal kills that process and
 	// never a reused pid.
 	initFD int
+	// ctx is the run's: its cause tells an abandoned run.
+	ctx context.Context
 	// fallback says why the hook program did not hand this run to
 	// seccomp-attestd (a daemon that did not acknowledge, or stalled).
 	fallback string
@@ -39,7 +41,20 @@ type hook struct {
 // bytes plus annotations.
 const maxStateSize = 4 << 20
 
+// abandoned reports whether whoever asked for this run hung up (the hook
+// program found seccomp-attestd stalled and checks in its own process):
+// then this run neither stops the container nor records anything, and
+// what it says reaches nobody.
+func (h *hook) abandoned(ctx context.Context, fields logrus.Fields) bool {
+	if !errors.Is(context.Cause(ctx), pipeline.ErrAbandoned) {
+		return false
+	}
+	h.log.WithFields(fields).Info("abandoned: the hook program checks in its own process")
+	return true
+}
+
 func (h *hook) run(ctx context.Context, stdin io.Reader) int {
+	h.ctx = ctx
 	state, err := readState(stdin)
 	if err != nil {
 		return h.fail(nil, fmt.Errorf("container state on stdin: %w", err))
@@ -211,6 +226,9 @@ func (h *hook) fail(fields logrus.Fields, err error) int {
 // container's pid namespace) ends every process in it.
 func (h *hook) stopContainer(fields logrus.Fields) {
 	if h.stage != stagePoststart || h.initFD < 0 {
+		return
+	}
+	if h.ctx != nil && h.abandoned(h.ctx, fields) {
 		return
 	}
 	if err := unix.PidfdSendSignal(h.initFD, unix.SIGKILL, nil, 0); err != nil && err != unix.ESRCH {

@@ -28,6 +28,11 @@ import (
 	"github.com/seccomp-attest/seccomp-attest/pkg/spec"
 )
 
+// ErrAbandoned is the cause of a check whose requester hung up (a hook
+// or wrapper-runc that found seccomp-attestd stalled checks in its own
+// process): nothing of it may act on the container or be recorded.
+var ErrAbandoned = errors.New("the requester hung up (it checks in its own process)")
+
 // ToolName is recorded in every attestation.
 const ToolName = "seccomp-attest"
 

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"os/exec"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/config"
@@ -17,6 +19,93 @@ import (
 // DSSE envelope (in-toto statement, predicate type
 // attest.CheckpointPredicateType).
 const CheckpointMediaType = "application/vnd.dsse.envelope.v1+json"
+
+// shipped returns a function that passes an outcome through after
+// sending the checkpoint of its attestation to the configured sink: once
+// the stage has its answer (a slow sink never delays a verdict past its
+// deadline), in the background in seccomp-attestd (ShipInBackground),
+// which outlives the request, or in the caller's time, within the sink's
+// timeout.
+func (p *Pipeline) shipped(ctx context.Context) func(*Outcome, error) (*Outcome, error) {
+	return func(o *Outcome, err error) (*Outcome, error) {
+		if p.sink == nil || o == nil || o.Attestation == nil || o.Attestation.Checkpoint == nil {
+			return o, err
+		}
+		if background.enabled.Load() {
+			background.offer(p.sink, o.Attestation.CheckpointSequence, o.Attestation.Checkpoint)
+			return o, err
+		}
+		if serr := sendCheckpoint(context.WithoutCancel(ctx), p.sink, o.Attestation.Checkpoint); serr != nil {
+			o.Warnings = append(o.Warnings, serr.Error())
+		}
+		return o, err
+	}
+}
+
+// ShipInBackground makes this process send checkpoints from a goroutine
+// per sink, newest first, instead of in each check's time: for
+// seccomp-attestd, which outlives its requests. report receives what a
+// sink refused.
+func ShipInBackground(report func(error)) {
+	background.report = report
+	background.enabled.Store(true)
+}
+
+// background holds, per sink, the newest checkpoint not yet sent: a
+// checkpoint covers every one before it, so a sink that is slower than the
+// containers gets the newest, not a queue.
+var background = &backgroundShipper{sinks: map[string]*sinkQueue{}}
+
+type backgroundShipper struct {
+	enabled atomic.Bool
+	report  func(error)
+	mu      sync.Mutex
+	sinks   map[string]*sinkQueue
+}
+
+type sinkQueue struct {
+	sink *config.Sink
+	mu   sync.Mutex
+	seq  uint64 // of next, or of the last one sent
+	next []byte
+	wake chan struct{}
+}
+
+func (b *backgroundShipper) offer(s *config.Sink, seq uint64, checkpoint []byte) {
+	key := fmt.Sprintf("%q %s %s", s.Exec, s.URL, time.Duration(s.Timeout))
+	b.mu.Lock()
+	q, ok := b.sinks[key]
+	if !ok {
+		q = &sinkQueue{sink: s, wake: make(chan struct{}, 1)}
+		b.sinks[key] = q
+		go q.run(b.report)
+	}
+	b.mu.Unlock()
+	q.mu.Lock()
+	if seq > q.seq {
+		q.seq, q.next = seq, checkpoint
+	}
+	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (q *sinkQueue) run(report func(error)) {
+	for range q.wake {
+		q.mu.Lock()
+		cp := q.next
+		q.next = nil
+		q.mu.Unlock()
+		if cp == nil {
+			continue
+		}
+		if err := sendCheckpoint(context.Background(), q.sink, cp); err != nil && report != nil {
+			report(err)
+		}
+	}
+}
 
 // sendCheckpoint delivers a checkpoint to the sink within its timeout
 // (and ctx): a command gets it on stdin and must exit 0, a URL must answer

@@ -3,10 +3,12 @@ package pipeline
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/attest"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
@@ -72,7 +74,7 @@ func (p *Pipeline) CheckIntended(ctx context.Context, c Container) (*Outcome, er
 // attestation to the store (and into the bundle). The attestation is
 // written whatever the verdict, so a refusal is on record too.
 func (p *Pipeline) AttestEffective(ctx context.Context, c Container, pf *bytecode.ProcessFilters) (*Outcome, error) {
-	return bounded(ctx, "effective check", func(ctx context.Context) (*Outcome, error) {
+	return p.shipped(ctx)(bounded(ctx, "effective check", func(ctx context.Context) (*Outcome, error) {
 		pred := p.basePredicate(&c)
 		pred.Effective = attest.EffectiveFromProcess(pf)
 		groups := pf.Groups()
@@ -108,7 +110,7 @@ func (p *Pipeline) AttestEffective(ctx context.Context, c Container, pf *bytecod
 		}
 		pred.Verdict, pred.Diff, pred.Score = verdict, diff, entry.Score
 		return p.write(ctx, &c, pred)
-	})
+	}))
 }
 
 // RecordFailure attests that the effective filters could not be read or
@@ -120,7 +122,7 @@ func (p *Pipeline) RecordFailure(ctx context.Context, c Container, cause error) 
 	pred := p.basePredicate(&c)
 	pred.Effective = attest.Effective{Threads: []attest.ThreadGroup{}}
 	pred.Verdict = &attest.Verdict{Result: attest.ResultError, Reasons: []string{cause.Error()}}
-	return p.write(ctx, &c, pred)
+	return p.shipped(ctx)(p.write(ctx, &c, pred))
 }
 
 // RecordStop appends the end of a container to the host chain (poststop),
@@ -130,7 +132,7 @@ func (p *Pipeline) RecordStop(ctx context.Context, c Container) (*Outcome, error
 	pred := p.basePredicate(&c)
 	pred.Effective = attest.Effective{Threads: []attest.ThreadGroup{}}
 	pred.Policy = nil
-	return p.write(ctx, &c, pred)
+	return p.shipped(ctx)(p.write(ctx, &c, pred))
 }
 
 func (p *Pipeline) basePredicate(c *Container) *attest.Predicate {
@@ -159,7 +161,7 @@ func (p *Pipeline) write(ctx context.Context, c *Container, pred *attest.Predica
 		// checks in its own process): one record per container.
 		return nil, fmt.Errorf("attestation of %s not written: %w", c.ID, context.Cause(ctx))
 	}
-	req := attest.Request{Signer: p.signer, Store: p.store, Predicate: *pred}
+	req := attest.Request{Signer: p.signer, Store: p.store, Predicate: *pred, Commit: commitCheck(ctx)}
 	if c.Bundle != "" {
 		b, err := p.bundle(c.Bundle)
 		if err != nil {
@@ -179,13 +181,6 @@ func (p *Pipeline) write(ctx context.Context, c *Container, pred *attest.Predica
 	o.Attestation, o.Predicate = res, pred
 	if res.CheckpointErr != nil {
 		o.Warnings = append(o.Warnings, res.CheckpointErr.Error())
-	}
-	if p.sink != nil && res.Checkpoint != nil {
-		// After the store's lock is released: a slow sink delays this
-		// container only, within its timeout.
-		if err := sendCheckpoint(ctx, p.sink, res.Checkpoint); err != nil {
-			o.Warnings = append(o.Warnings, err.Error())
-		}
 	}
 	return o, nil
 }
@@ -331,21 +326,78 @@ func tidList(tids []int) string {
 // bounded runs f but answers no later than ctx's deadline: a hook must
 // never hold up a container start. f gets ctx too, and every analysis in it
 // stops at the deadline (as too complex), so the work ends with the answer
-// instead of running on in the background.
+// instead of running on in the background. An attestation f writes after
+// the answer went out would contradict it: f's write asks the stage's
+// commit gate under the store's lock, and once the write has begun the
+// answer is f's (the write is short; waiting for the lock is not part of
+// it).
 func bounded(ctx context.Context, stage string, f func(context.Context) (*Outcome, error)) (*Outcome, error) {
 	type result struct {
 		o   *Outcome
 		err error
 	}
+	gate := &commitGate{}
 	done := make(chan result, 1)
 	go func() {
-		o, err := f(ctx)
+		o, err := f(context.WithValue(ctx, commitGateKey{}, gate))
 		done <- result{o, err}
 	}()
 	select {
 	case r := <-done:
 		return r.o, r.err
 	case <-ctx.Done():
+		if gate.close() {
+			r := <-done
+			return r.o, r.err
+		}
 		return nil, deadlineError(ctx, stage)
+	}
+}
+
+// commitGate lets exactly one of a stage's answer and its attestation's
+// write go first: a write that has begun is waited for; one that has not
+// is refused.
+type commitGate struct {
+	mu              sync.Mutex
+	entered, closed bool
+}
+
+type commitGateKey struct{}
+
+// enter lets the write begin, unless the answer went out.
+func (g *commitGate) enter() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closed {
+		return false
+	}
+	g.entered = true
+	return true
+}
+
+// close shuts the gate for the answer; it reports whether a write has
+// already begun.
+func (g *commitGate) close() (entered bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.entered {
+		return true
+	}
+	g.closed = true
+	return false
+}
+
+// commitCheck is the store's Commit for a write under ctx: refused once
+// ctx is done (the requester hung up, the deadline passed) or the stage
+// answered.
+func commitCheck(ctx context.Context) func() error {
+	return func() error {
+		if ctx.Err() != nil {
+			return context.Cause(ctx)
+		}
+		if g, ok := ctx.Value(commitGateKey{}).(*commitGate); ok && !g.enter() {
+			return errors.New("the check was answered without it (deadline)")
+		}
+		return nil
 	}
 }
