@@ -64,24 +64,8 @@ func TestFallbacks(t *testing.T) {
 		t.Errorf("no daemon: %d %q", code, stderr)
 	}
 
-	sock := filepath.Join(t.TempDir(), "drop.sock")
-	l, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			// Read the request, then go away without an answer.
-			buf := make([]byte, 1<<16)
-			c.Read(buf)
-			c.Close()
-		}
-	}()
+	// Read the request, then go away without an answer.
+	sock := fakeDaemon(t, func(c net.Conn) { c.Read(make([]byte, 1<<16)) })
 	code, stderr = runHook(t, hook, "not json", "--socket="+sock, "--log=-", "poststart")
 	if code == 0 || !strings.Contains(stderr, `"fallback":"seccomp-attestd: receive: EOF"`) || !strings.Contains(stderr, "not an OCI state") {
 		t.Errorf("dropped request: %d %q", code, stderr)
@@ -135,28 +119,36 @@ func TestStoppedAndStalledDaemons(t *testing.T) {
 		}, `"fallback":"seccomp-attestd: stalled mid-request: silent for 2s"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			sock := filepath.Join(t.TempDir(), "d.sock")
-			l, err := net.Listen("unix", sock)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer l.Close()
-			go func() {
-				for {
-					c, err := l.Accept()
-					if err != nil {
-						return
-					}
-					go func() {
-						defer c.Close()
-						tc.serve(c)
-					}()
-				}
-			}()
+			sock := fakeDaemon(t, tc.serve)
 			code, stderr := runHook(t, hook, "not json", "--socket="+sock, "--log=-", "poststart")
 			if code == 0 || !strings.Contains(stderr, tc.want) || !strings.Contains(stderr, "not an OCI state") {
 				t.Errorf("%d %q, want the hook's own answer with %s", code, stderr, tc.want)
 			}
 		})
 	}
+}
+
+// fakeDaemon listens on a socket of its own and plays seccomp-attestd on
+// each connection with serve (the connection is closed after it).
+func fakeDaemon(t *testing.T, serve func(c net.Conn)) string {
+	t.Helper()
+	sock := filepath.Join(t.TempDir(), "d.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				serve(c)
+			}()
+		}
+	}()
+	return sock
 }

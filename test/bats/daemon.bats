@@ -13,7 +13,6 @@ load helpers
 HOOK=${HOOK:-$BATS_TEST_DIRNAME/../../bin/seccomp-attest-hook}
 DAEMON=${DAEMON:-$BATS_TEST_DIRNAME/../../bin/seccomp-attestd}
 WRAPPER=${WRAPPER:-$BATS_TEST_DIRNAME/../../bin/wrapper-runc}
-HOOKS_D=$BATS_TEST_DIRNAME/../../hooks.d
 REGISTER=$BATS_TEST_DIRNAME/../../packaging/docker/register.sh
 
 setup_file() {
@@ -52,16 +51,7 @@ start_daemon() {
 	wait_until test -S "$1"
 }
 
-hooks_dir() { # SOCKET: the shipped hooks.d, asking SOCKET
-	local d=$BATS_TEST_TMPDIR/hooks.d f
-	mkdir -p "$d"
-	for f in "$HOOKS_D"/*.json; do
-		jq --arg h "$HOOK" --arg c "$cfg" --arg s "--socket=$1" \
-			'.hook.path = $h | .hook.args = (.hook.args[:1] + [$s, "--config", $c] + .hook.args[1:])' \
-			"$f" >"$d/$(basename "$f")"
-	done
-	echo "$d"
-}
+hooks_dir() { hooks_dir_for "$HOOK" "$cfg" "$1"; } # SOCKET
 
 records() { # STORE ID EVENT: how many attestations of ID with EVENT
 	local f n=0

@@ -144,3 +144,17 @@ check_dump() {
 	[ "$(jq -r '.groups[0].filters | length' <<<"$output")" = "$count" ]
 	[ "$count" -ge 1 ]
 }
+
+# hooks_dir_for HOOK CONFIG SOCKET: a copy of the shipped hooks.d (in this
+# test's directory) that runs HOOK with CONFIG, asking seccomp-attestd on
+# SOCKET; prints the directory.
+hooks_dir_for() {
+	local d=$BATS_TEST_TMPDIR/hooks.d f
+	mkdir -p "$d"
+	for f in "$BATS_TEST_DIRNAME"/../../hooks.d/*.json; do
+		jq --arg h "$1" --arg c "$2" --arg s "--socket=$3" \
+			'.hook.path = $h | .hook.args = (.hook.args[:1] + [$s, "--config", $c] + .hook.args[1:])' \
+			"$f" >"$d/$(basename "$f")"
+	done
+	echo "$d"
+}

@@ -11,7 +11,6 @@ load helpers
 
 HOOK=${HOOK:-$BATS_TEST_DIRNAME/../../bin/seccomp-attest-hook}
 DAEMON=${DAEMON:-$BATS_TEST_DIRNAME/../../bin/seccomp-attestd}
-HOOKS_D=$BATS_TEST_DIRNAME/../../hooks.d
 FIXTURES=$BATS_TEST_DIRNAME/../../pkg/bytecode/testdata/fixtures
 
 setup_file() {
@@ -86,18 +85,9 @@ add_hooks() {
 	mv "$dir/config.json.new" "$dir/config.json"
 }
 
-# hooks_dir: a copy of the shipped hooks.d pointing at the built hook and
-# this test's configuration.
-hooks_dir() {
-	local d=$BATS_TEST_TMPDIR/hooks.d f
-	mkdir -p "$d"
-	for f in "$HOOKS_D"/*.json; do
-		jq --arg h "$HOOK" --arg c "$cfg" --arg s "--socket=$HOOK_SOCKET" \
-			'.hook.path = $h | .hook.args = (.hook.args[:1] + [$s, "--config", $c] + .hook.args[1:])' \
-			"$f" >"$d/$(basename "$f")"
-	done
-	echo "$d"
-}
+# hooks_dir: the shipped hooks.d pointing at the built hook and this
+# test's configuration.
+hooks_dir() { hooks_dir_for "$HOOK" "$cfg" "$HOOK_SOCKET"; }
 
 predicate() { # FILE
 	jq -r .payload "$1" | base64 -d | jq .predicate
