@@ -18,8 +18,9 @@ const StatementType = "https://in-toto.io/Statement/v1"
 // group, so a process whose threads share one filter stack has a single
 // subject "seccomp-filters/<pid>".
 const (
-	ConfigSubjectName   = "config.json"
-	FilterSubjectPrefix = "seccomp-filters/"
+	ConfigSubjectName      = "config.json"
+	FilterSubjectPrefix    = "seccomp-filters/"
+	ContainerSubjectPrefix = "container/"
 )
 
 // Statement mirrors in-toto Statement v1. It is marshalled with
@@ -51,7 +52,19 @@ func NewStatement(p *Predicate, config []byte) *Statement {
 	for _, g := range p.Effective.Threads {
 		st.Subject = append(st.Subject, FilterSubject(g))
 	}
+	if len(st.Subject) == 0 {
+		// Neither a bundle nor filters (the end of a container whose
+		// bundle is gone): in-toto wants a subject, and the container is
+		// what the record is about.
+		st.Subject = append(st.Subject, ContainerSubject(p.Container.ID))
+	}
 	return st
+}
+
+// ContainerSubject stands for a container by its id: the SHA-256 of the
+// id's bytes (`printf %s ID | sha256sum`).
+func ContainerSubject(id string) Subject {
+	return Subject{Name: ContainerSubjectPrefix + id, Digest: map[string]string{"sha256": sha256Hex([]byte(id))}}
 }
 
 // FilterSubject is the subject that stands for a thread group's filters.

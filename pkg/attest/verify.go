@@ -224,6 +224,13 @@ func checkSubjects(r *Report, st *Statement) {
 			r.problem("subject %q digest %s does not match the filters in the predicate (%s)", s.Name, got, s.Digest["sha256"])
 		}
 	}
+	if cs := ContainerSubject(p.Container.ID); len(st.Subject) == 1 && st.Subject[0].Name == cs.Name {
+		if len(p.Effective.Threads) > 0 || st.Subject[0].Digest["sha256"] != cs.Digest["sha256"] {
+			r.problem("subject %q: only a record without bundle or filters has it, with the digest of the id", cs.Name)
+		}
+		r.note("no config.json subject: the bundle was gone when the record was made")
+		return
+	}
 	for _, s := range st.Subject {
 		if s.Name != ConfigSubjectName && !want[s.Name] {
 			r.problem("unexpected subject %q", s.Name)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io/fs"
 	"fmt"
 	"slices"
 	"sort"
@@ -164,10 +165,17 @@ func (p *Pipeline) write(ctx context.Context, c *Container, pred *attest.Predica
 	req := attest.Request{Signer: p.signer, Store: p.store, Predicate: *pred, Commit: commitCheck(ctx)}
 	if c.Bundle != "" {
 		b, err := p.bundle(c.Bundle)
-		if err != nil {
+		switch {
+		case err != nil && pred.Event == EventStop && errors.Is(err, fs.ErrNotExist):
+			// The end of a container is recorded even when its bundle is
+			// already gone (removed by the engine, or by whoever wants
+			// no record): the container's id is then its subject.
+			pred.Container.Bundle = c.Bundle
+		case err != nil:
 			return nil, err
+		default:
+			req.Bundle, req.NoBundleCopy = b.raw, pred.Event == EventStop
 		}
-		req.Bundle, req.NoBundleCopy = b.raw, pred.Event == EventStop
 	}
 	res, err := attest.Attest(ctx, req)
 	if err != nil {
