@@ -230,6 +230,9 @@ func serveConn(ctx context.Context, conn *net.UnixConn, work chan struct{}, log 
 		log.WithError(err).WithField("kind", kind).Warn("answer a request (the program hung up)")
 		return
 	}
+	// The program reads to the end: end it now, whoever else may hold
+	// a copy of this connection.
+	conn.CloseWrite()
 	log.WithFields(logrus.Fields{"kind": kind, "exit": resp.Exit, "exec": resp.Exec != nil, "elapsed": time.Since(started).String()}).Debug("answered")
 }
 
@@ -374,7 +377,9 @@ func watchHangup(conn *net.UnixConn) (gone <-chan struct{}, stop func()) {
 		return g, func() {}
 	}
 	sock := -1
-	rc.Control(func(fd uintptr) { sock, err = unix.Dup(int(fd)) })
+	// CLOEXEC: a program the daemon starts (a checkpoint sink) must not
+	// hold the connection open after the answer.
+	rc.Control(func(fd uintptr) { sock, err = unix.FcntlInt(fd, unix.F_DUPFD_CLOEXEC, 0) })
 	var wake [2]int
 	if err != nil || unix.Pipe2(wake[:], unix.O_CLOEXEC) != nil {
 		if sock >= 0 {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/config"
@@ -32,7 +33,7 @@ func (p *Pipeline) shipped(ctx context.Context) func(*Outcome, error) (*Outcome,
 			return o, err
 		}
 		if background.enabled.Load() {
-			background.offer(p.sink, o.Attestation.CheckpointSequence, o.Attestation.Checkpoint)
+			background.offer(p.store.Dir, p.sink, o.Attestation.CheckpointSequence, o.Attestation.Checkpoint)
 			return o, err
 		}
 		if serr := sendCheckpoint(context.WithoutCancel(ctx), p.sink, o.Attestation.Checkpoint); serr != nil {
@@ -71,8 +72,9 @@ type sinkQueue struct {
 	wake chan struct{}
 }
 
-func (b *backgroundShipper) offer(s *config.Sink, seq uint64, checkpoint []byte) {
-	key := fmt.Sprintf("%q %s %s", s.Exec, s.URL, time.Duration(s.Timeout))
+func (b *backgroundShipper) offer(store string, s *config.Sink, seq uint64, checkpoint []byte) {
+	// Per store and sink: sequence numbers compare within one store.
+	key := fmt.Sprintf("%q %q %s %s", store, s.Exec, s.URL, time.Duration(s.Timeout))
 	b.mu.Lock()
 	q, ok := b.sinks[key]
 	if !ok {
@@ -82,7 +84,10 @@ func (b *backgroundShipper) offer(s *config.Sink, seq uint64, checkpoint []byte)
 	}
 	b.mu.Unlock()
 	q.mu.Lock()
-	if seq > q.seq {
+	// A store moved aside and begun again starts at 1: a lower number
+	// than the last one sent is a new chain, not an old checkpoint,
+	// unless one newer is still waiting.
+	if seq > q.seq || q.next == nil {
 		q.seq, q.next = seq, checkpoint
 	}
 	q.mu.Unlock()
@@ -119,7 +124,11 @@ func sendCheckpoint(ctx context.Context, s *config.Sink, checkpoint []byte) erro
 		cmd.Stdin = bytes.NewReader(checkpoint)
 		var stderr bytes.Buffer
 		cmd.Stdout, cmd.Stderr = io.Discard, &limitedBuffer{buf: &stderr, left: 512}
-		// Grandchildren holding the pipes must not hold the container.
+		// The sink and whatever it starts are one process group, ended
+		// together at the timeout; grandchildren holding the pipes must
+		// not hold the container.
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 		cmd.WaitDelay = 100 * time.Millisecond
 		if err := cmd.Run(); err != nil {
 			if ctx.Err() != nil {
