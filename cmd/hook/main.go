@@ -15,6 +15,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -22,6 +23,8 @@ import (
 	"os/exec"
 	"strconv"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/daemon/wire"
 )
@@ -46,6 +49,21 @@ func run(argv []string) int {
 		fmt.Fprintf(os.Stderr, "seccomp-attest-hook: read the container state on stdin: %v\n", err)
 		return exitError
 	}
+	// At poststart the container's init is opened first: if the daemon
+	// answers that it must be stopped, this program does it, on the
+	// process it opened, never a pid reused meanwhile.
+	initFD := -1
+	if len(args) > 0 && args[len(args)-1] == "poststart" {
+		var st struct {
+			Pid int `json:"pid"`
+		}
+		if json.Unmarshal(state, &st) == nil && st.Pid > 0 {
+			if fd, err := unix.PidfdOpen(st.Pid, 0); err == nil {
+				initFD = fd
+				defer unix.Close(fd)
+			}
+		}
+	}
 	started := time.Now()
 	resp, err := wire.Exchange(conn, wire.Request{Args: args, State: state, RuntimePID: os.Getppid()}, nil, started.Add(wire.Backstop))
 	switch {
@@ -62,6 +80,13 @@ func run(argv []string) int {
 		// a child with it).
 		conn.Close()
 		return runDirect(args, state, "seccomp-attestd: "+err.Error(), time.Until(started.Add(wire.Backstop)))
+	}
+	if resp.StopInit {
+		if initFD < 0 {
+			fmt.Fprintf(os.Stderr, "seccomp-attest-hook: the container's init could not be opened to stop it\n")
+		} else if err := unix.PidfdSendSignal(initFD, unix.SIGKILL, nil, 0); err != nil && !errors.Is(err, unix.ESRCH) {
+			fmt.Fprintf(os.Stderr, "seccomp-attest-hook: stop the container's init: %v\n", err)
+		}
 	}
 	io.WriteString(os.Stderr, resp.Stderr)
 	return resp.Exit

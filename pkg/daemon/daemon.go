@@ -207,8 +207,8 @@ func serveConn(ctx context.Context, conn *net.UnixConn, work chan struct{}, log 
 				fmt.Errorf("the daemon's limit of %s per hook passed: %w", wire.Backstop-answerMargin, context.DeadlineExceeded))
 			defer cancel()
 			var stderr bytes.Buffer
-			code := hook.RunContext(rctx, req.Args, bytes.NewReader(req.State), &stderr, req.RuntimePID)
-			return wire.Response{Exit: code, Stderr: stderr.String()}
+			code, stop := hook.RunRemote(rctx, req.Args, bytes.NewReader(req.State), &stderr, req.RuntimePID)
+			return wire.Response{Exit: code, Stderr: stderr.String(), StopInit: stop}
 		case wire.KindWrapper:
 			if len(files) != 3 {
 				return wire.Response{Exit: exitError, Stderr: fmt.Sprintf("seccomp-attestd: a wrapper-runc request comes with its stdin, stdout and stderr, not %d descriptors\n", len(files))}

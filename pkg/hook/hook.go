@@ -32,6 +32,9 @@ type hook struct {
 	initFD int
 	// ctx is the run's: its cause tells an abandoned run.
 	ctx context.Context
+	// remote: the run is seccomp-attestd's, for a hook program that
+	// stops the container itself when stopRequested (RunRemote).
+	remote, stopRequested bool
 	// fallback says why the hook program did not hand this run to
 	// seccomp-attestd (a daemon that did not acknowledge, or stalled).
 	fallback string
@@ -225,10 +228,18 @@ func (h *hook) fail(fields logrus.Fields, err error) int {
 // hook does not rely on the runtime. SIGKILL of the init (pid 1 of the
 // container's pid namespace) ends every process in it.
 func (h *hook) stopContainer(fields logrus.Fields) {
-	if h.stage != stagePoststart || h.initFD < 0 {
+	if h.stage != stagePoststart {
 		return
 	}
 	if h.ctx != nil && h.abandoned(h.ctx, fields) {
+		return
+	}
+	if h.remote {
+		h.stopRequested = true
+		fields["stopRequested"] = true
+		return
+	}
+	if h.initFD < 0 {
 		return
 	}
 	if err := unix.PidfdSendSignal(h.initFD, unix.SIGKILL, nil, 0); err != nil && err != unix.ESRCH {

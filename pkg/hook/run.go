@@ -49,6 +49,21 @@ func Run(args []string, stdin io.Reader, stderr io.Writer, runtimePID int) int {
 // RunContext is Run with a parent context: the deadline applied is the
 // earlier of ctx's and the configured one.
 func RunContext(parent context.Context, args []string, stdin io.Reader, stderr io.Writer, runtimePID int) int {
+	code, _ := runHook(parent, args, stdin, stderr, runtimePID, false)
+	return code
+}
+
+// RunRemote is RunContext for seccomp-attestd, on behalf of a hook program
+// that waits for the answer: it never acts on the container itself.
+// stopInit says the container's init must be stopped (a poststart that
+// refused, in enforce mode), which the hook program does. A daemon that
+// was stopped mid-request and whose hook program has since checked in its
+// own process thus can never touch that container.
+func RunRemote(ctx context.Context, args []string, stdin io.Reader, stderr io.Writer, runtimePID int) (code int, stopInit bool) {
+	return runHook(ctx, args, stdin, stderr, runtimePID, true)
+}
+
+func runHook(parent context.Context, args []string, stdin io.Reader, stderr io.Writer, runtimePID int, remote bool) (int, bool) {
 	stderr = runtimemsg.Writer{W: stderr}
 	fs := flag.NewFlagSet("seccomp-attest-hook", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -64,22 +79,22 @@ func RunContext(parent context.Context, args []string, stdin io.Reader, stderr i
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		return exitError
+		return exitError, false
 	}
 	if fs.NArg() != 1 {
 		fs.Usage()
-		return exitError
+		return exitError, false
 	}
 	st, ok := parseStage(fs.Arg(0))
 	if !ok {
 		fmt.Fprintf(stderr, "seccomp-attest-hook: unknown stage %q (want createRuntime, prestart, poststart or poststop)\n", fs.Arg(0))
-		return exitError
+		return exitError, false
 	}
 
 	cfg, err := config.Load(*configPath)
 	if err != nil {
 		fmt.Fprintf(stderr, "seccomp-attest-hook: %v\n", err)
-		return exitError
+		return exitError, false
 	}
 	for flagValue, field := range map[*string]*string{mode: &cfg.Mode, policyPath: &cfg.Policy, store: &cfg.Store, key: &cfg.Key, logPath: &cfg.Log} {
 		if *flagValue != "" {
@@ -88,16 +103,17 @@ func RunContext(parent context.Context, args []string, stdin io.Reader, stderr i
 	}
 	if cfg.Mode != "" && cfg.Mode != "enforce" && cfg.Mode != "audit" {
 		fmt.Fprintf(stderr, "seccomp-attest-hook: --mode %q: want enforce or audit\n", cfg.Mode)
-		return exitError
+		return exitError, false
 	}
 
 	log, closeLog := newLogger(cfg, stderr)
 	defer closeLog()
-	h := &hook{cfg: cfg, stage: st, log: log, stderr: stderr, started: time.Now(), runtimePID: runtimePID, initFD: -1, fallback: *fallback}
+	h := &hook{cfg: cfg, stage: st, log: log, stderr: stderr, started: time.Now(), runtimePID: runtimePID, initFD: -1, fallback: *fallback, remote: remote}
 	ctx, cancel := context.WithTimeoutCause(parent, time.Duration(cfg.Deadline),
 		fmt.Errorf("deadline of %s passed: %w", time.Duration(cfg.Deadline), context.DeadlineExceeded))
 	defer cancel()
-	return h.run(ctx, stdin)
+	code := h.run(ctx, stdin)
+	return code, h.stopRequested
 }
 
 type stage string

@@ -109,6 +109,12 @@ type Response struct {
 	// Exec, for wrapper-runc, is the real runtime to become instead of
 	// exiting (after a create passed its check).
 	Exec *Exec `json:"exec,omitempty"`
+	// StopInit, for the hook, says to stop (SIGKILL) the container's init
+	// before exiting: a poststart refusal in enforce mode, where crun
+	// would ignore the failing hook. The daemon never acts on a
+	// container for a hook, so one stopped mid-request cannot touch a
+	// container its hook has since checked itself.
+	StopInit bool `json:"stopInit,omitempty"`
 }
 
 // Exec is a program to execute in the asking process's place.
