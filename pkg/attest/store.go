@@ -72,8 +72,10 @@ func (s Store) Entries() ([]StoreEntry, error) {
 			continue
 		}
 		seq, err := strconv.ParseUint(m[1], 10, 64)
-		if err != nil {
-			return nil, fmt.Errorf("store %s: file %s: bad sequence number: %w", s.Dir, de.Name(), err)
+		if err != nil || seq == 0 || seq > maxSequence {
+			// No store gets there: a name made to wrap or exhaust the
+			// numbering is not an attestation of this store.
+			return nil, fmt.Errorf("store %s: file %s: sequence number out of range (1..%d)", s.Dir, de.Name(), uint64(maxSequence))
 		}
 		out = append(out, StoreEntry{Path: filepath.Join(s.Dir, de.Name()), Sequence: seq})
 	}
@@ -352,6 +354,10 @@ func (s Store) checkOwnCheckpoint(tip HeadRef) (HeadRef, *StoreBreak, error) {
 	}
 	cp, ok, err := s.ReadCheckpoint(context.Background(), s.Signer.Verifier())
 	switch {
+	case !ok && tip.Sequence > 0:
+		// Every append leaves one: deleted (or a store from before
+		// checkpoints, which this records once).
+		return tip, &StoreBreak{Reason: "the store has no signed checkpoint: it was deleted, or the store predates checkpoints", Found: refOrNil(tip)}, nil
 	case !ok:
 		return tip, nil, nil
 	case err != nil:

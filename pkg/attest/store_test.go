@@ -340,13 +340,12 @@ func TestStoreBreaks(t *testing.T) {
 			}
 		}, "not a checkpoint", 5, 0, 4, true},
 		{"newest deleted, head rolled back and checkpoint deleted", func(t *testing.T, dir string, paths []string) {
-			// Only a checkpoint kept elsewhere can tell now (verify).
 			remove(3)(t, dir, paths)
 			if err := os.Remove(filepath.Join(dir, CheckpointFile)); err != nil {
 				t.Fatal(err)
 			}
 			setTestHead(t, Store{Dir: dir}, storeHead{HeadRef: HeadRef{Sequence: 3, File: filepath.Base(paths[2]), SHA256: sha256Hex(mustRead(t, paths[2]))}, Boot: bootID()})
-		}, "", 4, 0, 0, false},
+		}, "no signed checkpoint", 4, 0, 3, true},
 		{"everything deleted but the checkpoint", func(t *testing.T, dir string, paths []string) {
 			remove(0, 1, 2, 3)(t, dir, paths)
 			if err := os.Remove(filepath.Join(dir, lockFile)); err != nil {

@@ -122,14 +122,18 @@ seq_of() { # FILE: the chain sequence inside
 }
 
 @test "store: a checkpoint kept elsewhere reveals a store rolled back by hand, even after new appends" {
-	append c1 c2 c3
+	append c1 c2
+	cp "$store/checkpoint.intoto.jsonl" "$BATS_TEST_TMPDIR/old-checkpoint"
+	append c3
 	cp "$store/checkpoint.intoto.jsonl" "$BATS_TEST_TMPDIR/kept.intoto.jsonl"
 	verify_store --checkpoint "$BATS_TEST_TMPDIR/kept.intoto.jsonl"
 	[ "$status" -eq 0 ]
 
-	# An intruder who knows the format deletes the newest attestation and
-	# rolls the head and the checkpoint back to the one before it.
-	rm "$store/00000003-c3.intoto.jsonl" "$store/checkpoint.intoto.jsonl"
+	# An intruder who knows the format deletes the newest attestation,
+	# rolls the head back to the one before it and puts back the
+	# checkpoint of that time (signed, so it verifies).
+	rm "$store/00000003-c3.intoto.jsonl"
+	cp "$BATS_TEST_TMPDIR/old-checkpoint" "$store/checkpoint.intoto.jsonl"
 	f2=00000002-c2.intoto.jsonl
 	jq -nc --arg f "$f2" --arg d "$(sha256sum <"$store/$f2" | cut -d' ' -f1)" \
 		--arg b "$(cat /proc/sys/kernel/random/boot_id)" \
@@ -149,6 +153,13 @@ seq_of() { # FILE: the chain sequence inside
 	verify_store --checkpoint "$BATS_TEST_TMPDIR/kept.intoto.jsonl"
 	[ "$status" -eq 3 ]
 	[[ "$output" == *"the store ends at sequence 2: truncated since"* ]]
+
+	# Deleting the checkpoint instead is seen by the store itself.
+	rm "$store/checkpoint.intoto.jsonl"
+	append x3
+	verify_store
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"records a break of the store: the store has no signed checkpoint"* ]]
 }
 
 @test "store: checkpoints are signed by the host key; cosign verifies one against the attestation it names" {
