@@ -23,7 +23,7 @@ INSTALL_ENV = DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" HOOKSDIR="$(HOOKSDIR)" BIN
 STACK    ?= /opt/seccomp-attest-test
 export SECCOMP_ATTEST_STACK := $(STACK)
 
-.PHONY: all build helpers test go-test bats bench fuzz demo setup cosign ci install uninstall deb docs cli-docs clean
+.PHONY: all build helpers test vet go-test bats bench fuzz demo setup cosign ci install uninstall deb docs cli-docs clean
 
 all: build
 
@@ -66,7 +66,14 @@ $(HELPERS)/null-hook: test/helpers/null-hook/main.go
 	@mkdir -p $(HELPERS)
 	$(GO) build -o $@ ./test/helpers/null-hook
 
-test: go-test bats
+test: vet go-test bats
+
+# Formatting and go vet on every package (with libseccomp's files): a tree
+# that fails either does not reach the tests.
+vet:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go') </dev/null); \
+		if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet -tags libseccomp ./...
 
 go-test:
 	$(GO) test $(GOFLAGS_TEST) ./...

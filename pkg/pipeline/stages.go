@@ -4,8 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io/fs"
 	"fmt"
+	"io/fs"
 	"slices"
 	"sort"
 	"strings"
@@ -138,11 +138,11 @@ func (p *Pipeline) RecordStop(ctx context.Context, c Container) (*Outcome, error
 
 func (p *Pipeline) basePredicate(c *Container) *attest.Predicate {
 	pred := &attest.Predicate{
-		Event:     c.Event,
+		Event: c.Event,
 		Container: attest.Container{ID: c.ID, Bundle: c.Bundle, PID: c.PID, Annotations: attest.RelevantAnnotations(c.Annotations),
 			Kubernetes: attest.KubernetesFromAnnotations(c.Annotations)},
-		Policy:    &attest.Policy{Digest: p.policyDigest, Mode: p.policy.Mode},
-		Tool:      attest.Tool{Name: ToolName, Version: p.toolVersion},
+		Policy: &attest.Policy{Digest: p.policyDigest, Mode: p.policy.Mode},
+		Tool:   attest.Tool{Name: ToolName, Version: p.toolVersion},
 	}
 	if pred.Event == "" {
 		pred.Event = EventStart
