@@ -270,12 +270,16 @@ func readHead(lock *os.File) (h storeHead, ok bool, err error) {
 	if err := json.Unmarshal(rec, &h); err != nil {
 		return h, false, fmt.Errorf("the store's head in %s is not a head record: %v", lock.Name(), err)
 	}
-	for _, r := range []*HeadRef{&h.HeadRef, h.Pending} {
-		if r != nil && r.Sequence > maxSequence {
+	refs := []HeadRef{}
+	if h.Sequence > 0 { // 0: a new store whose first write is pending
+		refs = append(refs, h.HeadRef)
+	}
+	if h.Pending != nil {
+		refs = append(refs, *h.Pending)
+	}
+	for _, r := range refs {
+		if r.Sequence > maxSequence {
 			return h, false, fmt.Errorf("the store's head in %s names sequence %d, beyond any store", lock.Name(), r.Sequence)
-		}
-		if r == nil || r.Sequence == 0 && h.Pending != r {
-			continue
 		}
 		if m := storeName.FindStringSubmatch(r.File); m == nil || m[1] != fmt.Sprintf("%08d", r.Sequence) || !hexDigest.MatchString(r.SHA256) {
 			return h, false, fmt.Errorf("the store's head in %s names %q, not an attestation of sequence %d", lock.Name(), r.File, r.Sequence)

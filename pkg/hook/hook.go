@@ -30,8 +30,6 @@ type hook struct {
 	// before anything is read so that a refusal kills that process and
 	// never a reused pid.
 	initFD int
-	// ctx is the run's: its cause tells an abandoned run.
-	ctx context.Context
 	// remote: the run is seccomp-attestd's, for a hook program that
 	// stops the container itself when stopRequested (RunRemote).
 	remote, stopRequested bool
@@ -44,20 +42,7 @@ type hook struct {
 // bytes plus annotations.
 const maxStateSize = 4 << 20
 
-// abandoned reports whether whoever asked for this run hung up (the hook
-// program found seccomp-attestd stalled and checks in its own process):
-// then this run neither stops the container nor records anything, and
-// what it says reaches nobody.
-func (h *hook) abandoned(ctx context.Context, fields logrus.Fields) bool {
-	if !errors.Is(context.Cause(ctx), pipeline.ErrAbandoned) {
-		return false
-	}
-	h.log.WithFields(fields).Info("abandoned: the hook program checks in its own process")
-	return true
-}
-
 func (h *hook) run(ctx context.Context, stdin io.Reader) int {
-	h.ctx = ctx
 	state, err := readState(stdin)
 	if err != nil {
 		return h.fail(nil, fmt.Errorf("container state on stdin: %w", err))
@@ -231,9 +216,8 @@ func (h *hook) stopContainer(fields logrus.Fields) {
 	if h.stage != stagePoststart {
 		return
 	}
-	if h.ctx != nil && h.abandoned(h.ctx, fields) {
-		return
-	}
+	// In seccomp-attestd the hook program stops it (RunRemote): a daemon
+	// whose hook hung up can then never touch the container.
 	if h.remote {
 		h.stopRequested = true
 		fields["stopRequested"] = true
