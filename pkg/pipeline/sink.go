@@ -21,25 +21,21 @@ import (
 // attest.CheckpointPredicateType).
 const CheckpointMediaType = "application/vnd.dsse.envelope.v1+json"
 
-// shipped returns a function that passes an outcome through after
-// sending the checkpoint of its attestation to the configured sink: once
-// the stage has its answer (a slow sink never delays a verdict past its
-// deadline), in the background in seccomp-attestd (ShipInBackground),
+// ship sends the checkpoint of o's attestation to the configured sink,
+// once the stage has its answer (a slow sink never delays a verdict past
+// its deadline): in the background in seccomp-attestd (ShipInBackground),
 // which outlives the request, or in the caller's time, within the sink's
-// timeout.
-func (p *Pipeline) shipped(ctx context.Context) func(*Outcome, error) (*Outcome, error) {
-	return func(o *Outcome, err error) (*Outcome, error) {
-		if p.sink == nil || o == nil || o.Attestation == nil || o.Attestation.Checkpoint == nil {
-			return o, err
-		}
-		if background.enabled.Load() {
-			background.offer(p.store.Dir, p.sink, o.Attestation.CheckpointSequence, o.Attestation.Checkpoint)
-			return o, err
-		}
-		if serr := sendCheckpoint(context.WithoutCancel(ctx), p.sink, o.Attestation.Checkpoint); serr != nil {
-			o.Warnings = append(o.Warnings, serr.Error())
-		}
-		return o, err
+// timeout, a failure going into o's warnings.
+func (p *Pipeline) ship(ctx context.Context, o *Outcome) {
+	if p.sink == nil || o == nil || o.Attestation == nil || o.Attestation.Checkpoint == nil {
+		return
+	}
+	if background.enabled.Load() {
+		background.offer(p.store.Dir, p.sink, o.Attestation.CheckpointSequence, o.Attestation.Checkpoint)
+		return
+	}
+	if err := sendCheckpoint(context.WithoutCancel(ctx), p.sink, o.Attestation.Checkpoint); err != nil {
+		o.Warnings = append(o.Warnings, err.Error())
 	}
 }
 

@@ -75,7 +75,7 @@ func (p *Pipeline) CheckIntended(ctx context.Context, c Container) (*Outcome, er
 // attestation to the store (and into the bundle). The attestation is
 // written whatever the verdict, so a refusal is on record too.
 func (p *Pipeline) AttestEffective(ctx context.Context, c Container, pf *bytecode.ProcessFilters) (*Outcome, error) {
-	return p.shipped(ctx)(bounded(ctx, "effective check", func(ctx context.Context) (*Outcome, error) {
+	o, err := bounded(ctx, "effective check", func(ctx context.Context) (*Outcome, error) {
 		pred := p.basePredicate(&c)
 		pred.Effective = attest.EffectiveFromProcess(pf)
 		groups := pf.Groups()
@@ -111,7 +111,9 @@ func (p *Pipeline) AttestEffective(ctx context.Context, c Container, pf *bytecod
 		}
 		pred.Verdict, pred.Diff, pred.Score = verdict, diff, entry.Score
 		return p.write(ctx, &c, pred)
-	}))
+	})
+	p.ship(ctx, o)
+	return o, err
 }
 
 // RecordFailure attests that the effective filters could not be read or
@@ -123,7 +125,9 @@ func (p *Pipeline) RecordFailure(ctx context.Context, c Container, cause error) 
 	pred := p.basePredicate(&c)
 	pred.Effective = attest.Effective{Threads: []attest.ThreadGroup{}}
 	pred.Verdict = &attest.Verdict{Result: attest.ResultError, Reasons: []string{cause.Error()}}
-	return p.shipped(ctx)(p.write(ctx, &c, pred))
+	o, err := p.write(ctx, &c, pred)
+	p.ship(ctx, o)
+	return o, err
 }
 
 // RecordStop appends the end of a container to the host chain (poststop),
@@ -133,7 +137,9 @@ func (p *Pipeline) RecordStop(ctx context.Context, c Container) (*Outcome, error
 	pred := p.basePredicate(&c)
 	pred.Effective = attest.Effective{Threads: []attest.ThreadGroup{}}
 	pred.Policy = nil
-	return p.shipped(ctx)(p.write(ctx, &c, pred))
+	o, err := p.write(ctx, &c, pred)
+	p.ship(ctx, o)
+	return o, err
 }
 
 func (p *Pipeline) basePredicate(c *Container) *attest.Predicate {
