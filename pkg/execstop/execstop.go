@@ -176,29 +176,39 @@ func (t *Tracer) poll() (exec, gone bool, err error) {
 		case !ws.Stopped():
 			continue
 		}
-		sig := ws.StopSignal()
-		switch ev := event(ws); {
-		case sig == unix.SIGTRAP && ev == unix.PTRACE_EVENT_EXEC:
+		if isExecStop(ws) {
 			return true, false, nil
-		case ev == unix.PTRACE_EVENT_STOP:
-			// A group stop (SIGSTOP and friends) under PTRACE_SEIZE: stay
-			// stopped as without a tracer, until SIGCONT.
-			if sig == unix.SIGSTOP || sig == unix.SIGTSTP || sig == unix.SIGTTIN || sig == unix.SIGTTOU {
-				err = ptrace(unix.PTRACE_LISTEN, t.pid, 0)
-			} else {
-				err = ptrace(unix.PTRACE_CONT, t.pid, 0)
-			}
-		default:
-			// A signal on its way to the process: deliver it.
-			err = ptrace(unix.PTRACE_CONT, t.pid, int(sig))
 		}
-		if errors.Is(err, unix.ESRCH) {
-			continue // killed meanwhile: wait4 reports it
-		}
-		if err != nil {
-			return false, false, fmt.Errorf("process %d: resume after a stop: %w", t.pid, err)
+		if err := t.resume(ws); err != nil {
+			return false, false, err
 		}
 	}
+}
+
+func isExecStop(ws unix.WaitStatus) bool {
+	return ws.StopSignal() == unix.SIGTRAP && event(ws) == unix.PTRACE_EVENT_EXEC
+}
+
+// resume lets the tracee go on from a stop other than the exec stop, as
+// it would without a tracer: a signal is delivered, a group stop stays
+// stopped until SIGCONT.
+func (t *Tracer) resume(ws unix.WaitStatus) error {
+	sig := ws.StopSignal()
+	var err error
+	switch {
+	case event(ws) == unix.PTRACE_EVENT_STOP:
+		if sig == unix.SIGSTOP || sig == unix.SIGTSTP || sig == unix.SIGTTIN || sig == unix.SIGTTOU {
+			err = ptrace(unix.PTRACE_LISTEN, t.pid, 0)
+		} else {
+			err = ptrace(unix.PTRACE_CONT, t.pid, 0)
+		}
+	default:
+		err = ptrace(unix.PTRACE_CONT, t.pid, int(sig))
+	}
+	if err != nil && !errors.Is(err, unix.ESRCH) { // ESRCH: killed meanwhile, wait4 reports it
+		return fmt.Errorf("process %d: resume after a stop: %w", t.pid, err)
+	}
+	return nil
 }
 
 // Release lets the process go on untraced: from the exec stop, its new

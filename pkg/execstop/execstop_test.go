@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -128,7 +129,10 @@ func createContainer(t *testing.T) *container {
 func (c *container) start() <-chan error {
 	done := make(chan error, 1)
 	go func() {
-		out, err := exec.Command("runc", "start", c.id).CombinedOutput()
+		// Bounded: a test that fails must not hang the package.
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		out, err := exec.CommandContext(ctx, "runc", "start", c.id).CombinedOutput()
 		if err != nil {
 			err = fmt.Errorf("runc start: %v: %s", err, out)
 		}
@@ -373,16 +377,60 @@ func TestSignalsPassThrough(t *testing.T) {
 	}
 }
 
-// waitTracingStop waits until the held init sits in a ptrace stop.
-func waitTracingStop(t *testing.T, pid int) {
+// runToExecStop plays the tracer until the init sits at its exec stop and
+// leaves that stop unreported (peeked with WNOWAIT) for the code under
+// test. Other stops on the way are resumed as WaitExec would: runc's init
+// is a Go program, whose runtime signals its threads (SIGURG), and an
+// unserved signal stop would hold it before its exec forever.
+func runToExecStop(t *testing.T, tr *Tracer) {
 	t.Helper()
-	for range 400 {
-		if strings.HasPrefix(processState(pid), "t") {
+	for range 4000 {
+		var atExec bool
+		var err error
+		tr.on(func() { atExec, err = tr.stepToExecStop() })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if atExec {
 			return
 		}
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(5 * time.Millisecond)
 	}
-	t.Fatalf("process %d never stopped: State %q", pid, processState(pid))
+	t.Fatalf("process %d never reached its exec stop: State %q", tr.pid, processState(tr.pid))
+}
+
+// si_code values of a stopped child (include/uapi/asm-generic/siginfo.h).
+const (
+	cldStopped = 5
+	cldTrapped = 4
+)
+
+// stepToExecStop serves at most one pending stop of the tracee; it
+// reports whether the pending stop is the exec stop, which it leaves
+// waitable. It runs on the tracing thread.
+func (t *Tracer) stepToExecStop() (bool, error) {
+	// siginfo_t of waitid: si_code at 8, si_pid at 16, si_status at 24.
+	var info [128]byte
+	opts := unix.WEXITED | unix.WSTOPPED | unix.WNOHANG | unix.WNOWAIT | unix.WALL
+	if _, _, errno := unix.Syscall6(unix.SYS_WAITID, unix.P_PID, uintptr(t.pid), uintptr(unsafe.Pointer(&info[0])), uintptr(opts), 0, 0); errno != 0 {
+		return false, fmt.Errorf("waitid: %w", errno)
+	}
+	code := *(*int32)(unsafe.Pointer(&info[8]))
+	pid := *(*int32)(unsafe.Pointer(&info[16]))
+	status := *(*int32)(unsafe.Pointer(&info[24]))
+	switch {
+	case pid == 0:
+		return false, nil
+	case code != cldTrapped && code != cldStopped:
+		return false, fmt.Errorf("process %d ended before its exec (si_code %d)", t.pid, code)
+	case status == unix.PTRACE_EVENT_EXEC<<8|int32(unix.SIGTRAP):
+		return true, nil
+	}
+	var ws unix.WaitStatus
+	if _, err := unix.Wait4(t.pid, &ws, unix.WALL|unix.WNOHANG, nil); err != nil {
+		return false, fmt.Errorf("wait4: %w", err)
+	}
+	return false, t.resume(ws)
 }
 
 // An exec stop WaitExec did not report is never let go by Release: the
@@ -393,10 +441,11 @@ func TestReleaseRefusesAnUncheckedExec(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := <-c.start(); err != nil {
+	started := c.start()
+	runToExecStop(t, tr)
+	if err := <-started; err != nil {
 		t.Fatal(err)
 	}
-	waitTracingStop(t, c.pid)
 	if err := tr.Release(); !errors.Is(err, ErrExecUnchecked) {
 		t.Fatalf("Release at an unreported exec stop: %v, want ErrExecUnchecked", err)
 	}
@@ -418,10 +467,11 @@ func TestAbortAfterExecReportsTheExecStop(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tr.Close()
-	if err := <-c.start(); err != nil {
+	started := c.start()
+	runToExecStop(t, tr)
+	if err := <-started; err != nil {
 		t.Fatal(err)
 	}
-	waitTracingStop(t, c.pid)
 	abort := make(chan struct{})
 	close(abort)
 	pf, err := tr.WaitExec(context.Background(), abort)
