@@ -1,0 +1,167 @@
+// Package record holds what a container's processes asked the kernel for
+// during a workload (a Recording), as seccomp saw it: per architecture the
+// syscall numbers and, for the syscalls whose arguments profiles condition
+// on, the argument values. A recorder fills it; the profile generator
+// turns it into a least-privilege profile.
+package record
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
+)
+
+// Recording is one recorded workload, or the merge of several.
+type Recording struct {
+	// Container and workload, for the record and its attestation.
+	Container string    `json:"container,omitempty"`
+	Runtime   string    `json:"runtime,omitempty"`
+	Image     string    `json:"image,omitempty"`
+	Command   []string  `json:"command,omitempty"`
+	Started   time.Time `json:"started"`
+	Ended     time.Time `json:"ended,omitzero"`
+	Recorder  string    `json:"recorder"` // seccomp-attest version and mechanism
+
+	// Complete is set only when the recorder saw the whole workload to its
+	// end without losing a notification. A profile is never generated from
+	// an incomplete recording as if it were complete.
+	Complete bool   `json:"complete"`
+	Problem  string `json:"problem,omitempty"` // why it is incomplete
+
+	// Arches maps an architecture's libseccomp name (arch.Arch.Name:
+	// x86_64, x32, x86, ...) to what was called under it. x32 numbers are
+	// kept without X32_SYSCALL_BIT, under "x32".
+	Arches map[string]*ArchCalls `json:"arches"`
+}
+
+// ArchCalls is what one architecture's calls were.
+type ArchCalls struct {
+	Syscalls map[uint32]*SyscallUse `json:"syscalls"` // by table number
+}
+
+// SyscallUse is one syscall's calls.
+type SyscallUse struct {
+	Count uint64 `json:"count"`
+	// Args holds, for the syscalls whose arguments are recorded, the
+	// distinct values seen per argument index (sorted, at most MaxValues;
+	// more distinct values set ArgsOverflow and keep none for that index).
+	Args         map[int][]uint64 `json:"args,omitempty"`
+	ArgsOverflow map[int]bool     `json:"argsOverflow,omitempty"`
+}
+
+// MaxValues bounds the distinct values kept per argument: beyond it, the
+// argument is not worth a rule and memory stays bounded under any workload.
+const MaxValues = 16
+
+// Add records one call: audit is seccomp_data.arch, nr seccomp_data.nr,
+// args the six arguments; recordArgs lists the argument indexes to keep.
+func (r *Recording) Add(audit, nr uint32, args [6]uint64, recordArgs []int) error {
+	a := arch.ForNr(audit, nr)
+	if a == nil {
+		return fmt.Errorf("record: unknown AUDIT_ARCH %#x (syscall %d)", audit, nr)
+	}
+	nr -= a.NrBase
+	if r.Arches == nil {
+		r.Arches = map[string]*ArchCalls{}
+	}
+	ac := r.Arches[a.Name]
+	if ac == nil {
+		ac = &ArchCalls{Syscalls: map[uint32]*SyscallUse{}}
+		r.Arches[a.Name] = ac
+	}
+	u := ac.Syscalls[nr]
+	if u == nil {
+		u = &SyscallUse{}
+		ac.Syscalls[nr] = u
+	}
+	u.Count++
+	for _, i := range recordArgs {
+		u.addArg(i, args[i])
+	}
+	return nil
+}
+
+func (u *SyscallUse) addArg(i int, v uint64) {
+	if u.ArgsOverflow[i] {
+		return
+	}
+	if u.Args == nil {
+		u.Args = map[int][]uint64{}
+	}
+	vs := u.Args[i]
+	at, found := slices.BinarySearch(vs, v)
+	if found {
+		return
+	}
+	if len(vs) == MaxValues {
+		if u.ArgsOverflow == nil {
+			u.ArgsOverflow = map[int]bool{}
+		}
+		u.ArgsOverflow[i] = true
+		delete(u.Args, i)
+		return
+	}
+	u.Args[i] = slices.Insert(vs, at, v)
+}
+
+// Merge adds what other recorded. The result is complete only if both are.
+func (r *Recording) Merge(other *Recording) {
+	r.Complete = r.Complete && other.Complete
+	if r.Problem == "" {
+		r.Problem = other.Problem
+	}
+	if r.Arches == nil {
+		r.Arches = map[string]*ArchCalls{}
+	}
+	for name, oc := range other.Arches {
+		ac := r.Arches[name]
+		if ac == nil {
+			ac = &ArchCalls{Syscalls: map[uint32]*SyscallUse{}}
+			r.Arches[name] = ac
+		}
+		for nr, ou := range oc.Syscalls {
+			u := ac.Syscalls[nr]
+			if u == nil {
+				u = &SyscallUse{}
+				ac.Syscalls[nr] = u
+			}
+			u.Count += ou.Count
+			for i := range ou.ArgsOverflow {
+				if u.ArgsOverflow == nil {
+					u.ArgsOverflow = map[int]bool{}
+				}
+				u.ArgsOverflow[i] = true
+				delete(u.Args, i)
+			}
+			for i, vs := range ou.Args {
+				for _, v := range vs {
+					u.addArg(i, v)
+				}
+			}
+		}
+	}
+}
+
+// Decode reads a recording written by encoding/json, refusing unknown
+// fields and architectures.
+func Decode(data []byte) (*Recording, error) {
+	var r Recording
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&r); err != nil {
+		return nil, fmt.Errorf("recording: %w", err)
+	}
+	for name, ac := range r.Arches {
+		if _, err := arch.ByName(name); err != nil {
+			return nil, fmt.Errorf("recording: %w", err)
+		}
+		if ac == nil {
+			return nil, fmt.Errorf("recording: arch %s: no syscalls object", name)
+		}
+	}
+	return &r, nil
+}

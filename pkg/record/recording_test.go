@@ -1,0 +1,77 @@
+package record
+
+import (
+	"encoding/json"
+	"slices"
+	"testing"
+
+	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
+)
+
+func TestAddKeepsArchesApart(t *testing.T) {
+	var r Recording
+	var args [6]uint64
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(r.Add(arch.X86_64.Audit, 39, args, nil))                    // getpid
+	must(r.Add(arch.X86_64.Audit, arch.X32SyscallBit|39, args, nil)) // x32 getpid
+	must(r.Add(arch.X86.Audit, 20, args, nil))                       // i386 getpid
+	must(r.Add(arch.X86_64.Audit, 39, args, nil))
+	if got := r.Arches["x86_64"].Syscalls[39].Count; got != 2 {
+		t.Errorf("x86_64 getpid count %d, want 2", got)
+	}
+	if r.Arches["x32"].Syscalls[39] == nil || r.Arches["x86"].Syscalls[20] == nil {
+		t.Errorf("x32 or i386 call not recorded under its own arch: %+v", r.Arches)
+	}
+	if err := r.Add(0x1234, 1, args, nil); err == nil {
+		t.Error("unknown AUDIT_ARCH accepted")
+	}
+}
+
+func TestArgValuesAreBounded(t *testing.T) {
+	var r Recording
+	for v := range uint64(MaxValues) {
+		r.Add(arch.X86_64.Audit, 41, [6]uint64{v % 3, v}, []int{0, 1})
+	}
+	u := r.Arches["x86_64"].Syscalls[41]
+	if !slices.Equal(u.Args[0], []uint64{0, 1, 2}) || len(u.Args[1]) != MaxValues || u.ArgsOverflow[1] {
+		t.Fatalf("args %v overflow %v", u.Args, u.ArgsOverflow)
+	}
+	r.Add(arch.X86_64.Audit, 41, [6]uint64{0, 999}, []int{0, 1})
+	if !u.ArgsOverflow[1] || u.Args[1] != nil {
+		t.Fatalf("argument 1 past MaxValues: args %v overflow %v", u.Args, u.ArgsOverflow)
+	}
+}
+
+func TestMergeAndRoundTrip(t *testing.T) {
+	a := &Recording{Complete: true}
+	a.Add(arch.X86_64.Audit, 41, [6]uint64{2}, []int{0})
+	b := &Recording{Complete: false, Problem: "recorder died"}
+	b.Add(arch.X86_64.Audit, 41, [6]uint64{10}, []int{0})
+	b.Add(arch.X86_64.Audit, 0, [6]uint64{}, nil)
+	a.Merge(b)
+	if a.Complete || a.Problem == "" {
+		t.Error("merge with an incomplete recording is complete")
+	}
+	raw, err := json.Marshal(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := Decode(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := back.Arches["x86_64"].Syscalls[41].Args[0]; !slices.Equal(got, []uint64{2, 10}) {
+		t.Errorf("socket families after merge and round trip: %v", got)
+	}
+	if _, err := Decode([]byte(`{"arches":{"vax":{"syscalls":{}}}}`)); err == nil {
+		t.Error("unknown arch accepted")
+	}
+	if _, err := Decode([]byte(`{"bogus":1}`)); err == nil {
+		t.Error("unknown field accepted")
+	}
+}
