@@ -4,7 +4,7 @@ go 1.26.0
 
 require (
 	github.com/containerd/nri v0.12.5
-	github.com/santhosh-tekuri/jsonschema/v6 v6.0.2
+	github.com/google/jsonschema-go v0.4.3
 	github.com/spf13/cobra v1.10.2
 	golang.org/x/net v0.62.0
 	golang.org/x/sys v0.49.0
