@@ -51,13 +51,15 @@ func TestValidate(t *testing.T) {
 	}
 	obj := func(p map[string]any, key string) map[string]any { return p[key].(map[string]any) }
 	for name, mutate := range map[string]func(p map[string]any){
-		"required host missing":      func(p map[string]any) { delete(p, "host") },
-		"event not in enum":          func(p map[string]any) { p["event"] = "restart" },
-		"chain sequence below 1":     func(p map[string]any) { obj(p, "chain")["sequence"] = 0 },
-		"sequence not an integer":    func(p map[string]any) { obj(p, "chain")["sequence"] = 1.5 },
-		"previous digest upper case": func(p map[string]any) { obj(p, "chain")["previous"] = "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855" },
-		"policy without verdict":     func(p map[string]any) { delete(p, "verdict") },
-		"verdict result unknown":     func(p map[string]any) { obj(p, "verdict")["result"] = "maybe" },
+		"required host missing":   func(p map[string]any) { delete(p, "host") },
+		"event not in enum":       func(p map[string]any) { p["event"] = "restart" },
+		"chain sequence below 1":  func(p map[string]any) { obj(p, "chain")["sequence"] = 0 },
+		"sequence not an integer": func(p map[string]any) { obj(p, "chain")["sequence"] = 1.5 },
+		"previous digest upper case": func(p map[string]any) {
+			obj(p, "chain")["previous"] = "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855"
+		},
+		"policy without verdict": func(p map[string]any) { delete(p, "verdict") },
+		"verdict result unknown": func(p map[string]any) { obj(p, "verdict")["result"] = "maybe" },
 		"thread mode unknown": func(p map[string]any) {
 			obj(p, "effective")["threads"].([]any)[0].(map[string]any)["mode"] = "weird"
 		},
