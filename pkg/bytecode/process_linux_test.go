@@ -33,7 +33,7 @@ var (
 )
 
 // stackHelper builds test/helpers/seccomp-stack.c once per test binary.
-func stackHelper(t *testing.T) string {
+func stackHelper(t testing.TB) string {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("reading seccomp filters needs root (CAP_SYS_ADMIN)")
@@ -63,7 +63,7 @@ func stackHelper(t *testing.T) string {
 
 // startHelper runs seccomp-stack with args, waits for its "ready" line (all
 // filters attached) and kills it when the test ends.
-func startHelper(t *testing.T, args ...string) *exec.Cmd {
+func startHelper(t testing.TB, args ...string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(stackHelper(t), args...)
 	cmd.Stderr = os.Stderr
@@ -399,5 +399,23 @@ func TestFixtures(t *testing.T) {
 	}
 	if n < 14 {
 		t.Errorf("%d fixtures, want at least 14", n)
+	}
+}
+
+// BenchmarkReadProcess reads a live process of two threads (filters 0 and
+// 0, 1): for each thread the seize, the interrupt, the wait for its stop,
+// the reads and the detach, as `seccomp-attest dump pid:` and the hooks do.
+//
+//	go test -run '^$' -bench ReadProcess -count 10 ./pkg/bytecode
+func BenchmarkReadProcess(b *testing.B) {
+	cmd := startHelper(b, "-n", "2", "-t")
+	for b.Loop() {
+		pf, err := ReadProcess(cmd.Process.Pid)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(pf.Threads) != 2 {
+			b.Fatalf("%d threads read, want 2", len(pf.Threads))
+		}
 	}
 }
