@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -22,10 +21,10 @@ func buildPair(t *testing.T) string {
 	if testing.Short() {
 		t.Skip("builds two programs")
 	}
+	// go test puts its own toolchain's bin first on PATH.
 	gocmd, err := exec.LookPath("go")
 	if err != nil {
-		// go test runs from a toolchain that may not be on PATH.
-		gocmd = filepath.Join(runtime.GOROOT(), "bin", "go")
+		t.Fatal(err)
 	}
 	dir := t.TempDir()
 	for pkg, name := range map[string]string{".": "seccomp-attest-hook", "../seccomp-attestd": wire.DaemonName} {

@@ -29,8 +29,6 @@ type atom struct {
 	k    uint32
 }
 
-func (a atom) holds(d *Data) bool { return a.op.holds(uint64(d.Word(a.off)&a.mask), uint64(a.k)) }
-
 // leaf is one complete path through the program.
 type leaf struct {
 	arch, nr IntervalSet

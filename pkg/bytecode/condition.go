@@ -19,9 +19,6 @@ const (
 
 var opSymbols = [...]string{opEQ: "==", opNE: "!=", opGT: ">", opGE: ">=", opLT: "<", opLE: "<="}
 
-// OCI names of the operators (SCMP_CMP_*), MASKED_EQ is EQ with a mask.
-var opOCI = [...]string{opEQ: "SCMP_CMP_EQ", opNE: "SCMP_CMP_NE", opGT: "SCMP_CMP_GT", opGE: "SCMP_CMP_GE", opLT: "SCMP_CMP_LT", opLE: "SCMP_CMP_LE"}
-
 func (o cmpOp) String() string { return opSymbols[o] }
 
 func (o cmpOp) negate() cmpOp {

@@ -241,9 +241,19 @@ func resolvePodman(cfg *ccseccomp.Seccomp, caps []string) (*specs.LinuxSeccomp, 
 		if err != nil {
 			return nil, fmt.Errorf("syscalls[%d] (%s): %w", i, strings.Join(append([]string{c.Name}, c.Names...), " "), err)
 		}
+		// A singular name goes into Names, as moby's loader would put it
+		// (its Syscall.Name is deprecated); like that loader, a rule may
+		// not have both.
+		names := c.Names
+		if c.Name != "" {
+			if len(c.Names) != 0 {
+				return nil, fmt.Errorf("syscalls[%d]: both 'name' and 'names' are specified in the seccomp profile, use either 'name' or 'names'", i)
+			}
+			names = []string{c.Name}
+		}
 		mc := &mobyseccomp.Syscall{
-			LinuxSyscall: specs.LinuxSyscall{Names: c.Names, Action: specs.LinuxSeccompAction(c.Action), ErrnoRet: errno},
-			Name:         c.Name, Comment: c.Comment,
+			LinuxSyscall: specs.LinuxSyscall{Names: names, Action: specs.LinuxSeccompAction(c.Action), ErrnoRet: errno},
+			Comment:      c.Comment,
 		}
 		for _, a := range c.Args {
 			if a == nil {
