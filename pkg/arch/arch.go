@@ -139,7 +139,8 @@ func (a *Arch) Syscalls() []Syscall {
 }
 
 // register records an architecture's table from generated data; numbers
-// are relative to NrBase.
+// are relative to NrBase. Architectures of one ABI share the slice (mips
+// and mipsel, ...): build only reads it.
 func (a *Arch) register(entries []Syscall) { a.entries = entries }
 
 // build makes the lookup tables from the registered entries.

@@ -2,7 +2,9 @@
 
 package arch
 
-func init() { AArch64.register(syscallsAArch64) }
+func init() {
+	AArch64.register(syscallsAArch64)
+}
 
 var syscallsAArch64 = []Syscall{
 	{"io_setup", 0},

@@ -2,7 +2,9 @@
 
 package arch
 
-func init() { ARM.register(syscallsARM) }
+func init() {
+	ARM.register(syscallsARM)
+}
 
 var syscallsARM = []Syscall{
 	{"restart_syscall", 0},

@@ -2,7 +2,9 @@
 
 package arch
 
-func init() { LoongArch64.register(syscallsLoongArch64) }
+func init() {
+	LoongArch64.register(syscallsLoongArch64)
+}
 
 var syscallsLoongArch64 = []Syscall{
 	{"io_setup", 0},

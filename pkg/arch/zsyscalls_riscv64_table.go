@@ -2,7 +2,9 @@
 
 package arch
 
-func init() { RISCV64.register(syscallsRISCV64) }
+func init() {
+	RISCV64.register(syscallsRISCV64)
+}
 
 var syscallsRISCV64 = []Syscall{
 	{"io_setup", 0},

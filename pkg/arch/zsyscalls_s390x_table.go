@@ -2,7 +2,9 @@
 
 package arch
 
-func init() { S390X.register(syscallsS390X) }
+func init() {
+	S390X.register(syscallsS390X)
+}
 
 var syscallsS390X = []Syscall{
 	{"exit", 1},

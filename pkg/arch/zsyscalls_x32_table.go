@@ -2,7 +2,9 @@
 
 package arch
 
-func init() { X32.register(syscallsX32) }
+func init() {
+	X32.register(syscallsX32)
+}
 
 var syscallsX32 = []Syscall{
 	{"read", 0},

@@ -2,7 +2,9 @@
 
 package arch
 
-func init() { X86_64.register(syscallsX86_64) }
+func init() {
+	X86_64.register(syscallsX86_64)
+}
 
 var syscallsX86_64 = []Syscall{
 	{"read", 0},

@@ -2,7 +2,9 @@
 
 package arch
 
-func init() { X86.register(syscallsX86) }
+func init() {
+	X86.register(syscallsX86)
+}
 
 var syscallsX86 = []Syscall{
 	{"restart_syscall", 0},

@@ -33,14 +33,21 @@ import (
 // generated files change only when someone moves this on purpose.
 const xsysVersion = "v0.49.0"
 
-// table says where one architecture's numbers come from.
+// table says where one syscall table comes from. Architectures that differ
+// only in byte order (mips and mipsel, mips64 and mipsel64, ppc64 and
+// ppc64le) share one ABI and so one table: each of them is still read from
+// its own x/sys file, and the generator refuses to share a table whose
+// sources disagree.
 type table struct {
-	arch   string // variable name in package arch
-	file   string // golang.org/x/sys/unix/zsysnum_linux_<goarch>.go
+	arches []string // variables in package arch that use the table; the first names it
+	files  []string // golang.org/x/sys/unix/zsysnum_linux_<goarch>.go, one per arch
 	extra  []entry
 	derive func(base []entry) []entry // builds the table from another one (x32)
-	from   string                     // arch whose table derive starts from
+	from   string                     // table whose entries derive starts from
 }
+
+// name is the table's name: its first architecture's.
+func (t table) name() string { return t.arches[0] }
 
 type entry struct {
 	name string
@@ -95,20 +102,17 @@ func x32(base []entry) []entry {
 }
 
 var tables = []table{
-	{arch: "X86_64", file: "amd64"},
-	{arch: "X32", from: "X86_64", derive: x32},
-	{arch: "X86", file: "386"},
-	{arch: "AArch64", file: "arm64"},
-	{arch: "ARM", file: "arm", extra: armPrivate},
-	{arch: "RISCV64", file: "riscv64"},
-	{arch: "S390X", file: "s390x"},
-	{arch: "PPC64LE", file: "ppc64le"},
-	{arch: "PPC64", file: "ppc64"},
-	{arch: "MIPS", file: "mips"},
-	{arch: "MIPSEL", file: "mipsle"},
-	{arch: "MIPS64", file: "mips64"},
-	{arch: "MIPSEL64", file: "mips64le"},
-	{arch: "LoongArch64", file: "loong64"},
+	{arches: []string{"X86_64"}, files: []string{"amd64"}},
+	{arches: []string{"X32"}, from: "X86_64", derive: x32},
+	{arches: []string{"X86"}, files: []string{"386"}},
+	{arches: []string{"AArch64"}, files: []string{"arm64"}},
+	{arches: []string{"ARM"}, files: []string{"arm"}, extra: armPrivate},
+	{arches: []string{"RISCV64"}, files: []string{"riscv64"}},
+	{arches: []string{"S390X"}, files: []string{"s390x"}},
+	{arches: []string{"PPC64", "PPC64LE"}, files: []string{"ppc64", "ppc64le"}},
+	{arches: []string{"MIPS", "MIPSEL"}, files: []string{"mips", "mipsle"}},         // o32
+	{arches: []string{"MIPS64", "MIPSEL64"}, files: []string{"mips64", "mips64le"}}, // n64
+	{arches: []string{"LoongArch64"}, files: []string{"loong64"}},
 }
 
 func main() {
@@ -139,20 +143,58 @@ func generate(out, xsysDir string) error {
 			entries = t.derive(done[t.from])
 		} else {
 			var err error
-			if entries, err = parse(filepath.Join(xsysDir, "unix", "zsysnum_linux_"+t.file+".go")); err != nil {
+			if entries, err = parseShared(xsysDir, t); err != nil {
 				return err
 			}
 		}
 		entries = append(entries, t.extra...)
-		if err := check(t.arch, entries); err != nil {
+		if err := check(t.name(), entries); err != nil {
 			return err
 		}
-		done[t.arch] = entries
+		done[t.name()] = entries
 		if err := write(out, t, entries); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// parseShared reads each of a table's x/sys files and returns their
+// common entries, or an error naming the first number where two differ.
+func parseShared(xsysDir string, t table) ([]entry, error) {
+	var first []entry
+	for i, goarch := range t.files {
+		entries, err := parse(filepath.Join(xsysDir, "unix", "zsysnum_linux_"+goarch+".go"))
+		if err != nil {
+			return nil, err
+		}
+		sortByNr(entries)
+		if i == 0 {
+			first = entries
+			continue
+		}
+		if err := sameABI(first, entries); err != nil {
+			return nil, fmt.Errorf("%s and %s cannot share a table: %v", t.arches[0], t.arches[i], err)
+		}
+	}
+	return first, nil
+}
+
+// sameABI reports the first difference between two tables sorted by number.
+func sameABI(a, b []entry) error {
+	for i := 0; i < len(a) && i < len(b); i++ {
+		if a[i] != b[i] {
+			return fmt.Errorf("%s is %d in one, %s is %d in the other", a[i].name, a[i].nr, b[i].name, b[i].nr)
+		}
+	}
+	if len(a) != len(b) {
+		return fmt.Errorf("%d syscalls against %d", len(a), len(b))
+	}
+	return nil
+}
+
+func sortByNr(entries []entry) {
+	sort.Slice(entries, func(i, j int) bool { return entries[i].nr < entries[j].nr })
 }
 
 // download fetches a module version through the module proxy and returns
@@ -236,8 +278,12 @@ func check(arch string, entries []entry) error {
 }
 
 func write(dir string, t table, entries []entry) error {
-	sort.Slice(entries, func(i, j int) bool { return entries[i].nr < entries[j].nr })
-	source := "golang.org/x/sys " + xsysVersion + " unix/zsysnum_linux_" + t.file + ".go"
+	sortByNr(entries)
+	var sources []string
+	for _, goarch := range t.files {
+		sources = append(sources, "unix/zsysnum_linux_"+goarch+".go")
+	}
+	source := "golang.org/x/sys " + xsysVersion + " " + strings.Join(sources, " and ")
 	if t.derive != nil {
 		source = "the " + t.from + " table and the x32 ABI of syscall_64.tbl"
 	}
@@ -246,8 +292,16 @@ func write(dir string, t table, entries []entry) error {
 	// A package-level literal is laid out by the linker; built inside
 	// init it would cost every process that links the package (the hook
 	// included) an allocation and copy of each table at start.
-	v := "syscalls" + t.arch
-	fmt.Fprintf(&b, "package arch\n\nfunc init() { %s.register(%s) }\n\nvar %s = []Syscall{\n", t.arch, v, v)
+	v := "syscalls" + t.name()
+	fmt.Fprintf(&b, "package arch\n\n")
+	if len(t.arches) > 1 {
+		fmt.Fprintf(&b, "// %s share one ABI (they differ in byte order only) and so this table.\n", strings.Join(t.arches, " and "))
+	}
+	fmt.Fprintf(&b, "func init() {\n")
+	for _, a := range t.arches {
+		fmt.Fprintf(&b, "\t%s.register(%s)\n", a, v)
+	}
+	fmt.Fprintf(&b, "}\n\nvar %s = []Syscall{\n", v)
 	for _, e := range entries {
 		fmt.Fprintf(&b, "\t{%q, %d},\n", e.name, e.nr)
 	}
@@ -256,8 +310,11 @@ func write(dir string, t table, entries []entry) error {
 	if err != nil {
 		return err
 	}
-	// The _table suffix keeps names like zsyscalls_arm.go from being read
-	// as GOARCH build constraints.
-	name := "zsyscalls_" + strings.ToLower(t.arch) + "_table.go"
-	return os.WriteFile(filepath.Join(dir, name), src, 0o644)
+	return os.WriteFile(filepath.Join(dir, fileName(t)), src, 0o644)
+}
+
+// fileName is the generated file of a table. The _table suffix keeps names
+// like zsyscalls_arm.go from being read as GOARCH build constraints.
+func fileName(t table) string {
+	return "zsyscalls_" + strings.ToLower(t.name()) + "_table.go"
 }
