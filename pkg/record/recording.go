@@ -36,6 +36,12 @@ type Recording struct {
 	// x86_64, x32, x86, ...) to what was called under it. x32 numbers are
 	// kept without X32_SYSCALL_BIT, under "x32".
 	Arches map[string]*ArchCalls `json:"arches"`
+
+	// Unobserved names the syscalls the recording profile let through
+	// without asking the recorder (UnobservedSyscalls: write, exit,
+	// exit_group): the recording cannot say whether the workload made
+	// them, so a profile generated from it must allow them.
+	Unobserved []string `json:"unobserved,omitempty"`
 }
 
 // ArchCalls is what one architecture's calls were.
@@ -114,6 +120,12 @@ func (r *Recording) Merge(other *Recording) {
 	if r.Problem == "" {
 		r.Problem = other.Problem
 	}
+	for _, name := range other.Unobserved {
+		if !slices.Contains(r.Unobserved, name) {
+			r.Unobserved = append(r.Unobserved, name)
+		}
+	}
+	slices.Sort(r.Unobserved)
 	if r.Arches == nil {
 		r.Arches = map[string]*ArchCalls{}
 	}
