@@ -14,13 +14,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"os/signal"
-	"runtime"
 	"time"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/seccomp-attest/seccomp-attest/internal/tracer"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 )
 
@@ -40,11 +38,11 @@ var (
 )
 
 // Tracer holds one seized process. Its ptrace requests all come from one
-// locked OS thread, as the kernel requires; the methods hand their work to
-// that thread. A Tracer is not for concurrent use.
+// tracing thread (tracer.Thread), as the kernel requires; the methods hand
+// their work to that thread. A Tracer is not for concurrent use.
 type Tracer struct {
 	pid    int
-	work   chan func()
+	thread *tracer.Thread
 	atExec bool // stopped at the exec stop
 	held   bool // stopped by PTRACE_INTERRUPT before its exec
 	done   bool // released or dead: the thread has exited
@@ -57,24 +55,14 @@ func Seize(pid int) (*Tracer, error) {
 	if pid <= 0 {
 		return nil, fmt.Errorf("seize process %d: invalid pid", pid)
 	}
-	t := &Tracer{pid: pid, work: make(chan func())}
-	seized := make(chan error, 1)
-	go func() {
-		// Never unlocked: the thread exits when the goroutine returns, and
-		// with PTRACE_O_EXITKILL a process still seized then is killed.
-		runtime.LockOSThread()
-		opts := unix.PTRACE_O_TRACEEXEC | unix.PTRACE_O_EXITKILL
-		if err := ptrace(unix.PTRACE_SEIZE, pid, opts); err != nil {
-			seized <- fmt.Errorf("seize process %d: ptrace(PTRACE_SEIZE): %w", pid, err)
-			return
-		}
-		seized <- nil
-		for f := range t.work {
-			f()
-		}
-	}()
-	if err := <-seized; err != nil {
-		return nil, err
+	// With PTRACE_O_EXITKILL a process still seized when the tracing
+	// thread ends (Close, or this process dies) is killed.
+	t := &Tracer{pid: pid, thread: tracer.NewThread()}
+	var err error
+	t.on(func() { err = tracer.Seize(pid, unix.PTRACE_O_TRACEEXEC|unix.PTRACE_O_EXITKILL) })
+	if err != nil {
+		t.thread.Close()
+		return nil, fmt.Errorf("seize process %d: ptrace(PTRACE_SEIZE): %w", pid, err)
 	}
 	return t, nil
 }
@@ -86,17 +74,13 @@ func (t *Tracer) PID() int { return t.pid }
 func (t *Tracer) AtExec() bool { return t.atExec }
 
 // on runs f on the tracing thread.
-func (t *Tracer) on(f func()) {
-	done := make(chan struct{})
-	t.work <- func() { f(); close(done) }
-	<-done
-}
+func (t *Tracer) on(f func()) { t.thread.Do(f) }
 
 // finish ends the tracing thread once the process is released or dead.
 func (t *Tracer) finish() {
 	if !t.done {
 		t.done = true
-		close(t.work)
+		t.thread.Close()
 	}
 }
 
@@ -110,73 +94,67 @@ func (t *Tracer) WaitExec(ctx context.Context, abort <-chan struct{}) (pf *bytec
 	if t.done {
 		return nil, ErrExited
 	}
-	// SIGCHLD comes with every ptrace stop of the tracee: it wakes the
-	// polling loop at once. The ticker covers coalesced signals.
-	sigchld := make(chan os.Signal, 1)
-	signal.Notify(sigchld, unix.SIGCHLD)
-	defer signal.Stop(sigchld)
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-
-	for {
-		var stopped, gone bool
-		t.on(func() { stopped, gone, err = t.poll() })
-		switch {
-		case err != nil:
-			return nil, err
-		case gone:
-			t.finish()
-			return nil, ErrExited
-		case stopped:
-			t.atExec = true
-			t.on(func() { pf, err = bytecode.ReadTracedProcess(t.pid) })
-			return pf, err
-		}
-		select {
-		case <-sigchld:
-		case <-tick.C:
-		case <-abort:
-			// Stop it to know where it is: the exec may have come first.
-			var gone bool
-			t.on(func() { gone, err = t.interrupt() })
-			switch {
-			case err != nil:
-				return nil, err
-			case gone:
-				t.finish()
-				return nil, ErrExited
-			case t.atExec:
-				t.on(func() { pf, err = bytecode.ReadTracedProcess(t.pid) })
-				return pf, err
+	// abort ends the wait as ctx does; the cause tells them apart.
+	waitCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	if abort != nil {
+		go func() {
+			select {
+			case <-abort:
+				cancel(ErrAborted)
+			case <-waitCtx.Done():
 			}
-			return nil, ErrAborted
-		case <-ctx.Done():
-			return nil, fmt.Errorf("wait for the exec of process %d: %w", t.pid, context.Cause(ctx))
-		}
+		}()
 	}
+	var exec, gone bool
+	t.on(func() { exec, gone, err = t.waitExecStop(waitCtx) })
+	switch {
+	case gone:
+		t.finish()
+		return nil, ErrExited
+	case exec:
+		t.atExec = true
+		t.on(func() { pf, err = bytecode.ReadTracedProcess(t.pid) })
+		return pf, err
+	case ctx.Err() != nil:
+		return nil, fmt.Errorf("wait for the exec of process %d: %w", t.pid, context.Cause(ctx))
+	case !errors.Is(context.Cause(waitCtx), ErrAborted):
+		return nil, err
+	}
+	// Aborted: stop it to know where it is, since the exec may have come
+	// first.
+	t.on(func() { gone, err = t.interrupt() })
+	switch {
+	case err != nil:
+		return nil, err
+	case gone:
+		t.finish()
+		return nil, ErrExited
+	case t.atExec:
+		t.on(func() { pf, err = bytecode.ReadTracedProcess(t.pid) })
+		return pf, err
+	}
+	return nil, ErrAborted
 }
 
-// poll handles the tracee's pending stops without blocking: exec reports
-// the exec stop, gone the end of the process.
-func (t *Tracer) poll() (exec, gone bool, err error) {
+// waitExecStop waits, bounded by ctx, until the tracee is at its exec
+// stop (exec) or has ended (gone); the stops on the way are resumed as
+// without a tracer. It runs on the tracing thread.
+func (t *Tracer) waitExecStop(ctx context.Context) (exec, gone bool, err error) {
 	for {
-		var ws unix.WaitStatus
-		wpid, err := unix.Wait4(t.pid, &ws, unix.WALL|unix.WNOHANG, nil)
+		_, ws, err := tracer.Wait(ctx, t.pid)
 		switch {
-		case errors.Is(err, unix.EINTR):
-			continue
+		case err != nil && ctx.Err() != nil:
+			return false, false, err
 		case errors.Is(err, unix.ECHILD):
 			return false, false, fmt.Errorf("process %d: %w", t.pid, ErrLost)
 		case err != nil:
 			return false, false, fmt.Errorf("process %d: wait4: %w", t.pid, err)
-		case wpid == 0:
-			return false, false, nil
 		case ws.Exited() || ws.Signaled():
 			return false, true, nil
 		case !ws.Stopped():
 			continue
-		}
-		if isExecStop(ws) {
+		case tracer.IsExecStop(ws):
 			return true, false, nil
 		}
 		if err := t.resume(ws); err != nil {
@@ -185,27 +163,11 @@ func (t *Tracer) poll() (exec, gone bool, err error) {
 	}
 }
 
-func isExecStop(ws unix.WaitStatus) bool {
-	return ws.StopSignal() == unix.SIGTRAP && event(ws) == unix.PTRACE_EVENT_EXEC
-}
-
 // resume lets the tracee go on from a stop other than the exec stop, as
-// it would without a tracer: a signal is delivered, a group stop stays
-// stopped until SIGCONT.
+// it would without a tracer (tracer.Resume): a signal is delivered, a
+// group stop stays stopped until SIGCONT.
 func (t *Tracer) resume(ws unix.WaitStatus) error {
-	sig := ws.StopSignal()
-	var err error
-	switch {
-	case event(ws) == unix.PTRACE_EVENT_STOP:
-		if sig == unix.SIGSTOP || sig == unix.SIGTSTP || sig == unix.SIGTTIN || sig == unix.SIGTTOU {
-			err = ptrace(unix.PTRACE_LISTEN, t.pid, 0)
-		} else {
-			err = ptrace(unix.PTRACE_CONT, t.pid, 0)
-		}
-	default:
-		err = ptrace(unix.PTRACE_CONT, t.pid, int(sig))
-	}
-	if err != nil && !errors.Is(err, unix.ESRCH) { // ESRCH: killed meanwhile, wait4 reports it
+	if err := tracer.Resume(t.pid, ws); err != nil {
 		return fmt.Errorf("process %d: resume after a stop: %w", t.pid, err)
 	}
 	return nil
@@ -238,10 +200,7 @@ func (t *Tracer) release(unchecked bool) error {
 				return
 			}
 		}
-		err = ptrace(unix.PTRACE_DETACH, t.pid, 0)
-		if errors.Is(err, unix.ESRCH) {
-			err = nil // gone meanwhile
-		}
+		err = tracer.Detach(t.pid, 0)
 	})
 	if err != nil {
 		return fmt.Errorf("release process %d: %w", t.pid, err)
@@ -256,49 +215,41 @@ func (t *Tracer) release(unchecked bool) error {
 // reports that the process ended. It gives up after a few seconds (a
 // process in uninterruptible sleep).
 func (t *Tracer) interrupt() (gone bool, err error) {
-	if err := unix.PtraceInterrupt(t.pid); err != nil {
+	if err := tracer.Interrupt(t.pid); err != nil {
 		if errors.Is(err, unix.ESRCH) {
 			return true, nil
 		}
 		return false, fmt.Errorf("ptrace(PTRACE_INTERRUPT): %w", err)
 	}
-	deadline := time.Now().Add(interruptTimeout)
-	for time.Now().Before(deadline) {
-		var ws unix.WaitStatus
-		wpid, err := unix.Wait4(t.pid, &ws, unix.WALL|unix.WNOHANG, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), interruptTimeout)
+	defer cancel()
+	for {
+		_, ws, err := tracer.Wait(ctx, t.pid)
 		switch {
-		case errors.Is(err, unix.EINTR):
-			continue
+		case err != nil && ctx.Err() != nil:
+			return false, fmt.Errorf("process did not stop within %s", interruptTimeout)
 		case err != nil:
 			return true, nil // reaped: nothing to detach
-		case wpid == 0:
-			time.Sleep(100 * time.Microsecond)
 		case ws.Exited() || ws.Signaled():
 			return true, nil
-		case ws.Stopped() && event(ws) == unix.PTRACE_EVENT_STOP:
+		case ws.Stopped() && tracer.Event(ws) == unix.PTRACE_EVENT_STOP:
 			t.held = true
 			return false, nil
-		case ws.Stopped() && event(ws) == unix.PTRACE_EVENT_EXEC:
+		case ws.Stopped() && tracer.Event(ws) == unix.PTRACE_EVENT_EXEC:
 			// The interrupt stop is still due; the next resume meets it.
 			t.atExec = true
 			return false, nil
 		case ws.Stopped():
 			// A signal stop: deliver the signal; the interrupt stop follows.
-			if err := ptrace(unix.PTRACE_CONT, t.pid, int(ws.StopSignal())); err != nil && !errors.Is(err, unix.ESRCH) {
+			if err := tracer.Cont(t.pid, int(ws.StopSignal())); err != nil {
 				return false, err
 			}
 		}
 	}
-	return false, fmt.Errorf("process did not stop within %s", interruptTimeout)
 }
 
 // interruptTimeout bounds the wait for a stop before detaching.
 const interruptTimeout = 5 * time.Second
-
-// event is the PTRACE_EVENT_* of a stop (0 for a signal-delivery stop);
-// WaitStatus.TrapCause reports it only for SIGTRAP stops, and a group stop
-// under PTRACE_SEIZE carries PTRACE_EVENT_STOP with the stopping signal.
-func event(ws unix.WaitStatus) int { return int(ws>>16) & 0xff }
 
 // Kill kills the process with SIGKILL and waits (bounded by ctx) until it
 // is dead. Killed at the exec stop, its new program never runs.
@@ -309,24 +260,34 @@ func (t *Tracer) Kill(ctx context.Context) error {
 	if err := unix.Kill(t.pid, unix.SIGKILL); err != nil && !errors.Is(err, unix.ESRCH) {
 		return fmt.Errorf("kill process %d: %w", t.pid, err)
 	}
+	var err error
+	t.on(func() { err = t.waitEnd(ctx) })
+	switch {
+	case err == nil:
+		t.atExec = false
+		t.finish()
+		return nil
+	case ctx.Err() != nil:
+		// SIGKILL is pending; the thread exit below makes sure (EXITKILL).
+		t.finish()
+		return fmt.Errorf("kill process %d: not dead yet: %w", t.pid, err)
+	}
+	return fmt.Errorf("kill process %d: %w", t.pid, err)
+}
+
+// waitEnd waits, bounded by ctx, for the end of the killed tracee. Its
+// stops need no resume: SIGKILL ends a stopped tracee too. It runs on the
+// tracing thread.
+func (t *Tracer) waitEnd(ctx context.Context) error {
 	for {
-		var gone bool
-		var err error
-		t.on(func() { _, gone, err = t.poll() })
-		if gone || errors.Is(err, ErrLost) {
-			t.atExec = false
-			t.finish()
+		_, ws, err := tracer.Wait(ctx, t.pid)
+		switch {
+		case errors.Is(err, unix.ECHILD):
+			return nil // reaped: gone
+		case err != nil:
+			return err
+		case ws.Exited() || ws.Signaled():
 			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("kill process %d: %w", t.pid, err)
-		}
-		select {
-		case <-ctx.Done():
-			// SIGKILL is pending; the thread exit below makes sure (EXITKILL).
-			t.finish()
-			return fmt.Errorf("kill process %d: not dead yet: %w", t.pid, context.Cause(ctx))
-		case <-time.After(time.Millisecond):
 		}
 	}
 }
@@ -340,12 +301,4 @@ func (t *Tracer) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	return t.Kill(ctx)
-}
-
-func ptrace(req, pid, data int) error {
-	_, _, errno := unix.Syscall6(unix.SYS_PTRACE, uintptr(req), uintptr(pid), 0, uintptr(data), 0, 0)
-	if errno != 0 {
-		return errno
-	}
-	return nil
 }

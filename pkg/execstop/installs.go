@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"runtime"
 	"slices"
 	"sync"
 	"syscall"
@@ -15,6 +14,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/seccomp-attest/seccomp-attest/internal/tracer"
 	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 )
@@ -115,11 +115,11 @@ func RunToInstalls(ctx context.Context, argv []string, opts InstallOptions) (*In
 	done := make(chan result, 1)
 	t := &installTracer{tasks: map[int]*task{}, opts: opts, out: &Installs{}}
 	go func() {
-		// Never unlocked: this thread is the tracer, and with
+		// The thread that starts the program is its tracer; with
 		// PTRACE_O_EXITKILL its end kills the program.
-		runtime.LockOSThread()
-		in, err := t.run(path, argv)
-		done <- result{in, err}
+		var r result
+		tracer.Run(func() { r.in, r.err = t.run(path, argv) })
+		done <- r
 	}()
 	select {
 	case r := <-done:
@@ -144,9 +144,10 @@ func (t *installTracer) run(path string, argv []string) (*Installs, error) {
 	t.pid = pid
 	root := t.add(pid)
 	defer t.reap()
-	// The exec stop of PTRACE_TRACEME comes first.
-	var ws unix.WaitStatus
-	if _, err := wait(pid, &ws); err != nil {
+	// The exec stop of PTRACE_TRACEME comes first. The wait is bounded by
+	// RunToInstalls, which kills the program when its context ends.
+	_, ws, err := tracer.WaitBlocking(pid)
+	if err != nil {
 		return nil, fmt.Errorf("wait for %s to start: %w", argv[0], err)
 	}
 	if !ws.Stopped() {
@@ -155,7 +156,7 @@ func (t *installTracer) run(path string, argv []string) (*Installs, error) {
 	}
 	options := unix.PTRACE_O_TRACESYSGOOD | unix.PTRACE_O_TRACECLONE | unix.PTRACE_O_TRACEFORK |
 		unix.PTRACE_O_TRACEVFORK | unix.PTRACE_O_TRACEEXIT | unix.PTRACE_O_TRACEEXEC | unix.PTRACE_O_EXITKILL
-	if err := unix.PtraceSetOptions(pid, options); err != nil {
+	if err := tracer.SetOptions(pid, options); err != nil {
 		return nil, fmt.Errorf("ptrace(PTRACE_SETOPTIONS) on %d: %w", pid, err)
 	}
 	root.install = -1
@@ -179,11 +180,7 @@ type installTracer struct {
 
 func (t *installTracer) resume(tk *task, sig int) error {
 	tk.stopped = false
-	err := ptrace(unix.PTRACE_SYSCALL, tk.tid, sig)
-	if errors.Is(err, unix.ESRCH) {
-		return nil // killed meanwhile: wait reports it
-	}
-	if err != nil {
+	if err := tracer.Syscall(tk.tid, sig); err != nil {
 		return fmt.Errorf("resume thread %d: %w", tk.tid, err)
 	}
 	return nil
@@ -199,11 +196,12 @@ func (t *installTracer) live() int {
 	return n
 }
 
-// loop follows every stop until the limit or the end of the program.
+// loop follows every stop until the limit or the end of the program. Its
+// waits block (a wake-up on SIGCHLD at every syscall stop would slow the
+// program down); RunToInstalls bounds them by killing the program.
 func (t *installTracer) loop() (*Installs, error) {
 	for t.live() > 0 {
-		var ws unix.WaitStatus
-		tid, err := wait(-1, &ws)
+		tid, ws, err := tracer.WaitBlocking(-1)
 		if errors.Is(err, unix.ECHILD) {
 			break
 		}
@@ -224,7 +222,7 @@ func (t *installTracer) loop() (*Installs, error) {
 		}
 		tk.stopped = true
 		sig := ws.StopSignal()
-		switch ev := event(ws); {
+		switch ev := tracer.Event(ws); {
 		case sig == unix.SIGTRAP|0x80:
 			reached, err := t.syscallStop(tk)
 			if err != nil {
@@ -238,8 +236,8 @@ func (t *installTracer) loop() (*Installs, error) {
 				return nil, err
 			}
 		case sig == unix.SIGTRAP && (ev == unix.PTRACE_EVENT_CLONE || ev == unix.PTRACE_EVENT_FORK || ev == unix.PTRACE_EVENT_VFORK):
-			if msg, err := unix.PtraceGetEventMsg(tid); err == nil && t.tasks[int(msg)] == nil {
-				t.add(int(msg))
+			if msg, err := tracer.EventMsg(tid); err == nil && t.tasks[msg] == nil {
+				t.add(msg)
 			}
 			if err := t.resume(tk, 0); err != nil {
 				return nil, err
@@ -256,8 +254,8 @@ func (t *installTracer) loop() (*Installs, error) {
 		case sig == unix.SIGTRAP && ev == unix.PTRACE_EVENT_EXEC:
 			// A thread other than the leader that executes a program takes
 			// the leader's id; its old id reports nothing more.
-			if former, err := unix.PtraceGetEventMsg(tid); err == nil && int(former) != tid {
-				if old := t.tasks[int(former)]; old != nil {
+			if former, err := tracer.EventMsg(tid); err == nil && former != tid {
+				if old := t.tasks[former]; old != nil {
 					old.exited, old.stopped = true, false
 				}
 			}
@@ -429,18 +427,16 @@ func (t *installTracer) hold(tk *task) error {
 		}
 		return fmt.Errorf("stop thread %d: %w", tk.tid, err)
 	}
-	deadline := time.Now().Add(holdTimeout)
-	for time.Now().Before(deadline) {
-		var ws unix.WaitStatus
-		tid, err := unix.Wait4(tk.tid, &ws, unix.WALL|unix.WNOHANG, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), holdTimeout)
+	defer cancel()
+	for {
+		_, ws, err := tracer.Wait(ctx, tk.tid)
 		switch {
-		case errors.Is(err, unix.EINTR):
-			continue
+		case err != nil && ctx.Err() != nil:
+			return fmt.Errorf("thread %d did not stop within %s", tk.tid, holdTimeout)
 		case err != nil:
 			tk.exited = true
 			return nil
-		case tid == 0:
-			time.Sleep(100 * time.Microsecond)
 		case ws.Exited() || ws.Signaled():
 			tk.exited = true
 			return nil
@@ -449,7 +445,6 @@ func (t *installTracer) hold(tk *task) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("thread %d did not stop within %s", tk.tid, holdTimeout)
 }
 
 // killAll kills every process of the program; safe from any goroutine.
@@ -464,34 +459,20 @@ func (t *installTracer) killAll() {
 // reap collects the killed program's threads (on the tracing thread).
 func (t *installTracer) reap() {
 	t.killAll()
-	deadline := time.Now().Add(holdTimeout)
-	for t.live() > 0 && time.Now().Before(deadline) {
-		var ws unix.WaitStatus
-		tid, err := unix.Wait4(-1, &ws, unix.WALL|unix.WNOHANG, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), holdTimeout)
+	defer cancel()
+	for t.live() > 0 {
+		tid, ws, err := tracer.Wait(ctx, -1)
 		switch {
-		case errors.Is(err, unix.EINTR):
 		case err != nil:
-			return // nothing left to reap
-		case tid == 0:
-			time.Sleep(100 * time.Microsecond)
+			return // nothing left to reap, or the deadline passed
 		case ws.Exited() || ws.Signaled():
 			if tk := t.tasks[tid]; tk != nil {
 				tk.exited = true
 			}
 		case ws.Stopped():
 			// Let a stopped thread reach its death.
-			_ = ptrace(unix.PTRACE_CONT, tid, 0)
+			_ = tracer.Cont(tid, 0)
 		}
-	}
-}
-
-// wait waits for pid's next state change (all threads: __WALL).
-func wait(pid int, ws *unix.WaitStatus) (int, error) {
-	for {
-		tid, err := unix.Wait4(pid, ws, unix.WALL, nil)
-		if errors.Is(err, unix.EINTR) {
-			continue
-		}
-		return tid, err
 	}
 }
