@@ -223,7 +223,7 @@ func (a *assembler) statement(s string) (bc.Instruction, error) {
 	if m := aluStmt().FindStringSubmatch(s); m != nil {
 		op, ok := aluOps[m[1]]
 		if !ok {
-			return bc.Instruction{}, fmt.Errorf("A %%= is not allowed in seccomp filters")
+			return bc.Instruction{}, fmt.Errorf("the modulo operation (A %%= ...) is not allowed in seccomp filters")
 		}
 		if m[2] == "X" {
 			return bc.Instruction{Op: bc.ClassALU | op | bc.SrcX}, nil
@@ -274,7 +274,7 @@ func (a *assembler) load(toX bool, src string) (bc.Instruction, error) {
 		return bc.Instruction{Op: class | bc.ModeIMM, K: v}, nil
 	}
 	if toX {
-		return bc.Instruction{}, fmt.Errorf("X cannot be loaded from %q (seccomp allows constants, mem[N] and A)", src)
+		return bc.Instruction{}, fmt.Errorf("register X cannot be loaded from %q (seccomp allows constants, mem[N] and A)", src)
 	}
 	off, err := a.dataOffset(src)
 	return bc.Instruction{Op: bc.ClassLD | bc.SizeW | bc.ModeABS, K: off}, err
