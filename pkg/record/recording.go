@@ -141,6 +141,17 @@ func (r *Recording) Merge(other *Recording) {
 				u = &SyscallUse{}
 				ac.Syscalls[nr] = u
 			}
+			// An argument one side recorded and the other did not (a
+			// recorder that keeps other indexes) has unknown values in
+			// the merge: mark it overflowed, so that no rule is ever
+			// conditioned on half of the calls' values.
+			if u.Count > 0 && ou.Count > 0 {
+				for i := range 6 {
+					if u.records(i) != ou.records(i) {
+						u.overflow(i)
+					}
+				}
+			}
 			u.Count += ou.Count
 			for i := range ou.ArgsOverflow {
 				if u.ArgsOverflow == nil {
@@ -156,6 +167,17 @@ func (r *Recording) Merge(other *Recording) {
 			}
 		}
 	}
+}
+
+// records reports whether argument i of the calls was recorded.
+func (u *SyscallUse) records(i int) bool { return len(u.Args[i]) > 0 || u.ArgsOverflow[i] }
+
+func (u *SyscallUse) overflow(i int) {
+	if u.ArgsOverflow == nil {
+		u.ArgsOverflow = map[int]bool{}
+	}
+	u.ArgsOverflow[i] = true
+	delete(u.Args, i)
 }
 
 // Decode reads a recording written by encoding/json, refusing unknown
