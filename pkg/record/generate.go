@@ -10,7 +10,6 @@ import (
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
-	"github.com/seccomp-attest/seccomp-attest/pkg/knowledge"
 )
 
 // The generated profile's actions. Syscalls the workload never made get
@@ -286,19 +285,21 @@ type argCondition = []specs.LinuxSeccompArg
 // for an index (a recorder that does not record it) leaves that index
 // unconditioned. Each rule is one combination of the recorded values
 // (SCMP_CMP_EQ each), so every recorded call matches some rule and
-// nothing else does, except:
+// nothing else does.
 //
-//   - clone: only the namespace flags are tested, with SCMP_CMP_MASKED_EQ
-//     on the namespace mask, one rule per recorded combination (usually
-//     just "none"): the other flags (threads, vfork, tids, the exit
-//     signal) vary between runs of the same program and are harmless,
-//     the namespace flags are what a container must not get.
-//   - arguments the kernel reads as 32 bits (pkg/knowledge args32) are
-//     compared on their low 32 bits only (SCMP_CMP_MASKED_EQ 0xffffffff):
-//     the kernel ignores the high bits, so a caller that sign-extends
-//     and one that does not mean the same value and both must pass. An
-//     allow rule cannot be bypassed through the high bits: it only ever
-//     allows values whose low 32 bits were recorded.
+// clone is the exception: only its namespace flags are tested, with
+// SCMP_CMP_MASKED_EQ on the namespace mask (as Docker's default does), one
+// rule per recorded combination (usually just "none"): the other flags
+// (threads, vfork, tids, the exit signal) vary between runs of the same
+// program and are harmless, the namespace flags are what a container must
+// not get.
+//
+// Arguments are compared on all 64 bits with the value as
+// recorded, also those the kernel reads as 32 bits (pkg/knowledge
+// args32): an allow rule cannot be bypassed through the high bits (a
+// value with other high bits matches no rule and gets the default), and a
+// caller passing the same 32-bit value differently extended is denied,
+// which fails closed; the recorded workload passes what it passed.
 func argRules(name string, uses []use) ([]argCondition, string) {
 	if name == "clone" {
 		return cloneRules(uses)
@@ -319,7 +320,7 @@ func argRules(name string, uses []use) ([]argCondition, string) {
 			continue
 		}
 		if sameIndexEverywhere(name, i, uses) {
-			vals = normalize(name, i, vals)
+			vals = normalize(vals)
 			indexes[i] = vals
 		}
 	}
@@ -351,7 +352,7 @@ func argRules(name string, uses []use) ([]argCondition, string) {
 		var next []argCondition
 		for _, c := range conds {
 			for _, v := range indexes[i] {
-				next = append(next, append(slices.Clone(c), argEqual(name, i, v)))
+				next = append(next, append(slices.Clone(c), argEqual(i, v)))
 			}
 		}
 		conds = next
@@ -371,24 +372,13 @@ func sameIndexEverywhere(name string, i int, uses []use) bool {
 	return true
 }
 
-func is32Bit(name string, i int) bool { return knowledge.Default().Is32BitArg(name, i) }
-
-// normalize sorts and deduplicates values, reduced to their low 32 bits
-// for 32-bit arguments.
-func normalize(name string, i int, vals []uint64) []uint64 {
-	if is32Bit(name, i) {
-		for j := range vals {
-			vals[j] &= 0xffffffff
-		}
-	}
+// normalize sorts and deduplicates values.
+func normalize(vals []uint64) []uint64 {
 	slices.Sort(vals)
 	return slices.Compact(vals)
 }
 
-func argEqual(name string, i int, v uint64) specs.LinuxSeccompArg {
-	if is32Bit(name, i) {
-		return specs.LinuxSeccompArg{Index: uint(i), Value: 0xffffffff, ValueTwo: v, Op: specs.OpMaskedEqual}
-	}
+func argEqual(i int, v uint64) specs.LinuxSeccompArg {
 	return specs.LinuxSeccompArg{Index: uint(i), Value: v, Op: specs.OpEqualTo}
 }
 

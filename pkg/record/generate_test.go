@@ -55,7 +55,7 @@ func shellCalls() []call {
 		call{arch: x, name: "clone", args: [6]uint64{cloneFork}},
 		call{arch: x, name: "clone", args: [6]uint64{cloneThread}},
 		call{arch: x, name: "socket", args: [6]uint64{1, 0x80001, 0}}, // AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC
-		call{arch: x, name: "personality", args: [6]uint64{0xffffffffffffffff}},
+		call{arch: x, name: "personality", args: [6]uint64{0xffffffff}}, // query
 	)
 }
 
@@ -108,17 +108,17 @@ func TestGenerateShape(t *testing.T) {
 		clone[0].Args[0] != (specs.LinuxSeccompArg{Index: 0, Value: cloneNamespaceFlags, ValueTwo: 0, Op: specs.OpMaskedEqual}) {
 		t.Errorf("clone rules %+v, want one MASKED_EQ of the namespace flags with 0", clone)
 	}
-	// socket's three int arguments, on their low 32 bits.
+	// socket's three arguments, each equal to its recorded value.
 	if len(socket) != 1 || len(socket[0].Args) != 3 {
 		t.Fatalf("socket rules %+v", socket)
 	}
 	for i, want := range []uint64{1, 0x80001, 0} {
-		if a := socket[0].Args[i]; a != (specs.LinuxSeccompArg{Index: uint(i), Value: 0xffffffff, ValueTwo: want, Op: specs.OpMaskedEqual}) {
-			t.Errorf("socket args[%d] = %+v, want low 32 bits == %#x", i, a, want)
+		if a := socket[0].Args[i]; a != (specs.LinuxSeccompArg{Index: uint(i), Value: want, Op: specs.OpEqualTo}) {
+			t.Errorf("socket args[%d] = %+v, want == %#x", i, a, want)
 		}
 	}
-	if len(personality) != 1 || personality[0].Args[0].ValueTwo != 0xffffffff {
-		t.Errorf("personality rules %+v, want the sign-extended -1 as its low 32 bits", personality)
+	if len(personality) != 1 || personality[0].Args[0].Value != 0xffffffff {
+		t.Errorf("personality rules %+v, want personality(0xffffffff)", personality)
 	}
 	// The known syscalls above the highest allowed one are named with
 	// the default errno (runc's ENOSYS boundary); the newest is among them.
