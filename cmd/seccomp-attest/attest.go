@@ -13,6 +13,7 @@ import (
 	"github.com/seccomp-attest/seccomp-attest/pkg/config"
 	"github.com/seccomp-attest/seccomp-attest/pkg/pipeline"
 	"github.com/seccomp-attest/seccomp-attest/pkg/procscan"
+	"github.com/seccomp-attest/seccomp-attest/pkg/source"
 )
 
 func init() { subcommands = append(subcommands, newAttestCommand) }
@@ -122,9 +123,13 @@ Exit status: 0 the verdict passes, 1 it fails, 2 error.`,
 
 // parsePIDArg accepts pid:N (and a bare N).
 func parsePIDArg(s string) (int, error) {
-	pid, err := strconv.Atoi(strings.TrimPrefix(s, "pid:"))
-	if err != nil || pid <= 0 {
+	text := s
+	if !strings.Contains(s, ":") {
+		text = "pid:" + s
+	}
+	src, err := source.Syntax{Kinds: []source.Kind{source.PID}}.Parse(text)
+	if err != nil {
 		return 0, fmt.Errorf("%q: want pid:N with N a positive number", s)
 	}
-	return pid, nil
+	return src.PID, nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/compare"
 	"github.com/seccomp-attest/seccomp-attest/pkg/policy"
+	"github.com/seccomp-attest/seccomp-attest/pkg/source"
 	"github.com/seccomp-attest/seccomp-attest/pkg/spec"
 )
 
@@ -17,6 +18,7 @@ func init() { subcommands = append(subcommands, newCheckCommand) }
 
 func newCheckCommand() *cobra.Command {
 	var format, intended, policyFile, name string
+	var sources sourceFlags
 	cmd := &cobra.Command{
 		Use:   "check SOURCE",
 		Short: "Judge a filter (or a process's filters) against a policy",
@@ -49,47 +51,42 @@ Exit status: 0 pass, 1 fail, 2 error.`,
 			if err != nil {
 				return err
 			}
-			src, err := loadFilterSource(args[0])
+			r, err := sources.resolver()
+			if err != nil {
+				return err
+			}
+			src, err := resolveSource(r, args[0])
 			if err != nil {
 				return err
 			}
 			in := policy.Input{
-				Effective:     src.stack,
-				Unconfined:    len(src.stack) == 0,
+				Effective:     src.Stack,
+				Unconfined:    len(src.Stack) == 0,
 				ContainerName: name,
-				Runtime:       intendedRuntime,
+				Runtime:       r.Runtime,
 			}
-			kind := sourceKind(args[0])
 			var bundle *spec.Profile
-			if kind == "bundle" || kind == "profile" {
+			if src.Kind == source.Bundle || src.Kind == source.Profile {
 				// The compiled profile is what the runtime loads, so it is
 				// also the container's intended filter.
-				in.Intended = src.stack
-				if kind == "bundle" {
-					if bundle, err = loadBundleSource(args[0]); err != nil {
-						return err
-					}
+				in.Intended = src.Stack
+				if src.Kind == source.Bundle {
+					bundle = src.Profile
 				}
 			}
 			if intended != "" {
-				isrc, err := loadFilterSource(intended)
+				isrc, err := resolveSource(r, intended)
 				if err != nil {
 					return fmt.Errorf("--intended: %w", err)
 				}
-				in.Intended = isrc.stack
-				if bundle == nil && sourceKind(intended) == "bundle" {
-					if bundle, err = loadBundleSource(intended); err != nil {
-						return err
-					}
+				in.Intended = isrc.Stack
+				if bundle == nil && isrc.Kind == source.Bundle {
+					bundle = isrc.Profile
 				}
 			}
 			// Builtin baselines are resolved for the container's
 			// capabilities: --capabilities, else its bundle's bounding set.
-			opts, err := profileOptions()
-			if err != nil {
-				return err
-			}
-			in.Capabilities = opts.Capabilities
+			in.Capabilities = r.Capabilities
 			if bundle != nil {
 				in.Annotations = bundle.Annotations
 				if in.Capabilities == nil {
@@ -119,7 +116,7 @@ Exit status: 0 pass, 1 fail, 2 error.`,
 	cmd.Flags().StringVar(&intended, "intended", "", "intended profile source (profile:, bundle:, builtin:, bpf:)")
 	cmd.Flags().StringVar(&policyFile, "policy", "", "policy file (YAML or JSON) or preset:NAME; default: the embedded default policy")
 	cmd.Flags().StringVar(&name, "name", "", "container name, for the policy's exceptions")
-	addProfileFlags(cmd, "profiles (SOURCE, --intended, baselines, denySyscalls)")
+	sources.register(cmd, "profiles (SOURCE, --intended, baselines, denySyscalls)")
 	return cmd
 }
 
@@ -133,26 +130,6 @@ func loadPolicy(arg string) (*policy.Policy, error) {
 		return policy.Preset(name)
 	}
 	return policy.Load(arg)
-}
-
-// sourceKind is the kind loadFilterSource resolves a SOURCE to.
-func sourceKind(src string) string {
-	kind, _, found := strings.Cut(src, ":")
-	if !found {
-		return autodetectKind(src)
-	}
-	return kind
-}
-
-// loadBundleSource reads the config.json of a bundle SOURCE (given with or
-// without the bundle: prefix) for its annotations (the policy's exceptions)
-// and capabilities (the baselines' resolution).
-func loadBundleSource(src string) (*spec.Profile, error) {
-	p, err := spec.LoadBundle(strings.TrimPrefix(src, "bundle:"))
-	if err != nil {
-		return nil, fmt.Errorf("source %q: %w", src, err)
-	}
-	return p, nil
 }
 
 func writeCheckText(w io.Writer, v *policy.Verdict) {

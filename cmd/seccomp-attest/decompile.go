@@ -17,6 +17,7 @@ func init() { subcommands = append(subcommands, newDecompileCommand) }
 
 func newDecompileCommand() *cobra.Command {
 	var format string
+	var sources sourceFlags
 	cmd := &cobra.Command{
 		Use:   "decompile SOURCE",
 		Short: "Turn a filter (or a stack) into its decision table",
@@ -53,20 +54,24 @@ clone flags, personality values); on a terminal it colours the actions
   seccomp-attest decompile --runtime crun --capabilities docker-default,SYS_ADMIN builtin:docker-20.10`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			src, err := loadFilterSource(args[0])
+			r, err := sources.resolver()
 			if err != nil {
 				return err
 			}
-			if len(src.stack) == 0 {
+			src, err := resolveSource(r, args[0])
+			if err != nil {
+				return err
+			}
+			if len(src.Stack) == 0 {
 				if format == "text" {
-					fmt.Fprintf(cmd.OutOrStdout(), "%s: no seccomp filter: the kernel allows every system call\n", src.desc)
+					fmt.Fprintf(cmd.OutOrStdout(), "%s: no seccomp filter: the kernel allows every system call\n", src.Description)
 					return nil
 				}
-				return fmt.Errorf("%s: no seccomp filter to decompile", src.desc)
+				return fmt.Errorf("%s: no seccomp filter to decompile", src.Description)
 			}
-			tab, err := bytecode.AnalyzeStack(src.stack)
+			tab, err := bytecode.AnalyzeStack(src.Stack)
 			if err != nil {
-				return fmt.Errorf("%s: %w", src.desc, err)
+				return fmt.Errorf("%s: %w", src.Description, err)
 			}
 			out := cmd.OutOrStdout()
 			switch format {
@@ -84,9 +89,9 @@ clone flags, personality values); on a terminal it colours the actions
 				enc.SetIndent("", "  ")
 				return enc.Encode(tab)
 			case "oci":
-				p, err := ociprofile.Write(src.stack, tab, bytecode.OCIOptions{})
+				p, err := ociprofile.Write(src.Stack, tab, bytecode.OCIOptions{})
 				if err != nil && !errors.Is(err, ociprofile.ErrUnverified) {
-					return fmt.Errorf("%s: %w", src.desc, err)
+					return fmt.Errorf("%s: %w", src.Description, err)
 				}
 				writeApproximations(cmd.ErrOrStderr(), p, err)
 				enc := json.NewEncoder(out)
@@ -98,7 +103,7 @@ clone flags, personality values); on a terminal it colours the actions
 	}
 	addColorFlag(cmd)
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text, json or oci")
-	addProfileFlags(cmd, "profile:, bundle: and builtin: sources")
+	sources.register(cmd, "profile:, bundle: and builtin: sources")
 	return cmd
 }
 

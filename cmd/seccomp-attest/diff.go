@@ -16,6 +16,7 @@ func init() { subcommands = append(subcommands, newDiffCommand) }
 
 func newDiffCommand() *cobra.Command {
 	var format string
+	var sources sourceFlags
 	cmd := &cobra.Command{
 		Use:   "diff A B",
 		Short: "Compare what two filters (or stacks) decide, syscall by syscall",
@@ -52,13 +53,17 @@ policies count undecided as weaker.`,
 			if format != "text" && format != "json" {
 				return fmt.Errorf("unknown --format %q (want text or json)", format)
 			}
+			r, err := sources.resolver()
+			if err != nil {
+				return err
+			}
 			var stacks [2]bytecode.Stack
 			for i, arg := range args {
-				src, err := loadFilterSource(arg)
+				src, err := resolveSource(r, arg)
 				if err != nil {
 					return err
 				}
-				stacks[i] = src.stack
+				stacks[i] = src.Stack
 			}
 			res, err := compare.Stacks(stacks[0], stacks[1])
 			if err != nil {
@@ -83,7 +88,7 @@ policies count undecided as weaker.`,
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
-	addProfileFlags(cmd, "profile:, bundle: and builtin: sources")
+	sources.register(cmd, "profile:, bundle: and builtin: sources")
 	return cmd
 }
 

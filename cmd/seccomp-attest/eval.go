@@ -19,6 +19,7 @@ func init() { subcommands = append(subcommands, newEvalCommand) }
 func newEvalCommand() *cobra.Command {
 	var (
 		archName, ipFlag, format string
+		sources                  sourceFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "eval SOURCE SYSCALL [ARG...]",
@@ -46,11 +47,15 @@ Missing arguments are 0. --ip sets seccomp_data.instruction_pointer.`,
 			if err != nil {
 				return fmt.Errorf("eval: %w", err)
 			}
-			src, err := loadFilterSource(args[0])
+			r, err := sources.resolver()
 			if err != nil {
 				return err
 			}
-			res := newEvalResult(in, src.stack)
+			src, err := resolveSource(r, args[0])
+			if err != nil {
+				return err
+			}
+			res := newEvalResult(in, src.Stack)
 			if format == "json" {
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")
@@ -60,7 +65,7 @@ Missing arguments are 0. --ip sets seccomp_data.instruction_pointer.`,
 			if err != nil {
 				return err
 			}
-			res.writeText(w, src.stack)
+			res.writeText(w, src.Stack)
 			return w.Close()
 		},
 	}
@@ -68,7 +73,7 @@ Missing arguments are 0. --ip sets seccomp_data.instruction_pointer.`,
 	cmd.Flags().StringVar(&ipFlag, "ip", "0", "instruction pointer of the call (seccomp_data.instruction_pointer)")
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
 	addColorFlag(cmd)
-	addProfileFlags(cmd, "a profile SOURCE")
+	sources.register(cmd, "a profile SOURCE")
 	return cmd
 }
 

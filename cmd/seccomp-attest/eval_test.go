@@ -8,6 +8,7 @@ import (
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
+	"github.com/seccomp-attest/seccomp-attest/pkg/source"
 )
 
 func TestParseEvalInput(t *testing.T) {
@@ -62,7 +63,7 @@ func TestParseEvalInput(t *testing.T) {
 func TestEvalStackJSON(t *testing.T) {
 	dir := filepath.Join("..", "..", "pkg", "bytecode", "testdata", "fixtures")
 	src := "bpf:" + filepath.Join(dir, "stacked.0.bpf") + "," + filepath.Join(dir, "stacked.1.bpf")
-	fs, err := loadFilterSource(src)
+	fs, err := resolveSource(&source.Resolver{}, src)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,15 +77,15 @@ func TestEvalStackJSON(t *testing.T) {
 			t.Fatal(err)
 		}
 		in, _ := parseEvalInput("", call[0], call[1:], "0")
-		if want := fs.stack.Run(&in.data); r.Action != want.Effective().String() {
+		if want := fs.Stack.Run(&in.data); r.Action != want.Effective().String() {
 			t.Errorf("%v: action %s, Run %v", call, r.Action, want)
 		}
 		if len(r.Filters) != 2 || r.DecidedBy < 0 || r.DecidedBy > 1 {
 			t.Fatalf("%v: %+v", call, r)
 		}
 		for i, f := range r.Filters {
-			got := fs.stack[i].Run(&in.data)
-			prog := fs.stack[i].Instructions()
+			got := fs.Stack[i].Run(&in.data)
+			prog := fs.Stack[i].Instructions()
 			last := f.Path[len(f.Path)-1]
 			if f.Action != got.Effective().String() || prog[last].Class() != bytecode.ClassRET {
 				t.Errorf("%v filter %d: %s ending at %d, Run %v", call, i, f.Action, last, got)

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 
 	"github.com/moby/sys/capability"
@@ -12,7 +11,7 @@ import (
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/knowledge"
 	"github.com/seccomp-attest/seccomp-attest/pkg/score"
-	"github.com/seccomp-attest/seccomp-attest/pkg/spec"
+	"github.com/seccomp-attest/seccomp-attest/pkg/source"
 )
 
 func init() { subcommands = append(subcommands, newScoreCommand) }
@@ -21,6 +20,7 @@ func newScoreCommand() *cobra.Command {
 	var format, baseline, rulesFile string
 	var minScore float64
 	var dumpRules, gradeOnly bool
+	var sources sourceFlags
 	cmd := &cobra.Command{
 		Use:   "score SOURCE",
 		Short: "Rate a filter (or a process's filters) 0-100 and report bypasses",
@@ -76,18 +76,22 @@ Exit status: 0 at or above --min-score, 1 below, 2 error.`,
 				_, err = cmd.OutOrStdout().Write(out)
 				return err
 			}
-			src, err := loadFilterSource(args[0])
+			r, err := sources.resolver()
+			if err != nil {
+				return err
+			}
+			src, err := resolveSource(r, args[0])
 			if err != nil {
 				return err
 			}
 			opts := score.Options{Rules: rules}
-			rep, err := score.ComputeStack(src.stack, opts)
+			rep, err := score.ComputeStack(src.Stack, opts)
 			if err != nil {
-				return fmt.Errorf("%s: %w", src.desc, err)
+				return fmt.Errorf("%s: %w", src.Description, err)
 			}
 			// The letter does not depend on the baseline: --grade skips it.
 			if baseline != "" && baseline != "none" && !gradeOnly {
-				base, err := scoreBaseline(baseline, args[0], opts)
+				base, err := scoreBaseline(r, baseline, src, opts)
 				if err != nil {
 					return err
 				}
@@ -103,7 +107,7 @@ Exit status: 0 at or above --min-score, 1 below, 2 error.`,
 					return err
 				}
 			default:
-				writeScoreText(cmd.OutOrStdout(), src.desc, rep)
+				writeScoreText(cmd.OutOrStdout(), src.Description, rep)
 			}
 			if cmd.Flags().Changed("min-score") && rep.Score < minScore {
 				if format == "text" && !gradeOnly {
@@ -121,7 +125,7 @@ Exit status: 0 at or above --min-score, 1 below, 2 error.`,
 	cmd.Flags().StringVar(&rulesFile, "rules", "", "rules file (YAML or JSON) extending the embedded rules")
 	cmd.Flags().BoolVar(&dumpRules, "dump-rules", false, "print the effective rules and exit")
 	cmd.Flags().BoolVar(&gradeOnly, "grade", false, "print the grade letter alone (for shell use); exit status as without it")
-	addProfileFlags(cmd, "profiles (SOURCE and --baseline)")
+	sources.register(cmd, "profiles (SOURCE and --baseline)")
 	return cmd
 }
 
@@ -130,30 +134,29 @@ type scoreJSON struct {
 	*score.Report
 }
 
-// scoreBaseline scores the baseline source; builtins are resolved for the
-// capabilities of the scored source.
-func scoreBaseline(baseline, scored string, opts score.Options) (*score.Report, error) {
-	caps, err := sourceCapabilities(scored)
+// scoreBaseline scores the baseline source with r, the resolver of the
+// scored source; a builtin is resolved for the capabilities the scored
+// source runs with.
+func scoreBaseline(r *source.Resolver, baseline string, scored *source.Resolved, opts score.Options) (*score.Report, error) {
+	caps, err := sourceCapabilities(r, scored)
 	if err != nil {
 		return nil, err
 	}
-	var src *filterSource
-	if name, ok := strings.CutPrefix(baseline, "builtin:"); ok && caps != nil {
-		p, err := spec.Builtin(name, spec.Options{Capabilities: caps})
-		if err != nil {
-			return nil, fmt.Errorf("--baseline %q: %w", baseline, err)
-		}
-		stack, err := p.Stack(intendedRuntime)
-		if err != nil {
-			return nil, fmt.Errorf("--baseline %q: %w", baseline, err)
-		}
-		src = &filterSource{desc: baseline, stack: stack}
-	} else if src, err = loadFilterSource(baseline); err != nil {
+	b, err := source.CommandLine.Parse(baseline)
+	if err != nil {
 		return nil, fmt.Errorf("--baseline: %w", err)
 	}
-	rep, err := score.ComputeStack(src.stack, opts)
+	br := *r // shares r's standard input
+	if b.Kind == source.Builtin && caps != nil {
+		br.Capabilities = caps
+	}
+	src, err := resolveParsed(&br, b)
 	if err != nil {
-		return nil, fmt.Errorf("--baseline %s: %w", src.desc, err)
+		return nil, fmt.Errorf("--baseline: %w", err)
+	}
+	rep, err := score.ComputeStack(src.Stack, opts)
+	if err != nil {
+		return nil, fmt.Errorf("--baseline %s: %w", src.Description, err)
 	}
 	return rep, nil
 }
@@ -161,27 +164,15 @@ func scoreBaseline(baseline, scored string, opts score.Options) (*score.Report, 
 // sourceCapabilities is the bounding set the scored source runs with:
 // --capabilities, else a bundle's, else a live process's; nil (each
 // engine's default) when unknown.
-func sourceCapabilities(src string) ([]string, error) {
-	opts, err := profileOptions()
-	if err != nil {
-		return nil, err
+func sourceCapabilities(r *source.Resolver, scored *source.Resolved) ([]string, error) {
+	if r.Capabilities != nil {
+		return r.Capabilities, nil
 	}
-	if opts.Capabilities != nil {
-		return opts.Capabilities, nil
-	}
-	switch sourceKind(src) {
-	case "bundle":
-		p, err := loadBundleSource(src)
-		if err != nil {
-			return nil, err
-		}
-		return p.Capabilities, nil
-	case "pid":
-		pid, err := strconv.Atoi(strings.TrimPrefix(src, "pid:"))
-		if err != nil {
-			return nil, fmt.Errorf("source %q: pid must be a positive number", src)
-		}
-		return processBoundingSet(pid)
+	switch scored.Kind {
+	case source.Bundle:
+		return scored.Profile.Capabilities, nil
+	case source.PID:
+		return processBoundingSet(scored.PID)
 	}
 	return nil, nil
 }

@@ -1,36 +1,15 @@
 package main
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/seccomp-attest/seccomp-attest/pkg/source"
 	"github.com/seccomp-attest/seccomp-attest/pkg/spec"
 )
 
 const specTestdata = "../../pkg/spec/testdata"
-
-func TestSourceAutodetect(t *testing.T) {
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte(`{"ociVersion":"1.0.2"}`), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	for path, want := range map[string]string{
-		dir:                                 "bundle",
-		filepath.Join(dir, "config.json"):   "profile",
-		"x/profile.JSON":                    "profile",
-		"x/spo.yaml":                        "profile",
-		"x/spo.YML":                         "profile",
-		"x/filter.bpf":                      "bpf",
-		t.TempDir():                         "bpf", // a directory without config.json
-		filepath.Join(specTestdata, "none"): "bpf",
-	} {
-		if got := autodetectKind(path); got != want {
-			t.Errorf("%s: %s, want %s", path, got, want)
-		}
-	}
-}
 
 func TestIntendedSourceErrors(t *testing.T) {
 	for _, tc := range []struct {
@@ -43,7 +22,7 @@ func TestIntendedSourceErrors(t *testing.T) {
 		{"builtin:nope", []string{"unknown builtin", "docker-default"}},
 		{"nope:x", []string{"unknown kind", "builtin:NAME"}},
 	} {
-		_, err := loadFilterSource(tc.src)
+		_, err := resolveSource(&source.Resolver{}, tc.src)
 		if err == nil {
 			t.Errorf("%s: no error", tc.src)
 			continue
@@ -55,7 +34,7 @@ func TestIntendedSourceErrors(t *testing.T) {
 		}
 	}
 	if !spec.CompileSupported {
-		_, err := loadFilterSource("builtin:docker-default")
+		_, err := resolveSource(&source.Resolver{}, "builtin:docker-default")
 		if err == nil || !strings.Contains(err.Error(), "libseccomp") {
 			t.Errorf("builtin without libseccomp: %v", err)
 		}
