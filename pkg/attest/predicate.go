@@ -87,6 +87,12 @@ type Intended struct {
 	Source      string `json:"source"`
 	Digest      string `json:"digest"`
 	ResolvedFor string `json:"resolvedFor,omitempty"`
+	// SeccompDigest is SeccompDigest of the profile's linux.seccomp, the
+	// same for every container with that profile whatever their
+	// capabilities and runtime (which Digest covers too): the value a
+	// recording attestation names for the profile it generated. Absent
+	// without linux.seccomp, and in attestations made before it existed.
+	SeccompDigest string `json:"seccompDigest,omitempty"`
 }
 
 // Effective is what the kernel enforces, read from the process.
@@ -192,6 +198,9 @@ func (p *Predicate) Validate() []string {
 		}
 		if !hexDigest.MatchString(p.Intended.Digest) {
 			bad("intended.digest %q is not a lowercase hex SHA-256", p.Intended.Digest)
+		}
+		if p.Intended.SeccompDigest != "" && !hexDigest.MatchString(p.Intended.SeccompDigest) {
+			bad("intended.seccompDigest %q is not a lowercase hex SHA-256", p.Intended.SeccompDigest)
 		}
 	}
 	if p.Effective.Threads == nil {

@@ -31,6 +31,9 @@ type Report struct {
 	// Statement is set when the signature verified and the payload
 	// decoded, even if other problems were found.
 	Statement *Statement `json:"-"`
+	// Recording is set instead of Statement for a recording attestation
+	// (RecordingPredicateType) whose signature verified.
+	Recording *RecordingAttestation `json:"-"`
 }
 
 // Valid reports whether the attestation is authentic and well formed.
@@ -51,6 +54,9 @@ func (r *Report) Predicate() *Predicate {
 func (r *Report) Passing() bool {
 	if !r.Valid() || len(r.Unmet) > 0 {
 		return false
+	}
+	if r.Recording != nil {
+		return true // no verdict: a profile and where it came from
 	}
 	v := r.Predicate().Verdict
 	return v == nil || v.Result == ResultPass
@@ -92,6 +98,10 @@ func Verify(ctx context.Context, file string, data []byte, v *Verifier, opts Ver
 	}
 	if st.Type != StatementType {
 		r.problem("statement _type is %q, want %q", st.Type, StatementType)
+	}
+	if st.PredicateType == RecordingPredicateType && st.Type == StatementType {
+		verifyRecording(r, payload, v)
+		return r
 	}
 	if st.PredicateType != PredicateType {
 		r.problem("predicateType is %q, want %q", st.PredicateType, PredicateType)

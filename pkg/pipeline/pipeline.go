@@ -179,8 +179,10 @@ type intended struct {
 	profile *spec.Profile
 	runtime string
 	digest  string
-	stack   bytecode.Stack
-	built   bool
+	// seccompDigest is attest.SeccompDigest of linux.seccomp alone.
+	seccompDigest string
+	stack         bytecode.Stack
+	built         bool
 }
 
 // bundle reads the container's bundle once for the pipeline: the profile
@@ -244,6 +246,11 @@ func (p *Pipeline) loadIntended(c *Container) (*intended, error) {
 		return nil, fmt.Errorf("intended profile %s: %w", prof.Source, err)
 	}
 	in.digest = sha256Hex(b)
+	if prof.Seccomp != nil {
+		if in.seccompDigest, err = attest.SeccompDigest(prof.Seccomp); err != nil {
+			return nil, fmt.Errorf("intended profile %s: %w", prof.Source, err)
+		}
+	}
 	return in, nil
 }
 
@@ -265,7 +272,7 @@ func (in *intended) record() *attest.Intended {
 	} else if in.profile.Seccomp == nil {
 		resolved += "; no linux.seccomp (unconfined)"
 	}
-	return &attest.Intended{Source: in.profile.Source, Digest: in.digest, ResolvedFor: resolved}
+	return &attest.Intended{Source: in.profile.Source, Digest: in.digest, ResolvedFor: resolved, SeccompDigest: in.seccompDigest}
 }
 
 func sha256Hex(b []byte) string {
