@@ -3,15 +3,14 @@ package policy
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
-	"github.com/seccomp-attest/seccomp-attest/internal/inputfile"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 	"github.com/seccomp-attest/seccomp-attest/pkg/compare"
 	"github.com/seccomp-attest/seccomp-attest/pkg/score"
+	"github.com/seccomp-attest/seccomp-attest/pkg/source"
 	"github.com/seccomp-attest/seccomp-attest/pkg/spec"
 )
 
@@ -417,51 +416,24 @@ func (p *Policy) loadBaseline(src, runtime string, caps []string) (bytecode.Stac
 	return st, nil
 }
 
-func (p *Policy) resolveBaseline(src, runtime string, caps []string) (bytecode.Stack, error) {
-	kind, rest, ok := strings.Cut(src, ":")
-	if !ok {
-		return nil, fmt.Errorf("policy %s: baseline %q: want builtin:NAME, profile:FILE, bundle:DIR or bpf:FILE[,FILE...]", p.source, src)
-	}
-	resolve := func(path string) string {
-		if filepath.IsAbs(path) || p.dir == "" {
-			return path
-		}
-		return filepath.Join(p.dir, path)
-	}
-	var prof *spec.Profile
-	var err error
-	switch kind {
-	case "builtin":
-		prof, err = spec.Builtin(rest, spec.Options{Capabilities: caps})
-	case "profile":
-		prof, err = spec.Load(resolve(rest), spec.Options{})
-	case "bundle":
-		prof, err = spec.LoadBundle(resolve(rest))
-	case "bpf":
-		var st bytecode.Stack
-		for _, path := range strings.Split(rest, ",") {
-			raw, err := inputfile.Read(resolve(path), inputfile.Filter)
-			if err != nil {
-				return nil, fmt.Errorf("policy %s: baseline %q: %w", p.source, src, err)
-			}
-			f, err := bytecode.ParseFilter(raw)
-			if err != nil {
-				return nil, fmt.Errorf("policy %s: baseline %q: %s: %w", p.source, src, path, err)
-			}
-			st = append(st, f)
-		}
-		return st, nil
-	default:
-		return nil, fmt.Errorf("policy %s: baseline %q: unknown kind %q (want builtin, profile, bundle or bpf)", p.source, src, kind)
-	}
+// resolveBaseline resolves a baseline (package source, syntax
+// source.Baseline) with relative paths read from the policy's directory.
+// Only builtins follow the container's capabilities: a Docker or podman
+// profile file is resolved for its engine's default set.
+func (p *Policy) resolveBaseline(text, runtime string, caps []string) (bytecode.Stack, error) {
+	src, err := source.Baseline.Parse(text)
 	if err != nil {
-		return nil, fmt.Errorf("policy %s: baseline %q: %w", p.source, src, err)
+		return nil, fmt.Errorf("policy %s: baseline %w", p.source, err)
 	}
-	st, err := prof.Stack(runtime)
+	r := source.Resolver{Runtime: runtime, Dir: p.dir}
+	if src.Kind == source.Builtin {
+		r.Capabilities = caps
+	}
+	res, err := r.Resolve(src)
 	if err != nil {
-		return nil, fmt.Errorf("policy %s: baseline %q: %w", p.source, src, err)
+		return nil, fmt.Errorf("policy %s: baseline %w", p.source, err)
 	}
-	return st, nil
+	return res.Stack, nil
 }
 
 // Describe writes a finding's example input as a call with its
