@@ -206,3 +206,23 @@ func (r *Resolver) fileError(s *Source, path string, err error) error {
 	}
 	return &Error{Source: s.Text, Err: err}
 }
+
+// Files are the files Resolve reads for s, named as it reads them (relative
+// paths from Dir): the files of bpf:, the file of profile:, and the
+// config.json of a bundle directory (bundle:, or profile: of a directory).
+// Builtins, processes and standard input have none. A process that keeps
+// resolved sources (seccomp-attestd) reloads them when one changes.
+func (r *Resolver) Files(s *Source) []string {
+	var files []string
+	for _, path := range s.Paths {
+		if path == "-" {
+			continue
+		}
+		full := r.path(path)
+		if st, err := os.Stat(full); err == nil && st.IsDir() {
+			full = filepath.Join(full, "config.json")
+		}
+		files = append(files, full)
+	}
+	return files
+}

@@ -272,3 +272,28 @@ func TestResolveIntendedProfiles(t *testing.T) {
 		}
 	}
 }
+
+// Files names what Resolve reads, from Dir.
+func TestFiles(t *testing.T) {
+	dir, err := filepath.Abs(specTestdata)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &Resolver{Dir: dir}
+	for text, want := range map[string][]string{
+		"bpf:a.bpf,/abs/b.bpf,-": {filepath.Join(dir, "a.bpf"), "/abs/b.bpf"},
+		"profile:oci.json":       {filepath.Join(dir, "oci.json")},
+		"profile:bundle":         {filepath.Join(dir, "bundle", "config.json")},
+		"bundle:bundle":          {filepath.Join(dir, "bundle", "config.json")},
+		"builtin:docker-default": nil,
+		"pid:1":                  nil,
+	} {
+		s, err := CommandLine.Parse(text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := r.Files(s); !slices.Equal(got, want) {
+			t.Errorf("%s: %v, want %v", text, got, want)
+		}
+	}
+}
