@@ -9,9 +9,9 @@ import (
 
 	"github.com/seccomp-attest/seccomp-attest/internal/version"
 	"github.com/seccomp-attest/seccomp-attest/pkg/attest"
-	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 	"github.com/seccomp-attest/seccomp-attest/pkg/config"
 	"github.com/seccomp-attest/seccomp-attest/pkg/pipeline"
+	"github.com/seccomp-attest/seccomp-attest/pkg/procfilters"
 	"github.com/seccomp-attest/seccomp-attest/pkg/procscan"
 	"github.com/seccomp-attest/seccomp-attest/pkg/source"
 )
@@ -77,7 +77,7 @@ Exit status: 0 the verdict passes, 1 it fails, 2 error.`,
 			if err != nil {
 				return err
 			}
-			pf, err := bytecode.ReadProcessContext(cmd.Context(), pid)
+			pf, err := procfilters.ReadProcessContext(cmd.Context(), pid)
 			if err != nil {
 				return err
 			}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
+	"github.com/seccomp-attest/seccomp-attest/pkg/procfilters"
 )
 
 func init() { subcommands = append(subcommands, newDumpCommand) }
@@ -81,7 +82,7 @@ decision table of each thread group's stack.`,
 			if err != nil || pid <= 0 {
 				return fmt.Errorf("dump: PID %q is not a positive number", args[0])
 			}
-			pf, err := bytecode.ReadProcessContext(cmd.Context(), pid)
+			pf, err := procfilters.ReadProcessContext(cmd.Context(), pid)
 			if err != nil {
 				return err
 			}
@@ -138,7 +139,7 @@ type dumpFilter struct {
 	File         string `json:"file,omitempty"`
 }
 
-func newDump(pf *bytecode.ProcessFilters) *dumpOutput {
+func newDump(pf *procfilters.ProcessFilters) *dumpOutput {
 	d := &dumpOutput{PID: pf.PID}
 	for _, g := range pf.Groups() {
 		dg := dumpGroup{TIDs: g.TIDs, Mode: g.Mode.String(), SeccompFilters: g.Count, Filters: []dumpFilter{}}
@@ -201,10 +202,10 @@ func (d *dumpOutput) writeText(w io.Writer, disasm bool) error {
 		}
 		fmt.Fprintf(w, "%s %s: ", label, strings.Join(tids, ","))
 		switch g.Mode {
-		case bytecode.ModeDisabled.String():
+		case procfilters.ModeDisabled.String():
 			fmt.Fprintln(w, "no seccomp filter (mode disabled)")
 			continue
-		case bytecode.ModeStrict.String():
+		case procfilters.ModeStrict.String():
 			fmt.Fprintln(w, "strict mode (read, write, _exit, sigreturn only), no filter")
 			continue
 		}

@@ -19,7 +19,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/seccomp-attest/seccomp-attest/internal/tracer"
-	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
+	"github.com/seccomp-attest/seccomp-attest/pkg/procfilters"
 )
 
 // Errors of WaitExec.
@@ -88,9 +88,9 @@ func (t *Tracer) finish() {
 // seccomp filters there. Other stops on the way (signals, group stops) are
 // passed on unchanged. It returns early with ErrExited, ErrLost, ErrAborted
 // (abort closed) or ctx's error. At the exec stop the process stays held
-// even if reading fails (a *bytecode.ReadError): the caller then decides
+// even if reading fails (a *procfilters.ReadError): the caller then decides
 // between Release and Kill.
-func (t *Tracer) WaitExec(ctx context.Context, abort <-chan struct{}) (pf *bytecode.ProcessFilters, err error) {
+func (t *Tracer) WaitExec(ctx context.Context, abort <-chan struct{}) (pf *procfilters.ProcessFilters, err error) {
 	if t.done {
 		return nil, ErrExited
 	}
@@ -114,7 +114,7 @@ func (t *Tracer) WaitExec(ctx context.Context, abort <-chan struct{}) (pf *bytec
 		return nil, ErrExited
 	case exec:
 		t.atExec = true
-		t.on(func() { pf, err = bytecode.ReadTracedProcess(t.pid) })
+		t.on(func() { pf, err = procfilters.ReadTracedProcess(t.pid) })
 		return pf, err
 	case ctx.Err() != nil:
 		return nil, fmt.Errorf("wait for the exec of process %d: %w", t.pid, context.Cause(ctx))
@@ -131,7 +131,7 @@ func (t *Tracer) WaitExec(ctx context.Context, abort <-chan struct{}) (pf *bytec
 		t.finish()
 		return nil, ErrExited
 	case t.atExec:
-		t.on(func() { pf, err = bytecode.ReadTracedProcess(t.pid) })
+		t.on(func() { pf, err = procfilters.ReadTracedProcess(t.pid) })
 		return pf, err
 	}
 	return nil, ErrAborted

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
+	"github.com/seccomp-attest/seccomp-attest/pkg/procfilters"
 )
 
 // These tests hold real containers (runc, the busybox rootfs of
@@ -180,7 +181,7 @@ func processState(pid int) string {
 	return ""
 }
 
-func waitExec(t *testing.T, tr *Tracer) *bytecode.ProcessFilters {
+func waitExec(t *testing.T, tr *Tracer) *procfilters.ProcessFilters {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -207,7 +208,7 @@ func TestReleaseAtExecRunsTheProgram(t *testing.T) {
 	if c.ran() {
 		t.Fatal("the program ran before the exec stop was released")
 	}
-	if len(pf.Threads) != 1 || pf.Threads[0].Mode != bytecode.ModeFilter || len(pf.Threads[0].Filters) != 1 {
+	if len(pf.Threads) != 1 || pf.Threads[0].Mode != procfilters.ModeFilter || len(pf.Threads[0].Filters) != 1 {
 		t.Fatalf("filters at the exec stop: %+v, want one thread with one filter", pf)
 	}
 	if got := pf.Threads[0].Stack().Run(&bytecode.Data{Nr: unix.SYS_UNAME, Arch: 0xc000003e}); got.Kind() != bytecode.ActErrno {
@@ -366,7 +367,7 @@ func TestSignalsPassThrough(t *testing.T) {
 	if err != nil {
 		t.Fatalf("WaitExec: %v (the trap did not run?)", err)
 	}
-	if pf.Threads[0].Mode != bytecode.ModeDisabled {
+	if pf.Threads[0].Mode != procfilters.ModeDisabled {
 		t.Errorf("mode %v, want disabled", pf.Threads[0].Mode)
 	}
 	if err := tr.Release(); err != nil {

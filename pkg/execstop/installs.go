@@ -16,7 +16,7 @@ import (
 
 	"github.com/seccomp-attest/seccomp-attest/internal/tracer"
 	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
-	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
+	"github.com/seccomp-attest/seccomp-attest/pkg/procfilters"
 )
 
 // The install stop: a program started under ptrace runs until it has
@@ -55,7 +55,7 @@ type Installs struct {
 	Exited bool
 	// Processes holds the filters of every process of the program (its
 	// threads, then its children), by first appearance.
-	Processes []*bytecode.ProcessFilters
+	Processes []*procfilters.ProcessFilters
 }
 
 // ptraceGetSyscallInfo is PTRACE_GET_SYSCALL_INFO (Linux 5.3).
@@ -90,7 +90,7 @@ type task struct {
 	// count then (-1 when not in one).
 	install int
 	exited  bool
-	last    *bytecode.ThreadFilters // filters read at its exit stop
+	last    *procfilters.ThreadFilters // filters read at its exit stop
 }
 
 // RunToInstalls starts argv[0] (looked up in PATH) with argv traced, runs
@@ -244,7 +244,7 @@ func (t *installTracer) loop() (*Installs, error) {
 			}
 		case sig == unix.SIGTRAP && ev == unix.PTRACE_EVENT_EXIT:
 			// Its filters as it leaves: what "at exit" reports.
-			tf, err := bytecode.ReadTracedThread(tk.tgid, tk.tid)
+			tf, err := procfilters.ReadTracedThread(tk.tgid, tk.tid)
 			if err == nil {
 				tk.last = &tf
 			}
@@ -310,12 +310,12 @@ func (t *installTracer) add(tid int) *task {
 }
 
 // readThreadStatus reads /proc/TID/status (any thread's id works there).
-func readThreadStatus(tid int) (bytecode.Status, error) {
+func readThreadStatus(tid int) (procfilters.Status, error) {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", tid))
 	if err != nil {
-		return bytecode.Status{}, fmt.Errorf("thread %d: %w", tid, err)
+		return procfilters.Status{}, fmt.Errorf("thread %d: %w", tid, err)
 	}
-	return bytecode.ParseStatus(data)
+	return procfilters.ParseStatus(data)
 }
 
 // syscallStop handles a syscall entry or exit stop; reached says the
@@ -388,10 +388,10 @@ func (t *installTracer) finish(by int) (*Installs, error) {
 		if tk.exited {
 			continue
 		}
-		tf, err := bytecode.ReadTracedThread(tk.tgid, tk.tid)
+		tf, err := procfilters.ReadTracedThread(tk.tgid, tk.tid)
 		if err != nil {
-			var re *bytecode.ReadError
-			if errors.As(err, &re) && re.Kind == bytecode.ErrNoProcess {
+			var re *procfilters.ReadError
+			if errors.As(err, &re) && re.Kind == procfilters.ErrNoProcess {
 				continue // it exited while held
 			}
 			return nil, err
@@ -403,13 +403,13 @@ func (t *installTracer) finish(by int) (*Installs, error) {
 	return t.out, nil
 }
 
-func (t *installTracer) processOf(tgid int) *bytecode.ProcessFilters {
+func (t *installTracer) processOf(tgid int) *procfilters.ProcessFilters {
 	for _, p := range t.out.Processes {
 		if p.PID == tgid {
 			return p
 		}
 	}
-	p := &bytecode.ProcessFilters{PID: tgid}
+	p := &procfilters.ProcessFilters{PID: tgid}
 	t.out.Processes = append(t.out.Processes, p)
 	return p
 }

@@ -13,9 +13,9 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/seccomp-attest/seccomp-attest/internal/version"
-	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 	"github.com/seccomp-attest/seccomp-attest/pkg/config"
 	"github.com/seccomp-attest/seccomp-attest/pkg/pipeline"
+	"github.com/seccomp-attest/seccomp-attest/pkg/procfilters"
 )
 
 type hook struct {
@@ -133,7 +133,7 @@ func (h *hook) readFailed(ctx context.Context, p *pipeline.Pipeline, c pipeline.
 	} else {
 		fields["recordError"] = err.Error()
 	}
-	if errors.Is(cause, bytecode.ErrNoProcess) {
+	if errors.Is(cause, procfilters.ErrNoProcess) {
 		h.log.WithFields(fields).WithError(cause).Warn("the container's process exited before its filters were read")
 		fmt.Fprintf(h.stderr, "seccomp-attest-hook: %s: %v (recorded)\n", c.ID, cause)
 		return exitOK

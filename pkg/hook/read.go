@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 	"github.com/seccomp-attest/seccomp-attest/pkg/pipeline"
+	"github.com/seccomp-attest/seccomp-attest/pkg/procfilters"
 )
 
 // waitAndRead reads the filters of the container's init. When the runtime
@@ -18,9 +18,9 @@ import (
 // noNewPrivileges loads it just before exec, possibly after poststart
 // began), it first waits up to wait for the kernel to report filter mode;
 // a filter that never comes is read as what it is: none.
-func waitAndRead(ctx context.Context, c pipeline.Container, loadsFilter bool, wait time.Duration) (*bytecode.ProcessFilters, error) {
+func waitAndRead(ctx context.Context, c pipeline.Container, loadsFilter bool, wait time.Duration) (*procfilters.ProcessFilters, error) {
 	if c.PID <= 0 {
-		return nil, &bytecode.ReadError{PID: c.PID, Kind: bytecode.ErrNoProcess, Detail: "the state has no pid: the container is not running"}
+		return nil, &procfilters.ReadError{PID: c.PID, Kind: procfilters.ErrNoProcess, Detail: "the state has no pid: the container is not running"}
 	}
 	if loadsFilter {
 		waitCtx, cancel := context.WithTimeout(ctx, wait)
@@ -43,7 +43,7 @@ func waitAndRead(ctx context.Context, c pipeline.Container, loadsFilter bool, wa
 	// threads already. If it has ended instead, the leader's read stands:
 	// its filters are the ones the program ran under.
 	all, err := readRetryingWrapper(ctx, c.PID, wait, false)
-	if errors.Is(err, bytecode.ErrNoProcess) {
+	if errors.Is(err, procfilters.ErrNoProcess) {
 		return pf, nil
 	}
 	return all, err
@@ -53,15 +53,15 @@ func waitAndRead(ctx context.Context, c pipeline.Container, loadsFilter bool, wa
 // seccomp-attest's own Docker wrapper holds the process at its exec stop:
 // with crun, poststart runs during start, while wrapper-runc checks the
 // same process; it lets go within milliseconds, and both then attest.
-func readRetryingWrapper(ctx context.Context, pid int, wait time.Duration, leaderOnly bool) (*bytecode.ProcessFilters, error) {
-	read := bytecode.ReadProcessContext
+func readRetryingWrapper(ctx context.Context, pid int, wait time.Duration, leaderOnly bool) (*procfilters.ProcessFilters, error) {
+	read := procfilters.ReadProcessContext
 	if leaderOnly {
-		read = bytecode.ReadLeaderContext
+		read = procfilters.ReadLeaderContext
 	}
 	give := time.Now().Add(wait)
 	for {
 		pf, err := read(ctx, pid)
-		if err == nil || !errors.Is(err, bytecode.ErrAlreadyTraced) || !wrapperOrNoTracer(pid) || time.Now().After(give) {
+		if err == nil || !errors.Is(err, procfilters.ErrAlreadyTraced) || !wrapperOrNoTracer(pid) || time.Now().After(give) {
 			return pf, err
 		}
 		select {
@@ -82,7 +82,7 @@ var wrapperComms = []string{"wrapper-runc", "seccomp-attestd"}
 // go between the read and this look (the wrapper detaching: under load
 // that race was lost often enough to kill a container in enforce mode).
 func wrapperOrNoTracer(pid int) bool {
-	st, err := bytecode.ReadStatus(pid)
+	st, err := procfilters.ReadStatus(pid)
 	if err != nil {
 		return false
 	}
@@ -107,12 +107,12 @@ func isRuncInit(pid int) bool {
 func waitForFilterMode(ctx context.Context, pid int) error {
 	delay := 200 * time.Microsecond
 	for {
-		st, err := bytecode.ReadStatus(pid)
+		st, err := procfilters.ReadStatus(pid)
 		if err != nil {
-			return &bytecode.ReadError{PID: pid, Kind: bytecode.ErrNoProcess, Err: err,
+			return &procfilters.ReadError{PID: pid, Kind: procfilters.ErrNoProcess, Err: err,
 				Detail: "the process exited before its filters were read"}
 		}
-		if st.Mode == bytecode.ModeFilter {
+		if st.Mode == procfilters.ModeFilter {
 			return nil
 		}
 		select {

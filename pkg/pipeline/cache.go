@@ -13,8 +13,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 	"github.com/seccomp-attest/seccomp-attest/pkg/compare"
+	"github.com/seccomp-attest/seccomp-attest/pkg/procfilters"
 )
 
 // verdictCache keeps verdicts by the digest of everything they depend on:
@@ -47,7 +47,7 @@ type groupJudgement struct {
 
 // key is empty when the inputs cannot be pinned down (no build identity):
 // then nothing is cached.
-func (vc *verdictCache) key(p *Pipeline, c *Container, in *intended, groups []bytecode.ThreadGroup) string {
+func (vc *verdictCache) key(p *Pipeline, c *Container, in *intended, groups []procfilters.ThreadGroup) string {
 	build := buildIdentity()
 	if build == "" {
 		return ""

@@ -16,6 +16,7 @@ import (
 	"github.com/seccomp-attest/seccomp-attest/pkg/attest/schema"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 	"github.com/seccomp-attest/seccomp-attest/pkg/config"
+	"github.com/seccomp-attest/seccomp-attest/pkg/procfilters"
 	"github.com/seccomp-attest/seccomp-attest/pkg/score"
 	"github.com/seccomp-attest/seccomp-attest/pkg/spec"
 )
@@ -40,15 +41,15 @@ func readFixture(t testing.TB, name string) *bytecode.Filter {
 }
 
 // process is a one-process, one-thread ProcessFilters per group of filters.
-func process(pid int, groups ...[]*bytecode.Filter) *bytecode.ProcessFilters {
-	pf := &bytecode.ProcessFilters{PID: pid}
+func process(pid int, groups ...[]*bytecode.Filter) *procfilters.ProcessFilters {
+	pf := &procfilters.ProcessFilters{PID: pid}
 	for i, fs := range groups {
-		t := bytecode.ThreadFilters{TID: pid + i, Mode: bytecode.ModeFilter, Count: len(fs)}
+		t := procfilters.ThreadFilters{TID: pid + i, Mode: procfilters.ModeFilter, Count: len(fs)}
 		if len(fs) == 0 {
-			t.Mode = bytecode.ModeDisabled
+			t.Mode = procfilters.ModeDisabled
 		}
 		for j, f := range fs {
-			t.Filters = append(t.Filters, bytecode.LoadedFilter{Index: j, Filter: f})
+			t.Filters = append(t.Filters, procfilters.LoadedFilter{Index: j, Filter: f})
 		}
 		pf.Threads = append(pf.Threads, t)
 	}

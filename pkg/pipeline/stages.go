@@ -15,6 +15,7 @@ import (
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 	"github.com/seccomp-attest/seccomp-attest/pkg/compare"
 	"github.com/seccomp-attest/seccomp-attest/pkg/policy"
+	"github.com/seccomp-attest/seccomp-attest/pkg/procfilters"
 	"github.com/seccomp-attest/seccomp-attest/pkg/score"
 )
 
@@ -74,7 +75,7 @@ func (p *Pipeline) CheckIntended(ctx context.Context, c Container) (*Outcome, er
 // against its intended profile and the policy, and writes the signed
 // attestation to the store (and into the bundle). The attestation is
 // written whatever the verdict, so a refusal is on record too.
-func (p *Pipeline) AttestEffective(ctx context.Context, c Container, pf *bytecode.ProcessFilters) (*Outcome, error) {
+func (p *Pipeline) AttestEffective(ctx context.Context, c Container, pf *procfilters.ProcessFilters) (*Outcome, error) {
 	o, err := bounded(ctx, "effective check", func(ctx context.Context) (*Outcome, error) {
 		pred := p.basePredicate(&c)
 		pred.Effective = attest.EffectiveFromProcess(pf)
@@ -201,7 +202,7 @@ func (p *Pipeline) write(ctx context.Context, c *Container, pred *attest.Predica
 
 // judge runs the policy on every group of threads with distinct filters
 // (almost always one) and diffs each group against the intended filter.
-func (p *Pipeline) judge(ctx context.Context, c *Container, in *intended, groups []bytecode.ThreadGroup) (cached, error) {
+func (p *Pipeline) judge(ctx context.Context, c *Container, in *intended, groups []procfilters.ThreadGroup) (cached, error) {
 	var intendedStack bytecode.Stack
 	// Baselines are resolved for the container's bounding set, as its
 	// engine would generate them; unknown without a bundle.
@@ -223,7 +224,7 @@ func (p *Pipeline) judge(ctx context.Context, c *Container, in *intended, groups
 	for _, g := range groups {
 		effective := groupStack(g)
 		v, err := p.policy.EvaluateContext(ctx, policy.Input{
-			Effective: effective, Unconfined: g.Mode == bytecode.ModeDisabled || len(effective) == 0,
+			Effective: effective, Unconfined: g.Mode == procfilters.ModeDisabled || len(effective) == 0,
 			Intended: intendedStack, ContainerName: c.name(), Annotations: p.annotations(c, in), Runtime: runtime,
 			Capabilities: caps,
 		})
@@ -260,7 +261,7 @@ func (p *Pipeline) judge(ctx context.Context, c *Container, in *intended, groups
 // verdict assembles the judgement for the container's own threads:
 // reasons name the threads when groups differ, the diff names each
 // group's threads. groups is nil for the static check.
-func (j *cached) verdict(groups []bytecode.ThreadGroup) (*attest.Verdict, json.RawMessage, error) {
+func (j *cached) verdict(groups []procfilters.ThreadGroup) (*attest.Verdict, json.RawMessage, error) {
 	v := &attest.Verdict{Result: j.Result, Reasons: []string{}}
 	diff := diffRecord{Reference: j.Reference, Groups: []groupDiff{}}
 	hasDiff := false
@@ -303,7 +304,7 @@ type groupDiff struct {
 	compare.Report
 }
 
-func groupStack(g bytecode.ThreadGroup) bytecode.Stack {
+func groupStack(g procfilters.ThreadGroup) bytecode.Stack {
 	st := bytecode.Stack{}
 	for _, lf := range g.Filters {
 		st = append(st, lf.Filter)

@@ -15,7 +15,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
+	"github.com/seccomp-attest/seccomp-attest/pkg/procfilters"
 )
 
 // Process is one process of the host.
@@ -111,7 +111,7 @@ func Scan(ctx context.Context, opts Options) ([]*Process, error) {
 		if opts.Include != nil && !opts.Include(p) {
 			continue
 		}
-		if opts.Digest && p.Mode == bytecode.ModeFilter.String() && p.PID != os.Getpid() {
+		if opts.Digest && p.Mode == procfilters.ModeFilter.String() && p.PID != os.Getpid() {
 			p.Digest, err = FilterDigest(ctx, p.PID)
 			if err != nil {
 				p.DigestError = err.Error()
@@ -229,7 +229,7 @@ func parseStat(p *Process, s string) error {
 // parseStatus takes the seccomp mode and filter count from
 // /proc/PID/status.
 func parseStatus(p *Process, data []byte) error {
-	st, err := bytecode.ParseStatus(data)
+	st, err := procfilters.ParseStatus(data)
 	if err != nil {
 		return err
 	}
@@ -240,14 +240,14 @@ func parseStatus(p *Process, data []byte) error {
 // FilterDigest reads the filters of pid's main thread and returns the
 // SHA-256 of their bytes concatenated oldest first: the digest of the
 // attestation subject for that stack. The read ends with ctx, and after
-// bytecode.DefaultReadTimeout at the latest.
+// procfilters.DefaultReadTimeout at the latest.
 func FilterDigest(ctx context.Context, pid int) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", fmt.Errorf("not read: %w", err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, bytecode.DefaultReadTimeout)
+	ctx, cancel := context.WithTimeout(ctx, procfilters.DefaultReadTimeout)
 	defer cancel()
-	pf, err := bytecode.ReadProcessContext(ctx, pid)
+	pf, err := procfilters.ReadProcessContext(ctx, pid)
 	if err != nil {
 		return "", err
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/seccomp-attest/seccomp-attest/internal/inputfile"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
+	"github.com/seccomp-attest/seccomp-attest/pkg/procfilters"
 	"github.com/seccomp-attest/seccomp-attest/pkg/spec"
 )
 
@@ -99,7 +100,7 @@ func (r *Resolver) ResolveText(g Syntax, text string) (*Resolved, error) {
 
 // process reads the filters of a live process's main thread.
 func (r *Resolver) process(s *Source) (*Resolved, error) {
-	pf, err := bytecode.ReadProcess(s.PID)
+	pf, err := procfilters.ReadProcess(s.PID)
 	if err != nil {
 		return nil, err
 	}

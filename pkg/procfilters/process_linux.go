@@ -1,4 +1,4 @@
-package bytecode
+package procfilters
 
 import (
 	"bufio"
@@ -15,6 +15,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 )
 
 // Mode is a thread's seccomp mode, the "Seccomp:" field of
@@ -48,7 +50,7 @@ type LoadedFilter struct {
 	// the filter was attached asking the kernel to log every action but
 	// ALLOW.
 	Log    bool
-	Filter *Filter
+	Filter *bytecode.Filter
 }
 
 // ThreadFilters is the seccomp state of one thread.
@@ -64,8 +66,8 @@ type ThreadFilters struct {
 }
 
 // Stack returns the thread's filters as a Stack (oldest first).
-func (t ThreadFilters) Stack() Stack {
-	s := make(Stack, len(t.Filters))
+func (t ThreadFilters) Stack() bytecode.Stack {
+	s := make(bytecode.Stack, len(t.Filters))
 	for i, lf := range t.Filters {
 		s[i] = lf.Filter
 	}
@@ -80,7 +82,7 @@ func (t ThreadFilters) SameFilters(o ThreadFilters) bool {
 	}
 	for i := range t.Filters {
 		a, b := t.Filters[i], o.Filters[i]
-		if a.Log != b.Log || !slices.Equal(a.Filter.prog, b.Filter.prog) {
+		if a.Log != b.Log || !slices.Equal(a.Filter.Instructions(), b.Filter.Instructions()) {
 			return false
 		}
 	}
@@ -375,7 +377,7 @@ func (t *tracee) readFilters(tf *ThreadFilters) (gone bool, err error) {
 		if raw == nil {
 			return false, nil
 		}
-		f, perr := ParseFilter(raw)
+		f, perr := bytecode.ParseFilter(raw)
 		if perr != nil {
 			return false, &ReadError{PID: t.pid, TID: t.tid, Op: fmt.Sprintf("decode filter %d (%d bytes)", index, len(raw)), Err: perr,
 				Detail: "the kernel returned a filter this reader rejects", Hint: "please report this with the raw filter"}
@@ -537,7 +539,7 @@ func (t *tracee) getFilter(index int) (raw []byte, gone bool, err error) {
 	// fills it. The thread is stopped, so the filter cannot change between.
 	n, errno := ptraceGetFilter(t.tid, index, nil)
 	if errno == 0 && n > 0 {
-		raw = make([]byte, n*InstructionSize)
+		raw = make([]byte, n*unix.SizeofSockFilter)
 		var m int
 		m, errno = ptraceGetFilter(t.tid, index, raw)
 		if errno == 0 && m != n {
