@@ -8,7 +8,8 @@
 // only -x or -x=BOOL, "--" ends the flags, and parsing stops at the first
 // non-flag. The global flags come first, then the command; a command's own
 // flags may follow its arguments, because urfave/cli v1 moves the flags it
-// knows ahead of the other arguments before parsing (reorderArgs).
+// knows ahead of the other arguments before parsing (reorderArgs), and it
+// refuses two spellings of one flag (-b and --bundle) in one line.
 package runcargs
 
 import (
@@ -73,6 +74,18 @@ var commandFlags = map[string]flagSet{
 	"start": newFlagSet(b("help", "h")),
 }
 
+// spellingsUsed remembers which spelling set each flag: urfave/cli refuses
+// a line that sets one flag with two (normalizeFlags), whatever the values.
+type spellingsUsed map[string]string
+
+func (u spellingsUsed) use(spec flagSpec, spelling string) error {
+	if first, ok := u[spec.name]; ok && first != spelling {
+		return syntaxError("cannot use two forms of the same flag: %s %s", spelling, first)
+	}
+	u[spec.name] = spelling
+	return nil
+}
+
 // Global holds runc's global options.
 type Global struct {
 	Root          string // --root: state directory ("" = runtime default)
@@ -121,7 +134,10 @@ type Invocation struct {
 func (inv *Invocation) Argv() []string {
 	argv := make([]string, 0, len(inv.GlobalArgs)+1+len(inv.Args))
 	argv = append(argv, inv.GlobalArgs...)
-	if inv.Command != "" {
+	// An empty command token stays when arguments follow it, which would
+	// otherwise move into its place; alone, runc reads no command from it
+	// either way (it prints its help).
+	if inv.Command != "" || len(inv.Args) > 0 {
 		argv = append(argv, inv.Command)
 	}
 	return append(argv, inv.Args...)
@@ -142,6 +158,7 @@ func syntaxError(format string, a ...any) error {
 // as it was parsed (its Extra included).
 func Parse(argv []string, extra ...string) (*Invocation, error) {
 	inv := &Invocation{Extra: map[string]string{}}
+	used := spellingsUsed{}
 	isExtra := map[string]bool{}
 	for _, e := range extra {
 		isExtra[e] = true
@@ -187,6 +204,9 @@ func Parse(argv []string, extra ...string) (*Invocation, error) {
 		}
 		i++
 		inv.GlobalArgs = append(inv.GlobalArgs, argv[start:i]...)
+		if err := used.use(spec, name); err != nil {
+			return inv, err
+		}
 		if err := inv.Global.set(spec, arg, value, hasValue); err != nil {
 			return inv, err
 		}
@@ -281,6 +301,7 @@ func (inv *Invocation) CommandOptions() (*Options, error) {
 	}
 	args := reorder(fs, inv.Args)
 	o := &Options{}
+	used := spellingsUsed{}
 	i := 0
 	for i < len(args) {
 		arg := args[i]
@@ -307,6 +328,9 @@ func (inv *Invocation) CommandOptions() (*Options, error) {
 			i++
 		}
 		i++
+		if err := used.use(spec, name); err != nil {
+			return nil, err
+		}
 		if err := o.set(spec, arg, value, hasValue); err != nil {
 			return nil, err
 		}
@@ -365,8 +389,10 @@ func (o *Options) set(spec flagSpec, arg, value string, hasValue bool) error {
 }
 
 // reorder moves the flags a command knows (with the value that may follow
-// them) ahead of its other arguments, up to a "--", as urfave/cli v1 does
-// before parsing a command's flags.
+// them) ahead of its other arguments, up to a "--", as urfave/cli v1.22
+// does before parsing a command's flags. That "--" goes ahead of the
+// arguments set aside before it, so that "create ID --" has the one
+// argument ID.
 func reorder(fs flagSet, args []string) []string {
 	var flags, rest []string
 	valueMayFollow := false
@@ -378,7 +404,8 @@ func reorder(fs flagSet, args []string) []string {
 			valueMayFollow = false
 			flags = append(flags, arg)
 		case arg == "--":
-			rest = append(rest, args[i:]...)
+			rest = append([]string{"--"}, rest...)
+			rest = append(rest, args[i+1:]...)
 			return append(flags, rest...)
 		case isCommandFlag(fs, arg):
 			flags = append(flags, arg)
@@ -390,11 +417,17 @@ func reorder(fs flagSet, args []string) []string {
 	return append(flags, rest...)
 }
 
+// isCommandFlag reports whether urfave/cli's reordering takes arg for one
+// of the command's flags (argIsFlag): it strips two dashes and then one
+// more, so "---bundle" is one too (and flag parsing refuses it later).
 func isCommandFlag(fs flagSet, arg string) bool {
-	if arg == "-" || !strings.HasPrefix(arg, "-") {
+	if arg == "-" || arg == "--" || !strings.HasPrefix(arg, "-") {
 		return false
 	}
-	name := strings.TrimPrefix(arg, "-")
+	name := arg
+	if strings.HasPrefix(name, "--") {
+		name = name[2:]
+	}
 	name = strings.TrimPrefix(name, "-")
 	name, _, _ = strings.Cut(name, "=")
 	_, ok := fs[name]
