@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/seccomp-attest/seccomp-attest/internal/tracer"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 )
 
@@ -236,22 +237,13 @@ func readLocked(ctx context.Context, pid int, leaderOnly bool) (*ProcessFilters,
 		// ptrace refuses a tracer's own thread group.
 		return nil, &ReadError{PID: pid, Detail: "cannot read the filters of the reading process itself", Hint: "read /proc/self/status or run another reader"}
 	}
-	type result struct {
-		pf  *ProcessFilters
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		// ptrace ties a tracee to the tracer's OS thread: seize, wait and
-		// detach must come from the same thread. The thread is never
-		// unlocked, so it exits with this goroutine, and the kernel detaches
-		// whatever it still traces if an error path could not.
-		runtime.LockOSThread()
-		pf, err := readProcess(ctx, pid, leaderOnly)
-		done <- result{pf, err}
-	}()
-	r := <-done
-	return r.pf, r.err
+	// Seize, wait and detach come from one tracing thread, which ends
+	// with the read: the kernel detaches whatever it still traces if an
+	// error path could not.
+	var pf *ProcessFilters
+	var err error
+	tracer.Run(func() { pf, err = readProcess(ctx, pid, leaderOnly) })
+	return pf, err
 }
 
 func readProcess(ctx context.Context, pid int, leaderOnly bool) (*ProcessFilters, error) {
@@ -391,8 +383,8 @@ func (t *tracee) readFilters(tf *ThreadFilters) (gone bool, err error) {
 }
 
 // ReadTracedThread reads the seccomp state of thread tid of process pid,
-// which the calling OS thread (locked with runtime.LockOSThread) already
-// traces and holds in a ptrace stop, as a runtime wrapper does at the exec
+// which the calling OS thread (a tracer.Thread, or one locked with
+// runtime.LockOSThread) already traces and holds in a ptrace stop, as a runtime wrapper does at the exec
 // stop of a container's init. It neither seizes nor resumes the thread:
 // the caller owns the stop and decides what happens next.
 func ReadTracedThread(pid, tid int) (ThreadFilters, error) {
@@ -447,7 +439,7 @@ func ReadTracedProcess(pid int) (*ProcessFilters, error) {
 	return &ProcessFilters{PID: pid, Threads: []ThreadFilters{tf}}, nil
 }
 
-// tracee is a thread seized by the calling (locked) OS thread.
+// tracee is a thread seized by the calling tracing thread.
 type tracee struct {
 	pid, tid int
 	stopped  bool
@@ -458,7 +450,7 @@ type tracee struct {
 
 // attach seizes the thread and waits until it is in a ptrace stop.
 func (t *tracee) attach(ctx context.Context) (gone bool, err error) {
-	if err := unix.PtraceSeize(t.tid); err != nil {
+	if err := tracer.Seize(t.tid, 0); err != nil {
 		switch {
 		case errors.Is(err, unix.ESRCH):
 			return true, nil
@@ -473,49 +465,35 @@ func (t *tracee) attach(ctx context.Context) (gone bool, err error) {
 		}
 		return false, &ReadError{PID: t.pid, TID: t.tid, Op: "ptrace(PTRACE_SEIZE)", Err: err}
 	}
-	if err := unix.PtraceInterrupt(t.tid); err != nil {
+	if err := tracer.Interrupt(t.tid); err != nil {
 		if errors.Is(err, unix.ESRCH) {
 			// Exited after the seize: the kernel has dropped it already.
 			return true, nil
 		}
 		return false, &ReadError{PID: t.pid, TID: t.tid, Op: "ptrace(PTRACE_INTERRUPT)", Err: err}
 	}
-	// Poll rather than block so that ctx bounds the wait; the stop almost
-	// always comes on the first or second look.
-	delay := 20 * time.Microsecond
 	for {
-		var ws unix.WaitStatus
-		wpid, err := unix.Wait4(t.tid, &ws, unix.WALL|unix.WNOHANG, nil)
+		_, ws, err := tracer.Wait(ctx, t.tid)
 		switch {
-		case errors.Is(err, unix.EINTR):
-			continue
+		case err != nil && ctx.Err() != nil:
+			return false, &ReadError{PID: t.pid, TID: t.tid, Op: "wait for ptrace stop", Err: err,
+				Detail: "the thread did not stop (uninterruptible sleep or frozen cgroup?)"}
 		case errors.Is(err, unix.ECHILD):
 			// No longer ours to wait for: it exited and was reaped.
 			return true, nil
 		case err != nil:
 			return false, &ReadError{PID: t.pid, TID: t.tid, Op: "wait4(__WALL)", Err: err}
-		case wpid == t.tid:
-			switch {
-			case ws.Exited() || ws.Signaled():
-				return true, nil
-			case ws.Stopped():
-				t.stopped = true
-				if ws.TrapCause() != unix.PTRACE_EVENT_STOP {
-					// A signal-delivery stop that won the race with the
-					// interrupt: the signal must be delivered after all.
-					t.signal = int(ws.StopSignal())
-				}
-				return false, nil
+		case ws.Exited() || ws.Signaled():
+			return true, nil
+		case ws.Stopped():
+			t.stopped = true
+			if ws.TrapCause() != unix.PTRACE_EVENT_STOP {
+				// A signal-delivery stop that won the race with the
+				// interrupt: the signal must be delivered after all.
+				t.signal = int(ws.StopSignal())
 			}
-			continue
+			return false, nil
 		}
-		select {
-		case <-ctx.Done():
-			return false, &ReadError{PID: t.pid, TID: t.tid, Op: "wait for ptrace stop", Err: context.Cause(ctx),
-				Detail: "the thread did not stop (uninterruptible sleep or frozen cgroup?)"}
-		case <-time.After(delay):
-		}
-		delay = min(2*delay, 5*time.Millisecond)
 	}
 }
 
@@ -525,9 +503,8 @@ func (t *tracee) detach() error {
 	if !t.stopped {
 		return nil
 	}
-	_, _, errno := unix.Syscall6(unix.SYS_PTRACE, unix.PTRACE_DETACH, uintptr(t.tid), 0, uintptr(t.signal), 0, 0)
-	if errno != 0 && errno != unix.ESRCH {
-		return &ReadError{PID: t.pid, TID: t.tid, Op: "ptrace(PTRACE_DETACH)", Err: errno}
+	if err := tracer.Detach(t.tid, t.signal); err != nil {
+		return &ReadError{PID: t.pid, TID: t.tid, Op: "ptrace(PTRACE_DETACH)", Err: err}
 	}
 	t.stopped = false
 	return nil
