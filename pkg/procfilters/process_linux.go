@@ -384,9 +384,10 @@ func (t *tracee) readFilters(tf *ThreadFilters) (gone bool, err error) {
 
 // ReadTracedThread reads the seccomp state of thread tid of process pid,
 // which the calling OS thread (a tracer.Thread, or one locked with
-// runtime.LockOSThread) already traces and holds in a ptrace stop, as a runtime wrapper does at the exec
-// stop of a container's init. It neither seizes nor resumes the thread:
-// the caller owns the stop and decides what happens next.
+// runtime.LockOSThread) already traces and holds in a ptrace stop, as a
+// runtime wrapper does at the exec stop of a container's init. It neither
+// seizes nor resumes the thread: the caller owns the stop and decides
+// what happens next.
 func ReadTracedThread(pid, tid int) (ThreadFilters, error) {
 	statusPath := fmt.Sprintf("/proc/%d/task/%d/status", pid, tid)
 	st, err := readStatus(statusPath)
