@@ -18,8 +18,13 @@ func init() { subcommands = append(subcommands, newAsmCommand) }
 // asmText is the kind of asm's input: text within the assembler's bound.
 var asmText = inputfile.Kind{Name: "the text of a filter", Max: asm.MaxTextSize, Limit: "4 MiB"}
 
+// asmOptions are the flags of asm.
+type asmOptions struct {
+	archName, outPath string
+}
+
 func newAsmCommand() *cobra.Command {
-	var archName, outPath string
+	var o asmOptions
 	cmd := &cobra.Command{
 		Use:   "asm [FILE]",
 		Short: "Assemble disasm's text back into a raw seccomp filter",
@@ -45,7 +50,7 @@ goes to --out, or to standard output when that is not a terminal.`,
   seccomp-attest disasm filter.bpf | seccomp-attest asm - | cmp - filter.bpf`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := archOrNative(archName)
+			a, err := archOrNative(o.archName)
 			if err != nil {
 				return err
 			}
@@ -68,8 +73,8 @@ goes to --out, or to standard output when that is not a terminal.`,
 				return fmt.Errorf("%s: %w", display, err)
 			}
 			raw := bytecode.Encode(prog)
-			if outPath != "" {
-				if err := os.WriteFile(outPath, raw, 0o644); err != nil {
+			if o.outPath != "" {
+				if err := os.WriteFile(o.outPath, raw, 0o644); err != nil {
 					return fmt.Errorf("asm: --out: %w", err)
 				}
 				return nil
@@ -81,7 +86,7 @@ goes to --out, or to standard output when that is not a terminal.`,
 			return err
 		},
 	}
-	cmd.Flags().StringVar(&archName, "arch", "", "architecture whose syscall names to read where the program checks none and the text has no .arch (default: this machine's)")
-	cmd.Flags().StringVarP(&outPath, "out", "o", "", "write the filter to this file")
+	cmd.Flags().StringVar(&o.archName, "arch", "", "architecture whose syscall names to read where the program checks none and the text has no .arch (default: this machine's)")
+	cmd.Flags().StringVarP(&o.outPath, "out", "o", "", "write the filter to this file")
 	return cmd
 }

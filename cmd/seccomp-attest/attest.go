@@ -18,10 +18,13 @@ import (
 
 func init() { subcommands = append(subcommands, newAttestCommand) }
 
+// attestOptions are the flags of attest.
+type attestOptions struct {
+	keyPath, store, bundle, id, out, runtimeName, runtimeVersion, policyArg, mode, name string
+}
+
 func newAttestCommand() *cobra.Command {
-	var (
-		keyPath, store, bundle, id, out, runtimeName, runtimeVersion, policyArg, mode, name string
-	)
+	var o attestOptions
 	cmd := &cobra.Command{
 		Use:   "attest pid:N|container:ID --key KEY [--bundle DIR] [--policy FILE]",
 		Short: "Judge a live process's filters and sign an attestation of them",
@@ -54,13 +57,13 @@ Exit status: 0 the verdict passes, 1 it fails, 2 error.`,
 				pid = found.InitPID
 				f := cmd.Flags()
 				if !f.Changed("bundle") {
-					bundle = found.Bundle
+					o.bundle = found.Bundle
 				}
 				if !f.Changed("id") {
-					id = found.ID
+					o.id = found.ID
 				}
 				if !f.Changed("runtime") {
-					runtimeName = found.Runtime
+					o.runtimeName = found.Runtime
 				}
 			} else {
 				var err error
@@ -68,11 +71,11 @@ Exit status: 0 the verdict passes, 1 it fails, 2 error.`,
 					return err
 				}
 			}
-			if keyPath == "" {
+			if o.keyPath == "" {
 				return fmt.Errorf("attest: --key is required")
 			}
 			no := false
-			cfg := &config.Config{Policy: policyArg, Mode: mode, Key: keyPath, GenerateKey: &no, Store: store}
+			cfg := &config.Config{Policy: o.policyArg, Mode: o.mode, Key: o.keyPath, GenerateKey: &no, Store: o.store}
 			p, err := pipeline.New(cfg, pipeline.Options{ToolVersion: version.String()})
 			if err != nil {
 				return err
@@ -81,43 +84,43 @@ Exit status: 0 the verdict passes, 1 it fails, 2 error.`,
 			if err != nil {
 				return err
 			}
-			if id == "" {
-				id = "pid-" + strconv.Itoa(pid)
+			if o.id == "" {
+				o.id = "pid-" + strconv.Itoa(pid)
 			}
-			c := pipeline.Container{ID: id, Bundle: bundle, PID: pid, Runtime: runtimeName, RuntimeVersion: runtimeVersion, Name: name}
-			o, err := p.AttestEffective(cmd.Context(), c, pf)
+			c := pipeline.Container{ID: o.id, Bundle: o.bundle, PID: pid, Runtime: o.runtimeName, RuntimeVersion: o.runtimeVersion, Name: o.name}
+			outcome, err := p.AttestEffective(cmd.Context(), c, pf)
 			if err != nil {
 				return err
 			}
 			w := cmd.OutOrStdout()
-			fmt.Fprintln(w, o.Attestation.StorePath)
-			if o.Attestation.BundlePath != "" {
-				fmt.Fprintln(w, o.Attestation.BundlePath)
+			fmt.Fprintln(w, outcome.Attestation.StorePath)
+			if outcome.Attestation.BundlePath != "" {
+				fmt.Fprintln(w, outcome.Attestation.BundlePath)
 			}
-			if out != "" {
-				if err := attest.WriteFileAtomic(out, o.Attestation.Envelope, 0o644); err != nil {
-					return fmt.Errorf("--out (the store has it: %s): %w", o.Attestation.StorePath, err)
+			if o.out != "" {
+				if err := attest.WriteFileAtomic(o.out, outcome.Attestation.Envelope, 0o644); err != nil {
+					return fmt.Errorf("--out (the store has it: %s): %w", outcome.Attestation.StorePath, err)
 				}
-				fmt.Fprintln(w, out)
+				fmt.Fprintln(w, o.out)
 			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "verdict: %s\n", o.Summary())
-			if o.Verdict.Result != attest.ResultPass {
+			fmt.Fprintf(cmd.ErrOrStderr(), "verdict: %s\n", outcome.Summary())
+			if outcome.Verdict.Result != attest.ResultPass {
 				return errNegativeAnswer
 			}
 			return nil
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&keyPath, "key", "", "private signing key (PKCS#8 PEM, mode 0600)")
-	f.StringVar(&store, "store", attest.DefaultStore, "host attestation store")
-	f.StringVar(&bundle, "bundle", "", "OCI bundle of the container: intended profile, config.json subject, and a copy of the attestation")
-	f.StringVar(&policyArg, "policy", "", "policy file or preset:NAME (default: the embedded default policy)")
-	f.StringVar(&mode, "mode", "", "override the policy's mode: enforce or audit")
-	f.StringVar(&id, "id", "", "container id (default pid-N)")
-	f.StringVar(&name, "name", "", "container name, for the policy's exceptions (default: the id)")
-	f.StringVar(&out, "out", "", "also write the attestation to FILE")
-	f.StringVar(&runtimeName, "runtime", "runc", "OCI runtime that created the container (runc or crun: how the intended profile compiles)")
-	f.StringVar(&runtimeVersion, "runtime-version", "", "OCI runtime version to record")
+	f.StringVar(&o.keyPath, "key", "", "private signing key (PKCS#8 PEM, mode 0600)")
+	f.StringVar(&o.store, "store", attest.DefaultStore, "host attestation store")
+	f.StringVar(&o.bundle, "bundle", "", "OCI bundle of the container: intended profile, config.json subject, and a copy of the attestation")
+	f.StringVar(&o.policyArg, "policy", "", "policy file or preset:NAME (default: the embedded default policy)")
+	f.StringVar(&o.mode, "mode", "", "override the policy's mode: enforce or audit")
+	f.StringVar(&o.id, "id", "", "container id (default pid-N)")
+	f.StringVar(&o.name, "name", "", "container name, for the policy's exceptions (default: the id)")
+	f.StringVar(&o.out, "out", "", "also write the attestation to FILE")
+	f.StringVar(&o.runtimeName, "runtime", "runc", "OCI runtime that created the container (runc or crun: how the intended profile compiles)")
+	f.StringVar(&o.runtimeVersion, "runtime-version", "", "OCI runtime version to record")
 	return cmd
 }
 

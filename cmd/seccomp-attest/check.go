@@ -16,9 +16,14 @@ import (
 
 func init() { subcommands = append(subcommands, newCheckCommand) }
 
+// checkOptions are the flags of check.
+type checkOptions struct {
+	format, intended, policyFile, name string
+	sources                            sourceFlags
+}
+
 func newCheckCommand() *cobra.Command {
-	var format, intended, policyFile, name string
-	var sources sourceFlags
+	var o checkOptions
 	cmd := &cobra.Command{
 		Use:   "check SOURCE",
 		Short: "Judge a filter (or a process's filters) against a policy",
@@ -44,14 +49,14 @@ Exit status: 0 pass, 1 fail, 2 error.`,
   seccomp-attest check --policy preset:strict --format json pid:1234`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if format != "text" && format != "json" {
-				return fmt.Errorf("unknown --format %q (want text or json)", format)
+			if o.format != "text" && o.format != "json" {
+				return fmt.Errorf("unknown --format %q (want text or json)", o.format)
 			}
-			pol, err := loadPolicy(policyFile)
+			pol, err := loadPolicy(o.policyFile)
 			if err != nil {
 				return err
 			}
-			r, err := sources.resolver()
+			r, err := o.sources.resolver()
 			if err != nil {
 				return err
 			}
@@ -62,7 +67,7 @@ Exit status: 0 pass, 1 fail, 2 error.`,
 			in := policy.Input{
 				Effective:     src.Stack,
 				Unconfined:    len(src.Stack) == 0,
-				ContainerName: name,
+				ContainerName: o.name,
 				Runtime:       r.Runtime,
 			}
 			var bundle *spec.Profile
@@ -74,8 +79,8 @@ Exit status: 0 pass, 1 fail, 2 error.`,
 					bundle = src.Profile
 				}
 			}
-			if intended != "" {
-				isrc, err := resolveSource(r, intended)
+			if o.intended != "" {
+				isrc, err := resolveSource(r, o.intended)
 				if err != nil {
 					return fmt.Errorf("--intended: %w", err)
 				}
@@ -97,7 +102,7 @@ Exit status: 0 pass, 1 fail, 2 error.`,
 			if err != nil {
 				return err
 			}
-			if format == "json" {
+			if o.format == "json" {
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")
 				if err := enc.Encode(checkJSON(v, pol, args[0])); err != nil {
@@ -112,11 +117,11 @@ Exit status: 0 pass, 1 fail, 2 error.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
-	cmd.Flags().StringVar(&intended, "intended", "", "intended profile source (profile:, bundle:, builtin:, bpf:)")
-	cmd.Flags().StringVar(&policyFile, "policy", "", "policy file (YAML or JSON) or preset:NAME; default: the embedded default policy")
-	cmd.Flags().StringVar(&name, "name", "", "container name, for the policy's exceptions")
-	sources.register(cmd, "profiles (SOURCE, --intended, baselines, denySyscalls)")
+	cmd.Flags().StringVar(&o.format, "format", "text", "output format: text or json")
+	cmd.Flags().StringVar(&o.intended, "intended", "", "intended profile source (profile:, bundle:, builtin:, bpf:)")
+	cmd.Flags().StringVar(&o.policyFile, "policy", "", "policy file (YAML or JSON) or preset:NAME; default: the embedded default policy")
+	cmd.Flags().StringVar(&o.name, "name", "", "container name, for the policy's exceptions")
+	o.sources.register(cmd, "profiles (SOURCE, --intended, baselines, denySyscalls)")
 	return cmd
 }
 

@@ -13,29 +13,29 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// colorMode is --color: auto (on a terminal, unless NO_COLOR or
+// colorFlag is --color: auto (on a terminal, unless NO_COLOR or
 // TERM=dumb), always or never.
-var colorMode string
+type colorFlag struct{ mode string }
 
-// addColorFlag registers --color on a command whose text output colours
-// actions (allowing green, denying red, delegating yellow) and comments.
-func addColorFlag(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&colorMode, "color", "auto", "colour the text output: auto (on a terminal), always or never")
+// register adds --color to a command whose text output colours actions
+// (allowing green, denying red, delegating yellow) and comments.
+func (c *colorFlag) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&c.mode, "color", "auto", "colour the text output: auto (on a terminal), always or never")
 }
 
-// colorOutput returns the writer the command's text goes to: its output,
+// output returns the writer the command's text goes to: its output,
 // through an ansiWriter where colour is on. Close the writer (flush) when done.
-func colorOutput(cmd *cobra.Command) (io.WriteCloser, error) {
+func (c *colorFlag) output(cmd *cobra.Command) (io.WriteCloser, error) {
 	out := cmd.OutOrStdout()
 	on := false
-	switch colorMode {
+	switch c.mode {
 	case "always":
 		on = true
 	case "never":
 	case "auto", "":
 		on = isTerminal(out) && os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb"
 	default:
-		return nil, fmt.Errorf("--color %q: want auto, always or never", colorMode)
+		return nil, fmt.Errorf("--color %q: want auto, always or never", c.mode)
 	}
 	// Buffered: eval's path and a listing are hundreds of short lines.
 	buf := &flushCloser{bufio.NewWriter(out)}

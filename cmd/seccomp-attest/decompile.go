@@ -15,9 +15,15 @@ import (
 
 func init() { subcommands = append(subcommands, newDecompileCommand) }
 
+// decompileOptions are the flags of decompile.
+type decompileOptions struct {
+	color   colorFlag
+	format  string
+	sources sourceFlags
+}
+
 func newDecompileCommand() *cobra.Command {
-	var format string
-	var sources sourceFlags
+	var o decompileOptions
 	cmd := &cobra.Command{
 		Use:   "decompile SOURCE",
 		Short: "Turn a filter (or a stack) into its decision table",
@@ -54,7 +60,7 @@ clone flags, personality values); on a terminal it colours the actions
   seccomp-attest decompile --runtime crun --capabilities docker-default,SYS_ADMIN builtin:docker-20.10`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			r, err := sources.resolver()
+			r, err := o.sources.resolver()
 			if err != nil {
 				return err
 			}
@@ -63,7 +69,7 @@ clone flags, personality values); on a terminal it colours the actions
 				return err
 			}
 			if len(src.Stack) == 0 {
-				if format == "text" {
+				if o.format == "text" {
 					fmt.Fprintf(cmd.OutOrStdout(), "%s: no seccomp filter: the kernel allows every system call\n", src.Description)
 					return nil
 				}
@@ -74,9 +80,9 @@ clone flags, personality values); on a terminal it colours the actions
 				return fmt.Errorf("%s: %w", src.Description, err)
 			}
 			out := cmd.OutOrStdout()
-			switch format {
+			switch o.format {
 			case "text":
-				w, err := colorOutput(cmd)
+				w, err := o.color.output(cmd)
 				if err != nil {
 					return err
 				}
@@ -98,12 +104,12 @@ clone flags, personality values); on a terminal it colours the actions
 				enc.SetIndent("", "  ")
 				return enc.Encode(p.Seccomp)
 			}
-			return fmt.Errorf("unknown --format %q (want %s)", format, strings.Join([]string{"text", "json", "oci"}, ", "))
+			return fmt.Errorf("unknown --format %q (want %s)", o.format, strings.Join([]string{"text", "json", "oci"}, ", "))
 		},
 	}
-	addColorFlag(cmd)
-	cmd.Flags().StringVar(&format, "format", "text", "output format: text, json or oci")
-	sources.register(cmd, "profile:, bundle: and builtin: sources")
+	o.color.register(cmd)
+	cmd.Flags().StringVar(&o.format, "format", "text", "output format: text, json or oci")
+	o.sources.register(cmd, "profile:, bundle: and builtin: sources")
 	return cmd
 }
 

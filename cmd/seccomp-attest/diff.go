@@ -14,9 +14,14 @@ import (
 
 func init() { subcommands = append(subcommands, newDiffCommand) }
 
+// diffOptions are the flags of diff.
+type diffOptions struct {
+	format  string
+	sources sourceFlags
+}
+
 func newDiffCommand() *cobra.Command {
-	var format string
-	var sources sourceFlags
+	var o diffOptions
 	cmd := &cobra.Command{
 		Use:   "diff A B",
 		Short: "Compare what two filters (or stacks) decide, syscall by syscall",
@@ -50,10 +55,10 @@ policies count undecided as weaker.`,
   seccomp-attest diff --runtime crun bundle:/run/containers/ID pid:1234`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if format != "text" && format != "json" {
-				return fmt.Errorf("unknown --format %q (want text or json)", format)
+			if o.format != "text" && o.format != "json" {
+				return fmt.Errorf("unknown --format %q (want text or json)", o.format)
 			}
-			r, err := sources.resolver()
+			r, err := o.sources.resolver()
 			if err != nil {
 				return err
 			}
@@ -69,7 +74,7 @@ policies count undecided as weaker.`,
 			if err != nil {
 				return err
 			}
-			if format == "json" {
+			if o.format == "json" {
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")
 				if err := enc.Encode(res.Report()); err != nil {
@@ -87,8 +92,8 @@ policies count undecided as weaker.`,
 			return errNegativeAnswer
 		},
 	}
-	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
-	sources.register(cmd, "profile:, bundle: and builtin: sources")
+	cmd.Flags().StringVar(&o.format, "format", "text", "output format: text or json")
+	o.sources.register(cmd, "profile:, bundle: and builtin: sources")
 	return cmd
 }
 

@@ -13,8 +13,14 @@ import (
 
 func init() { subcommands = append(subcommands, newDisasmCommand) }
 
+// disasmOptions are the flags of disasm.
+type disasmOptions struct {
+	color            colorFlag
+	archName, format string
+}
+
 func newDisasmCommand() *cobra.Command {
-	var archName, format string
+	var o disasmOptions
 	cmd := &cobra.Command{
 		Use:   "disasm [FILE]",
 		Short: "Disassemble a raw seccomp filter",
@@ -40,10 +46,10 @@ into the same bytes. On a terminal the listing colours actions (--color).`,
   seccomp-attest disasm --format asm filter.bpf > filter.asm`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if format != "text" && format != "asm" {
-				return fmt.Errorf("disasm: --format %q: want text or asm", format)
+			if o.format != "text" && o.format != "asm" {
+				return fmt.Errorf("disasm: --format %q: want text or asm", o.format)
 			}
-			a, err := archOrNative(archName)
+			a, err := archOrNative(o.archName)
 			if err != nil {
 				return err
 			}
@@ -57,12 +63,12 @@ into the same bytes. On a terminal the listing colours actions (--color).`,
 			if err != nil {
 				return fmt.Errorf("%s: %w", inputfile.DisplayName(name), err)
 			}
-			if format == "asm" {
+			if o.format == "asm" {
 				if err := asm.Format(cmd.OutOrStdout(), prog, asm.Options{Arch: opts.Arch}); err != nil {
 					return err
 				}
 			} else {
-				w, err := colorOutput(cmd)
+				w, err := o.color.output(cmd)
 				if err != nil {
 					return err
 				}
@@ -79,9 +85,9 @@ into the same bytes. On a terminal the listing colours actions (--color).`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&archName, "arch", "", "architecture whose syscall names to use where the filter checks none (default: this machine's)")
-	cmd.Flags().StringVar(&format, "format", "text", "output format: text (the listing) or asm (the input form of asm)")
-	addColorFlag(cmd)
+	cmd.Flags().StringVar(&o.archName, "arch", "", "architecture whose syscall names to use where the filter checks none (default: this machine's)")
+	cmd.Flags().StringVar(&o.format, "format", "text", "output format: text (the listing) or asm (the input form of asm)")
+	o.color.register(cmd)
 	return cmd
 }
 

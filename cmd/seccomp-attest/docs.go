@@ -15,50 +15,55 @@ import (
 
 func init() { subcommands = append(subcommands, newDocsCommand) }
 
+// docsOptions are the flags of docs.
+type docsOptions struct {
+	manDir, completionDir, markdownDir string
+}
+
 // newDocsCommand writes the man pages, shell completions and Markdown
 // reference from the command definitions themselves, so they cannot
 // disagree with the binary. The Makefile runs it at build and package time;
 // it is hidden because users read its output, not run it.
 func newDocsCommand() *cobra.Command {
-	var manDir, completionDir, markdownDir string
+	var o docsOptions
 	cmd := &cobra.Command{
 		Use:    "docs [--man DIR] [--completion DIR] [--markdown DIR]",
 		Short:  "Generate man pages, shell completions and the Markdown CLI reference",
 		Hidden: true,
 		Args:   cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if manDir == "" && completionDir == "" && markdownDir == "" {
+			if o.manDir == "" && o.completionDir == "" && o.markdownDir == "" {
 				return fmt.Errorf("docs: give at least one of --man, --completion, --markdown")
 			}
 			root := cmd.Root()
 			// No "generated on DATE" lines: the same sources give the same
 			// files (reproducible packages, clean diffs of docs/cli).
 			root.DisableAutoGenTag = true
-			if manDir != "" {
-				if err := writeManPages(root, manDir); err != nil {
+			if o.manDir != "" {
+				if err := writeManPages(root, o.manDir); err != nil {
 					return err
 				}
 			}
-			if completionDir != "" {
-				if err := writeCompletions(root, completionDir); err != nil {
+			if o.completionDir != "" {
+				if err := writeCompletions(root, o.completionDir); err != nil {
 					return err
 				}
 			}
-			if markdownDir != "" {
-				if err := os.MkdirAll(markdownDir, 0o755); err != nil {
+			if o.markdownDir != "" {
+				if err := os.MkdirAll(o.markdownDir, 0o755); err != nil {
 					return fmt.Errorf("docs: %w", err)
 				}
-				if err := doc.GenMarkdownTree(root, markdownDir); err != nil {
-					return fmt.Errorf("docs: markdown in %s: %w", markdownDir, err)
+				if err := doc.GenMarkdownTree(root, o.markdownDir); err != nil {
+					return fmt.Errorf("docs: markdown in %s: %w", o.markdownDir, err)
 				}
 			}
 			return nil
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&manDir, "man", "", "write section 1 man pages (seccomp-attest.1, seccomp-attest-ps.1, ...) into DIR")
-	f.StringVar(&completionDir, "completion", "", "write bash, zsh and fish completion scripts into DIR")
-	f.StringVar(&markdownDir, "markdown", "", "write the Markdown CLI reference into DIR")
+	f.StringVar(&o.manDir, "man", "", "write section 1 man pages (seccomp-attest.1, seccomp-attest-ps.1, ...) into DIR")
+	f.StringVar(&o.completionDir, "completion", "", "write bash, zsh and fish completion scripts into DIR")
+	f.StringVar(&o.markdownDir, "markdown", "", "write the Markdown CLI reference into DIR")
 	return cmd
 }
 

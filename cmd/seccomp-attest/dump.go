@@ -21,15 +21,18 @@ import (
 
 func init() { subcommands = append(subcommands, newDumpCommand) }
 
+// dumpOptions are the flags of dump.
+type dumpOptions struct {
+	format    string
+	outDir    string
+	disasm    bool
+	decompile bool
+	limit     int
+	timeout   time.Duration
+}
+
 func newDumpCommand() *cobra.Command {
-	var (
-		format    string
-		outDir    string
-		disasm    bool
-		decompile bool
-		limit     int
-		timeout   time.Duration
-	)
+	var o dumpOptions
 	cmd := &cobra.Command{
 		Use:   "dump PID | dump [flags] -- CMD [ARG...]",
 		Short: "Show the seccomp filters the kernel enforces on a live process, or that a program installs",
@@ -68,12 +71,11 @@ decision table of each thread group's stack.`,
 			return cobra.ExactArgs(1)(cmd, args)
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if format != "text" && format != "json" {
-				return fmt.Errorf("dump: --format %q: want text or json", format)
+			if o.format != "text" && o.format != "json" {
+				return fmt.Errorf("dump: --format %q: want text or json", o.format)
 			}
 			if cmd.ArgsLenAtDash() == 0 {
-				return dumpProgram(cmd, args, dumpProgramOptions{
-					limit: limit, timeout: timeout, format: format, outDir: outDir, disasm: disasm, decompile: decompile})
+				return dumpProgram(cmd, args, &o)
 			}
 			if cmd.Flags().Changed("limit") || cmd.Flags().Changed("timeout") {
 				return fmt.Errorf("dump: --limit and --timeout go with -- CMD")
@@ -87,31 +89,31 @@ decision table of each thread group's stack.`,
 				return err
 			}
 			d := newDump(pf)
-			if outDir != "" {
-				if err := d.write(outDir); err != nil {
+			if o.outDir != "" {
+				if err := d.write(o.outDir); err != nil {
 					return err
 				}
 			}
-			if format == "json" {
+			if o.format == "json" {
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")
 				return enc.Encode(d)
 			}
-			if err := d.writeText(cmd.OutOrStdout(), disasm); err != nil {
+			if err := d.writeText(cmd.OutOrStdout(), o.disasm); err != nil {
 				return err
 			}
-			if decompile {
+			if o.decompile {
 				return d.writeTables(cmd.OutOrStdout())
 			}
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
-	cmd.Flags().StringVar(&outDir, "out", "", "write the raw filters into this directory")
-	cmd.Flags().BoolVar(&disasm, "disasm", false, "disassemble each filter (text format)")
-	cmd.Flags().BoolVar(&decompile, "decompile", false, "print the decision table of each thread group's filters (text format)")
-	cmd.Flags().IntVar(&limit, "limit", 1, "with -- CMD: stop at the Nth filter install")
-	cmd.Flags().DurationVar(&timeout, "timeout", 30*time.Second, "with -- CMD: kill the program if it has not reached --limit nor exited by then")
+	cmd.Flags().StringVar(&o.format, "format", "text", "output format: text or json")
+	cmd.Flags().StringVar(&o.outDir, "out", "", "write the raw filters into this directory")
+	cmd.Flags().BoolVar(&o.disasm, "disasm", false, "disassemble each filter (text format)")
+	cmd.Flags().BoolVar(&o.decompile, "decompile", false, "print the decision table of each thread group's filters (text format)")
+	cmd.Flags().IntVar(&o.limit, "limit", 1, "with -- CMD: stop at the Nth filter install")
+	cmd.Flags().DurationVar(&o.timeout, "timeout", 30*time.Second, "with -- CMD: kill the program if it has not reached --limit nor exited by then")
 	return cmd
 }
 

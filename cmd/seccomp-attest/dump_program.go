@@ -9,20 +9,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 	"github.com/seccomp-attest/seccomp-attest/pkg/execstop"
 )
-
-type dumpProgramOptions struct {
-	limit             int
-	timeout           time.Duration
-	format, outDir    string
-	disasm, decompile bool
-}
 
 // programDump is the JSON form of dump -- CMD: the run, then each process
 // of the program as dump PID describes one.
@@ -36,7 +28,7 @@ type programDump struct {
 }
 
 // dumpProgram runs argv to its filter installs and dumps what it loaded.
-func dumpProgram(cmd *cobra.Command, argv []string, o dumpProgramOptions) error {
+func dumpProgram(cmd *cobra.Command, argv []string, o *dumpOptions) error {
 	if o.limit < 1 {
 		return fmt.Errorf("dump: --limit %d: at least 1", o.limit)
 	}

@@ -16,11 +16,15 @@ import (
 
 func init() { subcommands = append(subcommands, newEvalCommand) }
 
+// evalOptions are the flags of eval.
+type evalOptions struct {
+	color                    colorFlag
+	archName, ipFlag, format string
+	sources                  sourceFlags
+}
+
 func newEvalCommand() *cobra.Command {
-	var (
-		archName, ipFlag, format string
-		sources                  sourceFlags
-	)
+	var o evalOptions
 	cmd := &cobra.Command{
 		Use:   "eval SOURCE SYSCALL [ARG...]",
 		Short: "Run a filter or a stack on one system call and show what decides it",
@@ -40,14 +44,14 @@ Missing arguments are 0. --ip sets seccomp_data.instruction_pointer.`,
   seccomp-attest eval --arch x32 - read < filter.bpf`,
 		Args: cobra.RangeArgs(2, 8),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if format != "text" && format != "json" {
-				return fmt.Errorf("eval: --format %q: want text or json", format)
+			if o.format != "text" && o.format != "json" {
+				return fmt.Errorf("eval: --format %q: want text or json", o.format)
 			}
-			in, err := parseEvalInput(archName, args[1], args[2:], ipFlag)
+			in, err := parseEvalInput(o.archName, args[1], args[2:], o.ipFlag)
 			if err != nil {
 				return fmt.Errorf("eval: %w", err)
 			}
-			r, err := sources.resolver()
+			r, err := o.sources.resolver()
 			if err != nil {
 				return err
 			}
@@ -56,12 +60,12 @@ Missing arguments are 0. --ip sets seccomp_data.instruction_pointer.`,
 				return err
 			}
 			res := newEvalResult(in, src.Stack)
-			if format == "json" {
+			if o.format == "json" {
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")
 				return enc.Encode(res)
 			}
-			w, err := colorOutput(cmd)
+			w, err := o.color.output(cmd)
 			if err != nil {
 				return err
 			}
@@ -69,11 +73,11 @@ Missing arguments are 0. --ip sets seccomp_data.instruction_pointer.`,
 			return w.Close()
 		},
 	}
-	cmd.Flags().StringVar(&archName, "arch", "", "architecture of the call: its AUDIT_ARCH value and syscall table (default: this machine's)")
-	cmd.Flags().StringVar(&ipFlag, "ip", "0", "instruction pointer of the call (seccomp_data.instruction_pointer)")
-	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
-	addColorFlag(cmd)
-	sources.register(cmd, "a profile SOURCE")
+	cmd.Flags().StringVar(&o.archName, "arch", "", "architecture of the call: its AUDIT_ARCH value and syscall table (default: this machine's)")
+	cmd.Flags().StringVar(&o.ipFlag, "ip", "0", "instruction pointer of the call (seccomp_data.instruction_pointer)")
+	cmd.Flags().StringVar(&o.format, "format", "text", "output format: text or json")
+	o.color.register(cmd)
+	o.sources.register(cmd, "a profile SOURCE")
 	return cmd
 }
 

@@ -13,8 +13,13 @@ import (
 
 func init() { subcommands = append(subcommands, newExplainCommand) }
 
+// explainOptions are the flags of explain.
+type explainOptions struct {
+	rulesFile string
+}
+
 func newExplainCommand() *cobra.Command {
-	var rulesFile string
+	var o explainOptions
 	cmd := &cobra.Command{
 		Use:   "explain SYSCALL",
 		Short: "What a syscall does, why it matters in a container, and how it is scored",
@@ -39,9 +44,9 @@ syscalls that can do the same work; and the dangerous uses the score probes
 				return fmt.Errorf("explain: %q is not a syscall of any known architecture", args[0])
 			}
 			rules := score.DefaultRules()
-			if rulesFile != "" {
+			if o.rulesFile != "" {
 				var err error
-				if rules, err = score.LoadRules(rulesFile); err != nil {
+				if rules, err = score.LoadRules(o.rulesFile); err != nil {
 					return err
 				}
 			}
@@ -88,7 +93,7 @@ syscalls that can do the same work; and the dangerous uses the score probes
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&rulesFile, "rules", "", "rules file (YAML or JSON) extending the embedded rules")
+	cmd.Flags().StringVar(&o.rulesFile, "rules", "", "rules file (YAML or JSON) extending the embedded rules")
 	return cmd
 }
 

@@ -10,11 +10,14 @@ import (
 
 func init() { subcommands = append(subcommands, newKeygenCommand) }
 
+// keygenOptions are the flags of keygen.
+type keygenOptions struct {
+	keyType string
+	out     string
+}
+
 func newKeygenCommand() *cobra.Command {
-	var (
-		keyType string
-		out     string
-	)
+	var o keygenOptions
 	cmd := &cobra.Command{
 		Use:   "keygen --out DIR",
 		Short: "Create the key pair that signs attestations",
@@ -23,10 +26,10 @@ signing.pub (PKIX PEM, give it to auditors). Existing files are never
 overwritten.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if out == "" {
+			if o.out == "" {
 				return fmt.Errorf("keygen: --out DIR is required")
 			}
-			priv, pub, err := attest.GenerateKey(attest.KeyType(keyType), out)
+			priv, pub, err := attest.GenerateKey(attest.KeyType(o.keyType), o.out)
 			if err != nil {
 				return fmt.Errorf("keygen: %w", err)
 			}
@@ -34,7 +37,7 @@ overwritten.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&keyType, "type", string(attest.KeyECDSAP256), "key type: ecdsa-p256 or ed25519")
-	cmd.Flags().StringVar(&out, "out", "", "directory for signing.key and signing.pub")
+	cmd.Flags().StringVar(&o.keyType, "type", string(attest.KeyECDSAP256), "key type: ecdsa-p256 or ed25519")
+	cmd.Flags().StringVar(&o.out, "out", "", "directory for signing.key and signing.pub")
 	return cmd
 }

@@ -21,12 +21,15 @@ import (
 
 func init() { subcommands = append(subcommands, newPsCommand) }
 
+// psOptions are the flags of ps.
+type psOptions struct {
+	format, storeDir, keyPath string
+	all, noDigest             bool
+	timeout                   time.Duration
+}
+
 func newPsCommand() *cobra.Command {
-	var (
-		format, storeDir, keyPath string
-		all, noDigest             bool
-		timeout                   time.Duration
-	)
+	var o psOptions
 	cmd := &cobra.Command{
 		Use:   "ps [--all] [--format table|json]",
 		Short: "List containers (or all processes) with their seccomp state and attestation verdict",
@@ -47,28 +50,28 @@ the process runs now. Without --key the store is read, not verified.`,
   seccomp-attest ps --format json --key /etc/seccomp-attest/keys/signing.pub`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if format != "table" && format != "json" {
-				return fmt.Errorf("ps: --format %q: want table or json", format)
+			if o.format != "table" && o.format != "json" {
+				return fmt.Errorf("ps: --format %q: want table or json", o.format)
 			}
 			var verifier *attest.Verifier
-			if keyPath != "" {
-				v, err := attest.LoadVerifier(keyPath)
+			if o.keyPath != "" {
+				v, err := attest.LoadVerifier(o.keyPath)
 				if err != nil {
 					return fmt.Errorf("ps: %w", err)
 				}
 				verifier = v
 			}
-			opts := procscan.Options{Digest: !noDigest}
-			if !all {
+			opts := procscan.Options{Digest: !o.noDigest}
+			if !o.all {
 				opts.Include = func(p *procscan.Process) bool { return p.Container != nil && p.Container.Init }
 			}
-			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
+			ctx, cancel := context.WithTimeout(cmd.Context(), o.timeout)
 			defer cancel()
 			procs, err := procscan.Scan(ctx, opts)
 			if err != nil {
 				return fmt.Errorf("ps: %w", err)
 			}
-			index, err := indexStore(cmd, storeDir, verifier)
+			index, err := indexStore(cmd, o.storeDir, verifier)
 			if err != nil {
 				return fmt.Errorf("ps: %w", err)
 			}
@@ -79,7 +82,7 @@ the process runs now. Without --key the store is read, not verified.`,
 					rows[i].Attestation = index.lookup(p.Container.ID, p.Digest)
 				}
 			}
-			if format == "json" {
+			if o.format == "json" {
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")
 				return enc.Encode(struct {
@@ -90,12 +93,12 @@ the process runs now. Without --key the store is read, not verified.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&format, "format", "table", "output format: table or json")
-	f.BoolVar(&all, "all", false, "list every process, not only the init process of each container")
-	f.BoolVar(&noDigest, "no-digest", false, "do not read filters (no ptrace): no effective digest")
-	f.DurationVar(&timeout, "timeout", 30*time.Second, "stop reading filters after this long (the rest get no digest)")
-	f.StringVar(&storeDir, "store", attest.DefaultStore, "attestation store whose verdicts to show")
-	f.StringVar(&keyPath, "key", "", "public key: verify the attestations shown (default: read them unverified)")
+	f.StringVar(&o.format, "format", "table", "output format: table or json")
+	f.BoolVar(&o.all, "all", false, "list every process, not only the init process of each container")
+	f.BoolVar(&o.noDigest, "no-digest", false, "do not read filters (no ptrace): no effective digest")
+	f.DurationVar(&o.timeout, "timeout", 30*time.Second, "stop reading filters after this long (the rest get no digest)")
+	f.StringVar(&o.storeDir, "store", attest.DefaultStore, "attestation store whose verdicts to show")
+	f.StringVar(&o.keyPath, "key", "", "public key: verify the attestations shown (default: read them unverified)")
 	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"table", "json"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.MarkFlagDirname("store")
 	return cmd

@@ -34,10 +34,13 @@ func reportKnowledge(name string) report.Explanation {
 	return e
 }
 
+// reportOptions are the flags of report.
+type reportOptions struct {
+	htmlOut, storeDir, keyPath, title string
+}
+
 func newReportCommand() *cobra.Command {
-	var (
-		htmlOut, storeDir, keyPath, title string
-	)
+	var o reportOptions
 	cmd := &cobra.Command{
 		Use:   "report ATTESTATION... --html OUT | report --store DIR --html OUT",
 		Short: "Render attestations as one self-contained HTML page for auditors",
@@ -59,20 +62,20 @@ OUT "-" writes to stdout; otherwise OUT is replaced atomically.`,
 		Example: `  seccomp-attest report /var/lib/seccomp-attest/00000007-web.intoto.jsonl --html web.html
   seccomp-attest report --store /var/lib/seccomp-attest --key /etc/seccomp-attest/keys/signing.pub --html fleet.html`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if htmlOut == "" {
+			if o.htmlOut == "" {
 				return fmt.Errorf("report: --html OUT is required")
 			}
-			if (storeDir == "") == (len(args) == 0) {
+			if (o.storeDir == "") == (len(args) == 0) {
 				return fmt.Errorf("report: give attestation files or --store DIR (not both)")
 			}
-			opts := report.Options{Knowledge: reportKnowledge, Title: title,
+			opts := report.Options{Knowledge: reportKnowledge, Title: o.title,
 				Generated: time.Now().UTC().Format(time.RFC3339)}
-			if keyPath != "" {
-				v, err := attest.LoadVerifier(keyPath)
+			if o.keyPath != "" {
+				v, err := attest.LoadVerifier(o.keyPath)
 				if err != nil {
 					return fmt.Errorf("report: %w", err)
 				}
-				opts.Verifier, opts.KeyName = v, keyPath
+				opts.Verifier, opts.KeyName = v, o.keyPath
 			}
 			var inputs []report.Input
 			for _, f := range args {
@@ -82,17 +85,17 @@ OUT "-" writes to stdout; otherwise OUT is replaced atomically.`,
 				}
 				inputs = append(inputs, report.Input{File: f, Data: data})
 			}
-			if storeDir != "" {
+			if o.storeDir != "" {
 				if opts.Verifier != nil {
-					heads := attest.Store{Dir: storeDir}.ReadHeads(cmd.Context(), opts.Verifier)
+					heads := attest.Store{Dir: o.storeDir}.ReadHeads(cmd.Context(), opts.Verifier)
 					opts.Heads = &heads
 				}
-				entries, err := attest.Store{Dir: storeDir}.Entries()
+				entries, err := attest.Store{Dir: o.storeDir}.Entries()
 				if err != nil {
 					return fmt.Errorf("report: %w", err)
 				}
 				if len(entries) == 0 {
-					return fmt.Errorf("report: store %s holds no attestations", storeDir)
+					return fmt.Errorf("report: store %s holds no attestations", o.storeDir)
 				}
 				for _, e := range entries {
 					data, err := inputfile.Read(e.Path, inputfile.Attestation)
@@ -111,22 +114,22 @@ OUT "-" writes to stdout; otherwise OUT is replaced atomically.`,
 			if err := report.Render(&buf, page); err != nil {
 				return fmt.Errorf("report: render: %w", err)
 			}
-			if htmlOut == "-" {
+			if o.htmlOut == "-" {
 				_, err = cmd.OutOrStdout().Write(buf.Bytes())
 				return err
 			}
-			if err := attest.WriteFileAtomic(htmlOut, buf.Bytes(), 0o644); err != nil {
+			if err := attest.WriteFileAtomic(o.htmlOut, buf.Bytes(), 0o644); err != nil {
 				return fmt.Errorf("report: %w", err)
 			}
-			fmt.Fprintln(cmd.OutOrStdout(), htmlOut)
+			fmt.Fprintln(cmd.OutOrStdout(), o.htmlOut)
 			return nil
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&htmlOut, "html", "", "write the HTML page to OUT (- for stdout)")
-	f.StringVar(&storeDir, "store", "", "report on the latest attestation of every container of this store")
-	f.StringVar(&keyPath, "key", "", "public key (PKIX PEM): verify signatures (and the store's chain)")
-	f.StringVar(&title, "title", "", "page title")
+	f.StringVar(&o.htmlOut, "html", "", "write the HTML page to OUT (- for stdout)")
+	f.StringVar(&o.storeDir, "store", "", "report on the latest attestation of every container of this store")
+	f.StringVar(&o.keyPath, "key", "", "public key (PKIX PEM): verify signatures (and the store's chain)")
+	f.StringVar(&o.title, "title", "", "page title")
 	_ = cmd.MarkFlagDirname("store")
 	_ = cmd.MarkFlagFilename("html", "html")
 	return cmd

@@ -16,11 +16,16 @@ import (
 
 func init() { subcommands = append(subcommands, newScoreCommand) }
 
+// scoreOptions are the flags of score.
+type scoreOptions struct {
+	format, baseline, rulesFile string
+	minScore                    float64
+	dumpRules, gradeOnly        bool
+	sources                     sourceFlags
+}
+
 func newScoreCommand() *cobra.Command {
-	var format, baseline, rulesFile string
-	var minScore float64
-	var dumpRules, gradeOnly bool
-	var sources sourceFlags
+	var o scoreOptions
 	cmd := &cobra.Command{
 		Use:   "score SOURCE",
 		Short: "Rate a filter (or a process's filters) 0-100 and report bypasses",
@@ -49,26 +54,26 @@ Exit status: 0 at or above --min-score, 1 below, 2 error.`,
   seccomp-attest score --min-score 70 --format json profile:seccomp.json
   seccomp-attest score --dump-rules > rules.yaml`,
 		Args: func(cmd *cobra.Command, args []string) error {
-			if dumpRules {
+			if o.dumpRules {
 				return cobra.NoArgs(cmd, args)
 			}
 			return cobra.ExactArgs(1)(cmd, args)
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if format != "text" && format != "json" {
-				return fmt.Errorf("unknown --format %q (want text or json)", format)
+			if o.format != "text" && o.format != "json" {
+				return fmt.Errorf("unknown --format %q (want text or json)", o.format)
 			}
-			if gradeOnly && cmd.Flags().Changed("format") {
+			if o.gradeOnly && cmd.Flags().Changed("format") {
 				return fmt.Errorf("--grade prints the letter alone: it takes no --format")
 			}
 			rules := score.DefaultRules()
-			if rulesFile != "" {
+			if o.rulesFile != "" {
 				var err error
-				if rules, err = score.LoadRules(rulesFile); err != nil {
+				if rules, err = score.LoadRules(o.rulesFile); err != nil {
 					return err
 				}
 			}
-			if dumpRules {
+			if o.dumpRules {
 				out, err := rules.Effective(knowledge.Default()).Dump()
 				if err != nil {
 					return err
@@ -76,7 +81,7 @@ Exit status: 0 at or above --min-score, 1 below, 2 error.`,
 				_, err = cmd.OutOrStdout().Write(out)
 				return err
 			}
-			r, err := sources.resolver()
+			r, err := o.sources.resolver()
 			if err != nil {
 				return err
 			}
@@ -90,17 +95,17 @@ Exit status: 0 at or above --min-score, 1 below, 2 error.`,
 				return fmt.Errorf("%s: %w", src.Description, err)
 			}
 			// The letter does not depend on the baseline: --grade skips it.
-			if baseline != "" && baseline != "none" && !gradeOnly {
-				base, err := scoreBaseline(r, baseline, src, opts)
+			if o.baseline != "" && o.baseline != "none" && !o.gradeOnly {
+				base, err := scoreBaseline(r, o.baseline, src, opts)
 				if err != nil {
 					return err
 				}
-				rep.SetBaseline(baseline, base)
+				rep.SetBaseline(o.baseline, base)
 			}
 			switch {
-			case gradeOnly:
+			case o.gradeOnly:
 				fmt.Fprintln(cmd.OutOrStdout(), rep.Grade)
-			case format == "json":
+			case o.format == "json":
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")
 				if err := enc.Encode(scoreJSON{Source: args[0], Report: rep}); err != nil {
@@ -109,23 +114,23 @@ Exit status: 0 at or above --min-score, 1 below, 2 error.`,
 			default:
 				writeScoreText(cmd.OutOrStdout(), src.Description, rep)
 			}
-			if cmd.Flags().Changed("min-score") && rep.Score < minScore {
-				if format == "text" && !gradeOnly {
-					fmt.Fprintf(cmd.OutOrStdout(), "below --min-score %g\n", minScore)
+			if cmd.Flags().Changed("min-score") && rep.Score < o.minScore {
+				if o.format == "text" && !o.gradeOnly {
+					fmt.Fprintf(cmd.OutOrStdout(), "below --min-score %g\n", o.minScore)
 				}
 				return errNegativeAnswer
 			}
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
-	cmd.Flags().Float64Var(&minScore, "min-score", 0, "exit 1 when the score is below this (CI gate)")
-	cmd.Flags().StringVar(&baseline, "baseline", "builtin:docker-default",
+	cmd.Flags().StringVar(&o.format, "format", "text", "output format: text or json")
+	cmd.Flags().Float64Var(&o.minScore, "min-score", 0, "exit 1 when the score is below this (CI gate)")
+	cmd.Flags().StringVar(&o.baseline, "baseline", "builtin:docker-default",
 		"source to compare the score with (resolved for the same capabilities), or none")
-	cmd.Flags().StringVar(&rulesFile, "rules", "", "rules file (YAML or JSON) extending the embedded rules")
-	cmd.Flags().BoolVar(&dumpRules, "dump-rules", false, "print the effective rules and exit")
-	cmd.Flags().BoolVar(&gradeOnly, "grade", false, "print the grade letter alone (for shell use); exit status as without it")
-	sources.register(cmd, "profiles (SOURCE and --baseline)")
+	cmd.Flags().StringVar(&o.rulesFile, "rules", "", "rules file (YAML or JSON) extending the embedded rules")
+	cmd.Flags().BoolVar(&o.dumpRules, "dump-rules", false, "print the effective rules and exit")
+	cmd.Flags().BoolVar(&o.gradeOnly, "grade", false, "print the grade letter alone (for shell use); exit status as without it")
+	o.sources.register(cmd, "profiles (SOURCE and --baseline)")
 	return cmd
 }
 

@@ -18,10 +18,13 @@ import (
 
 func init() { subcommands = append(subcommands, newVerifyCommand) }
 
+// verifyOptions are the flags of verify.
+type verifyOptions struct {
+	keyPath, policyPath, storeDir, checkpointPath, format string
+}
+
 func newVerifyCommand() *cobra.Command {
-	var (
-		keyPath, policyPath, storeDir, checkpointPath, format string
-	)
+	var o verifyOptions
 	cmd := &cobra.Command{
 		Use:   "verify FILE... --key PUB | verify --store DIR [--checkpoint FILE] --key PUB",
 		Short: "Check signed attestations, their host chain and the store's checkpoints",
@@ -50,47 +53,47 @@ under another policy than --policy); 2 usage or I/O error; 3 the evidence
 was tampered with or is incomplete (a signature or format is bad, the
 chain is broken, the store was cut short, rewritten or records a break).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if keyPath == "" {
+			if o.keyPath == "" {
 				return fmt.Errorf("verify: --key is required")
 			}
-			if format != "text" && format != "json" {
-				return fmt.Errorf("verify: --format %q: want text or json", format)
+			if o.format != "text" && o.format != "json" {
+				return fmt.Errorf("verify: --format %q: want text or json", o.format)
 			}
-			if (storeDir == "") == (len(args) == 0) {
+			if (o.storeDir == "") == (len(args) == 0) {
 				return fmt.Errorf("verify: give attestation files or --store DIR (not both)")
 			}
-			if checkpointPath != "" && storeDir == "" {
+			if o.checkpointPath != "" && o.storeDir == "" {
 				return fmt.Errorf("verify: --checkpoint needs --store DIR")
 			}
-			v, err := attest.LoadVerifier(keyPath)
+			v, err := attest.LoadVerifier(o.keyPath)
 			if err != nil {
 				return err
 			}
 			opts := attest.VerifyOptions{Schema: schema.Validate}
-			if policyPath != "" {
+			if o.policyPath != "" {
 				// The digest the pipeline records: of the file's bytes, or
 				// of a shipped preset's.
-				if _, opts.PolicyDigest, err = policy.Open(policyPath); err != nil {
+				if _, opts.PolicyDigest, err = policy.Open(o.policyPath); err != nil {
 					return err
 				}
 			}
 			var external *attest.Checkpoint
-			if checkpointPath != "" {
-				data, err := inputfile.Read(checkpointPath, inputfile.Attestation)
+			if o.checkpointPath != "" {
+				data, err := inputfile.Read(o.checkpointPath, inputfile.Attestation)
 				if err != nil {
 					return err
 				}
 				// A checkpoint that does not verify is no evidence of
 				// anything: say so and stop, as for a bad key.
-				if external, err = attest.VerifyCheckpoint(cmd.Context(), checkpointPath, data, v); err != nil {
+				if external, err = attest.VerifyCheckpoint(cmd.Context(), o.checkpointPath, data, v); err != nil {
 					return err
 				}
 			}
 			files := args
 			nameSeq := map[string]uint64{}
-			store := attest.Store{Dir: storeDir}
+			store := attest.Store{Dir: o.storeDir}
 			var heads attest.StoreHeads
-			if storeDir != "" {
+			if o.storeDir != "" {
 				heads = store.ReadHeads(cmd.Context(), v)
 				entries, err := store.Entries()
 				if err != nil {
@@ -117,8 +120,8 @@ chain is broken, the store was cut short, rewritten or records a break).`,
 			}
 			// The chain is judged on the valid files only; an invalid file
 			// already fails verification and would only add noise.
-			out.Chain.Problems = attest.CheckChain(links, attest.ChainOptions{Complete: storeDir != ""})
-			if storeDir != "" {
+			out.Chain.Problems = attest.CheckChain(links, attest.ChainOptions{Complete: o.storeDir != ""})
+			if o.storeDir != "" {
 				out.Chain.Problems = append(out.Chain.Problems, heads.Check(links, external)...)
 			}
 			if out.Chain.Problems == nil {
@@ -132,7 +135,7 @@ chain is broken, the store was cut short, rewritten or records a break).`,
 			}
 			out.Valid = out.Valid && len(out.Chain.Problems) == 0
 			out.Passing = out.Passing && out.Valid
-			if format == "json" {
+			if o.format == "json" {
 				err = writeVerifyJSON(cmd.OutOrStdout(), &out)
 			} else {
 				writeVerifyText(cmd.OutOrStdout(), &out)
@@ -150,11 +153,11 @@ chain is broken, the store was cut short, rewritten or records a break).`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&keyPath, "key", "", "public key (PKIX PEM) that must have signed")
-	f.StringVar(&policyPath, "policy", "", "policy file (or preset:NAME) whose digest every verdict must name")
-	f.StringVar(&storeDir, "store", "", "verify every attestation of this store directory")
-	f.StringVar(&checkpointPath, "checkpoint", "", "a signed checkpoint of the store kept elsewhere: the store must still hold what it names (with --store)")
-	f.StringVar(&format, "format", "text", "output format: text or json")
+	f.StringVar(&o.keyPath, "key", "", "public key (PKIX PEM) that must have signed")
+	f.StringVar(&o.policyPath, "policy", "", "policy file (or preset:NAME) whose digest every verdict must name")
+	f.StringVar(&o.storeDir, "store", "", "verify every attestation of this store directory")
+	f.StringVar(&o.checkpointPath, "checkpoint", "", "a signed checkpoint of the store kept elsewhere: the store must still hold what it names (with --store)")
+	f.StringVar(&o.format, "format", "text", "output format: text or json")
 	return cmd
 }
 
