@@ -18,6 +18,7 @@ import (
 
 	"github.com/seccomp-attest/seccomp-attest/internal/inputfile"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
+	"github.com/seccomp-attest/seccomp-attest/pkg/source"
 )
 
 // Modes of a policy.
@@ -158,6 +159,13 @@ func (p *Policy) normalize() error {
 	// omitted key takes the default.
 	if p.Baselines == nil {
 		p.Baselines = DefaultBaselines()
+	}
+	// A misspelt baseline is refused with the policy, not at the first
+	// container judged; its files are read then.
+	for _, b := range p.Baselines {
+		if _, err := source.Baseline.Parse(b); err != nil {
+			return fmt.Errorf("baselines: %w", err)
+		}
 	}
 	if p.NotWeakerThanIntended == nil {
 		t := true

@@ -58,3 +58,26 @@ func TestInvalid(t *testing.T) {
 		t.Errorf("JSON policy: %v", err)
 	}
 }
+
+// A baseline's form is checked when the policy is loaded: a misspelt kind
+// or builtin, a live process or a bare path is refused then, naming the
+// policy and the baseline.
+func TestBaselinesAreParsedWhenLoaded(t *testing.T) {
+	for s, want := range map[string]string{
+		"baselines: [builtin:docker-defualt]\n":   `unknown builtin profile "docker-defualt"`,
+		"baselines: [builtins:docker-default]\n":  `unknown kind "builtins"`,
+		"baselines: [pid:1]\n":                    `a pid source is not accepted here`,
+		"baselines: [docker.json]\n":              `no kind`,
+		"baselines: [builtin:podman-4.3, bpf:]\n": `empty file name`,
+	} {
+		_, err := Parse([]byte(s), "t.yaml", "")
+		if err == nil || !strings.Contains(err.Error(), "policy t.yaml: baselines: source ") || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: %v, want an error naming the policy, the baseline and %q", s, err, want)
+		}
+	}
+	// Files are not read yet: a missing one fails when a container is
+	// judged.
+	if _, err := Parse([]byte("baselines: [profile:missing.json, bpf:a.bpf]\n"), "t.yaml", t.TempDir()); err != nil {
+		t.Errorf("missing baseline files refused at load: %v", err)
+	}
+}
