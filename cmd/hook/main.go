@@ -4,10 +4,10 @@
 //
 //	seccomp-attest-hook [--socket=PATH] [flags] STAGE < state.json
 //
-// It is small on purpose: a container start waits for it. It hands its
-// arguments and the state to seccomp-attestd over a unix socket
-// (/run/seccomp-attest/hook.sock, or --socket=PATH) and exits with the
-// daemon's answer; the daemon reads the filters, judges them and writes
+// It is small on purpose: a container start waits for it. It parses its
+// arguments into a request (wire.HookRequest), hands it with the state to
+// seccomp-attestd over a unix socket (/run/seccomp-attest/hook.sock, or
+// --socket=PATH) and exits with the daemon's answer; the daemon reads the filters, judges them and writes
 // the attestation (pkg/hook). Without a daemon, it becomes seccomp-attestd
 // running this one hook (`seccomp-attestd hook`): the same work, in this
 // process. See docs/hook.md.
@@ -36,7 +36,14 @@ func main() {
 }
 
 func run(argv []string) int {
-	args, socket := wire.TakeSocketFlag(argv)
+	// The command line is parsed here, once: the daemon gets the request
+	// it says, and a command line that is not one is answered without it.
+	cwd, _ := os.Getwd()
+	req, socket, err := wire.ParseHookArgs(argv, cwd, os.Stderr)
+	if err != nil {
+		return exitError
+	}
+	args, _ := wire.TakeSocketFlag(argv)
 	conn, err := wire.Dial(socket)
 	if err != nil {
 		// No daemon: do the work here. exec keeps this process's pid,
@@ -53,7 +60,7 @@ func run(argv []string) int {
 	// answers that it must be stopped, this program does it, on the
 	// process it opened, never a pid reused meanwhile.
 	initFD := -1
-	if len(args) > 0 && args[len(args)-1] == "poststart" {
+	if req.Stage == wire.StagePoststart {
 		var st struct {
 			Pid int `json:"pid"`
 		}
@@ -65,7 +72,8 @@ func run(argv []string) int {
 		}
 	}
 	started := time.Now()
-	resp, err := wire.Exchange(conn, wire.Request{Args: args, State: state, RuntimePID: os.Getppid()}, nil, started.Add(wire.Backstop))
+	req.State, req.RuntimePID = state, os.Getppid()
+	resp, err := wire.Exchange(conn, wire.Request{Kind: wire.KindHook, Hook: &req}, nil, started.Add(wire.Backstop))
 	switch {
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		fmt.Fprintf(os.Stderr, "seccomp-attest-hook: seccomp-attestd at %s did not answer within %s (failing closed)\n", socket, wire.Backstop)

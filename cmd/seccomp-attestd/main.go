@@ -80,7 +80,12 @@ func runHook(args []string) int {
 			runtimePID, args = pid, args[1:]
 		}
 	}
-	return hook.Run(args, os.Stdin, os.Stderr, runtimePID)
+	cwd, _ := os.Getwd()
+	req, _, err := wire.ParseHookArgs(args, cwd, os.Stderr)
+	if err != nil {
+		return 2
+	}
+	return hook.Run(context.Background(), req, os.Stdin, os.Stderr, runtimePID)
 }
 
 func runWrapper(args []string) int {

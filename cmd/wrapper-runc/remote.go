@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -25,6 +26,17 @@ func checked(argv []string, inv *runcargs.Invocation, self string) int {
 	if inv == nil || (inv.Command != "create" && inv.Command != "start") {
 		return execChecker(argv, inv, self)
 	}
+	// The daemon gets the command line parsed, and the real runtime
+	// found: anything odd (a command line runc would refuse, --help, no
+	// runtime) is answered in this process, as it always was.
+	opts, err := inv.CommandOptions()
+	if err != nil || opts.Help {
+		return execChecker(argv, inv, self)
+	}
+	rt, err := front.FindRuntime(inv, os.Args[0], self)
+	if err != nil {
+		return execChecker(argv, inv, self)
+	}
 	socket := inv.Extra[front.FlagSocket]
 	if socket == "" {
 		socket = wire.DefaultSocket
@@ -38,8 +50,13 @@ func checked(argv []string, inv *runcargs.Invocation, self string) int {
 	if err != nil {
 		return execChecker(argv, inv, self)
 	}
-	req := wire.Request{Kind: wire.KindWrapper, Args: argv, Env: os.Environ(), Dir: cwd, Argv0: os.Args[0], Self: self}
-	resp, err := wire.Exchange(conn, req, []*os.File{os.Stdin, os.Stdout, os.Stderr}, time.Now().Add(wire.WrapperBackstop))
+	cfg := inv.Extra[front.FlagConfig]
+	if cfg != "" && !filepath.IsAbs(cfg) {
+		cfg = filepath.Join(cwd, cfg)
+	}
+	wreq := &wire.WrapperRequest{Command: inv.Command, Global: inv.Global, GlobalArgs: inv.GlobalArgs, Options: *opts, Args: inv.Args,
+		Config: cfg, Runtime: *rt, Env: os.Environ(), Dir: cwd}
+	resp, err := wire.Exchange(conn, wire.Request{Kind: wire.KindWrapper, Wrapper: wreq}, []*os.File{os.Stdin, os.Stdout, os.Stderr}, time.Now().Add(wire.WrapperBackstop))
 	switch {
 	case errors.Is(err, wire.ErrNoAck):
 		// Stopped or swamped: it will not act on this request; the check

@@ -21,6 +21,7 @@ import (
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
+	"github.com/seccomp-attest/seccomp-attest/internal/version"
 	"github.com/seccomp-attest/seccomp-attest/pkg/daemon/wire"
 	"github.com/seccomp-attest/seccomp-attest/pkg/hook"
 	"github.com/seccomp-attest/seccomp-attest/pkg/pipeline"
@@ -67,6 +68,11 @@ func Serve(ctx context.Context, l *net.UnixListener, log *logrus.Logger) error {
 	// Checkpoints go to their sink after the answer, from here: a slow
 	// sink must not hold a request (or its work slot).
 	pipeline.ShipInBackground(func(err error) { log.WithError(err).Warn("checkpoint sink") })
+	// The configurations, policies, keys and logs the requests name stay
+	// loaded from one request to the next, as long as their files do not
+	// change.
+	warm := pipeline.NewWarm(pipeline.Options{ToolVersion: version.String()})
+	defer warm.Close()
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	go func() {
@@ -104,7 +110,7 @@ func Serve(ctx context.Context, l *net.UnixListener, log *logrus.Logger) error {
 					log.WithField("panic", fmt.Sprint(r)).Error("connection panicked")
 				}
 			}()
-			serveConn(ctx, conn, work, log)
+			serveConn(ctx, conn, work, warm, log)
 		}()
 	}
 }
@@ -120,7 +126,7 @@ const exitError = 2
 // stdin, stdout and stderr).
 const maxFiles = 3
 
-func serveConn(ctx context.Context, conn *net.UnixConn, work chan struct{}, log *logrus.Logger) {
+func serveConn(ctx context.Context, conn *net.UnixConn, work chan struct{}, warm *pipeline.Warm, log *logrus.Logger) {
 	started := time.Now()
 	var files []*os.File
 	defer func() {
@@ -174,7 +180,7 @@ func serveConn(ctx context.Context, conn *net.UnixConn, work chan struct{}, log 
 		log.Info("dropped a request: the program hung up while it waited its turn")
 		return
 	}
-	var kind string
+	var kind wire.Kind
 	resp := func() (resp wire.Response) {
 		defer func() {
 			// One request's bug must not take every later container's
@@ -189,8 +195,8 @@ func serveConn(ctx context.Context, conn *net.UnixConn, work chan struct{}, log 
 			return wire.Response{Exit: exitError, Stderr: fmt.Sprintf("seccomp-attestd: the request is not one: %v\n", err)}
 		}
 		kind = req.Kind
-		switch req.Kind {
-		case "":
+		switch {
+		case req.Kind == wire.KindHook && req.Hook != nil:
 			// The hook gives up at wire.Backstop; a hook that hung up
 			// (it found the daemon stalled and checks in its own
 			// process) must not be answered by an attestation too.
@@ -207,33 +213,33 @@ func serveConn(ctx context.Context, conn *net.UnixConn, work chan struct{}, log 
 				fmt.Errorf("the daemon's limit of %s per hook passed: %w", wire.Backstop-answerMargin, context.DeadlineExceeded))
 			defer cancel()
 			var stderr bytes.Buffer
-			code, stop := hook.RunRemote(rctx, req.Args, bytes.NewReader(req.State), &stderr, req.RuntimePID)
+			code, stop := hook.RunRemote(rctx, warm, *req.Hook, &stderr)
 			return wire.Response{Exit: code, Stderr: stderr.String(), StopInit: stop}
-		case wire.KindWrapper:
+		case req.Kind == wire.KindWrapper && req.Wrapper != nil:
 			if len(files) != 3 {
 				return wire.Response{Exit: exitError, Stderr: fmt.Sprintf("seccomp-attestd: a wrapper-runc request comes with its stdin, stdout and stderr, not %d descriptors\n", len(files))}
 			}
 			h := &wrapper.Host{Stdin: files[0], Stdout: files[1], Stderr: files[2],
-				Env: req.Env, Dir: req.Dir, Argv0: req.Argv0, Self: req.Self, Remote: true, Gone: gone}
-			code := wrapper.Run(req.Args, h)
+				Env: req.Wrapper.Env, Dir: req.Wrapper.Dir, Remote: true, Gone: gone, Loader: warm}
+			code := wrapper.Check(req.Wrapper, h)
 			resp := wire.Response{Exit: code}
 			if h.Exec != nil {
 				resp.Exec = &wire.Exec{Path: h.Exec.Path, Argv: h.Exec.Argv}
 			}
 			return resp
 		}
-		return wire.Response{Exit: exitError, Stderr: fmt.Sprintf("seccomp-attestd: unknown request kind %q\n", req.Kind)}
+		return wire.Response{Exit: exitError, Stderr: fmt.Sprintf("seccomp-attestd: a %s request without its %s part\n", req.Kind, req.Kind)}
 	}()
 	stopBeating()
 	conn.SetWriteDeadline(time.Now().Add(requestWindow))
 	if _, err := conn.Write(answer(resp)); err != nil {
-		log.WithError(err).WithField("kind", kind).Warn("answer a request (the program hung up)")
+		log.WithError(err).WithField("kind", kind.String()).Warn("answer a request (the program hung up)")
 		return
 	}
 	// The program reads to the end: end it now, whoever else may hold
 	// a copy of this connection.
 	conn.CloseWrite()
-	log.WithFields(logrus.Fields{"kind": kind, "exit": resp.Exit, "exec": resp.Exec != nil, "elapsed": time.Since(started).String()}).Debug("answered")
+	log.WithFields(logrus.Fields{"kind": kind.String(), "exit": resp.Exit, "exec": resp.Exec != nil, "elapsed": time.Since(started).String()}).Debug("answered")
 }
 
 // errNoRequest: the connection closed before a byte was sent.

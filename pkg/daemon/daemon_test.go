@@ -16,6 +16,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/daemon/wire"
+	"github.com/seccomp-attest/seccomp-attest/pkg/runcargs"
+	"github.com/seccomp-attest/seccomp-attest/pkg/wrapper/front"
 )
 
 // serveOn starts Serve on a socket in a temporary directory and returns
@@ -60,6 +62,36 @@ func ask(t *testing.T, sock string, req wire.Request) wire.Response {
 	return resp
 }
 
+func hookRequest(h wire.HookRequest) wire.Request { return wire.Request{Kind: wire.KindHook, Hook: &h} }
+
+// askRaw sends body as the request line, as a program other than ours
+// might, and returns the answer.
+func askRaw(t *testing.T, sock, body string) wire.Response {
+	t.Helper()
+	conn, err := wire.Dial(sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.Write([]byte(body + "\n"))
+	ack := make([]byte, 1)
+	if _, err := io.ReadFull(conn, ack); err != nil || ack[0] != wire.Ack {
+		t.Fatalf("no acknowledgement: %q %v", ack, err)
+	}
+	conn.Write([]byte{wire.Go})
+	rc, _ := conn.SyscallConn()
+	rc.Control(func(fd uintptr) { shutdownWrite(int(fd)) })
+	answer, err := io.ReadAll(conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var resp wire.Response
+	if err := json.Unmarshal(bytes.TrimLeft(answer, string(wire.Heartbeat)), &resp); err != nil {
+		t.Fatalf("%v: %q", err, answer)
+	}
+	return resp
+}
+
 // The daemon answers what the hook would: a bad state or stage is the
 // same clear error, in the response, as from a hook process.
 func TestServeAnswersLikeTheHook(t *testing.T) {
@@ -71,11 +103,11 @@ func TestServeAnswersLikeTheHook(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte("log: \"-\"\nmode: enforce\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	resp := ask(t, sock, wire.Request{Args: []string{"--config", cfg, "poststart"}, State: []byte("not json")})
+	resp := ask(t, sock, hookRequest(wire.HookRequest{Stage: wire.StagePoststart, Config: cfg, State: []byte("not json")}))
 	if resp.Exit == 0 || !strings.Contains(resp.Stderr, "container state on stdin: not an OCI state") {
 		t.Errorf("bad state: %+v", resp)
 	}
-	resp = ask(t, sock, wire.Request{Args: []string{"--config", cfg, "prestop"}})
+	resp = ask(t, sock, hookRequest(wire.HookRequest{Stage: "prestop", Config: cfg}))
 	if resp.Exit != exitError || !strings.Contains(resp.Stderr, `unknown stage "prestop"`) {
 		t.Errorf("bad stage: %+v", resp)
 	}
@@ -108,7 +140,7 @@ func TestServeRefusesGarbage(t *testing.T) {
 	if resp.Exit != exitError || !strings.Contains(resp.Stderr, "not one") {
 		t.Errorf("garbage: %+v", resp)
 	}
-	if resp := ask(t, sock, wire.Request{Args: []string{"prestop"}}); resp.Exit != exitError {
+	if resp := ask(t, sock, hookRequest(wire.HookRequest{Stage: "prestop"})); resp.Exit != exitError {
 		t.Errorf("after garbage: %+v", resp)
 	}
 }
@@ -154,7 +186,7 @@ func shutdownWrite(fd int) { unix.Shutdown(fd, unix.SHUT_WR) }
 // taken out.
 func TestServeWrapperRequests(t *testing.T) {
 	sock := serveOn(t)
-	resp := ask(t, sock, wire.Request{Kind: wire.KindWrapper, Args: []string{"--version"}})
+	resp := ask(t, sock, wire.Request{Kind: wire.KindWrapper, Wrapper: &wire.WrapperRequest{Command: "create"}})
 	if resp.Exit != exitError || !strings.Contains(resp.Stderr, "not 0 descriptors") {
 		t.Errorf("without stdio: %+v", resp)
 	}
@@ -172,13 +204,15 @@ func TestServeWrapperRequests(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer devnull.Close()
-	req := wire.Request{Kind: wire.KindWrapper, Args: []string{"--seccomp-attest-runtime=" + runc, "--debug", "state", "x"}, Dir: t.TempDir()}
+	rt := front.Runtime{Path: runc, Argv0: runc, Name: front.RuntimeRunc}
+	req := wire.Request{Kind: wire.KindWrapper, Wrapper: &wire.WrapperRequest{Command: "create", GlobalArgs: []string{"--debug"},
+		Global: runcargs.Global{Debug: true}, Options: runcargs.Options{Help: true}, Args: []string{"--help"}, Runtime: rt, Dir: t.TempDir()}}
 	resp, err = wire.Exchange(conn, req, []*os.File{devnull, devnull, devnull}, time.Now().Add(wire.Backstop))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if resp.Exec == nil || resp.Exec.Path != runc || strings.Join(resp.Exec.Argv, " ") != runc+" --debug state x" {
-		t.Errorf("unchecked command: %+v %+v", resp, resp.Exec)
+	if resp.Exec == nil || resp.Exec.Path != runc || strings.Join(resp.Exec.Argv, " ") != runc+" --debug create --help" {
+		t.Errorf("create --help: %+v %+v", resp, resp.Exec)
 	}
 	// run is never the daemon's: its init must be the caller's child.
 	conn, err = wire.Dial(sock)
@@ -191,14 +225,14 @@ func TestServeWrapperRequests(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req = wire.Request{Kind: wire.KindWrapper, Args: []string{"--seccomp-attest-runtime=" + runc, "run", "x"}, Dir: t.TempDir()}
+	req = wire.Request{Kind: wire.KindWrapper, Wrapper: &wire.WrapperRequest{Command: "run", Options: runcargs.Options{ID: "x"}, Args: []string{"x"}, Runtime: rt, Dir: t.TempDir()}}
 	resp, err = wire.Exchange(conn, req, []*os.File{devnull, devnull, w}, time.Now().Add(wire.Backstop))
 	w.Close()
 	stderr.ReadFrom(r)
 	if err != nil || resp.Exit != exitError || resp.Exec != nil || !strings.Contains(stderr.String(), "run is checked in the wrapper's own process") {
 		t.Errorf("run: %+v, %v, stderr %q", resp, err, stderr.String())
 	}
-	if resp := ask(t, sock, wire.Request{Kind: "other"}); resp.Exit != exitError || !strings.Contains(resp.Stderr, "unknown request kind") {
+	if resp := askRaw(t, sock, `{"kind":"other"}`); resp.Exit != exitError || !strings.Contains(resp.Stderr, "unknown request kind") {
 		t.Errorf("unknown kind: %+v", resp)
 	}
 }
@@ -220,7 +254,7 @@ func TestServeSurvivesSilentAndPartialPeers(t *testing.T) {
 			t.Errorf("partial request %q: answered %q", send, body)
 		}
 	}
-	if resp := ask(t, sock, wire.Request{Args: []string{"prestop"}}); resp.Exit != exitError || !strings.Contains(resp.Stderr, "unknown stage") {
+	if resp := ask(t, sock, hookRequest(wire.HookRequest{Stage: "prestop"})); resp.Exit != exitError || !strings.Contains(resp.Stderr, "unknown stage") {
 		t.Errorf("after silent peers: %+v", resp)
 	}
 }

@@ -12,15 +12,18 @@ import (
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
-	"github.com/seccomp-attest/seccomp-attest/internal/version"
 	"github.com/seccomp-attest/seccomp-attest/pkg/config"
+	"github.com/seccomp-attest/seccomp-attest/pkg/daemon/wire"
 	"github.com/seccomp-attest/seccomp-attest/pkg/pipeline"
 	"github.com/seccomp-attest/seccomp-attest/pkg/procfilters"
 )
 
 type hook struct {
-	cfg     *config.Config
-	stage   stage
+	cfg    *config.Config
+	loader pipeline.Loader
+	// reader reads the container's filters (the kernel's, but in tests).
+	reader  FilterReader
+	stage   wire.Stage
 	log     *logrus.Logger
 	stderr  io.Writer
 	started time.Time
@@ -48,14 +51,14 @@ func (h *hook) run(ctx context.Context, stdin io.Reader) int {
 		return h.fail(nil, fmt.Errorf("container state on stdin: %w", err))
 	}
 	c := pipeline.Container{ID: state.ID, Bundle: state.Bundle, PID: state.Pid, Annotations: state.Annotations}
-	static := h.stage == stageCreateRuntime || h.stage == stagePrestart
+	static := h.stage == wire.StageCreateRuntime || h.stage == wire.StagePrestart
 	c.Runtime, c.RuntimeVersion = detectRuntime(h.runtimePID, h.cfg.Store, !static)
 	fields := logrus.Fields{"stage": string(h.stage), "id": c.ID, "pid": c.PID, "bundle": c.Bundle, "runtime": c.Runtime}
 	if h.fallback != "" {
 		fields["fallback"] = h.fallback
 	}
 
-	if h.stage == stagePoststart {
+	if h.stage == wire.StagePoststart {
 		// Opened first, so that any failure from here on can stop the
 		// container where the runtime ignores a failing poststart.
 		if fd, err := unix.PidfdOpen(c.PID, 0); err == nil {
@@ -66,21 +69,21 @@ func (h *hook) run(ctx context.Context, stdin io.Reader) int {
 	// The static stages load the signing key too (or generate it): a key
 	// that is missing or unusable must refuse the container before it is
 	// created, not be found at poststart, after it ran.
-	p, err := pipeline.New(h.cfg, pipeline.Options{ToolVersion: version.String()})
+	p, err := h.loader.Pipeline(h.cfg)
 	if err != nil {
 		return h.fail(fields, err)
 	}
 	fields["mode"] = p.Mode()
 
 	switch h.stage {
-	case stageCreateRuntime, stagePrestart:
+	case wire.StageCreateRuntime, wire.StagePrestart:
 		out, err := p.CheckIntended(ctx, c)
 		if err != nil {
 			return h.failMode(p, fields, fmt.Errorf("static check of the intended profile: %w", err))
 		}
 		return h.answer(p, fields, out)
 
-	case stagePoststart:
+	case wire.StagePoststart:
 		loadsFilter, err := p.LoadsFilter(c)
 		if err != nil {
 			return h.failMode(p, fields, fmt.Errorf("read the bundle: %w", err))
@@ -88,7 +91,7 @@ func (h *hook) run(ctx context.Context, stdin io.Reader) int {
 		// Where a start's time goes, for operators and the benchmark.
 		mark := time.Now()
 		fields["msSetup"] = ms(mark.Sub(h.started))
-		pf, err := waitAndRead(ctx, c, loadsFilter, time.Duration(h.cfg.FilterWait))
+		pf, err := waitAndRead(ctx, h.reader, c, loadsFilter, time.Duration(h.cfg.FilterWait))
 		if err != nil {
 			return h.readFailed(ctx, p, c, fields, err)
 		}
@@ -100,7 +103,7 @@ func (h *hook) run(ctx context.Context, stdin io.Reader) int {
 		fields["msAttest"] = ms(time.Since(mark))
 		return h.answer(p, fields, out)
 
-	case stagePoststop:
+	case wire.StagePoststop:
 		out, err := p.RecordStop(ctx, c)
 		if err != nil {
 			// The container is gone: nothing to refuse, but the gap in the
@@ -213,7 +216,7 @@ func (h *hook) fail(fields logrus.Fields, err error) int {
 // hook does not rely on the runtime. SIGKILL of the init (pid 1 of the
 // container's pid namespace) ends every process in it.
 func (h *hook) stopContainer(fields logrus.Fields) {
-	if h.stage != stagePoststart {
+	if h.stage != wire.StagePoststart {
 		return
 	}
 	// In seccomp-attestd the hook program stops it (RunRemote): a daemon

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/config"
+	"github.com/seccomp-attest/seccomp-attest/pkg/daemon/wire"
 
 	hooks "github.com/containers/common/pkg/hooks"
 	rspec "github.com/opencontainers/runtime-spec/specs-go"
@@ -51,7 +52,7 @@ func TestHooksDFiles(t *testing.T) {
 			t.Fatalf("%s: stages %v, want exactly one (the hook is told its stage in args)", f, h.Stages)
 		}
 		stage := h.Stages[0]
-		if _, ok := parseStage(stage); !ok {
+		if wire.Stage(stage).Check() != nil {
 			t.Errorf("%s: stage %q is not one the hook implements", f, stage)
 		}
 		if n := len(h.Hook.Args); n < 2 || h.Hook.Args[n-1] != stage {

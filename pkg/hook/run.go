@@ -18,8 +18,8 @@
 package hook
 
 import (
+	"bytes"
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"time"
@@ -27,7 +27,10 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/seccomp-attest/seccomp-attest/internal/runtimemsg"
+	"github.com/seccomp-attest/seccomp-attest/internal/version"
 	"github.com/seccomp-attest/seccomp-attest/pkg/config"
+	"github.com/seccomp-attest/seccomp-attest/pkg/daemon/wire"
+	"github.com/seccomp-attest/seccomp-attest/pkg/pipeline"
 )
 
 // Exit statuses: the runtime only distinguishes zero from non-zero, the
@@ -38,67 +41,48 @@ const (
 	exitError   = 2
 )
 
-// Run runs one hook: args are the hook's flags and stage, stdin the state
-// the runtime passed, runtimePID the process that executed the hook (the
-// runtime, whose name and version the attestation records). It returns
-// the exit status for the runtime.
-func Run(args []string, stdin io.Reader, stderr io.Writer, runtimePID int) int {
-	return RunContext(context.Background(), args, stdin, stderr, runtimePID)
-}
-
-// RunContext is Run with a parent context: the deadline applied is the
-// earlier of ctx's and the configured one.
-func RunContext(parent context.Context, args []string, stdin io.Reader, stderr io.Writer, runtimePID int) int {
-	code, _ := runHook(parent, args, stdin, stderr, runtimePID, false)
+// Run runs one hook in this process, loading its configuration, policy
+// and key for it: req is the hook program's parsed command line
+// (wire.ParseHookArgs), stdin the state the runtime passed, runtimePID
+// the process that executed the hook (the runtime, whose name and
+// version the attestation records). It returns the exit status for the
+// runtime. The deadline applied is the earlier of ctx's and the
+// configured one.
+func Run(ctx context.Context, req wire.HookRequest, stdin io.Reader, stderr io.Writer, runtimePID int) int {
+	loader := pipeline.Cold{Options: pipeline.Options{ToolVersion: version.String()}}
+	code, _ := run(ctx, loader, kernelReader{}, req, stdin, stderr, runtimePID, false)
 	return code
 }
 
-// RunRemote is RunContext for seccomp-attestd, on behalf of a hook program
-// that waits for the answer: it never acts on the container itself.
-// stopInit says the container's init must be stopped (a poststart that
-// refused, in enforce mode), which the hook program does. A daemon that
-// was stopped mid-request and whose hook program has since checked in its
-// own process thus can never touch that container.
-func RunRemote(ctx context.Context, args []string, stdin io.Reader, stderr io.Writer, runtimePID int) (code int, stopInit bool) {
-	return runHook(ctx, args, stdin, stderr, runtimePID, true)
+// RunRemote is Run for seccomp-attestd, on behalf of a hook program that
+// waits for the answer, with req.State as the state and what loader
+// keeps loaded: it never acts on the container itself. stopInit says the
+// container's init must be stopped (a poststart that refused, in enforce
+// mode), which the hook program does. A daemon that was stopped
+// mid-request and whose hook program has since checked in its own
+// process thus can never touch that container.
+func RunRemote(ctx context.Context, loader pipeline.Loader, req wire.HookRequest, stderr io.Writer) (code int, stopInit bool) {
+	return run(ctx, loader, kernelReader{}, req, bytes.NewReader(req.State), stderr, req.RuntimePID, true)
 }
 
-func runHook(parent context.Context, args []string, stdin io.Reader, stderr io.Writer, runtimePID int, remote bool) (int, bool) {
+func run(parent context.Context, loader pipeline.Loader, reader FilterReader, req wire.HookRequest, stdin io.Reader, stderr io.Writer, runtimePID int, remote bool) (int, bool) {
 	stderr = runtimemsg.Writer{W: stderr}
-	fs := flag.NewFlagSet("seccomp-attest-hook", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	configPath := fs.String("config", "", "configuration file (default "+config.DefaultPath+" if it exists, else embedded defaults)")
-	mode := fs.String("mode", "", "override the policy mode: enforce or audit")
-	policyPath := fs.String("policy", "", "override the policy (file, preset:NAME or builtin:default)")
-	store := fs.String("store", "", "override the attestation store directory")
-	key := fs.String("key", "", "override the signing key")
-	logPath := fs.String("log", "", `override the JSON log file ("-": stderr only)`)
-	fallback := fs.String("fallback", "", "why the hook program checks in its own process rather than in seccomp-attestd (recorded in the log)")
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: seccomp-attest-hook [--socket=PATH] [flags] createRuntime|prestart|poststart|poststop < state.json\n  --socket=PATH\n    \tseccomp-attestd's socket (default /run/seccomp-attest/hook.sock); without an answer the hook runs here\n")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
+	if err := req.Stage.Check(); err != nil {
+		fmt.Fprintln(stderr, err)
 		return exitError, false
 	}
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return exitError, false
-	}
-	st, ok := parseStage(fs.Arg(0))
-	if !ok {
-		fmt.Fprintf(stderr, "seccomp-attest-hook: unknown stage %q (want createRuntime, prestart, poststart or poststop)\n", fs.Arg(0))
-		return exitError, false
-	}
-
-	cfg, err := config.Load(*configPath)
+	cfg, err := loader.Config(req.Config)
 	if err != nil {
 		fmt.Fprintf(stderr, "seccomp-attest-hook: %v\n", err)
 		return exitError, false
 	}
-	for flagValue, field := range map[*string]*string{mode: &cfg.Mode, policyPath: &cfg.Policy, store: &cfg.Store, key: &cfg.Key, logPath: &cfg.Log} {
-		if *flagValue != "" {
-			*field = *flagValue
+	o := req.Override
+	for _, f := range []struct {
+		value string
+		field *string
+	}{{o.Mode, &cfg.Mode}, {o.Policy, &cfg.Policy}, {o.Store, &cfg.Store}, {o.Key, &cfg.Key}, {o.Log, &cfg.Log}} {
+		if f.value != "" {
+			*f.field = f.value
 		}
 	}
 	if cfg.Mode != "" && cfg.Mode != "enforce" && cfg.Mode != "audit" {
@@ -106,9 +90,10 @@ func runHook(parent context.Context, args []string, stdin io.Reader, stderr io.W
 		return exitError, false
 	}
 
-	log, closeLog := newLogger(cfg, stderr)
+	log, closeLog := newLogger(loader, cfg, stderr)
 	defer closeLog()
-	h := &hook{cfg: cfg, stage: st, log: log, stderr: stderr, started: time.Now(), runtimePID: runtimePID, initFD: -1, fallback: *fallback, remote: remote}
+	h := &hook{cfg: cfg, loader: loader, reader: reader, stage: req.Stage, log: log, stderr: stderr, started: time.Now(),
+		runtimePID: runtimePID, initFD: -1, fallback: req.Fallback, remote: remote}
 	ctx, cancel := context.WithTimeoutCause(parent, time.Duration(cfg.Deadline),
 		fmt.Errorf("deadline of %s passed: %w", time.Duration(cfg.Deadline), context.DeadlineExceeded))
 	defer cancel()
@@ -116,30 +101,12 @@ func runHook(parent context.Context, args []string, stdin io.Reader, stderr io.W
 	return code, h.stopRequested
 }
 
-type stage string
-
-const (
-	stageCreateRuntime stage = "createRuntime"
-	stagePrestart      stage = "prestart"
-	stagePoststart     stage = "poststart"
-	stagePoststop      stage = "poststop"
-)
-
-func parseStage(s string) (stage, bool) {
-	for _, st := range []stage{stageCreateRuntime, stagePrestart, stagePoststart, stagePoststop} {
-		if string(st) == s {
-			return st, true
-		}
-	}
-	return "", false
-}
-
 // newLogger logs JSON lines to the configured file, where operators find
 // every decision, or to stderr when there is none or it cannot be opened;
 // errors also go to stderr in words, which the runtime puts into its own
 // error message.
-func newLogger(cfg *config.Config, stderr io.Writer) (*logrus.Logger, func()) {
-	log, closeLog, err := cfg.OpenLog()
+func newLogger(loader pipeline.Loader, cfg *config.Config, stderr io.Writer) (*logrus.Logger, func()) {
+	log, closeLog, err := loader.OpenLog(cfg)
 	if err != nil {
 		// Not fatal: the decision still reaches the runtime through the
 		// exit status and stderr.

@@ -12,7 +12,6 @@ import (
 
 	"github.com/sirupsen/logrus"
 
-	"github.com/seccomp-attest/seccomp-attest/internal/version"
 	"github.com/seccomp-attest/seccomp-attest/pkg/config"
 	"github.com/seccomp-attest/seccomp-attest/pkg/pipeline"
 	"github.com/seccomp-attest/seccomp-attest/pkg/spec"
@@ -30,12 +29,13 @@ func (w *wrapper) pipeline() (*config.Config, *pipeline.Pipeline, error) {
 			return nil, nil, err
 		}
 	}
-	cfg, err := config.Load(path)
+	loader := w.host.loader()
+	cfg, err := loader.Config(path)
 	if err != nil {
 		return nil, nil, err
 	}
-	w.report.openOperatorLog(cfg)
-	p, err := pipeline.New(cfg, pipeline.Options{ToolVersion: version.String()})
+	w.report.openOperatorLog(loader, cfg)
+	p, err := loader.Pipeline(cfg)
 	if err != nil {
 		return cfg, nil, err
 	}

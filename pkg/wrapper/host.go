@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/seccomp-attest/seccomp-attest/internal/version"
+	"github.com/seccomp-attest/seccomp-attest/pkg/pipeline"
 	"github.com/seccomp-attest/seccomp-attest/pkg/wrapper/front"
 )
 
@@ -37,6 +39,17 @@ type Host struct {
 	// under way ends as if its deadline passed (in enforce mode, a held
 	// init is killed), as it would have with the caller's own process.
 	Gone <-chan struct{}
+	// Loader gives the check its configuration, pipeline and log
+	// (pipeline.Cold when nil: everything read for this check).
+	Loader pipeline.Loader
+}
+
+// loader is h.Loader, or one that reads everything for this check.
+func (h *Host) loader() pipeline.Loader {
+	if h.Loader == nil {
+		return pipeline.Cold{Options: pipeline.Options{ToolVersion: version.String()}}
+	}
+	return h.Loader
 }
 
 // errCallerGone is why a remote caller's check stopped.

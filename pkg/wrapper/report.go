@@ -8,6 +8,7 @@ import (
 
 	"github.com/seccomp-attest/seccomp-attest/internal/runtimemsg"
 	"github.com/seccomp-attest/seccomp-attest/pkg/config"
+	"github.com/seccomp-attest/seccomp-attest/pkg/pipeline"
 	"github.com/seccomp-attest/seccomp-attest/pkg/runcargs"
 	"github.com/seccomp-attest/seccomp-attest/pkg/wrapper/front"
 )
@@ -43,8 +44,8 @@ func newReporter(inv *runcargs.Invocation, h *Host) *reporter {
 // openOperatorLog starts logging decisions to the configured log ("-" or
 // "" = none besides stderr for errors). A log that cannot be opened is not
 // fatal.
-func (r *reporter) openOperatorLog(cfg *config.Config) {
-	log, closeLog, err := cfg.OpenLog()
+func (r *reporter) openOperatorLog(loader pipeline.Loader, cfg *config.Config) {
+	log, closeLog, err := loader.OpenLog(cfg)
 	if err != nil {
 		fmt.Fprintf(r.stderr, "wrapper-runc: operator %v\n", err)
 		return

@@ -14,16 +14,18 @@
 //	             program is let go or killed before its first instruction
 //
 // Run does this for the wrapper program's process (seccomp-attestd
-// wrapper-runc, which the program becomes) or, for create and start, for a
-// wrapper program that asked seccomp-attestd over its socket: the Host
-// says whose stdio, environment and directory the commands use, and how
-// the program becomes the real runtime.
+// wrapper-runc, which the program becomes), and Check does it for create
+// and start as a wrapper program that asked seccomp-attestd over its
+// socket parsed them: the Host says whose stdio, environment and
+// directory the commands use, and how the program becomes the real
+// runtime.
 package wrapper
 
 import (
 	"errors"
 	"fmt"
 
+	"github.com/seccomp-attest/seccomp-attest/pkg/daemon/wire"
 	"github.com/seccomp-attest/seccomp-attest/pkg/runcargs"
 	"github.com/seccomp-attest/seccomp-attest/pkg/wrapper/front"
 )
@@ -101,6 +103,30 @@ func Run(argv []string, h *Host) int {
 		return w.run()
 	}
 	return rt.exec(inv.Argv())
+}
+
+// Check is create or start as the wrapper program parsed its command line
+// (seccomp-attestd's request): the check Run makes of them, with nothing
+// left to parse. run is never checked this way: its init must be the
+// caller's child, waited for by the caller as a subreaper.
+func Check(req *wire.WrapperRequest, h *Host) int {
+	inv := req.Invocation()
+	report := newReporter(inv, h)
+	rt := req.Runtime
+	w := &wrapper{inv: inv, opts: &req.Options, rt: &realRuntime{Runtime: &rt, host: h}, host: h, report: report}
+	switch {
+	case req.Command == "run":
+		report.error(errors.New("wrapper-runc: run is checked in the wrapper's own process, not by seccomp-attestd"))
+		return exitError
+	case req.Command != "create" && req.Command != "start":
+		report.error(fmt.Errorf("wrapper-runc: seccomp-attestd checks create and start, not %q", req.Command))
+		return exitError
+	case req.Options.Help:
+		return w.rt.exec(inv.Argv())
+	case req.Command == "create":
+		return w.create()
+	}
+	return w.start()
 }
 
 // wrapper is one checked invocation.

@@ -71,28 +71,15 @@ var ErrNoAck = errors.New("no acknowledgement")
 // it notices that the program hung up.
 var ErrStalled = errors.New("stalled mid-request")
 
-// Request is one hook run, or one wrapper-runc check (Kind).
+// Request is one hook run, or one wrapper-runc check: Kind says which of
+// Hook and Wrapper it carries. The programs parse their command lines
+// into these (ParseHookArgs, pkg/runcargs); the daemon acts on the typed
+// fields and never sees an argument vector.
 type Request struct {
-	// Kind is "" for a hook, KindWrapper for wrapper-runc's create or
-	// start, which sends its stdin, stdout and stderr along (SCM_RIGHTS).
-	Kind string `json:"kind,omitempty"`
-	// Args are the hook's flags and stage as the runtime passed them
-	// (without --socket), or wrapper-runc's arguments.
-	Args []string `json:"args"`
-	// State is the OCI state the runtime wrote on the hook's stdin.
-	State []byte `json:"state,omitempty"`
-	// RuntimePID is the hook's parent: the runtime that executed it.
-	RuntimePID int `json:"runtimePid,omitempty"`
-	// Env and Dir are wrapper-runc's environment and working directory;
-	// Argv0 and Self how it was called and its executable.
-	Env   []string `json:"env,omitempty"`
-	Dir   string   `json:"dir,omitempty"`
-	Argv0 string   `json:"argv0,omitempty"`
-	Self  string   `json:"self,omitempty"`
+	Kind    Kind            `json:"kind"`
+	Hook    *HookRequest    `json:"hook,omitempty"`
+	Wrapper *WrapperRequest `json:"wrapper,omitempty"`
 }
-
-// KindWrapper is a wrapper-runc request.
-const KindWrapper = "wrapper-runc"
 
 // WrapperBackstop is the longest wrapper-runc waits for the daemon: a
 // start holds the init at its exec stop for at most the configured
