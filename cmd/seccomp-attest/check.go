@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -52,7 +51,7 @@ Exit status: 0 pass, 1 fail, 2 error.`,
 			if o.format != "text" && o.format != "json" {
 				return fmt.Errorf("unknown --format %q (want text or json)", o.format)
 			}
-			pol, err := loadPolicy(o.policyFile)
+			pol, _, err := policy.Open(o.policyFile)
 			if err != nil {
 				return err
 			}
@@ -123,18 +122,6 @@ Exit status: 0 pass, 1 fail, 2 error.`,
 	cmd.Flags().StringVar(&o.name, "name", "", "container name, for the policy's exceptions")
 	o.sources.register(cmd, "profiles (SOURCE, --intended, baselines, denySyscalls)")
 	return cmd
-}
-
-// loadPolicy reads --policy: empty for the embedded default, preset:NAME
-// for a shipped one, else a file.
-func loadPolicy(arg string) (*policy.Policy, error) {
-	if arg == "" {
-		return policy.Default(), nil
-	}
-	if name, ok := strings.CutPrefix(arg, "preset:"); ok {
-		return policy.Preset(name)
-	}
-	return policy.Load(arg)
 }
 
 func writeCheckText(w io.Writer, v *policy.Verdict) {
