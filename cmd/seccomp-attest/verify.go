@@ -113,7 +113,9 @@ chain is broken, the store was cut short, rewritten or records a break).`,
 				}
 				r := attest.Verify(cmd.Context(), f, data, v, opts)
 				out.Files = append(out.Files, r)
-				if p := r.Predicate(); r.Valid() {
+				// A recording attestation (r.Recording) is no link of
+				// a host chain.
+				if p := r.Predicate(); r.Valid() && p != nil {
 					links = append(links, attest.Link{File: f, Digest: r.Digest, Chain: p.Chain,
 						NameSequence: nameSeq[f], HostID: p.Host.ID, Key: p.Host.KeyFingerprint, Break: p.Break})
 				}
@@ -189,6 +191,13 @@ type fileJSON struct {
 
 func fileSummary(r *attest.Report) fileJSON {
 	fj := fileJSON{Report: r, Valid: r.Valid(), Verdict: "invalid"}
+	if rec := r.Recording; rec != nil && r.Valid() {
+		// No verdict: a profile and the recordings it came from.
+		fj.Verdict = "recording"
+		fj.Reasons = []string{fmt.Sprintf("%s profile %s sha256 %s seccompDigest %s, from %d recording(s)",
+			rec.Profile.Format, rec.Profile.Path, rec.Profile.Digest, rec.Profile.SeccompDigest, len(rec.Recordings))}
+		return fj
+	}
 	if p := r.Predicate(); p != nil {
 		fj.Container, fj.Sequence = p.Container.ID, p.Chain.Sequence
 		if r.Valid() {
