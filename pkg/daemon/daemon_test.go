@@ -15,6 +15,7 @@ import (
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
+	"github.com/seccomp-attest/seccomp-attest/pkg/attest"
 	"github.com/seccomp-attest/seccomp-attest/pkg/daemon/wire"
 	"github.com/seccomp-attest/seccomp-attest/pkg/runcargs"
 	"github.com/seccomp-attest/seccomp-attest/pkg/wrapper/front"
@@ -257,4 +258,98 @@ func TestServeSurvivesSilentAndPartialPeers(t *testing.T) {
 	if resp := ask(t, sock, hookRequest(wire.HookRequest{Stage: "prestop"})); resp.Exit != exitError || !strings.Contains(resp.Stderr, "unknown stage") {
 		t.Errorf("after silent peers: %+v", resp)
 	}
+}
+
+// One daemon, two requests, the policy file changed in between: the
+// second decision follows the new policy. The key replaced in between:
+// the new key signs. Nothing the daemon keeps loaded outlives its file.
+func TestServeFollowsChangedPolicyAndKey(t *testing.T) {
+	sock := serveOn(t)
+	dir := t.TempDir()
+	bundle := filepath.Join(dir, "bundle")
+	if err := os.MkdirAll(bundle, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// No linux.seccomp: unconfined, which only allowUnconfined lets pass.
+	writeTestFile(t, filepath.Join(bundle, "config.json"), `{"ociVersion":"1.0.2","process":{"args":["true"]},"linux":{}}`)
+	policy := filepath.Join(dir, "policy.yaml")
+	writeTestFile(t, policy, "mode: enforce\nbaselines: []\n")
+	cfg := filepath.Join(dir, "config.yaml")
+	writeTestFile(t, cfg, "policy: policy.yaml\nkey: keys/signing.key\nstore: store\nlog: \"-\"\n")
+	state := func(id string) []byte {
+		return []byte(`{"ociVersion":"1.0.2","id":"` + id + `","status":"creating","pid":1,"bundle":"` + bundle + `"}`)
+	}
+	create := func(id string) wire.Response {
+		return ask(t, sock, hookRequest(wire.HookRequest{Stage: wire.StageCreateRuntime, Config: cfg, State: state(id)}))
+	}
+	if resp := create("c1"); resp.Exit != 1 || !strings.Contains(resp.Stderr, "refused by policy") {
+		t.Fatalf("unconfined under a policy that refuses it: %+v", resp)
+	}
+	writeTestFile(t, policy, "mode: enforce\nbaselines: []\nallowUnconfined: true\n")
+	if resp := create("c2"); resp.Exit != 0 {
+		t.Fatalf("unconfined after the policy allowed it: %+v", resp)
+	}
+
+	stop := func(id string) string {
+		resp := ask(t, sock, hookRequest(wire.HookRequest{Stage: wire.StagePoststop, Config: cfg, State: state(id)}))
+		if resp.Exit != 0 {
+			t.Fatalf("poststop %s: %+v", id, resp)
+		}
+		return signedBy(t, filepath.Join(dir, "store"), id)
+	}
+	keyFile := filepath.Join(dir, "keys", attest.PrivateKeyFile)
+	first := stop("c3")
+	if want := keyIDOf(t, keyFile); first != want {
+		t.Fatalf("signed by %s, want the configured key %s", first, want)
+	}
+	other := t.TempDir()
+	if _, _, err := attest.GenerateKey(attest.KeyECDSAP256, other); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(other, attest.PrivateKeyFile), keyFile); err != nil {
+		t.Fatal(err)
+	}
+	second := stop("c4")
+	if want := keyIDOf(t, keyFile); second != want || second == first {
+		t.Fatalf("after the key was replaced: signed by %s, want the new key %s (old %s)", second, want, first)
+	}
+}
+
+func writeTestFile(t *testing.T, path, data string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// signedBy is the key id of the store's attestation for container id.
+func signedBy(t *testing.T, store, id string) string {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(store, "*-"+id+".intoto.jsonl"))
+	if len(files) != 1 {
+		t.Fatalf("attestations of %s in the store: %v", id, files)
+	}
+	data, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var env struct {
+		Signatures []struct {
+			KeyID string `json:"keyid"`
+		} `json:"signatures"`
+	}
+	if err := json.Unmarshal(data, &env); err != nil || len(env.Signatures) != 1 {
+		t.Fatalf("envelope of %s: %v", id, err)
+	}
+	return env.Signatures[0].KeyID
+}
+
+func keyIDOf(t *testing.T, keyFile string) string {
+	t.Helper()
+	s, err := attest.LoadSigner(keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, _ := s.KeyID()
+	return id
 }
