@@ -9,6 +9,15 @@
 // runtime-spec, moby/profiles/seccomp for Docker profiles (includes and
 // excludes by capability, architecture and minimum kernel) and
 // containers/common/pkg/seccomp for podman's types and default profile.
+//
+// The compiler is not runc's: libcontainer/seccomp exports only loaders
+// (InitSeccomp and patchbpf.PatchAndLoad install the filter on the calling
+// process and never return it) and keeps its ENOSYS stub generator
+// unexported. Compile drives the host's libseccomp as runc and crun do and
+// prepends its own stub (enosysStub). Tests hold it to filters captured
+// from live runc and crun containers (TestCompileMatchesCapturedFixtures,
+// TestEngineBuiltinsMatchCapturedDefaults and others, on the fixtures in
+// pkg/bytecode/testdata/fixtures); docs/compile.md has the details.
 package spec
 
 import (
