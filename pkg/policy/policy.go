@@ -38,8 +38,10 @@ type Policy struct {
 	// Baselines are filter sources (builtin:NAME, profile:FILE,
 	// bundle:DIR, bpf:FILE[,FILE...]). The effective filter fails only
 	// where it is weaker than every baseline at the same input, so that a
-	// container under either engine's default passes.
-	Baselines []string `json:"baselines,omitempty"`
+	// container under either engine's default passes. Not omitempty:
+	// an explicit empty list (no baseline rule) differs from an omitted
+	// one (the defaults), and must stay so when the policy is encoded.
+	Baselines []string `json:"baselines"`
 	// NotWeakerThanIntended fails an effective filter weaker than the
 	// container's own intended profile, when that is known.
 	NotWeakerThanIntended *bool `json:"notWeakerThanIntended,omitempty"`
@@ -170,6 +172,11 @@ func (p *Policy) normalize() error {
 	if p.NotWeakerThanIntended == nil {
 		t := true
 		p.NotWeakerThanIntended = &t
+	}
+	// Scores run from 0 to 100: a minimum above 100 would fail every
+	// filter and one below 0 none, both surely a typing error.
+	if p.MinScore != nil && !(*p.MinScore >= 0 && *p.MinScore <= 100) {
+		return fmt.Errorf("minScore %v: want a score from 0 to 100", *p.MinScore)
 	}
 	seen := map[string]bool{}
 	for _, s := range p.DenySyscalls {
