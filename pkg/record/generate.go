@@ -10,6 +10,7 @@ import (
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
+	"github.com/seccomp-attest/seccomp-attest/pkg/knowledge"
 )
 
 // The generated profile's actions. Syscalls the workload never made get
@@ -152,6 +153,45 @@ func Generate(r *Recording, opts GenerateOptions) (*Generated, error) {
 	if len(unobserved) > 0 {
 		g.Notes = append(g.Notes, fmt.Sprintf("allowed without being observed: %s (the recording profile let them through without asking the recorder)",
 			strings.Join(unobserved, ", ")))
+	}
+
+	// A syscall that takes in memory what others take in registers does
+	// their work whatever the filter says about them (openat2 opens what
+	// open and openat open): denying them would protect nothing, and score
+	// and check report such a profile. They are added, and said so.
+	for _, m := range knowledge.Default().MemoryArgs {
+		if _, ok := byName[m.Syscall]; !ok || m.Syscall == "clone3" {
+			continue // clone3 is answered ENOSYS below
+		}
+		var added []string
+		for _, c := range m.Covers {
+			if _, ok := byName[c]; ok {
+				continue
+			}
+			for _, a := range arches {
+				if nr, ok := a.SyscallNr(c); ok {
+					byName[c] = append(byName[c], use{arch: a, nr: nr, u: &SyscallUse{}})
+				}
+			}
+			if _, ok := byName[c]; ok {
+				added = append(added, c)
+			}
+		}
+		if len(added) > 0 {
+			g.Notes = append(g.Notes, fmt.Sprintf("ADDED %s: %s was recorded and does their work with its arguments in memory, out of the filter's reach, "+
+				"so denying them would protect nothing", strings.Join(added, ", "), m.Syscall))
+		}
+	}
+
+	// Every runtime execs the workload after loading the filter: without
+	// execve no container starts. A recording of a container's start has
+	// it; one without it is not of a whole start, and adding execve would
+	// still leave the rest of the runtime's tail (docs/record.md) to luck.
+	if _, ok := byName["execve"]; !ok && base == nil {
+		if _, ok := byName["execveat"]; !ok {
+			return nil, fmt.Errorf("recording of %s has no execve: runc and crun exec the workload after loading the filter, "+
+				"so no container could start under a profile made from it; record the container from its creation", r.describe())
+		}
 	}
 
 	// clone3 takes its flags in memory, out of a filter's reach, so

@@ -54,7 +54,7 @@ func shellCalls() []call {
 	return append(cs,
 		call{arch: x, name: "clone", args: [6]uint64{cloneFork}},
 		call{arch: x, name: "clone", args: [6]uint64{cloneThread}},
-		call{arch: x, name: "socket", args: [6]uint64{1, 0x80001, 0}}, // AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC
+		call{arch: x, name: "socket", args: [6]uint64{1, 0x80001, 0}},   // AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC
 		call{arch: x, name: "personality", args: [6]uint64{0xffffffff}}, // query
 	)
 }
@@ -166,6 +166,27 @@ func TestGenerateRefusesIncompleteAndUnnamed(t *testing.T) {
 	}
 }
 
+// openat2 does what open and openat do: they are added, loudly.
+func TestGenerateAddsWhatAMemoryArgumentSyscallCovers(t *testing.T) {
+	r := testRecording(t, []call{{arch: arch.X86_64, name: "execve"}, {arch: arch.X86_64, name: "openat2"}, {arch: arch.X86_64, name: "openat"}})
+	g, err := Generate(r, GenerateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	allowed := ruleNames(g.Seccomp, specs.ActAllow)
+	if !slices.Contains(allowed, "open") || !strings.Contains(strings.Join(g.Notes, "\n"), "ADDED open: openat2 was recorded") {
+		t.Errorf("allowed %v, notes %v", allowed, g.Notes)
+	}
+}
+
+// A recording without execve cannot be of a container's start.
+func TestGenerateRefusesWithoutExecve(t *testing.T) {
+	r := testRecording(t, []call{{arch: arch.X86_64, name: "read"}, {arch: arch.X86_64, name: "exit_group"}})
+	if _, err := Generate(r, GenerateOptions{}); err == nil || !strings.Contains(err.Error(), "no execve") {
+		t.Errorf("err %v, want one about execve", err)
+	}
+}
+
 // Arguments are conditioned only when every call's values are known.
 func TestGenerateArgumentsNeedAllValues(t *testing.T) {
 	calls := shellCalls()
@@ -196,7 +217,7 @@ func TestGenerateArgumentsNeedAllValues(t *testing.T) {
 
 // clone3 is answered ENOSYS and clone added for the fallback, loudly.
 func TestGenerateClone3FallsBackToClone(t *testing.T) {
-	r := testRecording(t, []call{{arch: arch.X86_64, name: "clone3"}, {arch: arch.X86_64, name: "exit_group"}})
+	r := testRecording(t, []call{{arch: arch.X86_64, name: "clone3"}, {arch: arch.X86_64, name: "execve"}})
 	g, err := Generate(r, GenerateOptions{})
 	if err != nil {
 		t.Fatal(err)

@@ -18,15 +18,15 @@ UNISTD=/usr/include/x86_64-linux-gnu/asm/unistd_64.h
 WORKLOAD=(sh -c 'echo hello >/tmp/f && cat /tmp/f && ls / >/dev/null && sleep 0 && rawsyscall 39')
 
 # What it calls after runc init loads the filter: runc init's tail (its Go
-# runtime's threads included), then busybox sh, cat, ls, sleep and the
-# static rawsyscall. clone is the shell's fork (CLONE_CHILD_CLEARTID|
+# runtime's threads included; openat2, statx and fstat are runc 1.5.3's),
+# then busybox sh, cat, ls, sleep and the static rawsyscall. clone is the shell's fork (CLONE_CHILD_CLEARTID|
 # CLONE_CHILD_SETTID|SIGCHLD = 0x1200011), with its flags recorded as a
 # recorder records them.
 WORKLOAD_SYSCALLS=(
 	futex close openat write getpid fstatfs getdents64 epoll_ctl execve nanosleep sched_yield epoll_pwait exit
 	brk arch_prctl set_tid_address set_robust_list rseq prlimit64 readlink getuid getrandom mprotect
 	rt_sigaction rt_sigreturn uname getcwd getppid newfstatat fcntl dup2 clone wait4 prctl getsockopt
-	exit_group sendfile ioctl read clock_nanosleep
+	exit_group sendfile ioctl read clock_nanosleep openat2 statx fstat
 )
 
 setup() {
@@ -81,7 +81,7 @@ run_fg() {
 	run bash -c "cd '$2' && '$1' run '$id' </dev/null 2>&1"
 }
 
-@test "record generate: the profile runs the recorded workload under runc and denies what it never made" {
+@test "record generate: the profile runs the recorded workload under runc and crun and denies what it never made" {
 	write_recording "$BATS_TEST_TMPDIR/rec.json"
 	run "$SECCOMP_ATTEST" record generate -o "$BATS_TEST_TMPDIR/profile.json" "$BATS_TEST_TMPDIR/rec.json"
 	echo "$output"
@@ -91,35 +91,40 @@ run_fg() {
 	# clone only without namespace flags.
 	jq -e '[.syscalls[] | select(.names == ["clone"])][0].args == [{index: 0, value: 2114060288, op: "SCMP_CMP_MASKED_EQ"}]' "$p"
 
-	bundle_with "$BATS_TEST_TMPDIR/b" "$p" "${WORKLOAD[@]}"
-	run_fg runc "$BATS_TEST_TMPDIR/b"
-	echo "$output"
-	[ "$status" -eq 0 ]
-	[[ "$output" == *hello*"ret=1"* ]]
-
 	# unshare(0), mount(NULL, ...) and keyctl(KEYCTL_GET_KEYRING_ID,
 	# KEY_SPEC_SESSION_KEYRING): without seccomp a no-op, EFAULT and a
-	# keyring id; under the generated profile EPERM. A number newer than
-	# every table: ENOSYS (runc's stub).
+	# keyring id; under the generated profile EPERM.
 	declare -A without=([unshare]="ret=0" [mount]="errno=14" [keyctl]="ret=")
 	declare -A args=([unshare]="0" [mount]="0 0 0 0 0" [keyctl]="0 0xfffffffffffffffd 0")
-	for call in unshare mount keyctl; do
-		b=$BATS_TEST_TMPDIR/b-$call
-		# shellcheck disable=SC2086
-		bundle_with "$b" none rawsyscall "$(nr $call)" ${args[$call]}
-		run_fg runc "$b"
-		echo "$call without seccomp: $output"
-		[[ "$output" == *"${without[$call]}"* ]]
-		set_seccomp "$b" "$p"
-		run_fg runc "$b"
-		echo "$call under the generated profile: $output"
-		[ "$status" -eq 1 ]
-		[[ "$output" == *"ret=-1 errno=1 "* ]]
+	for rt in runc crun; do
+		bundle_with "$BATS_TEST_TMPDIR/b-$rt" "$p" "${WORKLOAD[@]}"
+		run_fg "$rt" "$BATS_TEST_TMPDIR/b-$rt"
+		echo "$rt: $output"
+		[ "$status" -eq 0 ]
+		[[ "$output" == *hello*"ret=1"* ]]
+		for call in unshare mount keyctl; do
+			b=$BATS_TEST_TMPDIR/b-$rt-$call
+			# shellcheck disable=SC2086
+			bundle_with "$b" none rawsyscall "$(nr $call)" ${args[$call]}
+			run_fg "$rt" "$b"
+			echo "$rt: $call without seccomp: $output"
+			[[ "$output" == *"${without[$call]}"* ]]
+			set_seccomp "$b" "$p"
+			run_fg "$rt" "$b"
+			echo "$rt: $call under the generated profile: $output"
+			[ "$status" -eq 1 ]
+			[[ "$output" == *"ret=-1 errno=1 "* ]]
+		done
 	done
-	b=$BATS_TEST_TMPDIR/b-new
-	bundle_with "$b" "$p" rawsyscall 1000
-	run_fg runc "$b"
-	[[ "$output" == *"ret=-1 errno=38 "* ]]
+	# A number newer than every table: ENOSYS under runc (its stub), the
+	# default EPERM under crun (no stub).
+	declare -A newer=([runc]=38 [crun]=1)
+	for rt in runc crun; do
+		b=$BATS_TEST_TMPDIR/b-$rt-new
+		bundle_with "$b" "$p" rawsyscall 1000
+		run_fg "$rt" "$b"
+		[[ "$output" == *"ret=-1 errno=${newer[$rt]} "* ]]
+	done
 }
 
 @test "record generate: strictly stricter than Docker's default, scored above it, nothing for check or score to flag" {
