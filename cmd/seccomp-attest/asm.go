@@ -10,7 +10,7 @@ import (
 
 	"github.com/seccomp-attest/seccomp-attest/internal/inputfile"
 	"github.com/seccomp-attest/seccomp-attest/pkg/asm"
-	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
+	"github.com/seccomp-attest/seccomp-attest/pkg/bpf"
 )
 
 func init() { subcommands = append(subcommands, newAsmCommand) }
@@ -65,14 +65,14 @@ goes to --out, or to standard output when that is not a terminal.`,
 			if err != nil {
 				return fmt.Errorf("%s: %w", display, err)
 			}
-			if err := bytecode.Validate(prog); err != nil {
-				var ve *bytecode.ValidationError
+			if err := bpf.Validate(prog); err != nil {
+				var ve *bpf.ValidationError
 				if errors.As(err, &ve) && ve.Index >= 0 && ve.Index < len(lines) {
 					return fmt.Errorf("%s: line %d: %w", display, lines[ve.Index], err)
 				}
 				return fmt.Errorf("%s: %w", display, err)
 			}
-			raw := bytecode.Encode(prog)
+			raw := bpf.Encode(prog)
 			if o.outPath != "" {
 				if err := os.WriteFile(o.outPath, raw, 0o644); err != nil {
 					return fmt.Errorf("asm: --out: %w", err)

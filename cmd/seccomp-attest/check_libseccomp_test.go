@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/seccomp-attest/seccomp-attest/pkg/bpf"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 )
 
@@ -20,7 +21,7 @@ func TestCheckDefaultPolicy(t *testing.T) {
 	if code, out := runCLI(t, "check", "profile:"+filepath.Join(fixtureDir, "moby-default-v0.2.3.profile.json")); code != exitOK {
 		t.Errorf("profile: exit %d\n%s", code, out)
 	}
-	allow := writeFilter(t, []bytecode.Instruction{{Op: bytecode.ClassRET | bytecode.RetK, K: uint32(bytecode.ActAllow)}})
+	allow := writeFilter(t, []bpf.Instruction{{Op: bpf.Ret(bpf.RetK), K: uint32(bytecode.ActAllow)}})
 	code, out := runCLI(t, "check", "bpf:"+allow)
 	if code != exitNo || !strings.HasPrefix(out, "FAIL (enforce)\n  baselines: ") {
 		t.Errorf("allow-all: exit %d\n%s", code, out)

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/seccomp-attest/seccomp-attest/pkg/bpf"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 )
 
@@ -21,7 +22,7 @@ func writePolicy(t *testing.T, s string) string {
 // These need no compilation: the policies have no baselines and no
 // denySyscalls, and the sources are raw filters.
 func TestCheckExitCodesWithoutCompilation(t *testing.T) {
-	allow := writeFilter(t, []bytecode.Instruction{{Op: bytecode.ClassRET | bytecode.RetK, K: uint32(bytecode.ActAllow)}})
+	allow := writeFilter(t, []bpf.Instruction{{Op: bpf.Ret(bpf.RetK), K: uint32(bytecode.ActAllow)}})
 	moby := filepath.Join("../../pkg/bytecode/testdata/fixtures", "moby-default-v0.2.3.runc.bpf")
 	noBase := writePolicy(t, "baselines: []\n")
 	if code, out := runCLI(t, "check", "--policy", noBase, "bpf:"+allow); code != exitOK || !strings.HasPrefix(out, "PASS") {

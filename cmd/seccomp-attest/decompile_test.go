@@ -11,6 +11,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/seccomp-attest/seccomp-attest/pkg/bpf"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 	"github.com/seccomp-attest/seccomp-attest/pkg/spec"
 )
@@ -33,10 +34,10 @@ func runCLI(t *testing.T, args ...string) (int, string) {
 	return exitError, out.String() + err.Error()
 }
 
-func writeFilter(t *testing.T, prog []bytecode.Instruction) string {
+func writeFilter(t *testing.T, prog []bpf.Instruction) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "f.bpf")
-	if err := os.WriteFile(path, bytecode.Encode(prog), 0o644); err != nil {
+	if err := os.WriteFile(path, bpf.Encode(prog), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return path
@@ -80,7 +81,7 @@ func TestDecompileFormats(t *testing.T) {
 
 func TestDiffExitCodes(t *testing.T) {
 	a := writeFilter(t, getpidOnly)
-	allow := writeFilter(t, []bytecode.Instruction{{Op: bytecode.ClassRET, K: uint32(bytecode.ActAllow)}})
+	allow := writeFilter(t, []bpf.Instruction{{Op: bpf.Ret(bpf.RetK), K: uint32(bytecode.ActAllow)}})
 	if code, out := runCLI(t, "diff", a, a); code != exitOK || !strings.Contains(out, "alike") {
 		t.Errorf("diff of a filter with itself: exit %d\n%s", code, out)
 	}

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/seccomp-attest/seccomp-attest/pkg/bpf"
 	bc "github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 )
 
@@ -23,18 +24,18 @@ func runDiff(t *testing.T, args ...string) (int, string) {
 	return exitCode(err), out.String()
 }
 
-func ret(a bc.Action) bc.Instruction { return bc.Instruction{Op: bc.ClassRET | bc.RetK, K: uint32(a)} }
+func ret(a bc.Action) bpf.Instruction { return bpf.Instruction{Op: bpf.Ret(bpf.RetK), K: uint32(a)} }
 
 // Issue 13 item 1: the filters differ only at nr 0xffffffff, which an
 // always-false test on the number used to cut out of the analysis: diff
 // said "decide alike on every input" and exited 0.
 func TestDiffSeesNrMax(t *testing.T) {
-	ldNr := bc.Instruction{Op: bc.ClassLD | bc.SizeW | bc.ModeABS, K: bc.OffsetNr}
-	errno := writeFilter(t, []bc.Instruction{ret(bc.ActErrno | 2)})
-	allowMax := writeFilter(t, []bc.Instruction{
+	ldNr := bpf.Instruction{Op: bpf.Load(bpf.SizeW, bpf.ModeABS), K: bc.OffsetNr}
+	errno := writeFilter(t, []bpf.Instruction{ret(bc.ActErrno | 2)})
+	allowMax := writeFilter(t, []bpf.Instruction{
 		ldNr,
-		{Op: bc.ClassJMP | bc.JmpJGT | bc.SrcK, K: 0xffffffff, Jt: 2}, // never taken
-		{Op: bc.ClassJMP | bc.JmpJEQ | bc.SrcK, K: 0xffffffff, Jf: 1},
+		{Op: bpf.Jump(bpf.JmpJGT, bpf.SrcK), K: 0xffffffff, Jt: 2}, // never taken
+		{Op: bpf.Jump(bpf.JmpJEQ, bpf.SrcK), K: 0xffffffff, Jf: 1},
 		ret(bc.ActAllow),
 		ret(bc.ActErrno | 2),
 	})
@@ -49,12 +50,12 @@ func TestDiffSeesNrMax(t *testing.T) {
 // argument (RET A), which the analysis cannot model; the second takes a
 // detour through X to return the same.
 func TestDiffOnlyUndecidedExits3(t *testing.T) {
-	computed := []bc.Instruction{
-		{Op: bc.ClassLD | bc.SizeW | bc.ModeABS, K: bc.OffsetArgs},
-		{Op: bc.ClassALU | bc.AluOR | bc.SrcK, K: uint32(bc.ActAllow)},
-		{Op: bc.ClassRET | bc.RetA},
+	computed := []bpf.Instruction{
+		{Op: bpf.Load(bpf.SizeW, bpf.ModeABS), K: bc.OffsetArgs},
+		{Op: bpf.ALU(bpf.AluOR, bpf.SrcK), K: uint32(bc.ActAllow)},
+		{Op: bpf.Ret(bpf.RetA)},
 	}
-	detour := append(computed[:2:2], bc.Instruction{Op: bc.ClassMISC | bc.MiscTAX}, bc.Instruction{Op: bc.ClassMISC | bc.MiscTXA}, computed[2])
+	detour := append(computed[:2:2], bpf.Instruction{Op: bpf.Misc(bpf.MiscTAX)}, bpf.Instruction{Op: bpf.Misc(bpf.MiscTXA)}, computed[2])
 	a, b := writeFilter(t, computed), writeFilter(t, detour)
 	code, out := runDiff(t, a, b)
 	if code != exitUndecided || !strings.Contains(out, "undecided") || strings.Contains(out, "weaker, ") {
@@ -65,9 +66,9 @@ func TestDiffOnlyUndecidedExits3(t *testing.T) {
 // The same programs are equivalent, even where the analysis would only say
 // "undecided".
 func TestDiffSameProgramsAreEquivalent(t *testing.T) {
-	computed := writeFilter(t, []bc.Instruction{
-		{Op: bc.ClassLD | bc.SizeW | bc.ModeABS, K: bc.OffsetArgs},
-		{Op: bc.ClassRET | bc.RetA},
+	computed := writeFilter(t, []bpf.Instruction{
+		{Op: bpf.Load(bpf.SizeW, bpf.ModeABS), K: bc.OffsetArgs},
+		{Op: bpf.Ret(bpf.RetA)},
 	})
 	if code, out := runDiff(t, computed, computed); code != exitOK || !strings.Contains(out, "decide alike") {
 		t.Fatalf("exit %d\n%s", code, out)

@@ -8,6 +8,7 @@ import (
 	"github.com/seccomp-attest/seccomp-attest/internal/inputfile"
 	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
 	"github.com/seccomp-attest/seccomp-attest/pkg/asm"
+	"github.com/seccomp-attest/seccomp-attest/pkg/bpf"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 )
 
@@ -59,7 +60,7 @@ into the same bytes. On a terminal the listing colours actions (--color).`,
 			if err != nil {
 				return err
 			}
-			prog, err := bytecode.Decode(raw)
+			prog, err := bpf.Decode(raw)
 			if err != nil {
 				return fmt.Errorf("%s: %w", inputfile.DisplayName(name), err)
 			}
@@ -79,7 +80,7 @@ into the same bytes. On a terminal the listing colours actions (--color).`,
 					return err
 				}
 			}
-			if err := bytecode.Validate(prog); err != nil {
+			if err := bpf.Validate(prog); err != nil {
 				return fmt.Errorf("%s: %w", inputfile.DisplayName(name), err)
 			}
 			return nil

@@ -7,17 +7,18 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/seccomp-attest/seccomp-attest/pkg/bpf"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 )
 
 // x86_64 allow list for getpid only, as a runtime would load it.
-var getpidOnly = []bytecode.Instruction{
-	{Op: bytecode.ClassLD | bytecode.SizeW | bytecode.ModeABS, K: bytecode.OffsetArch},
-	{Op: bytecode.ClassJMP | bytecode.JmpJEQ, Jt: 0, Jf: 3, K: 0xc000003e},
-	{Op: bytecode.ClassLD | bytecode.SizeW | bytecode.ModeABS, K: bytecode.OffsetNr},
-	{Op: bytecode.ClassJMP | bytecode.JmpJEQ, Jt: 0, Jf: 1, K: 39},
-	{Op: bytecode.ClassRET, K: uint32(bytecode.ActAllow)},
-	{Op: bytecode.ClassRET, K: uint32(bytecode.ActErrno | 38)},
+var getpidOnly = []bpf.Instruction{
+	{Op: bpf.Load(bpf.SizeW, bpf.ModeABS), K: bytecode.OffsetArch},
+	{Op: bpf.Jump(bpf.JmpJEQ, bpf.SrcK), Jt: 0, Jf: 3, K: 0xc000003e},
+	{Op: bpf.Load(bpf.SizeW, bpf.ModeABS), K: bytecode.OffsetNr},
+	{Op: bpf.Jump(bpf.JmpJEQ, bpf.SrcK), Jt: 0, Jf: 1, K: 39},
+	{Op: bpf.Ret(bpf.RetK), K: uint32(bytecode.ActAllow)},
+	{Op: bpf.Ret(bpf.RetK), K: uint32(bytecode.ActErrno | 38)},
 }
 
 // execute runs the root command as main does and returns the exit code
@@ -48,7 +49,7 @@ func writeFile(t *testing.T, data []byte) string {
 }
 
 func TestDisasmFile(t *testing.T) {
-	code, out := execute(t, nil, "disasm", writeFile(t, bytecode.Encode(getpidOnly)))
+	code, out := execute(t, nil, "disasm", writeFile(t, bpf.Encode(getpidOnly)))
 	if code != exitOK {
 		t.Fatalf("exit %d, output:\n%s", code, out)
 	}
@@ -72,7 +73,7 @@ func TestDisasmStdinAndArch(t *testing.T) {
 		{"x86_64", "if (A != getpid) goto 0003"},
 		{"aarch64", "if (A != umount2) goto 0003"},
 	} {
-		code, out := execute(t, bytecode.Encode(prog), "disasm", "--arch", tt.arch, "-")
+		code, out := execute(t, bpf.Encode(prog), "disasm", "--arch", tt.arch, "-")
 		if code != exitOK || !strings.Contains(out, tt.want) {
 			t.Errorf("--arch %s: exit %d, want %q in:\n%s", tt.arch, code, tt.want, out)
 		}
@@ -80,8 +81,8 @@ func TestDisasmStdinAndArch(t *testing.T) {
 }
 
 func TestDisasmErrors(t *testing.T) {
-	invalid := append([]bytecode.Instruction(nil), getpidOnly...)
-	invalid[5] = bytecode.Instruction{Op: bytecode.ClassLD | bytecode.SizeW | bytecode.ModeABS, K: 2}
+	invalid := append([]bpf.Instruction(nil), getpidOnly...)
+	invalid[5] = bpf.Instruction{Op: bpf.Load(bpf.SizeW, bpf.ModeABS), K: 2}
 	tests := []struct {
 		name     string
 		args     []string
@@ -92,10 +93,10 @@ func TestDisasmErrors(t *testing.T) {
 		{"not a multiple of 8", []string{"disasm", "-"}, []byte{1, 2, 3}, "", exitError},
 		{"empty", []string{"disasm"}, nil, "", exitError},
 		{"missing file", []string{"disasm", filepath.Join(t.TempDir(), "nope")}, nil, "", exitError},
-		{"unknown arch", []string{"disasm", "--arch", "vax", "-"}, bytecode.Encode(getpidOnly), "", exitError},
-		{"too long", []string{"disasm", "-"}, make([]byte, 8*(bytecode.MaxInstructions+1)), "", exitError},
+		{"unknown arch", []string{"disasm", "--arch", "vax", "-"}, bpf.Encode(getpidOnly), "", exitError},
+		{"too long", []string{"disasm", "-"}, make([]byte, 8*(bpf.MaxInstructions+1)), "", exitError},
 		// The kernel refuses it, but the listing is still shown.
-		{"invalid", []string{"disasm", "-"}, bytecode.Encode(invalid), " 0005: 0x20 0x00 0x00 0x00000002  A = data[2]", exitError},
+		{"invalid", []string{"disasm", "-"}, bpf.Encode(invalid), " 0005: 0x20 0x00 0x00 0x00000002  A = data[2]", exitError},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
+	"github.com/seccomp-attest/seccomp-attest/pkg/bpf"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 	"github.com/seccomp-attest/seccomp-attest/pkg/source"
 )
@@ -87,7 +88,7 @@ func TestEvalStackJSON(t *testing.T) {
 			got := fs.Stack[i].Run(&in.data)
 			prog := fs.Stack[i].Instructions()
 			last := f.Path[len(f.Path)-1]
-			if f.Action != got.Effective().String() || prog[last].Class() != bytecode.ClassRET {
+			if f.Action != got.Effective().String() || prog[last].Class() != bpf.ClassRET {
 				t.Errorf("%v filter %d: %s ending at %d, Run %v", call, i, f.Action, last, got)
 			}
 		}
@@ -95,7 +96,7 @@ func TestEvalStackJSON(t *testing.T) {
 }
 
 func TestEvalText(t *testing.T) {
-	path := writeFile(t, bytecode.Encode(getpidOnly))
+	path := writeFile(t, bpf.Encode(getpidOnly))
 	code, out := execute(t, nil, "eval", path, "getpid")
 	if code != exitOK || !strings.Contains(out, "0003: 0x15 0x00 0x01 0x00000027  if (A != getpid) goto 0005") ||
 		!strings.HasSuffix(out, "action: ALLOW\n") {

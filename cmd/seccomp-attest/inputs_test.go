@@ -12,6 +12,7 @@ import (
 
 	"github.com/seccomp-attest/seccomp-attest/internal/inputfile/inputfiletest"
 	"github.com/seccomp-attest/seccomp-attest/pkg/attest"
+	"github.com/seccomp-attest/seccomp-attest/pkg/bpf"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 )
 
@@ -97,9 +98,9 @@ func TestCommandsRefuseHostileInputFiles(t *testing.T) {
 // stops one byte past the limit: it used to say "32769 bytes is not a
 // multiple of 8").
 func TestFilterOfTooManyInstructions(t *testing.T) {
-	long := make([]bytecode.Instruction, bytecode.MaxInstructions+1)
+	long := make([]bpf.Instruction, bpf.MaxInstructions+1)
 	for i := range long {
-		long[i] = bytecode.Instruction{Op: bytecode.ClassRET, K: uint32(bytecode.ActAllow)}
+		long[i] = bpf.Instruction{Op: bpf.Ret(bpf.RetK), K: uint32(bytecode.ActAllow)}
 	}
 	path := writeFilter(t, long)
 	for _, args := range [][]string{{"disasm", path}, {"decompile", path}, {"decompile", "bpf:" + path}, {"diff", path, path}} {
@@ -109,10 +110,10 @@ func TestFilterOfTooManyInstructions(t *testing.T) {
 		}
 	}
 	const wantStdin = "standard input: too large for a seccomp filter: more than 32768 bytes exceeds the limit of 4096 instructions"
-	if err := executeWithStdinWithin(t, bytecode.Encode(long), "disasm", "-"); err == nil || !strings.Contains(err.Error(), wantStdin) {
+	if err := executeWithStdinWithin(t, bpf.Encode(long), "disasm", "-"); err == nil || !strings.Contains(err.Error(), wantStdin) {
 		t.Errorf("disasm - of %d instructions: %v", len(long), err)
 	}
-	withStdin(t, bytecode.Encode(long))
+	withStdin(t, bpf.Encode(long))
 	if err := executeWithin(t, "decompile", "-"); err == nil || !strings.Contains(err.Error(), wantStdin) {
 		t.Errorf("decompile - of %d instructions: %v", len(long), err)
 	}
@@ -121,16 +122,16 @@ func TestFilterOfTooManyInstructions(t *testing.T) {
 // "-" reads a filter (SOURCE "-" or bpf:-) or a profile (profile:-) from
 // standard input, for one source of a command only.
 func TestSourceFromStandardInput(t *testing.T) {
-	withStdin(t, bytecode.Encode(getpidOnly))
+	withStdin(t, bpf.Encode(getpidOnly))
 	code, out := runCLI(t, "decompile", "-")
 	if code != exitOK || !strings.Contains(out, "getpid") {
 		t.Fatalf("decompile - exited %d: %s", code, out)
 	}
-	withStdin(t, bytecode.Encode(getpidOnly))
+	withStdin(t, bpf.Encode(getpidOnly))
 	if code, out := runCLI(t, "diff", "bpf:-", writeFilter(t, getpidOnly)); code != exitOK {
 		t.Errorf("diff bpf:- FILE of the same filter exited %d: %s", code, out)
 	}
-	withStdin(t, bytecode.Encode(getpidOnly))
+	withStdin(t, bpf.Encode(getpidOnly))
 	if err := executeWithin(t, "diff", "-", "bpf:-"); err == nil || !strings.Contains(err.Error(), "give - once") {
 		t.Errorf("diff - bpf:-: %v", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
+	"github.com/seccomp-attest/seccomp-attest/pkg/bpf"
 	bc "github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 )
 
@@ -109,10 +110,10 @@ func DataString(d *bc.Data) string {
 }
 
 // Hex is the program as hex sock_filter bytes.
-func Hex(prog []bc.Instruction) string { return hex.EncodeToString(bc.Encode(prog)) }
+func Hex(prog []bpf.Instruction) string { return hex.EncodeToString(bpf.Encode(prog)) }
 
 // Describe is the program as hex and disassembly, for reproducers.
-func Describe(prog []bc.Instruction) string {
+func Describe(prog []bpf.Instruction) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "hex %s\n", Hex(prog))
 	bc.WriteDisassembly(&b, prog, bc.DisasmOptions{})

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
+	"github.com/seccomp-attest/seccomp-attest/pkg/bpf"
 	bc "github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 )
 
@@ -22,11 +23,11 @@ func randomBytes(rng *rand.Rand, n int) []byte {
 // the same bytes, and reach the constructs the fuzzers exist for.
 func TestGenerateMakesValidVariedPrograms(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 1))
-	seen := map[uint16]bool{}
+	seen := map[bpf.Opcode]bool{}
 	for range 2000 {
 		b := randomBytes(rng, rng.IntN(100))
 		prog := Generate(b, 24)
-		if err := bc.Validate(prog); err != nil {
+		if err := bpf.Validate(prog); err != nil {
 			t.Fatalf("Generate(%x) is invalid: %v\n%s", b, err, Describe(prog))
 		}
 		if len(prog) > 24 {
@@ -39,13 +40,13 @@ func TestGenerateMakesValidVariedPrograms(t *testing.T) {
 			seen[in.Op] = true
 		}
 	}
-	for _, op := range []uint16{
-		bc.ClassLD | bc.SizeW | bc.ModeABS, bc.ClassJMP | bc.JmpJSET | bc.SrcK, bc.ClassJMP | bc.JmpJGE | bc.SrcX,
-		bc.ClassRET | bc.RetA, bc.ClassALU | bc.AluAND | bc.SrcK, bc.ClassALU | bc.AluDIV | bc.SrcX,
-		bc.ClassST, bc.ClassLDX | bc.ModeMEM, bc.ClassMISC | bc.MiscTAX, bc.ClassJMP | bc.JmpJA,
+	for _, op := range []bpf.Opcode{
+		bpf.Load(bpf.SizeW, bpf.ModeABS), bpf.Jump(bpf.JmpJSET, bpf.SrcK), bpf.Jump(bpf.JmpJGE, bpf.SrcX),
+		bpf.Ret(bpf.RetA), bpf.ALU(bpf.AluAND, bpf.SrcK), bpf.ALU(bpf.AluDIV, bpf.SrcX),
+		bpf.Store, bpf.LoadX(bpf.SizeW, bpf.ModeMEM), bpf.Misc(bpf.MiscTAX), bpf.Jump(bpf.JmpJA, bpf.SrcK),
 	} {
 		if !seen[op] {
-			t.Errorf("no generated program has opcode %#04x", op)
+			t.Errorf("no generated program has opcode %#04x", uint16(op))
 		}
 	}
 }
@@ -86,17 +87,17 @@ func TestMutateAppliesEveryKind(t *testing.T) {
 
 // An inserted compare keeps every jump on its target.
 func TestInsertBeforeKeepsJumpTargets(t *testing.T) {
-	prog := []bc.Instruction{
+	prog := []bpf.Instruction{
 		LoadWord(bc.OffsetNr),
-		jump(bc.ClassJMP|bc.JmpJEQ, 1, 2, 0), // to the insertion point, or on
-		jump(bc.ClassJMP|bc.JmpJEQ, 2, 0, 2), // to 3, or over it to 5
-		stmt(bc.ClassJMP|bc.JmpJA, 2),        // over it to 6
+		jump(bpf.Jump(bpf.JmpJEQ, bpf.SrcK), 1, 2, 0), // to the insertion point, or on
+		jump(bpf.Jump(bpf.JmpJEQ, bpf.SrcK), 2, 0, 2), // to 3, or over it to 5
+		stmt(bpf.Jump(bpf.JmpJA, bpf.SrcK), 2),        // over it to 6
 		Ret(bc.ActErrno | 2),
 		Ret(bc.ActErrno | 3),
 		Ret(bc.ActAllow),
 	}
-	out, ok := insertBefore(prog, 4, []bc.Instruction{LoadWord(bc.OffsetArgs), jump(bc.ClassJMP|bc.JmpJEQ, 7, 0, 1), Ret(bc.ActTrap)})
-	if !ok || bc.Validate(out) != nil {
+	out, ok := insertBefore(prog, 4, []bpf.Instruction{LoadWord(bc.OffsetArgs), jump(bpf.Jump(bpf.JmpJEQ, bpf.SrcK), 7, 0, 1), Ret(bc.ActTrap)})
+	if !ok || bpf.Validate(out) != nil {
 		t.Fatalf("insert failed: %v", ok)
 	}
 	for _, c := range []struct {
@@ -116,17 +117,17 @@ func TestInsertBeforeKeepsJumpTargets(t *testing.T) {
 // each compared constant and its neighbours, the ends of the 32-bit
 // space for arch and nr, x32 forms, argument high words set.
 func TestInputsHoldTheBoundaries(t *testing.T) {
-	prog := []bc.Instruction{
+	prog := []bpf.Instruction{
 		LoadWord(bc.OffsetArch),
-		jump(bc.ClassJMP|bc.JmpJEQ, arch.X86_64.Audit, 0, 5),
+		jump(bpf.Jump(bpf.JmpJEQ, bpf.SrcK), arch.X86_64.Audit, 0, 5),
 		LoadWord(bc.OffsetNr),
-		jump(bc.ClassJMP|bc.JmpJGE, 300, 3, 0),
+		jump(bpf.Jump(bpf.JmpJGE, bpf.SrcK), 300, 3, 0),
 		LoadWord(bc.OffsetArgs + 8 + 4), // args[1].hi
-		jump(bc.ClassJMP|bc.JmpJSET, 0x10, 0, 1),
+		jump(bpf.Jump(bpf.JmpJSET, bpf.SrcK), 0x10, 0, 1),
 		Ret(bc.ActErrno | 1),
 		Ret(bc.ActAllow),
 	}
-	inputs := Inputs([][]bc.Instruction{prog}, nil, InputOptions{})
+	inputs := Inputs([][]bpf.Instruction{prog}, nil, InputOptions{})
 	has := func(what string, ok func(d *bc.Data) bool) {
 		t.Helper()
 		if !slices.ContainsFunc(inputs, func(d bc.Data) bool { return ok(&d) }) {
@@ -145,7 +146,7 @@ func TestInputsHoldTheBoundaries(t *testing.T) {
 	has("args[1] high word clear on a tested pair", func(d *bc.Data) bool {
 		return d.Nr == 300 && d.Arch == arch.X86_64.Audit && d.Args[1]>>32 == 0
 	})
-	limited := Inputs([][]bc.Instruction{prog}, nil, InputOptions{Limit: 50, Salt: 3})
+	limited := Inputs([][]bpf.Instruction{prog}, nil, InputOptions{Limit: 50, Salt: 3})
 	if len(limited) > 60 || len(limited) == 0 {
 		t.Errorf("limit 50 gave %d inputs", len(limited))
 	}
@@ -170,7 +171,7 @@ func TestGaps(t *testing.T) {
 // TraceRewrite turns each RET K into RET TRACE with its index and refuses
 // what the kernel oracle cannot run.
 func TestTraceRewrite(t *testing.T) {
-	prog := []bc.Instruction{LoadWord(bc.OffsetNr), jump(bc.ClassJMP|bc.JmpJEQ, 1, 0, 1), Ret(bc.ActKillProcess), Ret(bc.ActAllow)}
+	prog := []bpf.Instruction{LoadWord(bc.OffsetNr), jump(bpf.Jump(bpf.JmpJEQ, bpf.SrcK), 1, 0, 1), Ret(bc.ActKillProcess), Ret(bc.ActAllow)}
 	out, ok := TraceRewrite(prog)
 	if !KernelOracleSupported {
 		t.Skip("no kernel oracle on this platform")
@@ -178,7 +179,7 @@ func TestTraceRewrite(t *testing.T) {
 	if !ok || out[2].K != uint32(bc.ActTrace)|2 || out[3].K != uint32(bc.ActTrace)|3 || out[1] != prog[1] {
 		t.Fatalf("rewrite: %v %v", ok, out)
 	}
-	if _, ok := TraceRewrite([]bc.Instruction{{Op: bc.ClassRET | bc.RetA}}); ok {
+	if _, ok := TraceRewrite([]bpf.Instruction{{Op: bpf.Ret(bpf.RetA)}}); ok {
 		t.Fatal("RET A rewritten")
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"errors"
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
+	"github.com/seccomp-attest/seccomp-attest/pkg/bpf"
 	bc "github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 )
 
@@ -50,17 +51,17 @@ func (s *Source) IntN(n int) int {
 }
 
 // Instruction shorthands.
-func stmt(op uint16, k uint32) bc.Instruction { return bc.Instruction{Op: op, K: k} }
+func stmt(op bpf.Opcode, k uint32) bpf.Instruction { return bpf.Instruction{Op: op, K: k} }
 
-func jump(op uint16, k uint32, jt, jf uint8) bc.Instruction {
-	return bc.Instruction{Op: op, Jt: jt, Jf: jf, K: k}
+func jump(op bpf.Opcode, k uint32, jt, jf uint8) bpf.Instruction {
+	return bpf.Instruction{Op: op, Jt: jt, Jf: jf, K: k}
 }
 
 // LoadWord is `ld [off]`.
-func LoadWord(off uint32) bc.Instruction { return stmt(bc.ClassLD|bc.SizeW|bc.ModeABS, off) }
+func LoadWord(off uint32) bpf.Instruction { return stmt(bpf.Load(bpf.SizeW, bpf.ModeABS), off) }
 
 // Ret is `ret #action`.
-func Ret(a bc.Action) bc.Instruction { return stmt(bc.ClassRET|bc.RetK, uint32(a)) }
+func Ret(a bc.Action) bpf.Instruction { return stmt(bpf.Ret(bpf.RetK), uint32(a)) }
 
 // auditValues are the AUDIT_ARCH values of the known architectures.
 var auditValues = func() []uint32 {
@@ -162,19 +163,19 @@ func pickJump(src *Source, left int) uint8 {
 	return uint8(src.IntN(limit))
 }
 
-var aluOps = []uint16{bc.AluAND, bc.AluAND, bc.AluAND, bc.AluADD, bc.AluSUB, bc.AluMUL, bc.AluDIV, bc.AluOR, bc.AluLSH, bc.AluRSH, bc.AluNEG, bc.AluXOR}
+var aluOps = []bpf.AluOp{bpf.AluAND, bpf.AluAND, bpf.AluAND, bpf.AluADD, bpf.AluSUB, bpf.AluMUL, bpf.AluDIV, bpf.AluOR, bpf.AluLSH, bpf.AluRSH, bpf.AluNEG, bpf.AluXOR}
 
-var jumpOps = []uint16{bc.JmpJEQ, bc.JmpJEQ, bc.JmpJGT, bc.JmpJGE, bc.JmpJSET}
+var jumpOps = []bpf.JumpOp{bpf.JmpJEQ, bpf.JmpJEQ, bpf.JmpJGT, bpf.JmpJGE, bpf.JmpJSET}
 
 // Generate makes a valid seccomp program of 2 to maxLen instructions
 // from fuzz bytes, deterministically: loads of nr, arch, arguments and
 // the instruction pointer, compares with boundary constants, ALU
 // operations, scratch memory, X register moves, RET K with every action
 // and RET A.
-func Generate(b []byte, maxLen int) []bc.Instruction {
+func Generate(b []byte, maxLen int) []bpf.Instruction {
 	src := NewSource(b)
 	n := 2 + src.IntN(max(maxLen-1, 1))
-	prog := make([]bc.Instruction, n)
+	prog := make([]bpf.Instruction, n)
 	for i := 0; i < n-1; i++ {
 		prog[i] = generateOne(src, n-1-i)
 	}
@@ -184,57 +185,57 @@ func Generate(b []byte, maxLen int) []bc.Instruction {
 
 // generateOne makes the instruction at a position with left instructions
 // after it.
-func generateOne(src *Source, left int) bc.Instruction {
+func generateOne(src *Source, left int) bpf.Instruction {
 	switch r := src.IntN(100); {
 	case r < 22:
 		return LoadWord(pickOffset(src))
 	case r < 52:
-		op := bc.ClassJMP | jumpOps[src.IntN(len(jumpOps))]
+		op, from := jumpOps[src.IntN(len(jumpOps))], bpf.SrcK
 		if src.IntN(8) == 0 {
-			op |= bc.SrcX
+			from = bpf.SrcX
 		}
-		return jump(op, pickConst(src), pickJump(src, left), pickJump(src, left))
+		return jump(bpf.Jump(op, from), pickConst(src), pickJump(src, left), pickJump(src, left))
 	case r < 63:
 		return Ret(pickAction(src))
 	case r < 72:
 		op := aluOps[src.IntN(len(aluOps))]
 		k := pickConst(src)
 		switch op {
-		case bc.AluLSH, bc.AluRSH:
+		case bpf.AluLSH, bpf.AluRSH:
 			k %= 32
-		case bc.AluDIV:
+		case bpf.AluDIV:
 			k |= 1 // DIV K 0 is refused; DIV X is where 0 happens
 		}
-		in := stmt(bc.ClassALU|op, k)
-		if op != bc.AluNEG && src.IntN(6) == 0 {
-			in.Op |= bc.SrcX
+		in := stmt(bpf.ALU(op, bpf.SrcK), k)
+		if op != bpf.AluNEG && src.IntN(6) == 0 {
+			in.Op = bpf.ALU(op, bpf.SrcX)
 		}
 		return in
 	case r < 77:
-		return stmt([]uint16{bc.ClassST, bc.ClassSTX}[src.IntN(2)], uint32(src.IntN(4)))
+		return stmt([]bpf.Opcode{bpf.Store, bpf.StoreX}[src.IntN(2)], uint32(src.IntN(4)))
 	case r < 81:
-		return stmt([]uint16{bc.ClassLD | bc.ModeMEM, bc.ClassLDX | bc.ModeMEM}[src.IntN(2)], uint32(src.IntN(4)))
+		return stmt([]bpf.Opcode{bpf.Load(bpf.SizeW, bpf.ModeMEM), bpf.LoadX(bpf.SizeW, bpf.ModeMEM)}[src.IntN(2)], uint32(src.IntN(4)))
 	case r < 85:
-		return stmt([]uint16{bc.ClassMISC | bc.MiscTAX, bc.ClassMISC | bc.MiscTXA}[src.IntN(2)], 0)
+		return stmt([]bpf.Opcode{bpf.Misc(bpf.MiscTAX), bpf.Misc(bpf.MiscTXA)}[src.IntN(2)], 0)
 	case r < 90:
-		op := []uint16{bc.ClassLD | bc.ModeIMM, bc.ClassLDX | bc.ModeIMM, bc.ClassLD | bc.SizeW | bc.ModeLEN, bc.ClassLDX | bc.SizeW | bc.ModeLEN}[src.IntN(4)]
+		op := []bpf.Opcode{bpf.Load(bpf.SizeW, bpf.ModeIMM), bpf.LoadX(bpf.SizeW, bpf.ModeIMM), bpf.Load(bpf.SizeW, bpf.ModeLEN), bpf.LoadX(bpf.SizeW, bpf.ModeLEN)}[src.IntN(4)]
 		return stmt(op, pickConst(src))
 	case r < 95:
-		return stmt(bc.ClassJMP|bc.JmpJA, uint32(pickJump(src, left)))
+		return stmt(bpf.Jump(bpf.JmpJA, bpf.SrcK), uint32(pickJump(src, left)))
 	}
-	return stmt(bc.ClassRET|bc.RetA, 0)
+	return stmt(bpf.Ret(bpf.RetA), 0)
 }
 
 // Repair makes prog valid by replacing each instruction Validate refuses
 // (a read of unwritten scratch memory, a jump past the end) with a load
 // of nr, and a last instruction that does not return with RET ALLOW.
-func Repair(prog []bc.Instruction) []bc.Instruction {
+func Repair(prog []bpf.Instruction) []bpf.Instruction {
 	for range len(prog) + 1 {
-		err := bc.Validate(prog)
+		err := bpf.Validate(prog)
 		if err == nil {
 			return prog
 		}
-		var ve *bc.ValidationError
+		var ve *bpf.ValidationError
 		if !errors.As(err, &ve) || ve.Index < 0 || ve.Index >= len(prog) {
 			break
 		}
@@ -244,8 +245,8 @@ func Repair(prog []bc.Instruction) []bc.Instruction {
 			prog[ve.Index] = LoadWord(bc.OffsetNr)
 		}
 	}
-	if bc.Validate(prog) != nil {
-		return []bc.Instruction{Ret(bc.ActAllow)}
+	if bpf.Validate(prog) != nil {
+		return []bpf.Instruction{Ret(bc.ActAllow)}
 	}
 	return prog
 }

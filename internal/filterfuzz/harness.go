@@ -10,13 +10,14 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/seccomp-attest/seccomp-attest/pkg/bpf"
 	bc "github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 )
 
 // Fixture is a captured filter.
 type Fixture struct {
 	Name string
-	Prog []bc.Instruction
+	Prog []bpf.Instruction
 }
 
 // LoadFixtures reads the *.bpf files matched by the patterns, sorted by

@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
+	"github.com/seccomp-attest/seccomp-attest/pkg/bpf"
 	bc "github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 )
 
@@ -42,9 +43,9 @@ func newConstants() *constants {
 }
 
 // add records that the words in from are compared with k by op.
-func (c *constants) add(from uint32, op uint16, k uint32) {
+func (c *constants) add(from uint32, op bpf.JumpOp, k uint32) {
 	vals := []uint32{k - 1, k, k + 1}
-	if op == bc.JmpJSET {
+	if op == bpf.JmpJSET {
 		// The values with none, one and all of the tested bits.
 		vals = append(vals, ^k, k&-k, 1<<(31-bits.LeadingZeros32(k|1)))
 	}
@@ -78,7 +79,7 @@ func (c *constants) addMask(from uint32, m uint32) {
 // forward pass (jumps only go forward, so one pass in order suffices).
 // It also reports, to visit, each reachable instruction with the state it
 // runs in.
-func sources(prog []bc.Instruction, visit func(pc int, a, x uint32)) {
+func sources(prog []bpf.Instruction, visit func(pc int, a, x uint32)) {
 	type regs struct{ a, x uint32 }
 	states := make([]regs, len(prog)+1)
 	reached := make([]bool, len(prog)+1)
@@ -99,35 +100,35 @@ func sources(prog []bc.Instruction, visit func(pc int, a, x uint32)) {
 			visit(pc, st.a, st.x)
 		}
 		switch in.Class() {
-		case bc.ClassLD, bc.ClassLDX:
+		case bpf.ClassLD, bpf.ClassLDX:
 			v := uint32(fromConst)
 			switch in.Mode() {
-			case bc.ModeABS:
+			case bpf.ModeABS:
 				v = 1 << (in.K / 4)
-			case bc.ModeMEM:
+			case bpf.ModeMEM:
 				v = fromComputed
 			}
-			if in.Class() == bc.ClassLD {
+			if in.Class() == bpf.ClassLD {
 				st.a = v
 			} else {
 				st.x = v
 			}
-		case bc.ClassMISC:
-			if in.MiscOp() == bc.MiscTAX {
+		case bpf.ClassMISC:
+			if in.MiscOp() == bpf.MiscTAX {
 				st.x = st.a
 			} else {
 				st.a = st.x
 			}
-		case bc.ClassALU:
+		case bpf.ClassALU:
 			// AND with a constant keeps the word (masked); other
 			// arithmetic on a word or with X computes a new value.
-			if !(in.AluOp() == bc.AluAND && in.Src() == bc.SrcK) && (st.a != fromConst || in.Src() == bc.SrcX) {
+			if !(in.AluOp() == bpf.AluAND && in.Src() == bpf.SrcK) && (st.a != fromConst || in.Src() == bpf.SrcX) {
 				st.a = fromComputed
 			}
-		case bc.ClassRET:
+		case bpf.ClassRET:
 			continue
-		case bc.ClassJMP:
-			if in.AluOp() == bc.JmpJA {
+		case bpf.ClassJMP:
+			if in.JumpOp() == bpf.JmpJA {
 				flow(pc+1+int(in.K), st)
 			} else {
 				flow(pc+1+int(in.Jt), st)
@@ -140,24 +141,24 @@ func sources(prog []bc.Instruction, visit func(pc int, a, x uint32)) {
 }
 
 // scan collects the constants of prog.
-func (c *constants) scan(prog []bc.Instruction) {
+func (c *constants) scan(prog []bpf.Instruction) {
 	var imm []uint32 // every immediate: what X may hold
 	for _, in := range prog {
-		if in.Class() == bc.ClassLD || in.Class() == bc.ClassLDX || in.Class() == bc.ClassALU {
+		if in.Class() == bpf.ClassLD || in.Class() == bpf.ClassLDX || in.Class() == bpf.ClassALU {
 			imm = append(imm, in.K)
 		}
 	}
 	sources(prog, func(pc int, a, x uint32) {
 		in := prog[pc]
 		switch {
-		case in.Class() == bc.ClassALU && in.AluOp() == bc.AluAND && in.Src() == bc.SrcK:
+		case in.Class() == bpf.ClassALU && in.AluOp() == bpf.AluAND && in.Src() == bpf.SrcK:
 			c.addMask(a, in.K)
-		case in.IsConditionalJump() && in.Src() == bc.SrcK:
-			c.add(a, in.AluOp(), in.K)
+		case in.IsConditionalJump() && in.Src() == bpf.SrcK:
+			c.add(a, in.JumpOp(), in.K)
 		case in.IsConditionalJump():
 			// A compared with X: any immediate may be on either side.
 			for _, k := range imm {
-				c.add(a|x|fromComputed, in.AluOp(), k)
+				c.add(a|x|fromComputed, in.JumpOp(), k)
 			}
 		}
 	})
@@ -201,7 +202,7 @@ const maxVectors = 48
 // for the (arch, nr) pairs the programs test exactly, argument vectors
 // that try every compared constant (and its neighbours) in each argument
 // word, with high words 0 and then set. The result is deterministic.
-func Inputs(progs [][]bc.Instruction, tables []*bc.Table, opt InputOptions) []bc.Data {
+func Inputs(progs [][]bpf.Instruction, tables []*bc.Table, opt InputOptions) []bc.Data {
 	c := newConstants()
 	for _, p := range progs {
 		c.scan(p)

@@ -20,6 +20,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
+	"github.com/seccomp-attest/seccomp-attest/pkg/bpf"
 	bc "github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 )
 
@@ -37,13 +38,13 @@ const KernelOracleSupported = true
 // RET TRACE|i. ok is false for programs the oracle cannot run: RET A
 // (its value is computed, not rewritable) and division by X (X = 0
 // kills the thread).
-func TraceRewrite(prog []bc.Instruction) (out []bc.Instruction, ok bool) {
+func TraceRewrite(prog []bpf.Instruction) (out []bpf.Instruction, ok bool) {
 	out = slices.Clone(prog)
 	for i, in := range out {
 		switch {
-		case in.Op == bc.ClassRET|bc.RetA, in.Op == bc.ClassALU|bc.AluDIV|bc.SrcX:
+		case in.Op == bpf.Ret(bpf.RetA), in.Op == bpf.ALU(bpf.AluDIV, bpf.SrcX):
 			return nil, false
-		case in.Op == bc.ClassRET|bc.RetK:
+		case in.Op == bpf.Ret(bpf.RetK):
 			out[i].K = uint32(bc.ActTrace) | uint32(i)
 		}
 	}
@@ -137,7 +138,7 @@ var ErrKernelUnavailable = errors.New("kernel oracle unavailable")
 // numbers with the x32 bit are x32 calls) and returns a stop per call.
 // helper is the command of a process that calls KernelHelperMain; it is
 // started here.
-func RunKernel(helper *exec.Cmd, prog []bc.Instruction, calls []bc.Data, timeout time.Duration) ([]KernelStop, error) {
+func RunKernel(helper *exec.Cmd, prog []bpf.Instruction, calls []bc.Data, timeout time.Duration) ([]KernelStop, error) {
 	rewritten, ok := TraceRewrite(prog)
 	if !ok {
 		return nil, fmt.Errorf("the program has RET A or DIV X: the kernel oracle cannot run it")
@@ -159,7 +160,7 @@ func RunKernel(helper *exec.Cmd, prog []bc.Instruction, calls []bc.Data, timeout
 	return r.stops, r.err
 }
 
-func trace(cmd *exec.Cmd, prog []bc.Instruction, calls []bc.Data, timeout time.Duration) (stops []KernelStop, err error) {
+func trace(cmd *exec.Cmd, prog []bpf.Instruction, calls []bc.Data, timeout time.Duration) (stops []KernelStop, err error) {
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
@@ -185,7 +186,7 @@ func trace(cmd *exec.Cmd, prog []bc.Instruction, calls []bc.Data, timeout time.D
 	}()
 
 	req := binary.LittleEndian.AppendUint32(nil, uint32(len(prog)))
-	req = append(req, bc.Encode(prog)...)
+	req = append(req, bpf.Encode(prog)...)
 	req = binary.LittleEndian.AppendUint32(req, uint32(len(calls)))
 	for _, c := range calls {
 		req = binary.LittleEndian.AppendUint32(req, c.Nr)
@@ -309,10 +310,10 @@ func KernelHelperMain() {
 		os.Exit(code)
 	}
 	var n uint32
-	if err := binary.Read(in, binary.LittleEndian, &n); err != nil || n == 0 || n > bc.MaxInstructions {
+	if err := binary.Read(in, binary.LittleEndian, &n); err != nil || n == 0 || n > bpf.MaxInstructions {
 		fail(helperBadRequest, "program length %d: %v", n, err)
 	}
-	raw := make([]byte, n*bc.InstructionSize)
+	raw := make([]byte, n*bpf.InstructionSize)
 	if _, err := io.ReadFull(in, raw); err != nil {
 		fail(helperBadRequest, "program: %v", err)
 	}
@@ -358,7 +359,7 @@ func KernelHelperMain() {
 // CheckKernel compares the kernel's stops with the evaluator: on the data
 // the kernel evaluated, the rewritten program must return the index the
 // kernel reported.
-func CheckKernel(prog []bc.Instruction, stops []KernelStop) Problems {
+func CheckKernel(prog []bpf.Instruction, stops []KernelStop) Problems {
 	var ps Problems
 	rewritten, ok := TraceRewrite(prog)
 	if !ok {
@@ -372,7 +373,7 @@ func CheckKernel(prog []bc.Instruction, stops []KernelStop) Problems {
 	for i := range stops {
 		st := &stops[i]
 		got := f.Run(&st.Data)
-		if st.Index >= len(prog) || prog[st.Index].Op != bc.ClassRET|bc.RetK {
+		if st.Index >= len(prog) || prog[st.Index].Op != bpf.Ret(bpf.RetK) {
 			ps.Add(New, "kernel.index", "%s: kernel reported index %d, not a RET K", DataString(&st.Data), st.Index)
 			continue
 		}

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"time"
 
+	"github.com/seccomp-attest/seccomp-attest/pkg/bpf"
 	bc "github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 )
 
@@ -27,7 +28,7 @@ type KernelStop struct {
 func KernelInputs(inputs []bc.Data, limit int) []bc.Data { return nil }
 
 // RunKernel is unavailable here.
-func RunKernel(helper *exec.Cmd, prog []bc.Instruction, calls []bc.Data, timeout time.Duration) ([]KernelStop, error) {
+func RunKernel(helper *exec.Cmd, prog []bpf.Instruction, calls []bc.Data, timeout time.Duration) ([]KernelStop, error) {
 	return nil, ErrKernelUnavailable
 }
 
@@ -35,4 +36,4 @@ func RunKernel(helper *exec.Cmd, prog []bc.Instruction, calls []bc.Data, timeout
 func KernelHelperMain() { panic("kernel oracle helper on an unsupported platform") }
 
 // CheckKernel has nothing to check here.
-func CheckKernel(prog []bc.Instruction, stops []KernelStop) Problems { return nil }
+func CheckKernel(prog []bpf.Instruction, stops []KernelStop) Problems { return nil }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
+	"github.com/seccomp-attest/seccomp-attest/pkg/bpf"
 	bc "github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 )
 
@@ -23,17 +24,17 @@ type Mutation struct {
 // check, an added argument compare, two syscall numbers swapped, a loaded
 // word, a jump's operator. It returns ok=false when the result is not a
 // valid filter.
-func Mutate(prog []bc.Instruction, ops []byte) (out []bc.Instruction, m Mutation, ok bool) {
+func Mutate(prog []bpf.Instruction, ops []byte) (out []bpf.Instruction, m Mutation, ok bool) {
 	src := NewSource(ops)
-	out = append([]bc.Instruction(nil), prog...)
+	out = append([]bpf.Instruction(nil), prog...)
 	for range 1 + src.IntN(3) {
 		out = mutateOnce(out, src, &m)
 	}
-	return out, m, bc.Validate(out) == nil
+	return out, m, bpf.Validate(out) == nil
 }
 
 // indexes returns the positions of the instructions keep selects.
-func indexes(prog []bc.Instruction, keep func(bc.Instruction) bool) []int {
+func indexes(prog []bpf.Instruction, keep func(bpf.Instruction) bool) []int {
 	var out []int
 	for i, in := range prog {
 		if keep(in) {
@@ -43,14 +44,14 @@ func indexes(prog []bc.Instruction, keep func(bc.Instruction) bool) []int {
 	return out
 }
 
-func isRetK(in bc.Instruction) bool   { return in.Op == bc.ClassRET|bc.RetK }
-func isCondK(in bc.Instruction) bool  { return in.IsConditionalJump() && in.Src() == bc.SrcK }
-func isJump(in bc.Instruction) bool   { return in.Class() == bc.ClassJMP }
-func isLoadW(in bc.Instruction) bool  { return in.Op == bc.ClassLD|bc.SizeW|bc.ModeABS }
+func isRetK(in bpf.Instruction) bool  { return in.Op == bpf.Ret(bpf.RetK) }
+func isCondK(in bpf.Instruction) bool { return in.IsConditionalJump() && in.Src() == bpf.SrcK }
+func isJump(in bpf.Instruction) bool  { return in.Class() == bpf.ClassJMP }
+func isLoadW(in bpf.Instruction) bool { return in.Op == bpf.Load(bpf.SizeW, bpf.ModeABS) }
 func isSyscallNr(k uint32) bool       { return k&^arch.X32SyscallBit < 0x1000 }
 func pick(src *Source, idx []int) int { return idx[src.IntN(len(idx))] }
 
-func mutateOnce(prog []bc.Instruction, src *Source, m *Mutation) []bc.Instruction {
+func mutateOnce(prog []bpf.Instruction, src *Source, m *Mutation) []bpf.Instruction {
 	n := len(prog)
 	note := func(format string, args ...any) { m.Steps = append(m.Steps, fmt.Sprintf(format, args...)) }
 	switch src.IntN(8) {
@@ -70,7 +71,7 @@ func mutateOnce(prog []bc.Instruction, src *Source, m *Mutation) []bc.Instructio
 				off = min(left, max(0, int(prog[i].Jt)+src.IntN(7)-3))
 			}
 			switch {
-			case prog[i].AluOp() == bc.JmpJA:
+			case prog[i].JumpOp() == bpf.JmpJA:
 				note("%d: ja %d -> %d", i, prog[i].K, off)
 				prog[i].K = uint32(off)
 			case src.IntN(2) == 0:
@@ -128,7 +129,7 @@ func mutateOnce(prog []bc.Instruction, src *Source, m *Mutation) []bc.Instructio
 			prog[i].K ^= 1 // a change, always
 		}
 		m.Focus = append(m.Focus, old.K, prog[i].K)
-		note("%d: arch check %#04x %#x -> %#04x %#x", i, old.Op, old.K, prog[i].Op, prog[i].K)
+		note("%d: arch check %#04x %#x -> %#04x %#x", i, uint16(old.Op), old.K, uint16(prog[i].Op), prog[i].K)
 	case 4: // an argument compare in front of a RET
 		rets := indexes(prog, isRetK)
 		if len(rets) == 0 {
@@ -140,11 +141,11 @@ func mutateOnce(prog []bc.Instruction, src *Source, m *Mutation) []bc.Instructio
 			off = bc.OffsetIP + 4*uint32(src.IntN(2))
 		}
 		k := pickConst(src)
-		op := bc.ClassJMP | jumpOps[src.IntN(len(jumpOps))]
-		inserted := []bc.Instruction{LoadWord(off), jump(op, k, 0, 1), Ret(pickAction(src))}
+		op := bpf.Jump(jumpOps[src.IntN(len(jumpOps))], bpf.SrcK)
+		inserted := []bpf.Instruction{LoadWord(off), jump(op, k, 0, 1), Ret(pickAction(src))}
 		// The first RET, from the chosen one on, that no jump of more
 		// than 255 instructions spans.
-		var out []bc.Instruction
+		var out []bpf.Instruction
 		r, ok := 0, false
 		for j := range rets {
 			r = rets[(first+j)%len(rets)]
@@ -156,11 +157,11 @@ func mutateOnce(prog []bc.Instruction, src *Source, m *Mutation) []bc.Instructio
 			break
 		}
 		m.Focus = append(m.Focus, k)
-		note("%d: inserted ld [%d]; %#04x %#x -> ret %#x", r, off, op, k, inserted[2].K)
+		note("%d: inserted ld [%d]; %#04x %#x -> ret %#x", r, off, uint16(op), k, inserted[2].K)
 		return out
 	case 5: // two syscall numbers swapped
-		js := indexes(prog, func(in bc.Instruction) bool {
-			return in.Op == bc.ClassJMP|bc.JmpJEQ|bc.SrcK && isSyscallNr(in.K)
+		js := indexes(prog, func(in bpf.Instruction) bool {
+			return in.Op == bpf.Jump(bpf.JmpJEQ, bpf.SrcK) && isSyscallNr(in.K)
 		})
 		if len(js) < 2 {
 			break
@@ -182,36 +183,36 @@ func mutateOnce(prog []bc.Instruction, src *Source, m *Mutation) []bc.Instructio
 			old := prog[i].Op
 			prog[i].Op = otherJumpOp(src, old)
 			m.Focus = append(m.Focus, prog[i].K)
-			note("%d: op %#04x -> %#04x (k %#x)", i, old, prog[i].Op, prog[i].K)
+			note("%d: op %#04x -> %#04x (k %#x)", i, uint16(old), uint16(prog[i].Op), prog[i].K)
 		}
 	}
 	return prog
 }
 
 // otherJumpOp chooses a conditional jump operator other than op's.
-func otherJumpOp(src *Source, op uint16) uint16 {
-	var others []uint16
-	for _, o := range []uint16{bc.JmpJEQ, bc.JmpJGT, bc.JmpJGE, bc.JmpJSET} {
-		if o != op&0xf0 {
+func otherJumpOp(src *Source, op bpf.Opcode) bpf.Opcode {
+	var others []bpf.JumpOp
+	for _, o := range []bpf.JumpOp{bpf.JmpJEQ, bpf.JmpJGT, bpf.JmpJGE, bpf.JmpJSET} {
+		if o != op.JumpOp() {
 			others = append(others, o)
 		}
 	}
-	return bc.ClassJMP | op&bc.SrcX | others[src.IntN(len(others))]
+	return bpf.Jump(others[src.IntN(len(others))], op.Src())
 }
 
 // insertBefore puts ins in front of position r; jumps from before r to
 // beyond it are lengthened (targets at r now reach the inserted code).
 // It fails when a conditional jump would need an offset above 255.
-func insertBefore(prog []bc.Instruction, r int, ins []bc.Instruction) ([]bc.Instruction, bool) {
-	out := make([]bc.Instruction, 0, len(prog)+len(ins))
+func insertBefore(prog []bpf.Instruction, r int, ins []bpf.Instruction) ([]bpf.Instruction, bool) {
+	out := make([]bpf.Instruction, 0, len(prog)+len(ins))
 	out = append(out, prog[:r]...)
 	grow := uint32(len(ins))
 	for i := range out {
 		in := &out[i]
-		if in.Class() != bc.ClassJMP {
+		if in.Class() != bpf.ClassJMP {
 			continue
 		}
-		if in.AluOp() == bc.JmpJA {
+		if in.JumpOp() == bpf.JmpJA {
 			if i+1+int(in.K) > r {
 				in.K += grow
 			}

@@ -21,6 +21,7 @@ import (
 	"sync"
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
+	"github.com/seccomp-attest/seccomp-attest/pkg/bpf"
 	bc "github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 )
 
@@ -76,14 +77,14 @@ var (
 // Assemble reads the text of a filter and returns its instructions.
 // Errors name the line (*Error); the result is not validated (see
 // bytecode.Validate), so that every encoding can be written.
-func Assemble(r io.Reader, opts Options) ([]bc.Instruction, error) {
+func Assemble(r io.Reader, opts Options) ([]bpf.Instruction, error) {
 	prog, _, err := AssembleLines(r, opts)
 	return prog, err
 }
 
 // AssembleLines is Assemble that also returns the text line (1-based) of
 // each instruction, to name it in later errors (bytecode.Validate's).
-func AssembleLines(r io.Reader, opts Options) ([]bc.Instruction, []int, error) {
+func AssembleLines(r io.Reader, opts Options) ([]bpf.Instruction, []int, error) {
 	stmts, labels, archName, err := parse(io.LimitReader(r, MaxTextSize+1))
 	if err != nil {
 		return nil, nil, err
@@ -98,10 +99,10 @@ func AssembleLines(r io.Reader, opts Options) ([]bc.Instruction, []int, error) {
 	if len(stmts) == 0 {
 		return nil, nil, fmt.Errorf("no instructions")
 	}
-	if len(stmts) > bc.MaxInstructions {
-		return nil, nil, fmt.Errorf("%d instructions: the kernel takes at most %d", len(stmts), bc.MaxInstructions)
+	if len(stmts) > bpf.MaxInstructions {
+		return nil, nil, fmt.Errorf("%d instructions: the kernel takes at most %d", len(stmts), bpf.MaxInstructions)
 	}
-	prog := make([]bc.Instruction, len(stmts))
+	prog := make([]bpf.Instruction, len(stmts))
 	lines := make([]int, len(stmts))
 	walk := bc.NewWalk(len(stmts), bc.DisasmOptions{Arch: opts.Arch})
 	for pc, st := range stmts {
@@ -159,9 +160,9 @@ func parse(r io.Reader) (stmts []statement, labels map[string]int, archName stri
 			text = text[m[1]:]
 		}
 		st.text = strings.Join(strings.Fields(text), " ")
-		if len(stmts) == bc.MaxInstructions {
+		if len(stmts) == bpf.MaxInstructions {
 			return nil, nil, "", &Error{Line: line, Text: raw,
-				Err: fmt.Errorf("instruction %d: the kernel takes at most %d", len(stmts)+1, bc.MaxInstructions)}
+				Err: fmt.Errorf("instruction %d: the kernel takes at most %d", len(stmts)+1, bpf.MaxInstructions)}
 		}
 		stmts = append(stmts, st)
 	}
@@ -197,87 +198,94 @@ var (
 	actionArg  = lazyRegexp(`^([A-Z_]+)\((\d+)\)$`)
 )
 
-var aluOps = map[string]uint16{
-	"+": bc.AluADD, "-": bc.AluSUB, "*": bc.AluMUL, "/": bc.AluDIV, "|": bc.AluOR,
-	"&": bc.AluAND, "<<": bc.AluLSH, ">>": bc.AluRSH, "^": bc.AluXOR,
-}
+// aluOps reads the operators the disassembler writes (bpf.AluOp.Operator)
+// back; seccomp refuses %, the only one left out.
+var aluOps = sync.OnceValue(func() map[string]bpf.AluOp {
+	ops := map[string]bpf.AluOp{}
+	for _, op := range bpf.AluOps() {
+		if op != bpf.AluMOD {
+			ops[op.Operator()] = op
+		}
+	}
+	return ops
+})
 
-func (a *assembler) statement(s string) (bc.Instruction, error) {
+func (a *assembler) statement(s string) (bpf.Instruction, error) {
 	if m := rawStmt().FindStringSubmatch(s); m != nil {
 		return rawInstruction(m[1:])
 	}
 	if s == "A = -A" {
-		return bc.Instruction{Op: bc.ClassALU | bc.AluNEG}, nil
+		return bpf.Instruction{Op: bpf.ALU(bpf.AluNEG, bpf.SrcK)}, nil
 	}
 	if m := loadStmt().FindStringSubmatch(s); m != nil {
 		return a.load(m[1] == "X", m[2])
 	}
 	if m := storeStmt().FindStringSubmatch(s); m != nil {
 		slot, err := scratch(m[1])
-		op := uint16(bc.ClassST)
+		op := bpf.Store
 		if m[2] == "X" {
-			op = bc.ClassSTX
+			op = bpf.StoreX
 		}
-		return bc.Instruction{Op: op, K: slot}, err
+		return bpf.Instruction{Op: op, K: slot}, err
 	}
 	if m := aluStmt().FindStringSubmatch(s); m != nil {
-		op, ok := aluOps[m[1]]
+		op, ok := aluOps()[m[1]]
 		if !ok {
-			return bc.Instruction{}, fmt.Errorf("the modulo operation (A %%= ...) is not allowed in seccomp filters")
+			return bpf.Instruction{}, fmt.Errorf("the modulo operation (A %%= ...) is not allowed in seccomp filters")
 		}
 		if m[2] == "X" {
-			return bc.Instruction{Op: bc.ClassALU | op | bc.SrcX}, nil
+			return bpf.Instruction{Op: bpf.ALU(op, bpf.SrcX)}, nil
 		}
 		k, err := a.aluOperand(op, m[2])
-		return bc.Instruction{Op: bc.ClassALU | op | bc.SrcK, K: k}, err
+		return bpf.Instruction{Op: bpf.ALU(op, bpf.SrcK), K: k}, err
 	}
 	if m := returnStmt().FindStringSubmatch(s); m != nil {
 		if m[1] == "A" {
-			return bc.Instruction{Op: bc.ClassRET | bc.RetA}, nil
+			return bpf.Instruction{Op: bpf.Ret(bpf.RetA)}, nil
 		}
 		k, err := parseAction(m[1])
-		return bc.Instruction{Op: bc.ClassRET | bc.RetK, K: k}, err
+		return bpf.Instruction{Op: bpf.Ret(bpf.RetK), K: k}, err
 	}
 	if m := gotoStmt().FindStringSubmatch(s); m != nil {
 		target, err := a.target(m[1])
-		return bc.Instruction{Op: bc.ClassJMP | bc.JmpJA, K: uint32(target - a.pc - 1)}, err
+		return bpf.Instruction{Op: bpf.Jump(bpf.JmpJA, bpf.SrcK), K: uint32(target - a.pc - 1)}, err
 	}
 	if m := ifStmt().FindStringSubmatch(s); m != nil {
 		return a.jump(m[1], m[2], m[3])
 	}
-	return bc.Instruction{}, fmt.Errorf("not an instruction")
+	return bpf.Instruction{}, fmt.Errorf("not an instruction")
 }
 
 // load assembles A = ... and X = ....
-func (a *assembler) load(toX bool, src string) (bc.Instruction, error) {
-	class := uint16(bc.ClassLD)
+func (a *assembler) load(toX bool, src string) (bpf.Instruction, error) {
+	load := bpf.Load
 	if toX {
-		class = bc.ClassLDX
+		load = bpf.LoadX
 	}
 	switch src {
 	case "sizeof(seccomp_data)":
-		return bc.Instruction{Op: class | bc.SizeW | bc.ModeLEN}, nil
+		return bpf.Instruction{Op: load(bpf.SizeW, bpf.ModeLEN)}, nil
 	case "A":
 		if toX {
-			return bc.Instruction{Op: bc.ClassMISC | bc.MiscTAX}, nil
+			return bpf.Instruction{Op: bpf.Misc(bpf.MiscTAX)}, nil
 		}
 	case "X":
 		if !toX {
-			return bc.Instruction{Op: bc.ClassMISC | bc.MiscTXA}, nil
+			return bpf.Instruction{Op: bpf.Misc(bpf.MiscTXA)}, nil
 		}
 	}
 	if m := memOperand().FindStringSubmatch(src); m != nil {
 		slot, err := scratch(m[1])
-		return bc.Instruction{Op: class | bc.ModeMEM, K: slot}, err
+		return bpf.Instruction{Op: load(bpf.SizeW, bpf.ModeMEM), K: slot}, err
 	}
 	if v, err := number(src); err == nil {
-		return bc.Instruction{Op: class | bc.ModeIMM, K: v}, nil
+		return bpf.Instruction{Op: load(bpf.SizeW, bpf.ModeIMM), K: v}, nil
 	}
 	if toX {
-		return bc.Instruction{}, fmt.Errorf("register X cannot be loaded from %q (seccomp allows constants, mem[N] and A)", src)
+		return bpf.Instruction{}, fmt.Errorf("register X cannot be loaded from %q (seccomp allows constants, mem[N] and A)", src)
 	}
 	off, err := a.dataOffset(src)
-	return bc.Instruction{Op: bc.ClassLD | bc.SizeW | bc.ModeABS, K: off}, err
+	return bpf.Instruction{Op: bpf.Load(bpf.SizeW, bpf.ModeABS), K: off}, err
 }
 
 // dataOffset resolves a seccomp_data word as dataName and Scope.ArgWord
@@ -321,11 +329,11 @@ func (a *assembler) dataOffset(src string) (uint32, error) {
 
 // aluOperand resolves the constant of A op= K: named flags after an
 // argument is loaded (A &= CLONE_NEWUSER|CLONE_NEWNS), else a number.
-func (a *assembler) aluOperand(op uint16, s string) (uint32, error) {
+func (a *assembler) aluOperand(op bpf.AluOp, s string) (uint32, error) {
 	if v, err := number(s); err == nil {
 		return v, nil
 	}
-	if set := a.scope.Constants(); set != nil && op == bc.AluAND {
+	if set := a.scope.Constants(); set != nil && op == bpf.AluAND {
 		return set.Parse(s)
 	}
 	return 0, fmt.Errorf("%q is not a number", s)
@@ -333,25 +341,25 @@ func (a *assembler) aluOperand(op uint16, s string) (uint32, error) {
 
 // jump assembles if (COND) goto T [else goto F]: the condition as
 // describeJump writes it, negated when the taken branch falls through.
-func (a *assembler) jump(cond, thenLabel, elseLabel string) (bc.Instruction, error) {
+func (a *assembler) jump(cond, thenLabel, elseLabel string) (bpf.Instruction, error) {
 	op, negate, operand, err := parseCondition(cond)
 	if err != nil {
-		return bc.Instruction{}, err
+		return bpf.Instruction{}, err
 	}
-	in := bc.Instruction{Op: bc.ClassJMP | op | bc.SrcK}
+	in := bpf.Instruction{Op: bpf.Jump(op, bpf.SrcK)}
 	if operand == "X" {
-		in.Op |= bc.SrcX
+		in.Op = bpf.Jump(op, bpf.SrcX)
 	} else if in.K, err = a.jumpOperand(op, operand); err != nil {
-		return bc.Instruction{}, err
+		return bpf.Instruction{}, err
 	}
 	t, err := a.offset(thenLabel)
 	if err != nil {
-		return bc.Instruction{}, err
+		return bpf.Instruction{}, err
 	}
 	f := uint8(0)
 	if elseLabel != "" {
 		if f, err = a.offset(elseLabel); err != nil {
-			return bc.Instruction{}, err
+			return bpf.Instruction{}, err
 		}
 	}
 	if negate {
@@ -363,20 +371,20 @@ func (a *assembler) jump(cond, thenLabel, elseLabel string) (bc.Instruction, err
 
 var conditions = []struct {
 	re     func() *regexp.Regexp
-	op     uint16
+	op     bpf.JumpOp
 	negate bool
 }{
-	{lazyRegexp(`^A == (.+)$`), bc.JmpJEQ, false},
-	{lazyRegexp(`^A != (.+)$`), bc.JmpJEQ, true},
-	{lazyRegexp(`^A > (.+)$`), bc.JmpJGT, false},
-	{lazyRegexp(`^A <= (.+)$`), bc.JmpJGT, true},
-	{lazyRegexp(`^A >= (.+)$`), bc.JmpJGE, false},
-	{lazyRegexp(`^A < (.+)$`), bc.JmpJGE, true},
-	{lazyRegexp(`^!\(A & (.+)\)$`), bc.JmpJSET, true},
-	{lazyRegexp(`^A & (.+)$`), bc.JmpJSET, false},
+	{lazyRegexp(`^A == (.+)$`), bpf.JmpJEQ, false},
+	{lazyRegexp(`^A != (.+)$`), bpf.JmpJEQ, true},
+	{lazyRegexp(`^A > (.+)$`), bpf.JmpJGT, false},
+	{lazyRegexp(`^A <= (.+)$`), bpf.JmpJGT, true},
+	{lazyRegexp(`^A >= (.+)$`), bpf.JmpJGE, false},
+	{lazyRegexp(`^A < (.+)$`), bpf.JmpJGE, true},
+	{lazyRegexp(`^!\(A & (.+)\)$`), bpf.JmpJSET, true},
+	{lazyRegexp(`^A & (.+)$`), bpf.JmpJSET, false},
 }
 
-func parseCondition(cond string) (op uint16, negate bool, operand string, err error) {
+func parseCondition(cond string) (op bpf.JumpOp, negate bool, operand string, err error) {
 	for _, c := range conditions {
 		if m := c.re().FindStringSubmatch(cond); m != nil {
 			return c.op, c.negate, m[1], nil
@@ -387,7 +395,7 @@ func parseCondition(cond string) (op uint16, negate bool, operand string, err er
 
 // jumpOperand resolves what a jump compares A with, as jumpOperand in the
 // disassembler names it.
-func (a *assembler) jumpOperand(op uint16, s string) (uint32, error) {
+func (a *assembler) jumpOperand(op bpf.JumpOp, s string) (uint32, error) {
 	if v, err := number(s); err == nil {
 		return v, nil
 	}
@@ -402,7 +410,7 @@ func (a *assembler) jumpOperand(op uint16, s string) (uint32, error) {
 		}
 		return 0, fmt.Errorf("unknown architecture %s", s)
 	}
-	if a.scope.AHoldsNr() && op == bc.JmpJEQ {
+	if a.scope.AHoldsNr() && op == bpf.JmpJEQ {
 		table := a.scope.NrArch(0)
 		if table == nil {
 			return 0, fmt.Errorf("syscall name %q, but no arch is known here: give .arch or --arch", s)
@@ -480,8 +488,8 @@ func parseAction(s string) (uint32, error) {
 
 func scratch(s string) (uint32, error) {
 	v, err := strconv.ParseUint(s, 10, 32)
-	if err != nil || v >= bc.ScratchSlots {
-		return 0, fmt.Errorf("mem[%s]: scratch memory has %d words", s, bc.ScratchSlots)
+	if err != nil || v >= bpf.ScratchSlots {
+		return 0, fmt.Errorf("mem[%s]: scratch memory has %d words", s, bpf.ScratchSlots)
 	}
 	return uint32(v), nil
 }
@@ -493,17 +501,17 @@ func number(s string) (uint32, error) {
 }
 
 // rawInstruction reads .raw OP JT JF K.
-func rawInstruction(f []string) (bc.Instruction, error) {
+func rawInstruction(f []string) (bpf.Instruction, error) {
 	var v [4]uint64
 	bits := [4]int{16, 8, 8, 32}
 	for i, s := range f {
 		n, err := strconv.ParseUint(s, 0, bits[i])
 		if err != nil {
-			return bc.Instruction{}, fmt.Errorf(".raw: %q is not a %d-bit number", s, bits[i])
+			return bpf.Instruction{}, fmt.Errorf(".raw: %q is not a %d-bit number", s, bits[i])
 		}
 		v[i] = n
 	}
-	return bc.Instruction{Op: uint16(v[0]), Jt: uint8(v[1]), Jf: uint8(v[2]), K: uint32(v[3])}, nil
+	return bpf.Instruction{Op: bpf.Opcode(v[0]), Jt: uint8(v[1]), Jf: uint8(v[2]), K: uint32(v[3])}, nil
 }
 
 // lazyRegexp compiles a pattern when first used: every run of the

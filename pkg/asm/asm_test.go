@@ -9,6 +9,7 @@ import (
 
 	"github.com/seccomp-attest/seccomp-attest/internal/filterfuzz"
 	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
+	"github.com/seccomp-attest/seccomp-attest/pkg/bpf"
 	bc "github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 )
 
@@ -45,13 +46,13 @@ func TestRoundTripFixtures(t *testing.T) {
 	}
 }
 
-func checkSame(t *testing.T, what, text string, want []bc.Instruction, opts Options) {
+func checkSame(t *testing.T, what, text string, want []bpf.Instruction, opts Options) {
 	t.Helper()
 	got, err := Assemble(strings.NewReader(text), opts)
 	if err != nil {
 		t.Fatalf("%s: %v", what, err)
 	}
-	if !bytes.Equal(bc.Encode(got), bc.Encode(want)) {
+	if !bytes.Equal(bpf.Encode(got), bpf.Encode(want)) {
 		for i := range want {
 			if i >= len(got) || got[i] != want[i] {
 				t.Fatalf("%s: instruction %d: got %+v, want %+v", what, i, got[min(i, len(got)-1)], want[i])
@@ -75,7 +76,7 @@ func TestFormatRoundTripGenerated(t *testing.T) {
 		checkSame(t, form.String(), form.String(), prog, Options{})
 	}
 	// Fields the text leaves out come back through .raw.
-	odd := []bc.Instruction{{Op: bc.ClassRET | bc.RetK, Jt: 3, K: uint32(bc.ActAllow) | 5}}
+	odd := []bpf.Instruction{{Op: bpf.Ret(bpf.RetK), Jt: 3, K: uint32(bc.ActAllow) | 5}}
 	var form bytes.Buffer
 	if err := Format(&form, odd, Options{}); err != nil {
 		t.Fatal(err)
@@ -111,17 +112,17 @@ kill:
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []bc.Instruction{
+	want := []bpf.Instruction{
 		{Op: 0x20, K: 4}, {Op: 0x15, Jf: 11, K: arch.X86_64.Audit}, {Op: 0x20, K: 0},
 		{Op: 0x15, Jt: 4, K: 41}, {Op: 0x15, Jf: 6, K: 56}, {Op: 0x20, K: 16},
 		{Op: 0x54, K: 0x10020000}, {Op: 0x15, Jt: 3, Jf: 4, K: 0},
 		{Op: 0x20, K: 20}, {Op: 0x20, K: 16}, {Op: 0x15, Jt: 1, K: 40},
 		{Op: 0x06, K: 0x7fff0000}, {Op: 0x06, K: 0x00050001}, {Op: 0x06, K: 0x80000000},
 	}
-	if !bytes.Equal(bc.Encode(prog), bc.Encode(want)) {
+	if !bytes.Equal(bpf.Encode(prog), bpf.Encode(want)) {
 		t.Fatalf("got  %+v\nwant %+v", prog, want)
 	}
-	if err := bc.Validate(prog); err != nil {
+	if err := bpf.Validate(prog); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -155,7 +156,7 @@ func TestAssembleErrorsNameTheLine(t *testing.T) {
 
 // Hostile input: a huge text, a long line, too many instructions.
 func TestAssembleBounds(t *testing.T) {
-	many := strings.Repeat("return ALLOW\n", bc.MaxInstructions+1)
+	many := strings.Repeat("return ALLOW\n", bpf.MaxInstructions+1)
 	if _, err := Assemble(strings.NewReader(many), Options{}); err == nil || !strings.Contains(err.Error(), "at most 4096") {
 		t.Errorf("too many: %v", err)
 	}

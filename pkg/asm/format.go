@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/seccomp-attest/seccomp-attest/pkg/bpf"
 	bc "github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 )
 
@@ -27,7 +28,7 @@ func Label(pc int) string { return fmt.Sprintf("L%04d", pc) }
 // would assemble to other bytes (fields the text does not show, an
 // instruction seccomp refuses), so that Assemble gives prog back byte for
 // byte.
-func Format(w io.Writer, prog []bc.Instruction, opts Options) error {
+func Format(w io.Writer, prog []bpf.Instruction, opts Options) error {
 	lines := bc.Disassemble(prog, bc.DisasmOptions{Arch: opts.Arch})
 	raw := make([]bool, len(prog))
 	// Each pass replaces the lines that came back different; a .raw line

@@ -1,6 +1,10 @@
 package bytecode
 
-import "slices"
+import (
+	"slices"
+
+	"github.com/seccomp-attest/seccomp-attest/pkg/bpf"
+)
 
 // symKind says what the analysis knows about a register or scratch slot.
 type symKind uint8
@@ -45,7 +49,7 @@ type state struct {
 	a, x sym
 	// mem is shared between paths until one of them stores (copy on
 	// write): runtime-generated filters never use scratch memory.
-	mem      *[ScratchSlots]sym
+	mem      *[bpf.ScratchSlots]sym
 	arch, nr IntervalSet
 	atoms    []atom
 	approx   bool
@@ -55,7 +59,7 @@ type state struct {
 }
 
 type analyzer struct {
-	prog   []Instruction
+	prog   []bpf.Instruction
 	budget *Budget
 	leaves []leaf
 	// charge collects the cost of the current step's copies; explore
@@ -74,7 +78,7 @@ type analyzer struct {
 func (an *analyzer) explore(arch, nr IntervalSet) error {
 	// nr starts as a copy: a path that owns its set of numbers splits it
 	// in place, and the caller's set (often fullSet) must never change.
-	stack := []*state{{a: constSym(0), x: constSym(0), mem: new([ScratchSlots]sym), arch: arch, nr: slices.Clone(nr), nrOwned: true}}
+	stack := []*state{{a: constSym(0), x: constSym(0), mem: new([bpf.ScratchSlots]sym), arch: arch, nr: slices.Clone(nr), nrOwned: true}}
 	for len(stack) > 0 {
 		st := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
@@ -107,41 +111,41 @@ func (an *analyzer) explore(arch, nr IntervalSet) error {
 func (an *analyzer) step(st *state) (next, fork *state, done bool) {
 	in := an.prog[st.pc]
 	switch in.Class() {
-	case ClassLD, ClassLDX:
+	case bpf.ClassLD, bpf.ClassLDX:
 		var v sym
 		switch in.Mode() {
-		case ModeABS:
+		case bpf.ModeABS:
 			v = sym{kind: symWord, off: in.K, mask: 0xffffffff}
-		case ModeLEN:
+		case bpf.ModeLEN:
 			v = constSym(DataSize)
-		case ModeIMM:
+		case bpf.ModeIMM:
 			v = constSym(in.K)
-		case ModeMEM:
+		case bpf.ModeMEM:
 			v = st.mem[in.K]
 		}
-		if in.Class() == ClassLD {
+		if in.Class() == bpf.ClassLD {
 			st.a = v
 		} else {
 			st.x = v
 		}
-	case ClassST:
+	case bpf.ClassST:
 		st.store(in.K, st.a)
-	case ClassSTX:
+	case bpf.ClassSTX:
 		st.store(in.K, st.x)
-	case ClassMISC:
-		if in.MiscOp() == MiscTAX {
+	case bpf.ClassMISC:
+		if in.MiscOp() == bpf.MiscTAX {
 			st.x = st.a
 		} else {
 			st.a = st.x
 		}
-	case ClassALU:
+	case bpf.ClassALU:
 		if an.alu(st, in) {
 			return nil, nil, true
 		}
-	case ClassRET:
+	case bpf.ClassRET:
 		l := leaf{arch: st.arch, nr: st.nr, atoms: st.atoms, approx: st.approx}
 		switch {
-		case in.RetSrc() == RetK:
+		case in.RetSrc() == bpf.RetK:
 			l.action = Action(in.K)
 		case st.a.kind == symConst:
 			l.action = Action(st.a.k)
@@ -151,8 +155,8 @@ func (an *analyzer) step(st *state) (next, fork *state, done bool) {
 		}
 		an.leaves = append(an.leaves, l)
 		return nil, nil, true
-	case ClassJMP:
-		if in.AluOp() == JmpJA {
+	case bpf.ClassJMP:
+		if in.JumpOp() == bpf.JmpJA {
 			st.pc += int(in.K) + 1
 			return st, nil, false
 		}
@@ -164,31 +168,31 @@ func (an *analyzer) step(st *state) (next, fork *state, done bool) {
 
 // alu applies an ALU instruction to A. It returns true when the path ends
 // (division by an X that is zero on this path: the program returns 0).
-func (an *analyzer) alu(st *state, in Instruction) bool {
+func (an *analyzer) alu(st *state, in bpf.Instruction) bool {
 	operand := constSym(in.K)
-	if in.Src() == SrcX {
+	if in.Src() == bpf.SrcX {
 		operand = st.x
 	}
 	op := in.AluOp()
-	if op == AluNEG {
+	if op == bpf.AluNEG {
 		operand = constSym(0)
 	}
-	if op == AluDIV && operand.kind == symConst && operand.k == 0 {
+	if op == bpf.AluDIV && operand.kind == symConst && operand.k == 0 {
 		an.leaves = append(an.leaves, leaf{arch: st.arch, nr: st.nr, atoms: st.atoms, approx: st.approx, action: 0})
 		return true
 	}
 	switch {
 	case st.a.kind == symConst && operand.kind == symConst:
 		st.a = constSym(alu(op, st.a.k, operand.k))
-	case st.a.kind == symWord && op == AluAND && operand.kind == symConst:
+	case st.a.kind == symWord && op == bpf.AluAND && operand.kind == symConst:
 		st.a.mask &= operand.k
 		if st.a.mask == 0 {
 			st.a = constSym(0)
 		}
-	case op == AluAND && operand.kind == symConst && operand.k == 0:
+	case op == bpf.AluAND && operand.kind == symConst && operand.k == 0:
 		st.a = constSym(0)
 	default:
-		if op == AluDIV && operand.kind != symConst {
+		if op == bpf.AluDIV && operand.kind != symConst {
 			// X may be zero: then the kernel returns 0. Record that as a
 			// possible outcome of this path.
 			an.leaves = append(an.leaves, leaf{arch: st.arch, nr: st.nr, atoms: st.atoms, approx: true, action: 0})
@@ -199,26 +203,26 @@ func (an *analyzer) alu(st *state, in Instruction) bool {
 }
 
 // branch splits the path at a conditional jump.
-func (an *analyzer) branch(st *state, in Instruction) (next, fork *state, done bool) {
+func (an *analyzer) branch(st *state, in bpf.Instruction) (next, fork *state, done bool) {
 	taken, notTaken := st.pc+1+int(in.Jt), st.pc+1+int(in.Jf)
 	if taken == notTaken {
 		st.pc = taken
 		return st, nil, false
 	}
 	lhs, rhs := st.a, constSym(in.K)
-	if in.Src() == SrcX {
+	if in.Src() == bpf.SrcX {
 		rhs = st.x
 	}
-	op := in.AluOp()
+	op := in.JumpOp()
 	// k op word: turn it around so that the word is on the left.
 	if lhs.kind == symConst && rhs.kind == symWord {
 		lhs, rhs = rhs, lhs
 		switch op {
-		case JmpJGT: // k > w  <=>  !(w >= k)
-			op = JmpJGE
+		case bpf.JmpJGT: // k > w  <=>  !(w >= k)
+			op = bpf.JmpJGE
 			taken, notTaken = notTaken, taken
-		case JmpJGE: // k >= w  <=>  !(w > k)
-			op = JmpJGT
+		case bpf.JmpJGE: // k >= w  <=>  !(w > k)
+			op = bpf.JmpJGT
 			taken, notTaken = notTaken, taken
 		}
 	}
@@ -241,14 +245,14 @@ func (an *analyzer) branch(st *state, in Instruction) (next, fork *state, done b
 }
 
 // branchOnWord splits on (word & mask) op k.
-func (an *analyzer) branchOnWord(st *state, w sym, op uint16, k uint32, taken, notTaken int) (next, fork *state, done bool) {
+func (an *analyzer) branchOnWord(st *state, w sym, op bpf.JumpOp, k uint32, taken, notTaken int) (next, fork *state, done bool) {
 	mask, cop := w.mask, opEQ
 	switch op {
-	case JmpJGT:
+	case bpf.JmpJGT:
 		cop = opGT
-	case JmpJGE:
+	case bpf.JmpJGE:
 		cop = opGE
-	case JmpJSET:
+	case bpf.JmpJSET:
 		// (w & mask & k) != 0 is the negation of (w & (mask&k)) == 0.
 		mask &= k
 		k = 0
@@ -323,7 +327,7 @@ func (an *analyzer) splitOnSets(st *state, off uint32, t, f IntervalSet, owned b
 		}
 	}
 	switch {
-	case !t.Empty() && !f.Empty() && an.prog[taken].Op == ClassRET|RetK:
+	case !t.Empty() && !f.Empty() && an.prog[taken].Op == bpf.Ret(bpf.RetK):
 		// The taken side returns at once, as in the chains of "nr == k"
 		// that runtimes compile: record its leaf here rather than fork a
 		// path for one step. The leaves, their order (the taken side

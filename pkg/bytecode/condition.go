@@ -3,6 +3,8 @@ package bytecode
 import (
 	"fmt"
 	"strings"
+
+	"github.com/seccomp-attest/seccomp-attest/pkg/bpf"
 )
 
 // cmpOp is a comparison operator of a condition.
@@ -17,7 +19,14 @@ const (
 	opLE
 )
 
-var opSymbols = [...]string{opEQ: "==", opNE: "!=", opGT: ">", opGE: ">=", opLT: "<", opLE: "<="}
+// opSymbols are the C operators of the comparisons, from bpf's name table:
+// each is a jump's comparison, taken or not.
+var opSymbols = func() [6]string {
+	eq, ne := bpf.JmpJEQ.Operators()
+	gt, le := bpf.JmpJGT.Operators()
+	ge, lt := bpf.JmpJGE.Operators()
+	return [...]string{opEQ: eq, opNE: ne, opGT: gt, opGE: ge, opLT: lt, opLE: le}
+}()
 
 func (o cmpOp) String() string { return opSymbols[o] }
 

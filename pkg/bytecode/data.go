@@ -1,6 +1,10 @@
 package bytecode
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/seccomp-attest/seccomp-attest/pkg/bpf"
+)
 
 // Data is struct seccomp_data, the input of a seccomp filter.
 type Data struct {
@@ -10,8 +14,9 @@ type Data struct {
 	Args               [6]uint64
 }
 
-// DataSize is sizeof(struct seccomp_data).
-const DataSize = 64
+// DataSize is sizeof(struct seccomp_data), which bpf.Validate checks
+// loads against.
+const DataSize = bpf.SeccompDataSize
 
 // Offsets of the fields of struct seccomp_data.
 const (
@@ -23,7 +28,7 @@ const (
 
 // Word returns the 32-bit word at byte offset off of the struct in host
 // (little-endian) byte order, as BPF_LD|BPF_W|BPF_ABS reads it. off must be
-// a valid, aligned offset (Validate ensures that).
+// a valid, aligned offset (bpf.Validate ensures that).
 func (d *Data) Word(off uint32) uint32 {
 	switch {
 	case off == OffsetNr:

@@ -5,11 +5,13 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/seccomp-attest/seccomp-attest/pkg/bpf"
 )
 
 // interestingValues returns the constants of a program and their
 // neighbours: the values where a filter's behaviour can change.
-func interestingValues(prog []Instruction) []uint32 {
+func interestingValues(prog []bpf.Instruction) []uint32 {
 	seen := map[uint32]bool{}
 	var out []uint32
 	add := func(v uint32) {
@@ -37,7 +39,7 @@ func interestingValues(prog []Instruction) []uint32 {
 func checkDifferential(t *testing.T, s Stack, tab *Table, n int) {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(1, uint64(len(s))))
-	var prog []Instruction
+	var prog []bpf.Instruction
 	for _, f := range s {
 		prog = append(prog, f.prog...)
 	}
@@ -152,15 +154,15 @@ func TestAnalyzeAgreesWithEvaluator(t *testing.T) {
 
 // A second filter as a container's program would stack it: read with a
 // count above 100 fails with EIO, write is killed, the rest allowed.
-var stackedProg = []Instruction{
-	{Op: ClassLD | SizeW | ModeABS, K: OffsetNr},
-	{Op: ClassJMP | JmpJEQ | SrcK, Jt: 0, Jf: 3, K: 0},   // read
-	{Op: ClassLD | SizeW | ModeABS, K: OffsetArgs + 2*8}, // args[2].lo
-	{Op: ClassJMP | JmpJGT | SrcK, Jt: 0, Jf: 3, K: 100},
-	{Op: ClassRET | RetK, K: uint32(ActErrno | 5)},
-	{Op: ClassJMP | JmpJEQ | SrcK, Jt: 0, Jf: 1, K: 1}, // write
-	{Op: ClassRET | RetK, K: uint32(ActKillProcess)},
-	{Op: ClassRET | RetK, K: uint32(ActAllow)},
+var stackedProg = []bpf.Instruction{
+	{Op: bpf.Load(bpf.SizeW, bpf.ModeABS), K: OffsetNr},
+	{Op: bpf.Jump(bpf.JmpJEQ, bpf.SrcK), Jt: 0, Jf: 3, K: 0},    // read
+	{Op: bpf.Load(bpf.SizeW, bpf.ModeABS), K: OffsetArgs + 2*8}, // args[2].lo
+	{Op: bpf.Jump(bpf.JmpJGT, bpf.SrcK), Jt: 0, Jf: 3, K: 100},
+	{Op: bpf.Ret(bpf.RetK), K: uint32(ActErrno | 5)},
+	{Op: bpf.Jump(bpf.JmpJEQ, bpf.SrcK), Jt: 0, Jf: 1, K: 1}, // write
+	{Op: bpf.Ret(bpf.RetK), K: uint32(ActKillProcess)},
+	{Op: bpf.Ret(bpf.RetK), K: uint32(ActAllow)},
 }
 
 func TestAnalyzeStackAgreesWithEvaluator(t *testing.T) {

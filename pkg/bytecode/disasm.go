@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
+	"github.com/seccomp-attest/seccomp-attest/pkg/bpf"
 	"github.com/seccomp-attest/seccomp-attest/pkg/sysconst"
 )
 
@@ -23,7 +24,7 @@ type DisasmOptions struct {
 // Line is one disassembled instruction.
 type Line struct {
 	Index int
-	Instruction
+	bpf.Instruction
 	// Text is the instruction as pseudo-code in the style of seccomp-tools
 	// (`A = sys_number`, `if (A != read) goto 0010`, `return ALLOW`), with
 	// the fields and constants named from what the program has loaded on
@@ -75,7 +76,7 @@ func appendPadded(b []byte, v uint64, base, width int) []byte {
 const DisasmHeader = " line  CODE  JT   JF      K\n=================================\n"
 
 // WriteDisassembly writes the header and every line of prog's disassembly.
-func WriteDisassembly(w io.Writer, prog []Instruction, opts DisasmOptions) error {
+func WriteDisassembly(w io.Writer, prog []bpf.Instruction, opts DisasmOptions) error {
 	bw := bufio.NewWriter(w)
 	bw.WriteString(DisasmHeader)
 	for _, l := range Disassemble(prog, opts) {
@@ -86,7 +87,7 @@ func WriteDisassembly(w io.Writer, prog []Instruction, opts DisasmOptions) error
 }
 
 // Disassemble turns prog into readable lines. It accepts any program, also
-// one Validate refuses, so that a broken filter can still be inspected;
+// one bpf.Validate refuses, so that a broken filter can still be inspected;
 // instructions seccomp does not allow are shown by their classic BPF names.
 //
 // To name things it runs the program abstractly, like seccomp-tools: it
@@ -95,7 +96,7 @@ func WriteDisassembly(w io.Writer, prog []Instruction, opts DisasmOptions) error
 // path (jumps only go forward, so one pass in order sees every predecessor
 // of an instruction first). Where paths disagree the value is unknown and
 // the line shows plain numbers.
-func Disassemble(prog []Instruction, opts DisasmOptions) []Line {
+func Disassemble(prog []bpf.Instruction, opts DisasmOptions) []Line {
 	w := NewWalk(len(prog), opts)
 	lines := make([]Line, len(prog))
 	for pc, in := range prog {
@@ -106,7 +107,7 @@ func Disassemble(prog []Instruction, opts DisasmOptions) []Line {
 }
 
 // describeLine is the line of instruction pc in scope sc.
-func describeLine(pc int, in Instruction, sc Scope) Line {
+func describeLine(pc int, in bpf.Instruction, sc Scope) Line {
 	l := Line{Index: pc, Instruction: in, Reachable: sc.Reachable}
 	l.Text, l.Comment = describe(pc, in, sc)
 	if !l.Reachable {
@@ -119,7 +120,7 @@ func describeLine(pc int, in Instruction, sc Scope) Line {
 // order, each within prog): the lines come out in the order of pcs, named
 // as Disassemble names them, without describing the rest (an evaluation's
 // path through a large filter).
-func DisassembleAt(prog []Instruction, opts DisasmOptions, pcs []int) []Line {
+func DisassembleAt(prog []bpf.Instruction, opts DisasmOptions, pcs []int) []Line {
 	last := -1
 	want := make([]bool, len(prog))
 	for _, pc := range pcs {
@@ -175,7 +176,7 @@ func (w *Walk) Scope(pc int) Scope {
 
 // Step records instruction pc and hands what holds after it to its
 // successors. Steps must come in program order.
-func (w *Walk) Step(pc int, in Instruction) {
+func (w *Walk) Step(pc int, in bpf.Instruction) {
 	if pc >= len(w.states) || !w.reached[pc] {
 		return
 	}
@@ -280,7 +281,7 @@ type absValue struct {
 // absState is what holds on every path reaching an instruction.
 type absState struct {
 	a, x      absValue
-	mem       [ScratchSlots]absValue
+	mem       [bpf.ScratchSlots]absValue
 	audit     uint32 // seccomp_data.arch, when archKnown
 	archKnown bool
 	// The system call the path has established (a JEQ on the number
@@ -332,58 +333,58 @@ type successor struct {
 
 // successors runs one instruction abstractly and returns the states it
 // hands to the instructions it can continue at.
-func successors(pc int, in Instruction, st *absState, opts DisasmOptions) (succs [2]successor, n int) {
+func successors(pc int, in bpf.Instruction, st *absState, opts DisasmOptions) (succs [2]successor, n int) {
 	next := *st
 	switch in.Class() {
-	case ClassRET:
+	case bpf.ClassRET:
 		return succs, 0
-	case ClassLD, ClassLDX:
+	case bpf.ClassLD, bpf.ClassLDX:
 		v := absValue{}
 		switch {
-		case in.Mode() == ModeABS && in.Size() == SizeW:
+		case in.Mode() == bpf.ModeABS && in.Size() == bpf.SizeW:
 			v = absValue{absData, in.K}
-		case in.Mode() == ModeIMM:
+		case in.Mode() == bpf.ModeIMM:
 			v = absValue{absConst, in.K}
-		case in.Mode() == ModeLEN:
+		case in.Mode() == bpf.ModeLEN:
 			v = absValue{absConst, DataSize}
-		case in.Mode() == ModeMEM && in.K < ScratchSlots:
+		case in.Mode() == bpf.ModeMEM && in.K < bpf.ScratchSlots:
 			v = st.mem[in.K]
 		}
-		if in.Class() == ClassLD {
+		if in.Class() == bpf.ClassLD {
 			next.a = v
 		} else {
 			next.x = v
 		}
-	case ClassST, ClassSTX:
-		if in.K < ScratchSlots {
-			if in.Class() == ClassST {
+	case bpf.ClassST, bpf.ClassSTX:
+		if in.K < bpf.ScratchSlots {
+			if in.Class() == bpf.ClassST {
 				next.mem[in.K] = st.a
 			} else {
 				next.mem[in.K] = st.x
 			}
 		}
-	case ClassALU:
+	case bpf.ClassALU:
 		next.a = absValue{}
-		if in.Op == ClassALU|AluAND|SrcK && st.a.kind == absData {
+		if in.Op == bpf.ALU(bpf.AluAND, bpf.SrcK) && st.a.kind == absData {
 			// A masked argument still reads as that argument's flags.
 			next.a = absValue{absMasked, st.a.v}
 		}
-	case ClassMISC:
-		if in.MiscOp() == MiscTAX {
+	case bpf.ClassMISC:
+		if in.MiscOp() == bpf.MiscTAX {
 			next.x = st.a
 		} else {
 			next.a = st.x
 		}
-	case ClassJMP:
-		if in.AluOp() == JmpJA {
+	case bpf.ClassJMP:
+		if in.JumpOp() == bpf.JmpJA {
 			return [2]successor{{pc + 1 + int(in.K), next}}, 1
 		}
 		taken := next
-		if in.AluOp() == JmpJEQ && in.Src() == SrcK && st.a == (absValue{absData, OffsetArch}) {
+		if in.JumpOp() == bpf.JmpJEQ && in.Src() == bpf.SrcK && st.a == (absValue{absData, OffsetArch}) {
 			// On the equal branch the arch is known from here on.
 			taken.audit, taken.archKnown = in.K, true
 		}
-		if in.AluOp() == JmpJEQ && in.Src() == SrcK && st.a == (absValue{absData, OffsetNr}) {
+		if in.JumpOp() == bpf.JmpJEQ && in.Src() == bpf.SrcK && st.a == (absValue{absData, OffsetNr}) {
 			// And the syscall, for naming its arguments.
 			taken.sys, taken.sysArgs = "", nil
 			if a := syscallArch(st, opts, in.K); a != nil {
@@ -398,58 +399,58 @@ func successors(pc int, in Instruction, st *absState, opts DisasmOptions) (succs
 }
 
 // describe renders one instruction given what holds before it.
-func describe(pc int, in Instruction, sc Scope) (text, comment string) {
+func describe(pc int, in bpf.Instruction, sc Scope) (text, comment string) {
 	switch in.Op {
-	case ClassLD | SizeW | ModeABS:
+	case bpf.Load(bpf.SizeW, bpf.ModeABS):
 		if name, ok := sc.ArgWord(in.K); ok {
 			sys, params := sc.Syscall()
 			return "A = " + name, signature(sys, params)
 		}
 		return "A = " + dataName(in.K), ""
-	case ClassLD | SizeW | ModeLEN, ClassLDX | SizeW | ModeLEN:
+	case bpf.Load(bpf.SizeW, bpf.ModeLEN), bpf.LoadX(bpf.SizeW, bpf.ModeLEN):
 		return reg(in) + " = sizeof(seccomp_data)", ""
-	case ClassLD | ModeIMM, ClassLDX | ModeIMM:
+	case bpf.Load(bpf.SizeW, bpf.ModeIMM), bpf.LoadX(bpf.SizeW, bpf.ModeIMM):
 		return fmt.Sprintf("%s = %#x", reg(in), in.K), ""
-	case ClassLD | ModeMEM, ClassLDX | ModeMEM:
+	case bpf.Load(bpf.SizeW, bpf.ModeMEM), bpf.LoadX(bpf.SizeW, bpf.ModeMEM):
 		return fmt.Sprintf("%s = mem[%d]", reg(in), in.K), ""
-	case ClassST:
+	case bpf.Store:
 		return fmt.Sprintf("mem[%d] = A", in.K), ""
-	case ClassSTX:
+	case bpf.StoreX:
 		return fmt.Sprintf("mem[%d] = X", in.K), ""
-	case ClassMISC | MiscTAX:
+	case bpf.Misc(bpf.MiscTAX):
 		return "X = A", ""
-	case ClassMISC | MiscTXA:
+	case bpf.Misc(bpf.MiscTXA):
 		return "A = X", ""
-	case ClassRET | RetA:
+	case bpf.Ret(bpf.RetA):
 		return "return A", ""
-	case ClassRET | RetK:
+	case bpf.Ret(bpf.RetK):
 		return "return " + Action(in.K).String(), actionComment(Action(in.K))
-	case ClassJMP | JmpJA:
+	case bpf.Jump(bpf.JmpJA, bpf.SrcK):
 		return fmt.Sprintf("goto %04d", pc+1+int(in.K)), ""
-	case ClassALU | AluNEG:
+	case bpf.ALU(bpf.AluNEG, bpf.SrcK):
 		return "A = -A", ""
 	}
 	switch in.Class() {
-	case ClassALU:
-		if op, ok := aluOperators[in.AluOp()]; ok {
+	case bpf.ClassALU:
+		if op := in.AluOp().Operator(); op != "" {
 			operand := aluOperand(in)
-			if set := sc.Constants(); set != nil && in.Op == ClassALU|AluAND|SrcK {
+			if set := sc.Constants(); set != nil && in.Op == bpf.ALU(bpf.AluAND, bpf.SrcK) {
 				if name, ok := set.FormatFlags(in.K); ok {
 					operand = name
 				}
 			}
 			text = fmt.Sprintf("A %s= %s", op, operand)
-			if in.AluOp() == AluMOD {
+			if in.AluOp() == bpf.AluMOD {
 				comment = "not allowed in seccomp filters"
 			}
 			return text, comment
 		}
-	case ClassJMP:
-		if _, ok := jmpNames[in.AluOp()]; ok {
+	case bpf.ClassJMP:
+		if in.JumpOp().Known() {
 			return describeJump(pc, in, sc)
 		}
 	}
-	return fmt.Sprintf("%s %#x", opName(in.Op), in.K), "not allowed in seccomp filters"
+	return fmt.Sprintf("%s %#x", in.Op.Name(), in.K), "not allowed in seccomp filters"
 }
 
 // signature writes a syscall with its parameters, "?" for one whose
@@ -462,20 +463,15 @@ func signature(sys string, params []string) string {
 	return sys + "(" + strings.Join(ps, ", ") + ")"
 }
 
-func reg(in Instruction) string {
-	if in.Class() == ClassLDX {
+func reg(in bpf.Instruction) string {
+	if in.Class() == bpf.ClassLDX {
 		return "X"
 	}
 	return "A"
 }
 
-var aluOperators = map[uint16]string{
-	AluADD: "+", AluSUB: "-", AluMUL: "*", AluDIV: "/", AluOR: "|", AluAND: "&",
-	AluLSH: "<<", AluRSH: ">>", AluMOD: "%", AluXOR: "^",
-}
-
-func aluOperand(in Instruction) string {
-	if in.Src() == SrcX {
+func aluOperand(in bpf.Instruction) string {
+	if in.Src() == bpf.SrcX {
 		return "X"
 	}
 	return fmt.Sprintf("%#x", in.K)
@@ -503,27 +499,18 @@ func dataName(off uint32) string {
 	return fmt.Sprintf("data[%d]", off)
 }
 
-// condition operators: for the taken branch, and negated for a jump whose
-// taken branch falls through.
-var jumpOps = map[uint16][2]string{
-	JmpJEQ: {"==", "!="},
-	JmpJGT: {">", "<="},
-	JmpJGE: {">=", "<"},
-}
-
-func describeJump(pc int, in Instruction, sc Scope) (text, comment string) {
+func describeJump(pc int, in bpf.Instruction, sc Scope) (text, comment string) {
 	operand, comment := jumpOperand(in, sc)
 	cond := func(negate bool) string {
-		if in.AluOp() == JmpJSET {
+		if in.JumpOp() == bpf.JmpJSET {
 			if negate {
 				return fmt.Sprintf("!(A & %s)", operand)
 			}
 			return fmt.Sprintf("A & %s", operand)
 		}
-		ops := jumpOps[in.AluOp()]
-		op := ops[0]
+		op, notTaken := in.JumpOp().Operators()
 		if negate {
-			op = ops[1]
+			op = notTaken
 		}
 		return fmt.Sprintf("A %s %s", op, operand)
 	}
@@ -551,14 +538,14 @@ func describeJump(pc int, in Instruction, sc Scope) (text, comment string) {
 // jumpOperand names the constant a jump compares A with, from what A holds:
 // an arch name against the arch word, a syscall name against the syscall
 // number (for JEQ, where a name reads naturally).
-func jumpOperand(in Instruction, sc Scope) (operand, comment string) {
-	if in.Src() == SrcX {
+func jumpOperand(in bpf.Instruction, sc Scope) (operand, comment string) {
+	if in.Src() == bpf.SrcX {
 		return "X", ""
 	}
 	operand = fmt.Sprintf("%#x", in.K)
 	if set := sc.Constants(); set != nil {
 		name, ok := set.Format(in.K)
-		if in.AluOp() == JmpJSET {
+		if in.JumpOp() == bpf.JmpJSET {
 			name, ok = set.FormatFlags(in.K)
 		}
 		if ok {
@@ -567,7 +554,7 @@ func jumpOperand(in Instruction, sc Scope) (operand, comment string) {
 		return operand, ""
 	}
 	st := &sc.st
-	if st.a.kind != absData || in.AluOp() == JmpJSET {
+	if st.a.kind != absData || in.JumpOp() == bpf.JmpJSET {
 		return operand, ""
 	}
 	switch st.a.v {
@@ -576,10 +563,10 @@ func jumpOperand(in Instruction, sc Scope) (operand, comment string) {
 			return "ARCH_" + as[0].AuditName(), ""
 		}
 	case OffsetNr:
-		if in.K == arch.X32SyscallBit && in.AluOp() != JmpJEQ {
+		if in.K == arch.X32SyscallBit && in.JumpOp() != bpf.JmpJEQ {
 			return operand, "X32_SYSCALL_BIT"
 		}
-		if in.AluOp() != JmpJEQ {
+		if in.JumpOp() != bpf.JmpJEQ {
 			return operand, ""
 		}
 		a := sc.NrArch(in.K)

@@ -5,65 +5,66 @@ import (
 	"testing"
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
+	"github.com/seccomp-attest/seccomp-attest/pkg/bpf"
 )
 
-func stmt(op uint16, k uint32) Instruction { return Instruction{Op: op, K: k} }
+func stmt(op bpf.Opcode, k uint32) bpf.Instruction { return bpf.Instruction{Op: op, K: k} }
 
-func jump(op uint16, k uint32, jt, jf uint8) Instruction {
-	return Instruction{Op: op, Jt: jt, Jf: jf, K: k}
+func jump(op bpf.Opcode, k uint32, jt, jf uint8) bpf.Instruction {
+	return bpf.Instruction{Op: op, Jt: jt, Jf: jf, K: k}
 }
 
 // TestDisassembleInstruction checks the text of every instruction seccomp
 // allows, with nothing known about A.
 func TestDisassembleInstruction(t *testing.T) {
 	tests := []struct {
-		in      Instruction
+		in      bpf.Instruction
 		text    string
 		comment string
 	}{
-		{stmt(ClassLD|SizeW|ModeABS, OffsetNr), "A = sys_number", ""},
-		{stmt(ClassLD|SizeW|ModeABS, OffsetArch), "A = arch", ""},
-		{stmt(ClassLD|SizeW|ModeABS, OffsetIP), "A = instruction_pointer", ""},
-		{stmt(ClassLD|SizeW|ModeABS, OffsetIP+4), "A = instruction_pointer >> 32", ""},
-		{stmt(ClassLD|SizeW|ModeABS, OffsetArgs), "A = args[0]", ""},
-		{stmt(ClassLD|SizeW|ModeABS, OffsetArgs+8*5+4), "A = args[5] >> 32", ""},
-		{stmt(ClassLD|SizeW|ModeABS, 66), "A = data[66]", ""},
-		{stmt(ClassLD|SizeW|ModeLEN, 0), "A = sizeof(seccomp_data)", ""},
-		{stmt(ClassLDX|SizeW|ModeLEN, 0), "X = sizeof(seccomp_data)", ""},
-		{stmt(ClassLD|ModeIMM, 7), "A = 0x7", ""},
-		{stmt(ClassLDX|ModeIMM, 0), "X = 0x0", ""},
-		{stmt(ClassLD|ModeMEM, 3), "A = mem[3]", ""},
-		{stmt(ClassLDX|ModeMEM, 15), "X = mem[15]", ""},
-		{stmt(ClassST, 2), "mem[2] = A", ""},
-		{stmt(ClassSTX, 2), "mem[2] = X", ""},
-		{stmt(ClassALU|AluADD|SrcK, 16), "A += 0x10", ""},
-		{stmt(ClassALU|AluSUB|SrcX, 0), "A -= X", ""},
-		{stmt(ClassALU|AluAND|SrcK, 0xff), "A &= 0xff", ""},
-		{stmt(ClassALU|AluRSH|SrcK, 4), "A >>= 0x4", ""},
-		{stmt(ClassALU|AluNEG, 0), "A = -A", ""},
-		{stmt(ClassALU|AluMOD|SrcK, 3), "A %= 0x3", "not allowed in seccomp filters"},
-		{stmt(ClassMISC|MiscTAX, 0), "X = A", ""},
-		{stmt(ClassMISC|MiscTXA, 0), "A = X", ""},
-		{stmt(ClassRET|RetA, 0), "return A", ""},
-		{stmt(ClassRET|RetK, uint32(ActAllow)), "return ALLOW", ""},
-		{stmt(ClassRET|RetK, uint32(ActKillThread)), "return KILL_THREAD", ""},
-		{stmt(ClassRET|RetK, uint32(ActErrno|1)), "return ERRNO(1)", ""},
-		{stmt(ClassRET|RetK, uint32(ActErrno|5000)), "return ERRNO(5000)", "the kernel caps it to ERRNO(4095)"},
-		{stmt(ClassRET|RetK, 0x12340000), "return UNKNOWN(0x12340000)", "unknown action: the kernel kills the process"},
-		{stmt(ClassJMP|JmpJA, 2), "goto 0003", ""},
-		{jump(ClassJMP|JmpJEQ|SrcK, 5, 1, 0), "if (A == 0x5) goto 0002", ""},
-		{jump(ClassJMP|JmpJEQ|SrcK, 5, 0, 1), "if (A != 0x5) goto 0002", ""},
-		{jump(ClassJMP|JmpJGT|SrcK, 5, 0, 1), "if (A <= 0x5) goto 0002", ""},
-		{jump(ClassJMP|JmpJGE|SrcK, 5, 0, 1), "if (A < 0x5) goto 0002", ""},
-		{jump(ClassJMP|JmpJGE|SrcX, 0, 1, 2), "if (A >= X) goto 0002 else goto 0003", ""},
-		{jump(ClassJMP|JmpJSET|SrcK, 8, 1, 0), "if (A & 0x8) goto 0002", ""},
-		{jump(ClassJMP|JmpJSET|SrcK, 8, 0, 1), "if (!(A & 0x8)) goto 0002", ""},
-		{jump(ClassJMP|JmpJEQ|SrcK, 5, 1, 1), "if (A == 0x5) goto 0002 else goto 0002", "both branches go to the same place"},
-		{stmt(ClassLD|SizeH|ModeABS, 0), "ldh abs 0x0", "not allowed in seccomp filters"},
-		{stmt(ClassLD|SizeW|ModeIND, 4), "ldw ind 0x4", "not allowed in seccomp filters"},
+		{stmt(bpf.Load(bpf.SizeW, bpf.ModeABS), OffsetNr), "A = sys_number", ""},
+		{stmt(bpf.Load(bpf.SizeW, bpf.ModeABS), OffsetArch), "A = arch", ""},
+		{stmt(bpf.Load(bpf.SizeW, bpf.ModeABS), OffsetIP), "A = instruction_pointer", ""},
+		{stmt(bpf.Load(bpf.SizeW, bpf.ModeABS), OffsetIP+4), "A = instruction_pointer >> 32", ""},
+		{stmt(bpf.Load(bpf.SizeW, bpf.ModeABS), OffsetArgs), "A = args[0]", ""},
+		{stmt(bpf.Load(bpf.SizeW, bpf.ModeABS), OffsetArgs+8*5+4), "A = args[5] >> 32", ""},
+		{stmt(bpf.Load(bpf.SizeW, bpf.ModeABS), 66), "A = data[66]", ""},
+		{stmt(bpf.Load(bpf.SizeW, bpf.ModeLEN), 0), "A = sizeof(seccomp_data)", ""},
+		{stmt(bpf.LoadX(bpf.SizeW, bpf.ModeLEN), 0), "X = sizeof(seccomp_data)", ""},
+		{stmt(bpf.Load(bpf.SizeW, bpf.ModeIMM), 7), "A = 0x7", ""},
+		{stmt(bpf.LoadX(bpf.SizeW, bpf.ModeIMM), 0), "X = 0x0", ""},
+		{stmt(bpf.Load(bpf.SizeW, bpf.ModeMEM), 3), "A = mem[3]", ""},
+		{stmt(bpf.LoadX(bpf.SizeW, bpf.ModeMEM), 15), "X = mem[15]", ""},
+		{stmt(bpf.Store, 2), "mem[2] = A", ""},
+		{stmt(bpf.StoreX, 2), "mem[2] = X", ""},
+		{stmt(bpf.ALU(bpf.AluADD, bpf.SrcK), 16), "A += 0x10", ""},
+		{stmt(bpf.ALU(bpf.AluSUB, bpf.SrcX), 0), "A -= X", ""},
+		{stmt(bpf.ALU(bpf.AluAND, bpf.SrcK), 0xff), "A &= 0xff", ""},
+		{stmt(bpf.ALU(bpf.AluRSH, bpf.SrcK), 4), "A >>= 0x4", ""},
+		{stmt(bpf.ALU(bpf.AluNEG, bpf.SrcK), 0), "A = -A", ""},
+		{stmt(bpf.ALU(bpf.AluMOD, bpf.SrcK), 3), "A %= 0x3", "not allowed in seccomp filters"},
+		{stmt(bpf.Misc(bpf.MiscTAX), 0), "X = A", ""},
+		{stmt(bpf.Misc(bpf.MiscTXA), 0), "A = X", ""},
+		{stmt(bpf.Ret(bpf.RetA), 0), "return A", ""},
+		{stmt(bpf.Ret(bpf.RetK), uint32(ActAllow)), "return ALLOW", ""},
+		{stmt(bpf.Ret(bpf.RetK), uint32(ActKillThread)), "return KILL_THREAD", ""},
+		{stmt(bpf.Ret(bpf.RetK), uint32(ActErrno|1)), "return ERRNO(1)", ""},
+		{stmt(bpf.Ret(bpf.RetK), uint32(ActErrno|5000)), "return ERRNO(5000)", "the kernel caps it to ERRNO(4095)"},
+		{stmt(bpf.Ret(bpf.RetK), 0x12340000), "return UNKNOWN(0x12340000)", "unknown action: the kernel kills the process"},
+		{stmt(bpf.Jump(bpf.JmpJA, bpf.SrcK), 2), "goto 0003", ""},
+		{jump(bpf.Jump(bpf.JmpJEQ, bpf.SrcK), 5, 1, 0), "if (A == 0x5) goto 0002", ""},
+		{jump(bpf.Jump(bpf.JmpJEQ, bpf.SrcK), 5, 0, 1), "if (A != 0x5) goto 0002", ""},
+		{jump(bpf.Jump(bpf.JmpJGT, bpf.SrcK), 5, 0, 1), "if (A <= 0x5) goto 0002", ""},
+		{jump(bpf.Jump(bpf.JmpJGE, bpf.SrcK), 5, 0, 1), "if (A < 0x5) goto 0002", ""},
+		{jump(bpf.Jump(bpf.JmpJGE, bpf.SrcX), 0, 1, 2), "if (A >= X) goto 0002 else goto 0003", ""},
+		{jump(bpf.Jump(bpf.JmpJSET, bpf.SrcK), 8, 1, 0), "if (A & 0x8) goto 0002", ""},
+		{jump(bpf.Jump(bpf.JmpJSET, bpf.SrcK), 8, 0, 1), "if (!(A & 0x8)) goto 0002", ""},
+		{jump(bpf.Jump(bpf.JmpJEQ, bpf.SrcK), 5, 1, 1), "if (A == 0x5) goto 0002 else goto 0002", "both branches go to the same place"},
+		{stmt(bpf.Load(bpf.SizeH, bpf.ModeABS), 0), "ldh abs 0x0", "not allowed in seccomp filters"},
+		{stmt(bpf.Load(bpf.SizeW, bpf.ModeIND), 4), "ldw ind 0x4", "not allowed in seccomp filters"},
 	}
 	for _, tt := range tests {
-		lines := Disassemble([]Instruction{tt.in}, DisasmOptions{})
+		lines := Disassemble([]bpf.Instruction{tt.in}, DisasmOptions{})
 		if got := lines[0]; got.Text != tt.text || got.Comment != tt.comment {
 			t.Errorf("%#v: got %q # %q, want %q # %q", tt.in, got.Text, got.Comment, tt.text, tt.comment)
 		}
@@ -72,17 +73,17 @@ func TestDisassembleInstruction(t *testing.T) {
 
 // allowList is what libseccomp makes of a small x86_64 allow list with
 // x32 denied: arch check, the x32 split, then one JEQ per syscall.
-var allowList = []Instruction{
-	stmt(ClassLD|SizeW|ModeABS, OffsetArch),
-	jump(ClassJMP|JmpJEQ|SrcK, 0xc000003e, 0, 8),
-	stmt(ClassLD|SizeW|ModeABS, OffsetNr),
-	jump(ClassJMP|JmpJGE|SrcK, arch.X32SyscallBit, 5, 0),
-	jump(ClassJMP|JmpJEQ|SrcK, 0, 3, 0),   // read
-	jump(ClassJMP|JmpJEQ|SrcK, 1, 2, 0),   // write
-	jump(ClassJMP|JmpJEQ|SrcK, 231, 1, 0), // exit_group
-	stmt(ClassRET|RetK, uint32(ActErrno|1)),
-	stmt(ClassRET|RetK, uint32(ActAllow)),
-	stmt(ClassRET|RetK, uint32(ActKillProcess)),
+var allowList = []bpf.Instruction{
+	stmt(bpf.Load(bpf.SizeW, bpf.ModeABS), OffsetArch),
+	jump(bpf.Jump(bpf.JmpJEQ, bpf.SrcK), 0xc000003e, 0, 8),
+	stmt(bpf.Load(bpf.SizeW, bpf.ModeABS), OffsetNr),
+	jump(bpf.Jump(bpf.JmpJGE, bpf.SrcK), arch.X32SyscallBit, 5, 0),
+	jump(bpf.Jump(bpf.JmpJEQ, bpf.SrcK), 0, 3, 0),   // read
+	jump(bpf.Jump(bpf.JmpJEQ, bpf.SrcK), 1, 2, 0),   // write
+	jump(bpf.Jump(bpf.JmpJEQ, bpf.SrcK), 231, 1, 0), // exit_group
+	stmt(bpf.Ret(bpf.RetK), uint32(ActErrno|1)),
+	stmt(bpf.Ret(bpf.RetK), uint32(ActAllow)),
+	stmt(bpf.Ret(bpf.RetK), uint32(ActKillProcess)),
 }
 
 func TestDisassembleProgram(t *testing.T) {
@@ -102,7 +103,7 @@ func TestDisassembleProgram(t *testing.T) {
 		" 0008: 0x06 0x00 0x00 0x7fff0000  return ALLOW\n" +
 		" 0009: 0x06 0x00 0x00 0x80000000  return KILL_PROCESS\n"
 	// The arch check jumps past the end (jf 8 from 1 is 10): the listing
-	// still shows it; Validate is what refuses it.
+	// still shows it; bpf.Validate is what refuses it.
 	if got := b.String(); got != want {
 		t.Errorf("got:\n%s\nwant:\n%s", got, want)
 	}
@@ -111,20 +112,20 @@ func TestDisassembleProgram(t *testing.T) {
 // TestDisassembleArchKnowledge checks that syscall names follow the arch
 // the path has established, not a global guess.
 func TestDisassembleArchKnowledge(t *testing.T) {
-	prog := []Instruction{
-		/* 0 */ stmt(ClassLD|SizeW|ModeABS, OffsetArch),
-		/* 1 */ jump(ClassJMP|JmpJEQ|SrcK, arch.AArch64.Audit, 4, 0),
-		/* 2 */ jump(ClassJMP|JmpJEQ|SrcK, arch.X86_64.Audit, 0, 8),
-		/* 3 */ stmt(ClassLD|SizeW|ModeABS, OffsetNr),
-		/* 4 */ jump(ClassJMP|JmpJEQ|SrcK, 59, 5, 0), // x86_64 execve
-		/* 5 */ jump(ClassJMP|JmpJEQ|SrcK, arch.X32SyscallBit+520, 4, 3), // x32 execve
-		/* 6 */ stmt(ClassLD|SizeW|ModeABS, OffsetNr),
-		/* 7 */ jump(ClassJMP|JmpJEQ|SrcK, 221, 3, 0), // aarch64 execve
-		/* 8 */ stmt(ClassLD|SizeW|ModeABS, OffsetNr),
-		/* 9 */ jump(ClassJMP|JmpJEQ|SrcK, 59, 0, 0), // joined from x86_64 (5) and aarch64 (8)
-		/* 10 */ stmt(ClassRET|RetK, uint32(ActAllow)),
-		/* 11 */ stmt(ClassRET|RetK, uint32(ActKillProcess)),
-		/* 12 */ stmt(ClassRET|RetK, uint32(ActKillProcess)), // dead
+	prog := []bpf.Instruction{
+		/* 0 */ stmt(bpf.Load(bpf.SizeW, bpf.ModeABS), OffsetArch),
+		/* 1 */ jump(bpf.Jump(bpf.JmpJEQ, bpf.SrcK), arch.AArch64.Audit, 4, 0),
+		/* 2 */ jump(bpf.Jump(bpf.JmpJEQ, bpf.SrcK), arch.X86_64.Audit, 0, 8),
+		/* 3 */ stmt(bpf.Load(bpf.SizeW, bpf.ModeABS), OffsetNr),
+		/* 4 */ jump(bpf.Jump(bpf.JmpJEQ, bpf.SrcK), 59, 5, 0), // x86_64 execve
+		/* 5 */ jump(bpf.Jump(bpf.JmpJEQ, bpf.SrcK), arch.X32SyscallBit+520, 4, 3), // x32 execve
+		/* 6 */ stmt(bpf.Load(bpf.SizeW, bpf.ModeABS), OffsetNr),
+		/* 7 */ jump(bpf.Jump(bpf.JmpJEQ, bpf.SrcK), 221, 3, 0), // aarch64 execve
+		/* 8 */ stmt(bpf.Load(bpf.SizeW, bpf.ModeABS), OffsetNr),
+		/* 9 */ jump(bpf.Jump(bpf.JmpJEQ, bpf.SrcK), 59, 0, 0), // joined from x86_64 (5) and aarch64 (8)
+		/* 10 */ stmt(bpf.Ret(bpf.RetK), uint32(ActAllow)),
+		/* 11 */ stmt(bpf.Ret(bpf.RetK), uint32(ActKillProcess)),
+		/* 12 */ stmt(bpf.Ret(bpf.RetK), uint32(ActKillProcess)), // dead
 	}
 	lines := Disassemble(prog, DisasmOptions{})
 	want := map[int][2]string{
@@ -156,19 +157,19 @@ func TestDisassembleArchKnowledge(t *testing.T) {
 // TestDisassembleThroughRegisters checks that values carried through X and
 // scratch memory keep their meaning.
 func TestDisassembleThroughRegisters(t *testing.T) {
-	prog := []Instruction{
-		stmt(ClassLD|SizeW|ModeABS, OffsetArch),
-		stmt(ClassST, 0),
-		stmt(ClassLD|ModeIMM, 0),
-		stmt(ClassLD|ModeMEM, 0),
-		jump(ClassJMP|JmpJEQ|SrcK, arch.X86.Audit, 0, 2),
-		stmt(ClassLD|SizeW|ModeABS, OffsetNr),
-		stmt(ClassMISC|MiscTAX, 0),
-		stmt(ClassMISC|MiscTXA, 0),
-		jump(ClassJMP|JmpJEQ|SrcK, 102, 0, 0),
-		stmt(ClassALU|AluADD|SrcK, 1),
-		jump(ClassJMP|JmpJEQ|SrcK, 102, 0, 0),
-		stmt(ClassRET|RetA, 0),
+	prog := []bpf.Instruction{
+		stmt(bpf.Load(bpf.SizeW, bpf.ModeABS), OffsetArch),
+		stmt(bpf.Store, 0),
+		stmt(bpf.Load(bpf.SizeW, bpf.ModeIMM), 0),
+		stmt(bpf.Load(bpf.SizeW, bpf.ModeMEM), 0),
+		jump(bpf.Jump(bpf.JmpJEQ, bpf.SrcK), arch.X86.Audit, 0, 2),
+		stmt(bpf.Load(bpf.SizeW, bpf.ModeABS), OffsetNr),
+		stmt(bpf.Misc(bpf.MiscTAX), 0),
+		stmt(bpf.Misc(bpf.MiscTXA), 0),
+		jump(bpf.Jump(bpf.JmpJEQ, bpf.SrcK), 102, 0, 0),
+		stmt(bpf.ALU(bpf.AluADD, bpf.SrcK), 1),
+		jump(bpf.Jump(bpf.JmpJEQ, bpf.SrcK), 102, 0, 0),
+		stmt(bpf.Ret(bpf.RetA), 0),
 	}
 	lines := Disassemble(prog, DisasmOptions{})
 	if got := lines[4].Text; got != "if (A != ARCH_I386) goto 0007" {

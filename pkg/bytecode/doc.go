@@ -1,6 +1,8 @@
-// Package bytecode models seccomp filters as the kernel sees them: classic BPF
-// programs over struct seccomp_data. It decodes and validates raw sock_filter
-// arrays with the kernel's rules, evaluates them concretely, disassembles them
-// for people, reads them from live processes, and analyses them symbolically
-// into a decision table (see Analyze).
+// Package bytecode models seccomp filters as the kernel runs them: classic
+// BPF programs (package bpf: instructions, validation, a builder) over
+// struct seccomp_data (Data) returning SECCOMP_RET_* values (Action). A
+// Filter is a validated program; this package evaluates filters and stacks
+// concretely, disassembles them for people, naming syscalls, arguments and
+// actions, and analyses them symbolically into a decision table (see
+// Analyze).
 package bytecode

@@ -1,11 +1,15 @@
 package bytecode
 
-import "sync"
+import (
+	"sync"
+
+	"github.com/seccomp-attest/seccomp-attest/pkg/bpf"
+)
 
 // Filter is a validated seccomp program. Construct it with NewFilter so that
 // evaluation and analysis can rely on the kernel's invariants.
 type Filter struct {
-	prog []Instruction
+	prog []bpf.Instruction
 	// analysis memoises the symbolic execution within DefaultBudget: a
 	// Filter never changes, and a verdict analyses the same filters for
 	// each baseline, the intended profile, the diff and the score.
@@ -20,16 +24,16 @@ type Filter struct {
 }
 
 // NewFilter validates prog as the kernel would and wraps it.
-func NewFilter(prog []Instruction) (*Filter, error) {
-	if err := Validate(prog); err != nil {
+func NewFilter(prog []bpf.Instruction) (*Filter, error) {
+	if err := bpf.Validate(prog); err != nil {
 		return nil, err
 	}
-	return &Filter{prog: append([]Instruction(nil), prog...)}, nil
+	return &Filter{prog: append([]bpf.Instruction(nil), prog...)}, nil
 }
 
 // ParseFilter decodes and validates raw sock_filter bytes.
 func ParseFilter(raw []byte) (*Filter, error) {
-	prog, err := Decode(raw)
+	prog, err := bpf.Decode(raw)
 	if err != nil {
 		return nil, err
 	}
@@ -37,13 +41,13 @@ func ParseFilter(raw []byte) (*Filter, error) {
 }
 
 // Instructions returns the program (a copy).
-func (f *Filter) Instructions() []Instruction { return append([]Instruction(nil), f.prog...) }
+func (f *Filter) Instructions() []bpf.Instruction { return append([]bpf.Instruction(nil), f.prog...) }
 
 // Len returns the number of instructions.
 func (f *Filter) Len() int { return len(f.prog) }
 
 // Bytes returns the raw sock_filter bytes.
-func (f *Filter) Bytes() []byte { return Encode(f.prog) }
+func (f *Filter) Bytes() []byte { return bpf.Encode(f.prog) }
 
 // Run evaluates the filter on d with the kernel's semantics and returns the
 // raw return value of the program (see Action.Effective for what the kernel
@@ -62,66 +66,66 @@ func (f *Filter) Trace(d *Data) (Action, []int) {
 // the index of every instruction executed.
 func (f *Filter) run(d *Data, path *[]int) Action {
 	var a, x uint32
-	var mem [ScratchSlots]uint32
+	var mem [bpf.ScratchSlots]uint32
 	for pc := 0; pc < len(f.prog); pc++ {
 		in := f.prog[pc]
 		if path != nil {
 			*path = append(*path, pc)
 		}
 		switch in.Class() {
-		case ClassLD, ClassLDX:
+		case bpf.ClassLD, bpf.ClassLDX:
 			var v uint32
 			switch in.Mode() {
-			case ModeABS:
+			case bpf.ModeABS:
 				v = d.Word(in.K)
-			case ModeLEN:
+			case bpf.ModeLEN:
 				v = DataSize
-			case ModeIMM:
+			case bpf.ModeIMM:
 				v = in.K
-			case ModeMEM:
+			case bpf.ModeMEM:
 				v = mem[in.K]
 			}
-			if in.Class() == ClassLD {
+			if in.Class() == bpf.ClassLD {
 				a = v
 			} else {
 				x = v
 			}
-		case ClassST:
+		case bpf.ClassST:
 			mem[in.K] = a
-		case ClassSTX:
+		case bpf.ClassSTX:
 			mem[in.K] = x
-		case ClassALU:
+		case bpf.ClassALU:
 			operand := in.K
-			if in.Src() == SrcX {
+			if in.Src() == bpf.SrcX {
 				operand = x
 			}
-			if in.AluOp() == AluDIV && operand == 0 {
+			if in.AluOp() == bpf.AluDIV && operand == 0 {
 				// The kernel's classic-to-eBPF conversion exits with 0
 				// (SECCOMP_RET_KILL_THREAD) on division by X == 0.
 				return 0
 			}
 			a = alu(in.AluOp(), a, operand)
-		case ClassJMP:
-			if in.AluOp() == JmpJA {
+		case bpf.ClassJMP:
+			if in.JumpOp() == bpf.JmpJA {
 				pc += int(in.K)
 				continue
 			}
 			operand := in.K
-			if in.Src() == SrcX {
+			if in.Src() == bpf.SrcX {
 				operand = x
 			}
-			if jumpTaken(in.AluOp(), a, operand) {
+			if jumpTaken(in.JumpOp(), a, operand) {
 				pc += int(in.Jt)
 			} else {
 				pc += int(in.Jf)
 			}
-		case ClassRET:
-			if in.RetSrc() == RetA {
+		case bpf.ClassRET:
+			if in.RetSrc() == bpf.RetA {
 				return Action(a)
 			}
 			return Action(in.K)
-		case ClassMISC:
-			if in.MiscOp() == MiscTAX {
+		case bpf.ClassMISC:
+			if in.MiscOp() == bpf.MiscTAX {
 				x = a
 			} else {
 				a = x
@@ -134,41 +138,41 @@ func (f *Filter) run(d *Data, path *[]int) Action {
 
 // alu applies a 32-bit ALU operation as the kernel does (wrapping; shifts by
 // a register amount use its low 5 bits, as 32-bit eBPF shifts do).
-func alu(op uint16, a, v uint32) uint32 {
+func alu(op bpf.AluOp, a, v uint32) uint32 {
 	switch op {
-	case AluADD:
+	case bpf.AluADD:
 		return a + v
-	case AluSUB:
+	case bpf.AluSUB:
 		return a - v
-	case AluMUL:
+	case bpf.AluMUL:
 		return a * v
-	case AluDIV:
+	case bpf.AluDIV:
 		return a / v
-	case AluOR:
+	case bpf.AluOR:
 		return a | v
-	case AluAND:
+	case bpf.AluAND:
 		return a & v
-	case AluXOR:
+	case bpf.AluXOR:
 		return a ^ v
-	case AluLSH:
+	case bpf.AluLSH:
 		return a << (v & 31)
-	case AluRSH:
+	case bpf.AluRSH:
 		return a >> (v & 31)
-	case AluNEG:
+	case bpf.AluNEG:
 		return -a
 	}
 	return a
 }
 
-func jumpTaken(op uint16, a, v uint32) bool {
+func jumpTaken(op bpf.JumpOp, a, v uint32) bool {
 	switch op {
-	case JmpJEQ:
+	case bpf.JmpJEQ:
 		return a == v
-	case JmpJGT:
+	case bpf.JmpJGT:
 		return a > v
-	case JmpJGE:
+	case bpf.JmpJGE:
 		return a >= v
-	case JmpJSET:
+	case bpf.JmpJSET:
 		return a&v != 0
 	}
 	return false

@@ -8,28 +8,29 @@ import (
 	"path/filepath"
 	"testing"
 
-	"golang.org/x/net/bpf"
+	"github.com/seccomp-attest/seccomp-attest/pkg/bpf"
+	netbpf "golang.org/x/net/bpf"
 )
 
 // seeds are programs the fuzzers start from: real filters in testdata and
 // small ones that reach every instruction seccomp allows.
 func seeds(t testing.TB) [][]byte {
 	out := [][]byte{
-		Encode(allowList),
-		Encode([]Instruction{stmt(ClassRET|RetK, uint32(ActAllow))}),
-		Encode([]Instruction{
-			stmt(ClassLD|SizeW|ModeABS, OffsetArgs),
-			stmt(ClassST, 0),
-			stmt(ClassLDX|ModeMEM, 0),
-			stmt(ClassLD|SizeW|ModeLEN, 0),
-			stmt(ClassALU|AluDIV|SrcX, 0),
-			stmt(ClassALU|AluLSH|SrcX, 0),
-			stmt(ClassALU|AluNEG, 0),
-			stmt(ClassMISC|MiscTAX, 0),
-			jump(ClassJMP|JmpJSET|SrcX, 0, 0, 1),
-			stmt(ClassRET|RetA, 0),
-			stmt(ClassALU|AluXOR|SrcK, 0x7fff0000),
-			stmt(ClassRET|RetA, 0),
+		bpf.Encode(allowList),
+		bpf.Encode([]bpf.Instruction{stmt(bpf.Ret(bpf.RetK), uint32(ActAllow))}),
+		bpf.Encode([]bpf.Instruction{
+			stmt(bpf.Load(bpf.SizeW, bpf.ModeABS), OffsetArgs),
+			stmt(bpf.Store, 0),
+			stmt(bpf.LoadX(bpf.SizeW, bpf.ModeMEM), 0),
+			stmt(bpf.Load(bpf.SizeW, bpf.ModeLEN), 0),
+			stmt(bpf.ALU(bpf.AluDIV, bpf.SrcX), 0),
+			stmt(bpf.ALU(bpf.AluLSH, bpf.SrcX), 0),
+			stmt(bpf.ALU(bpf.AluNEG, bpf.SrcK), 0),
+			stmt(bpf.Misc(bpf.MiscTAX), 0),
+			jump(bpf.Jump(bpf.JmpJSET, bpf.SrcX), 0, 0, 1),
+			stmt(bpf.Ret(bpf.RetA), 0),
+			stmt(bpf.ALU(bpf.AluXOR, bpf.SrcK), 0x7fff0000),
+			stmt(bpf.Ret(bpf.RetA), 0),
 		}),
 	}
 	files, _ := filepath.Glob(filepath.Join("testdata", "*.bpf"))
@@ -43,9 +44,9 @@ func seeds(t testing.TB) [][]byte {
 	return out
 }
 
-// FuzzDecode checks that Decode refuses exactly the inputs that are not a
-// whole, non-empty array of at most MaxInstructions sock_filters, and that
-// Encode gives back the bytes it decoded.
+// FuzzDecode checks that bpf.Decode refuses exactly the inputs that are not a
+// whole, non-empty array of at most bpf.MaxInstructions sock_filters, and that
+// bpf.Encode gives back the bytes it decoded.
 func FuzzDecode(f *testing.F) {
 	for _, s := range seeds(f) {
 		f.Add(s)
@@ -53,32 +54,32 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte{})
 	f.Add([]byte{1, 2, 3})
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		prog, err := Decode(raw)
-		framed := len(raw) > 0 && len(raw)%InstructionSize == 0 && len(raw) <= MaxInstructions*InstructionSize
+		prog, err := bpf.Decode(raw)
+		framed := len(raw) > 0 && len(raw)%bpf.InstructionSize == 0 && len(raw) <= bpf.MaxInstructions*bpf.InstructionSize
 		if framed != (err == nil) {
-			t.Fatalf("Decode(%d bytes) error = %v", len(raw), err)
+			t.Fatalf("bpf.Decode(%d bytes) error = %v", len(raw), err)
 		}
 		if err != nil {
 			return
 		}
-		if len(prog) != len(raw)/InstructionSize {
-			t.Fatalf("Decode(%d bytes) = %d instructions", len(raw), len(prog))
+		if len(prog) != len(raw)/bpf.InstructionSize {
+			t.Fatalf("bpf.Decode(%d bytes) = %d instructions", len(raw), len(prog))
 		}
-		if back := Encode(prog); !bytes.Equal(back, raw) {
-			t.Fatalf("Encode(Decode(x)) != x:\n%x\n%x", back, raw)
+		if back := bpf.Encode(prog); !bytes.Equal(back, raw) {
+			t.Fatalf("bpf.Encode(bpf.Decode(x)) != x:\n%x\n%x", back, raw)
 		}
 	})
 }
 
-// FuzzValidate checks that Validate and Disassemble take any program
-// without panicking, that refusals say where, and that what Validate
+// FuzzValidate checks that bpf.Validate and Disassemble take any program
+// without panicking, that refusals say where, and that what bpf.Validate
 // accepts keeps the promises the evaluator relies on.
 func FuzzValidate(f *testing.F) {
 	for _, s := range seeds(f) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		prog, err := Decode(raw)
+		prog, err := bpf.Decode(raw)
 		if err != nil {
 			return
 		}
@@ -91,17 +92,17 @@ func FuzzValidate(f *testing.F) {
 				t.Fatalf("Disassemble line %d: %+v", i, l)
 			}
 		}
-		verr := Validate(prog)
+		verr := bpf.Validate(prog)
 		if verr != nil {
-			var ve *ValidationError
+			var ve *bpf.ValidationError
 			if !errors.As(verr, &ve) {
-				t.Fatalf("Validate error %T, want *ValidationError", verr)
+				t.Fatalf("bpf.Validate error %T, want *bpf.ValidationError", verr)
 			}
 			if ve.Index < -1 || ve.Index >= len(prog) {
-				t.Fatalf("Validate error at index %d of %d: %v", ve.Index, len(prog), verr)
+				t.Fatalf("bpf.Validate error at index %d of %d: %v", ve.Index, len(prog), verr)
 			}
 			if _, err := NewFilter(prog); err == nil {
-				t.Fatal("NewFilter accepts what Validate refuses")
+				t.Fatal("NewFilter accepts what bpf.Validate refuses")
 			}
 			return
 		}
@@ -109,7 +110,7 @@ func FuzzValidate(f *testing.F) {
 		// returns, every load stays in seccomp_data.
 		for i, in := range prog {
 			switch {
-			case in.Class() == ClassJMP && in.AluOp() == JmpJA:
+			case in.Class() == bpf.ClassJMP && in.JumpOp() == bpf.JmpJA:
 				if i+1+int(in.K) >= len(prog) {
 					t.Fatalf("accepted JA at %d lands outside", i)
 				}
@@ -117,17 +118,17 @@ func FuzzValidate(f *testing.F) {
 				if i+1+int(in.Jt) >= len(prog) || i+1+int(in.Jf) >= len(prog) {
 					t.Fatalf("accepted jump at %d lands outside", i)
 				}
-			case in.Op == ClassLD|SizeW|ModeABS:
+			case in.Op == bpf.Load(bpf.SizeW, bpf.ModeABS):
 				if in.K >= DataSize || in.K%4 != 0 {
 					t.Fatalf("accepted load of offset %d at %d", in.K, i)
 				}
 			}
 		}
-		if last := prog[len(prog)-1]; last.Class() != ClassRET {
+		if last := prog[len(prog)-1]; last.Class() != bpf.ClassRET {
 			t.Fatalf("accepted program ends with %#04x", last.Op)
 		}
 		if _, err := NewFilter(prog); err != nil {
-			t.Fatalf("NewFilter refuses what Validate accepts: %v", err)
+			t.Fatalf("NewFilter refuses what bpf.Validate accepts: %v", err)
 		}
 	})
 }
@@ -164,20 +165,20 @@ func dataFrom(b []byte) *Data {
 // struct. ok is false for programs where that VM's semantics differ from
 // the kernel's: it has no NEG, does not mask shift amounts in X to 5 bits
 // as the kernel's 32-bit ALU does, and loads `ldx len` into A.
-func referenceRun(t *testing.T, prog []Instruction, d *Data) (ret uint32, ok bool) {
-	insns := make([]bpf.Instruction, len(prog))
+func referenceRun(t *testing.T, prog []bpf.Instruction, d *Data) (ret uint32, ok bool) {
+	insns := make([]netbpf.Instruction, len(prog))
 	for i, in := range prog {
 		switch {
-		case in.Op == ClassALU|AluNEG,
-			in.Op == ClassALU|AluLSH|SrcX, in.Op == ClassALU|AluRSH|SrcX,
-			in.Op == ClassLDX|SizeW|ModeLEN:
+		case in.Op == bpf.ALU(bpf.AluNEG, bpf.SrcK),
+			in.Op == bpf.ALU(bpf.AluLSH, bpf.SrcX), in.Op == bpf.ALU(bpf.AluRSH, bpf.SrcX),
+			in.Op == bpf.LoadX(bpf.SizeW, bpf.ModeLEN):
 			return 0, false
 		}
-		insns[i] = bpf.RawInstruction{Op: in.Op, Jt: in.Jt, Jf: in.Jf, K: in.K}.Disassemble()
+		insns[i] = netbpf.RawInstruction{Op: uint16(in.Op), Jt: in.Jt, Jf: in.Jf, K: in.K}.Disassemble()
 	}
-	vm, err := bpf.NewVM(insns)
+	vm, err := netbpf.NewVM(insns)
 	if err != nil {
-		t.Fatalf("x/net/bpf refuses a program Validate accepts: %v", err)
+		t.Fatalf("x/net/bpf refuses a program bpf.Validate accepts: %v", err)
 	}
 	var pkt [DataSize]byte
 	for off := uint32(0); off < DataSize; off += 4 {

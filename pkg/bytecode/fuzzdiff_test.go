@@ -14,6 +14,7 @@ import (
 
 	"github.com/seccomp-attest/seccomp-attest/internal/filterfuzz"
 	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
+	"github.com/seccomp-attest/seccomp-attest/pkg/bpf"
 	bc "github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 )
 
@@ -62,7 +63,7 @@ const kernelLimit = 200
 // checkStack analyses s and checks its table and paths against the
 // evaluator on the boundary inputs of progs; a single filter also goes
 // through the kernel oracle when it is available.
-func checkStack(t *testing.T, s bc.Stack, progs [][]bc.Instruction, opt filterfuzz.InputOptions) filterfuzz.Problems {
+func checkStack(t *testing.T, s bc.Stack, progs [][]bpf.Instruction, opt filterfuzz.InputOptions) filterfuzz.Problems {
 	t.Helper()
 	var ps filterfuzz.Problems
 	tab, err := bc.AnalyzeStack(s)
@@ -92,7 +93,7 @@ func checkStack(t *testing.T, s bc.Stack, progs [][]bc.Instruction, opt filterfu
 
 // checkKernel runs prog in the kernel on (a bounded number of) the
 // inputs it can issue and compares each stop with the evaluator.
-func checkKernel(t *testing.T, prog []bc.Instruction, inputs []bc.Data, limit int) filterfuzz.Problems {
+func checkKernel(t *testing.T, prog []bpf.Instruction, inputs []bc.Data, limit int) filterfuzz.Problems {
 	t.Helper()
 	if _, ok := filterfuzz.TraceRewrite(prog); !ok {
 		return nil
@@ -136,7 +137,7 @@ func FuzzTableMutated(f *testing.F) {
 			t.Fatalf("Mutate returned an invalid program: %v", err)
 		}
 		opt := filterfuzz.InputOptions{Limit: inputLimit(), Salt: filterfuzz.Salt([]byte(name), ops), Focus: m.Focus}
-		ps := checkStack(t, bc.Stack{flt}, [][]bc.Instruction{prog}, opt)
+		ps := checkStack(t, bc.Stack{flt}, [][]bpf.Instruction{prog}, opt)
 		filterfuzz.Judge(t, "FuzzTableMutated", ps, func() string {
 			return fmt.Sprintf("fixture %s mutated by %x: %s\n%s", fx.Name, ops, strings.Join(m.Steps, "; "), filterfuzz.Describe(prog))
 		})
@@ -176,7 +177,7 @@ func FuzzTableRandom(f *testing.F) {
 		if len(data) == 0 {
 			return
 		}
-		var progs [][]bc.Instruction
+		var progs [][]bpf.Instruction
 		rest := data[1:]
 		switch data[0] % 4 {
 		case 0, 1:
@@ -232,7 +233,7 @@ func TestTableBoundariesOfFixtures(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			inputs := filterfuzz.Inputs([][]bc.Instruction{fx.Prog}, []*bc.Table{tab}, filterfuzz.InputOptions{Limit: limit})
+			inputs := filterfuzz.Inputs([][]bpf.Instruction{fx.Prog}, []*bc.Table{tab}, filterfuzz.InputOptions{Limit: limit})
 			ps := filterfuzz.CheckTable(bc.Stack{flt}, tab, inputs)
 			paths, err := bc.Paths(bc.Stack{flt})
 			if err != nil {
@@ -248,20 +249,20 @@ func TestTableBoundariesOfFixtures(t *testing.T) {
 // The checks must catch what they are for: a table of one program read
 // for another disagrees with the evaluator.
 func TestCheckTableCatchesWrongTable(t *testing.T) {
-	deny := []bc.Instruction{
+	deny := []bpf.Instruction{
 		filterfuzz.LoadWord(bc.OffsetNr),
-		{Op: bc.ClassJMP | bc.JmpJEQ | bc.SrcK, Jt: 0, Jf: 1, K: 59},
+		{Op: bpf.Jump(bpf.JmpJEQ, bpf.SrcK), Jt: 0, Jf: 1, K: 59},
 		filterfuzz.Ret(bc.ActErrno | 1),
 		filterfuzz.Ret(bc.ActAllow),
 	}
-	allow := []bc.Instruction{filterfuzz.Ret(bc.ActAllow)}
+	allow := []bpf.Instruction{filterfuzz.Ret(bc.ActAllow)}
 	fd, _ := bc.NewFilter(deny)
 	fa, _ := bc.NewFilter(allow)
 	tab, err := bc.Analyze(fa)
 	if err != nil {
 		t.Fatal(err)
 	}
-	inputs := filterfuzz.Inputs([][]bc.Instruction{deny}, []*bc.Table{tab}, filterfuzz.InputOptions{})
+	inputs := filterfuzz.Inputs([][]bpf.Instruction{deny}, []*bc.Table{tab}, filterfuzz.InputOptions{})
 	if !slices.ContainsFunc(inputs, func(d bc.Data) bool { return d.Nr == 59 }) {
 		t.Fatal("boundary inputs miss the compared number")
 	}
@@ -314,7 +315,7 @@ func kernelOracleReady() error {
 			kernelOracle.err = errors.New("inside the kernel oracle's helper")
 			return
 		}
-		probe := []bc.Instruction{filterfuzz.Ret(bc.ActAllow)}
+		probe := []bpf.Instruction{filterfuzz.Ret(bc.ActAllow)}
 		getpid := bc.Data{Nr: 39, Arch: arch.X86_64.Audit}
 		stops, err := filterfuzz.RunKernel(kernelHelper(), probe, []bc.Data{getpid}, 30*time.Second)
 		if err == nil && (len(stops) != 1 || stops[0].Index != 0) {
@@ -329,17 +330,17 @@ func kernelOracleReady() error {
 // before its fixes (54d0198): regressions now.
 func TestIssue13Reproducers(t *testing.T) {
 	ldNr := filterfuzz.LoadWord(bc.OffsetNr)
-	for name, prog := range map[string][]bc.Instruction{
+	for name, prog := range map[string][]bpf.Instruction{
 		// Item 1: an always-false test on nr cut 0xffffffff (and arch
 		// 0xffffffff) out of the table and the paths.
 		"nr-max": {ldNr,
-			{Op: bc.ClassJMP | bc.JmpJGT | bc.SrcK, K: 0xffffffff, Jt: 2},
-			{Op: bc.ClassJMP | bc.JmpJEQ | bc.SrcK, K: 0xffffffff, Jf: 1},
+			{Op: bpf.Jump(bpf.JmpJGT, bpf.SrcK), K: 0xffffffff, Jt: 2},
+			{Op: bpf.Jump(bpf.JmpJEQ, bpf.SrcK), K: 0xffffffff, Jf: 1},
 			filterfuzz.Ret(bc.ActAllow), filterfuzz.Ret(bc.ActErrno | 2)},
 		// Item 5: the approximate rows of a masked nr test read in order
 		// said ALLOW for nr 1, where the kernel gives ERRNO(1).
 		"jset-nr": {ldNr,
-			{Op: bc.ClassJMP | bc.JmpJSET | bc.SrcK, K: 0x87, Jt: 0, Jf: 1},
+			{Op: bpf.Jump(bpf.JmpJSET, bpf.SrcK), K: 0x87, Jt: 0, Jf: 1},
 			filterfuzz.Ret(bc.ActErrno | 1), filterfuzz.Ret(bc.ActAllow)},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -347,7 +348,7 @@ func TestIssue13Reproducers(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ps := checkStack(t, bc.Stack{flt}, [][]bc.Instruction{prog}, filterfuzz.InputOptions{})
+			ps := checkStack(t, bc.Stack{flt}, [][]bpf.Instruction{prog}, filterfuzz.InputOptions{})
 			filterfuzz.Judge(t, "TestIssue13Reproducers", ps, func() string { return filterfuzz.Describe(prog) })
 		})
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/seccomp-attest/seccomp-attest/pkg/bpf"
 	"golang.org/x/sys/unix"
 )
 
@@ -40,7 +41,7 @@ func TestKernelLoadHelper(t *testing.T) {
 		t.Skip("helper process of TestValidateAgreesWithKernel")
 	}
 	raw, err := os.ReadFile(path)
-	if err != nil || len(raw) == 0 || len(raw)%InstructionSize != 0 {
+	if err != nil || len(raw) == 0 || len(raw)%bpf.InstructionSize != 0 {
 		fmt.Fprintf(os.Stderr, "helper: bad filter file: %v\n", err)
 		os.Exit(2)
 	}
@@ -60,7 +61,7 @@ func TestKernelLoadHelper(t *testing.T) {
 		os.Exit(2)
 	}
 	prog := unix.SockFprog{
-		Len:    uint16(len(raw) / InstructionSize),
+		Len:    uint16(len(raw) / bpf.InstructionSize),
 		Filter: (*unix.SockFilter)(unsafe.Pointer(&raw[0])),
 	}
 	_, _, errno := unix.RawSyscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, 0, uintptr(unsafe.Pointer(&prog)))
@@ -77,10 +78,10 @@ func TestKernelLoadHelper(t *testing.T) {
 
 // kernelAccepts asks the running kernel whether it attaches prog as a
 // seccomp filter.
-func kernelAccepts(t *testing.T, dir string, i int, prog []Instruction) bool {
+func kernelAccepts(t *testing.T, dir string, i int, prog []bpf.Instruction) bool {
 	t.Helper()
 	path := filepath.Join(dir, strconv.Itoa(i)+".bpf")
-	if err := os.WriteFile(path, Encode(prog), 0o600); err != nil {
+	if err := os.WriteFile(path, bpf.Encode(prog), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^TestKernelLoadHelper$", "-test.count=1")
@@ -102,7 +103,7 @@ func kernelAccepts(t *testing.T, dir string, i int, prog []Instruction) bool {
 }
 
 // TestValidateAgreesWithKernel loads programs into the running kernel and
-// checks that Validate accepts exactly those the kernel attaches. The
+// checks that bpf.Validate accepts exactly those the kernel attaches. The
 // programs are random but reproducible, biased towards the edges of the
 // rules: opcodes next to allowed ones, offsets and shifts at their limits,
 // jumps to the last instruction and one past it, scratch slots read before
@@ -114,9 +115,9 @@ func TestValidateAgreesWithKernel(t *testing.T) {
 	if os.Getenv(kernelLoadEnv) != "" {
 		t.Skip("inside the helper")
 	}
-	var progs [][]Instruction
+	var progs [][]bpf.Instruction
 	for _, s := range seeds(t) {
-		p, err := Decode(s)
+		p, err := bpf.Decode(s)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -134,7 +135,7 @@ func TestValidateAgreesWithKernel(t *testing.T) {
 	accepted := 0
 	for i, p := range progs {
 		kernel := kernelAccepts(t, dir, i, p)
-		err := Validate(p)
+		err := bpf.Validate(p)
 		if kernel != (err == nil) {
 			var b []byte
 			for _, l := range Disassemble(p, DisasmOptions{}) {
@@ -154,25 +155,25 @@ func TestValidateAgreesWithKernel(t *testing.T) {
 }
 
 // allowedOps are the opcodes seccomp_check_filter lets through.
-var allowedOps = []uint16{
-	ClassLD | SizeW | ModeABS, ClassLD | SizeW | ModeLEN, ClassLDX | SizeW | ModeLEN,
-	ClassLD | ModeIMM, ClassLDX | ModeIMM, ClassLD | ModeMEM, ClassLDX | ModeMEM, ClassST, ClassSTX,
-	ClassALU | AluADD | SrcK, ClassALU | AluSUB | SrcX, ClassALU | AluMUL | SrcK, ClassALU | AluDIV | SrcK,
-	ClassALU | AluDIV | SrcX, ClassALU | AluAND | SrcK, ClassALU | AluOR | SrcX, ClassALU | AluXOR | SrcK,
-	ClassALU | AluLSH | SrcK, ClassALU | AluRSH | SrcK, ClassALU | AluLSH | SrcX, ClassALU | AluNEG,
-	ClassJMP | JmpJA, ClassJMP | JmpJEQ | SrcK, ClassJMP | JmpJGT | SrcX, ClassJMP | JmpJGE | SrcK,
-	ClassJMP | JmpJSET | SrcK, ClassRET | RetK, ClassRET | RetA, ClassMISC | MiscTAX, ClassMISC | MiscTXA,
+var allowedOps = []bpf.Opcode{
+	bpf.Load(bpf.SizeW, bpf.ModeABS), bpf.Load(bpf.SizeW, bpf.ModeLEN), bpf.LoadX(bpf.SizeW, bpf.ModeLEN),
+	bpf.Load(bpf.SizeW, bpf.ModeIMM), bpf.LoadX(bpf.SizeW, bpf.ModeIMM), bpf.Load(bpf.SizeW, bpf.ModeMEM), bpf.LoadX(bpf.SizeW, bpf.ModeMEM), bpf.Store, bpf.StoreX,
+	bpf.ALU(bpf.AluADD, bpf.SrcK), bpf.ALU(bpf.AluSUB, bpf.SrcX), bpf.ALU(bpf.AluMUL, bpf.SrcK), bpf.ALU(bpf.AluDIV, bpf.SrcK),
+	bpf.ALU(bpf.AluDIV, bpf.SrcX), bpf.ALU(bpf.AluAND, bpf.SrcK), bpf.ALU(bpf.AluOR, bpf.SrcX), bpf.ALU(bpf.AluXOR, bpf.SrcK),
+	bpf.ALU(bpf.AluLSH, bpf.SrcK), bpf.ALU(bpf.AluRSH, bpf.SrcK), bpf.ALU(bpf.AluLSH, bpf.SrcX), bpf.ALU(bpf.AluNEG, bpf.SrcK),
+	bpf.Jump(bpf.JmpJA, bpf.SrcK), bpf.Jump(bpf.JmpJEQ, bpf.SrcK), bpf.Jump(bpf.JmpJGT, bpf.SrcX), bpf.Jump(bpf.JmpJGE, bpf.SrcK),
+	bpf.Jump(bpf.JmpJSET, bpf.SrcK), bpf.Ret(bpf.RetK), bpf.Ret(bpf.RetA), bpf.Misc(bpf.MiscTAX), bpf.Misc(bpf.MiscTXA),
 }
 
 // randomProgram makes a short program that is valid with some probability.
-func randomProgram(rng *rand.Rand) []Instruction {
+func randomProgram(rng *rand.Rand) []bpf.Instruction {
 	n := 1 + rng.IntN(6)
-	prog := make([]Instruction, n)
+	prog := make([]bpf.Instruction, n)
 	for i := range prog {
-		var in Instruction
+		var in bpf.Instruction
 		switch r := rng.IntN(20); {
 		case r == 0:
-			in.Op = uint16(rng.IntN(256)) // anything classic BPF has
+			in.Op = bpf.Opcode(rng.IntN(256)) // anything classic BPF has
 		case r == 1:
 			in.Op = allowedOps[rng.IntN(len(allowedOps))] ^ 1<<rng.IntN(8) // a neighbour
 		default:
@@ -192,13 +193,13 @@ func randomProgram(rng *rand.Rand) []Instruction {
 			return uint8(rng.IntN(left + 1))
 		}
 		in.Jt, in.Jf = pick(), pick()
-		if in.Op == ClassJMP|JmpJA && rng.IntN(4) != 0 {
+		if in.Op == bpf.Jump(bpf.JmpJA, bpf.SrcK) && rng.IntN(4) != 0 {
 			in.K = uint32(rng.IntN(left + 1))
 		}
 		prog[i] = in
 	}
 	if rng.IntN(5) != 0 {
-		prog[n-1] = Instruction{Op: ClassRET | RetK, K: uint32(ActAllow)}
+		prog[n-1] = bpf.Instruction{Op: bpf.Ret(bpf.RetK), K: uint32(ActAllow)}
 	}
 	return prog
 }

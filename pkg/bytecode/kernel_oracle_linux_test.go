@@ -9,6 +9,7 @@ import (
 
 	"github.com/seccomp-attest/seccomp-attest/internal/filterfuzz"
 	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
+	"github.com/seccomp-attest/seccomp-attest/pkg/bpf"
 	bc "github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 )
 
@@ -37,7 +38,7 @@ func TestEvaluatorAgreesWithKernelOnFixtures(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			inputs := filterfuzz.Inputs([][]bc.Instruction{fx.Prog}, []*bc.Table{tab},
+			inputs := filterfuzz.Inputs([][]bpf.Instruction{fx.Prog}, []*bc.Table{tab},
 				filterfuzz.InputOptions{OnlyArch: arch.X86_64.Audit})
 			calls := filterfuzz.KernelInputs(inputs, limit)
 			stops, err := filterfuzz.RunKernel(kernelHelper(), fx.Prog, calls, time.Minute)
@@ -77,7 +78,7 @@ func TestEvaluatorAgreesWithKernelOnGenerated(t *testing.T) {
 		if _, ok := filterfuzz.TraceRewrite(prog); !ok {
 			continue
 		}
-		inputs := filterfuzz.Inputs([][]bc.Instruction{prog}, nil, filterfuzz.InputOptions{OnlyArch: arch.X86_64.Audit})
+		inputs := filterfuzz.Inputs([][]bpf.Instruction{prog}, nil, filterfuzz.InputOptions{OnlyArch: arch.X86_64.Audit})
 		calls := filterfuzz.KernelInputs(inputs, kernelLimit)
 		got, err := filterfuzz.RunKernel(kernelHelper(), prog, calls, time.Minute)
 		if err != nil {
@@ -103,12 +104,12 @@ func TestKernelOracleReportsEachReturn(t *testing.T) {
 	if err := kernelOracleReady(); err != nil {
 		t.Skip(err)
 	}
-	prog := []bc.Instruction{
+	prog := []bpf.Instruction{
 		filterfuzz.LoadWord(bc.OffsetNr),
-		{Op: bc.ClassJMP | bc.JmpJSET | bc.SrcK, Jt: 0, Jf: 1, K: arch.X32SyscallBit},
+		{Op: bpf.Jump(bpf.JmpJSET, bpf.SrcK), Jt: 0, Jf: 1, K: arch.X32SyscallBit},
 		filterfuzz.Ret(bc.ActErrno | 1), // 2: x32
 		filterfuzz.LoadWord(bc.OffsetArgs + 4),
-		{Op: bc.ClassJMP | bc.JmpJEQ | bc.SrcK, Jt: 0, Jf: 1, K: 1},
+		{Op: bpf.Jump(bpf.JmpJEQ, bpf.SrcK), Jt: 0, Jf: 1, K: 1},
 		filterfuzz.Ret(bc.ActKillProcess), // 5: args[0].hi == 1
 		filterfuzz.Ret(bc.ActAllow),       // 6
 	}

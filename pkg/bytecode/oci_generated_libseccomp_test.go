@@ -72,7 +72,7 @@ func genLoad(off uint32) bytecode.Instruction {
 // branch is "if A op k then taken else notTaken", both blocks ending in a
 // return (forward jumps only, within 255).
 func genBranch(op uint16, k uint32, taken, notTaken []bytecode.Instruction) []bytecode.Instruction {
-	out := []bytecode.Instruction{{Op: bytecode.ClassJMP | op | bytecode.SrcK, K: k, Jf: uint8(len(taken))}}
+	out := []bytecode.Instruction{{Op: bytecode.Opcode(bytecode.ClassJMP | op | bytecode.SrcK), K: k, Jf: uint8(len(taken))}}
 	return append(append(out, taken...), notTaken...)
 }
 

@@ -248,7 +248,7 @@ func ociArgumentTree(rng *rand.Rand, depth int) []Instruction {
 		}
 		taken, notTaken := tree(depth-1), tree(depth-1)
 		op := []uint16{JmpJEQ, JmpJGT, JmpJGE, JmpJSET}[rng.IntN(4)]
-		out = append(out, Instruction{Op: ClassJMP | op | SrcK, K: uint32(ociRandomValue(rng)), Jf: uint8(len(taken))})
+		out = append(out, Instruction{Op: Opcode(ClassJMP | op | SrcK), K: uint32(ociRandomValue(rng)), Jf: uint8(len(taken))})
 		return append(append(out, taken...), notTaken...)
 	}
 	body := tree(depth)

@@ -4,28 +4,30 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/seccomp-attest/seccomp-attest/pkg/bpf"
 )
 
 // edgeProgram builds a small valid filter that tests nr and arch against
 // the values where interval arithmetic goes wrong: 0, 0xffffffff and their
 // neighbours, with every comparison seccomp has.
-func edgeProgram(rng *rand.Rand) []Instruction {
+func edgeProgram(rng *rand.Rand) []bpf.Instruction {
 	consts := []uint32{0, 1, 0xfffffffe, 0xffffffff, 0x40000000, 0x3fffffff, 0x7fffffff, 0x80000000, 0xc000003e, 0x87}
-	ops := []uint16{JmpJEQ, JmpJGT, JmpJGE, JmpJSET}
+	ops := []bpf.JumpOp{bpf.JmpJEQ, bpf.JmpJGT, bpf.JmpJGE, bpf.JmpJSET}
 	actions := []Action{ActAllow, ActErrno | 2, ActKillProcess, ActLog, ActTrap}
 	n := 2 + rng.IntN(7)
-	var prog []Instruction
+	var prog []bpf.Instruction
 	for i := range n {
 		if rng.IntN(3) == 0 {
-			prog = append(prog, Instruction{Op: ClassLD | SizeW | ModeABS, K: []uint32{OffsetNr, OffsetArch}[rng.IntN(2)]})
+			prog = append(prog, bpf.Instruction{Op: bpf.Load(bpf.SizeW, bpf.ModeABS), K: []uint32{OffsetNr, OffsetArch}[rng.IntN(2)]})
 			continue
 		}
 		left := n - i // the returns after the body are reachable
-		prog = append(prog, Instruction{Op: ClassJMP | ops[rng.IntN(len(ops))] | SrcK,
+		prog = append(prog, bpf.Instruction{Op: bpf.Jump(ops[rng.IntN(len(ops))], bpf.SrcK),
 			K: consts[rng.IntN(len(consts))], Jt: uint8(rng.IntN(left)), Jf: uint8(rng.IntN(left))})
 	}
 	for range n + 1 {
-		prog = append(prog, Instruction{Op: ClassRET | RetK, K: uint32(actions[rng.IntN(len(actions))])})
+		prog = append(prog, bpf.Instruction{Op: bpf.Ret(bpf.RetK), K: uint32(actions[rng.IntN(len(actions))])})
 	}
 	return prog
 }
@@ -86,17 +88,17 @@ func union(a, b IntervalSet) IntervalSet {
 // and the next split cut 0xffffffff out of it in place: out of that
 // table, and out of every later analysis in the process.
 func TestAlwaysTrueNrTestKeepsEveryNumber(t *testing.T) {
-	for _, first := range []Instruction{
-		jump(ClassJMP|JmpJGT|SrcK, 0xffffffff, 3, 0), // never taken
-		jump(ClassJMP|JmpJGE|SrcK, 0, 0, 3),          // always taken
+	for _, first := range []bpf.Instruction{
+		jump(bpf.Jump(bpf.JmpJGT, bpf.SrcK), 0xffffffff, 3, 0), // never taken
+		jump(bpf.Jump(bpf.JmpJGE, bpf.SrcK), 0, 0, 3),          // always taken
 	} {
-		prog := []Instruction{
-			stmt(ClassLD|SizeW|ModeABS, OffsetNr),
+		prog := []bpf.Instruction{
+			stmt(bpf.Load(bpf.SizeW, bpf.ModeABS), OffsetNr),
 			first,
-			jump(ClassJMP|JmpJEQ|SrcK, 0xffffffff, 0, 1),
-			stmt(ClassRET|RetK, uint32(ActAllow)),
-			stmt(ClassRET|RetK, uint32(ActErrno|2)),
-			stmt(ClassRET|RetK, uint32(ActKillProcess)),
+			jump(bpf.Jump(bpf.JmpJEQ, bpf.SrcK), 0xffffffff, 0, 1),
+			stmt(bpf.Ret(bpf.RetK), uint32(ActAllow)),
+			stmt(bpf.Ret(bpf.RetK), uint32(ActErrno|2)),
+			stmt(bpf.Ret(bpf.RetK), uint32(ActKillProcess)),
 		}
 		f, err := NewFilter(prog)
 		if err != nil {

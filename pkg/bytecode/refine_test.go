@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
+	"github.com/seccomp-attest/seccomp-attest/pkg/bpf"
 )
 
 // A JSET on the syscall number with low mask bits cannot be split into
@@ -13,13 +14,13 @@ import (
 // ERRNO(1). Named syscalls of the architectures the filter checks are now
 // exact, and the rest say "undecided".
 func TestJsetOnNrIsExactForNamedSyscalls(t *testing.T) {
-	prog := []Instruction{
-		stmt(ClassLD|SizeW|ModeABS, OffsetArch),
-		jump(ClassJMP|JmpJEQ|SrcK, arch.AArch64.Audit, 0, 1),
-		stmt(ClassLD|SizeW|ModeABS, OffsetNr),
-		jump(ClassJMP|JmpJSET|SrcK, 0x87, 0, 1),
-		stmt(ClassRET|RetK, uint32(ActErrno|1)),
-		stmt(ClassRET|RetK, uint32(ActAllow)),
+	prog := []bpf.Instruction{
+		stmt(bpf.Load(bpf.SizeW, bpf.ModeABS), OffsetArch),
+		jump(bpf.Jump(bpf.JmpJEQ, bpf.SrcK), arch.AArch64.Audit, 0, 1),
+		stmt(bpf.Load(bpf.SizeW, bpf.ModeABS), OffsetNr),
+		jump(bpf.Jump(bpf.JmpJSET, bpf.SrcK), 0x87, 0, 1),
+		stmt(bpf.Ret(bpf.RetK), uint32(ActErrno|1)),
+		stmt(bpf.Ret(bpf.RetK), uint32(ActAllow)),
 	}
 	f, tab := analyzeProgram(t, prog)
 	checkPartition(t, tab)
@@ -42,11 +43,11 @@ func TestJsetOnNrIsExactForNamedSyscalls(t *testing.T) {
 // Without an arch check nothing is named: the rows say "undecided" with
 // every action they may give, instead of rules that read wrong in order.
 func TestJsetOnNrSaysUndecided(t *testing.T) {
-	prog := []Instruction{
-		stmt(ClassLD|SizeW|ModeABS, OffsetNr),
-		jump(ClassJMP|JmpJSET|SrcK, 0x87, 0, 1),
-		stmt(ClassRET|RetK, uint32(ActErrno|1)),
-		stmt(ClassRET|RetK, uint32(ActAllow)),
+	prog := []bpf.Instruction{
+		stmt(bpf.Load(bpf.SizeW, bpf.ModeABS), OffsetNr),
+		jump(bpf.Jump(bpf.JmpJSET, bpf.SrcK), 0x87, 0, 1),
+		stmt(bpf.Ret(bpf.RetK), uint32(ActErrno|1)),
+		stmt(bpf.Ret(bpf.RetK), uint32(ActAllow)),
 	}
 	_, tab := analyzeProgram(t, prog)
 	var text strings.Builder
@@ -67,11 +68,11 @@ func TestJsetOnNrSaysUndecided(t *testing.T) {
 // TestTablePartitionsInputSpace); here: undecided rows list every action
 // the evaluator finds for them.
 func TestUndecidedRowsListEveryAction(t *testing.T) {
-	prog := []Instruction{
-		stmt(ClassLD|SizeW|ModeABS, OffsetNr),
-		jump(ClassJMP|JmpJSET|SrcK, 0x87, 0, 1),
-		stmt(ClassRET|RetK, uint32(ActErrno|1)),
-		stmt(ClassRET|RetK, uint32(ActAllow)),
+	prog := []bpf.Instruction{
+		stmt(bpf.Load(bpf.SizeW, bpf.ModeABS), OffsetNr),
+		jump(bpf.Jump(bpf.JmpJSET, bpf.SrcK), 0x87, 0, 1),
+		stmt(bpf.Ret(bpf.RetK), uint32(ActErrno|1)),
+		stmt(bpf.Ret(bpf.RetK), uint32(ActAllow)),
 	}
 	f, tab := analyzeProgram(t, prog)
 	_, sr := tab.Lookup(arch.X86_64.Audit, 0x300000)
@@ -96,7 +97,7 @@ func containsAction(acts []Action, a Action) bool {
 }
 
 // analyzeProgram validates prog and returns its filter and decision table.
-func analyzeProgram(t *testing.T, prog []Instruction) (*Filter, *Table) {
+func analyzeProgram(t *testing.T, prog []bpf.Instruction) (*Filter, *Table) {
 	t.Helper()
 	f, err := NewFilter(prog)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
+	"github.com/seccomp-attest/seccomp-attest/pkg/bpf"
 )
 
 // randomSet returns a set of a few intervals near the values where
@@ -246,11 +247,11 @@ func TestSyscallRulesLayOut(t *testing.T) {
 // leaves made later stack tables name the wrong action.
 func TestTableLeavesSharedAnalysisAlone(t *testing.T) {
 	unknown := Action(0x7ffe0000)
-	older, err := NewFilter([]Instruction{stmt(ClassRET|RetK, uint32(unknown))})
+	older, err := NewFilter([]bpf.Instruction{stmt(bpf.Ret(bpf.RetK), uint32(unknown))})
 	if err != nil {
 		t.Fatal(err)
 	}
-	newer, err := NewFilter([]Instruction{stmt(ClassRET|RetK, uint32(ActErrno|1))})
+	newer, err := NewFilter([]bpf.Instruction{stmt(bpf.Ret(bpf.RetK), uint32(ActErrno|1))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -278,14 +279,14 @@ func TestTableLeavesSharedAnalysisAlone(t *testing.T) {
 // content while others are built, concurrently too.
 func TestTablesKeepTheirContentWhileOthersAreBuilt(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 5))
-	var progs [][]Instruction
+	var progs [][]bpf.Instruction
 	for len(progs) < 40 {
 		prog := edgeProgram(rng)
 		if _, err := NewFilter(prog); err == nil {
 			progs = append(progs, prog)
 		}
 	}
-	build := func(prog []Instruction) (*Table, string) {
+	build := func(prog []bpf.Instruction) (*Table, string) {
 		f, err := NewFilter(prog)
 		if err != nil {
 			t.Error(err)
@@ -362,14 +363,14 @@ func TestSplitRangeOwnedMatchesSplitRange(t *testing.T) {
 // leaf then shares the path's numbers, which the path must no longer cut
 // in place (here: x86_64 returns ALLOW for every number, 5 and up too).
 func TestReturningBranchKeepsItsNumbers(t *testing.T) {
-	prog := []Instruction{
-		stmt(ClassLD|SizeW|ModeABS, OffsetArch),
-		jump(ClassJMP|JmpJEQ|SrcK, arch.X86_64.Audit, 0, 1),
-		stmt(ClassRET|RetK, uint32(ActAllow)),
-		stmt(ClassLD|SizeW|ModeABS, OffsetNr),
-		jump(ClassJMP|JmpJGE|SrcK, 5, 0, 1), // cut in place: [0, 4] is left
-		stmt(ClassRET|RetK, uint32(ActErrno|1)),
-		stmt(ClassRET|RetK, uint32(ActKillProcess)),
+	prog := []bpf.Instruction{
+		stmt(bpf.Load(bpf.SizeW, bpf.ModeABS), OffsetArch),
+		jump(bpf.Jump(bpf.JmpJEQ, bpf.SrcK), arch.X86_64.Audit, 0, 1),
+		stmt(bpf.Ret(bpf.RetK), uint32(ActAllow)),
+		stmt(bpf.Load(bpf.SizeW, bpf.ModeABS), OffsetNr),
+		jump(bpf.Jump(bpf.JmpJGE, bpf.SrcK), 5, 0, 1), // cut in place: [0, 4] is left
+		stmt(bpf.Ret(bpf.RetK), uint32(ActErrno|1)),
+		stmt(bpf.Ret(bpf.RetK), uint32(ActKillProcess)),
 	}
 	f, tab := analyzeProgram(t, prog)
 	checkPartition(t, tab)

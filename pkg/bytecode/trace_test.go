@@ -3,6 +3,8 @@ package bytecode
 import (
 	"slices"
 	"testing"
+
+	"github.com/seccomp-attest/seccomp-attest/pkg/bpf"
 )
 
 func mustFilter(t *testing.T, prog ...Instruction) *Filter {
@@ -18,18 +20,18 @@ func TestStackTrace(t *testing.T) {
 	// older: ERRNO(1) for nr 41, else ALLOW; newer: KILL_PROCESS for nr 57,
 	// ERRNO(2) for 41, else ALLOW.
 	older := mustFilter(t,
-		stmt(ClassLD|SizeW|ModeABS, OffsetNr),
-		jump(ClassJMP|JmpJEQ|SrcK, 41, 0, 1),
-		stmt(ClassRET|RetK, uint32(ActErrno|1)),
-		stmt(ClassRET|RetK, uint32(ActAllow)),
+		stmt(bpf.Load(bpf.SizeW, bpf.ModeABS), OffsetNr),
+		jump(bpf.Jump(bpf.JmpJEQ, bpf.SrcK), 41, 0, 1),
+		stmt(bpf.Ret(bpf.RetK), uint32(ActErrno|1)),
+		stmt(bpf.Ret(bpf.RetK), uint32(ActAllow)),
 	)
 	newer := mustFilter(t,
-		stmt(ClassLD|SizeW|ModeABS, OffsetNr),
-		jump(ClassJMP|JmpJEQ|SrcK, 57, 2, 0),
-		jump(ClassJMP|JmpJEQ|SrcK, 41, 2, 0),
-		stmt(ClassRET|RetK, uint32(ActAllow|7)),
-		stmt(ClassRET|RetK, uint32(ActKillProcess)),
-		stmt(ClassRET|RetK, uint32(ActErrno|2)),
+		stmt(bpf.Load(bpf.SizeW, bpf.ModeABS), OffsetNr),
+		jump(bpf.Jump(bpf.JmpJEQ, bpf.SrcK), 57, 2, 0),
+		jump(bpf.Jump(bpf.JmpJEQ, bpf.SrcK), 41, 2, 0),
+		stmt(bpf.Ret(bpf.RetK), uint32(ActAllow|7)),
+		stmt(bpf.Ret(bpf.RetK), uint32(ActKillProcess)),
+		stmt(bpf.Ret(bpf.RetK), uint32(ActErrno|2)),
 	)
 	s := Stack{older, newer}
 	tests := []struct {

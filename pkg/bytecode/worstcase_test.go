@@ -3,40 +3,42 @@ package bytecode
 import (
 	"errors"
 	"testing"
+
+	"github.com/seccomp-attest/seccomp-attest/pkg/bpf"
 )
 
 // craftedWorstCase builds a 4096-instruction filter that branches on a
 // different argument word at every step and joins again, so that the number
 // of paths doubles with every test: 2^1000 paths if explored naively.
-func craftedWorstCase() []Instruction {
-	var prog []Instruction
-	for len(prog) < MaxInstructions-2 {
+func craftedWorstCase() []bpf.Instruction {
+	var prog []bpf.Instruction
+	for len(prog) < bpf.MaxInstructions-2 {
 		i := len(prog) / 4
 		off := uint32(OffsetArgs + 4*(i%12))
 		prog = append(prog,
-			Instruction{Op: ClassLD | SizeW | ModeABS, K: off},
-			Instruction{Op: ClassJMP | JmpJSET | SrcK, Jt: 0, Jf: 1, K: 1 << (i % 32)},
-			Instruction{Op: ClassALU | AluADD | SrcK, K: 1}, // different A on each side
-			Instruction{Op: ClassST, K: uint32(i % ScratchSlots)},
+			bpf.Instruction{Op: bpf.Load(bpf.SizeW, bpf.ModeABS), K: off},
+			bpf.Instruction{Op: bpf.Jump(bpf.JmpJSET, bpf.SrcK), Jt: 0, Jf: 1, K: 1 << (i % 32)},
+			bpf.Instruction{Op: bpf.ALU(bpf.AluADD, bpf.SrcK), K: 1}, // different A on each side
+			bpf.Instruction{Op: bpf.Store, K: uint32(i % bpf.ScratchSlots)},
 		)
 	}
-	prog = prog[:MaxInstructions-2]
+	prog = prog[:bpf.MaxInstructions-2]
 	return append(prog,
-		Instruction{Op: ClassLD | SizeW | ModeABS, K: OffsetNr},
-		Instruction{Op: ClassRET | RetK, K: uint32(ActAllow)})
+		bpf.Instruction{Op: bpf.Load(bpf.SizeW, bpf.ModeABS), K: OffsetNr},
+		bpf.Instruction{Op: bpf.Ret(bpf.RetK), K: uint32(ActAllow)})
 }
 
 // craftedMaskedNr tests a different bit of nr at every step, splitting the
 // number space into ever more intervals.
-func craftedMaskedNr() []Instruction {
-	prog := []Instruction{{Op: ClassLD | SizeW | ModeABS, K: OffsetNr}}
-	for len(prog) < MaxInstructions-2 {
+func craftedMaskedNr() []bpf.Instruction {
+	prog := []bpf.Instruction{{Op: bpf.Load(bpf.SizeW, bpf.ModeABS), K: OffsetNr}}
+	for len(prog) < bpf.MaxInstructions-2 {
 		i := len(prog) / 2
 		prog = append(prog,
-			Instruction{Op: ClassJMP | JmpJSET | SrcK, Jt: 0, Jf: 1, K: 1 << (i % 32)},
-			Instruction{Op: ClassMISC | MiscTAX}) // only the taken side passes here
+			bpf.Instruction{Op: bpf.Jump(bpf.JmpJSET, bpf.SrcK), Jt: 0, Jf: 1, K: 1 << (i % 32)},
+			bpf.Instruction{Op: bpf.Misc(bpf.MiscTAX)}) // only the taken side passes here
 	}
-	return append(prog, Instruction{Op: ClassRET | RetK, K: uint32(ActAllow)})
+	return append(prog, bpf.Instruction{Op: bpf.Ret(bpf.RetK), K: uint32(ActAllow)})
 }
 
 // The analysis of a hostile filter stops at its budget with ErrTooComplex
@@ -86,11 +88,11 @@ func BenchmarkAnalyzeCraftedMaskedNr(b *testing.B) {
 // FuzzAnalyze checks, for any valid filter, that the analysis ends within
 // its budget and that its table agrees with the concrete evaluator.
 func FuzzAnalyze(f *testing.F) {
-	f.Add(Encode(stackedProg))
-	f.Add(Encode(craftedWorstCase()[:40]))
+	f.Add(bpf.Encode(stackedProg))
+	f.Add(bpf.Encode(craftedWorstCase()[:40]))
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		prog, err := Decode(raw)
-		if err != nil || Validate(prog) != nil {
+		prog, err := bpf.Decode(raw)
+		if err != nil || bpf.Validate(prog) != nil {
 			return
 		}
 		flt, _ := NewFilter(prog)
@@ -108,7 +110,7 @@ func FuzzAnalyze(f *testing.F) {
 // unanalysed is a new Filter of prog, without the memoised analysis of an
 // earlier one: each benchmark iteration analyses afresh, as a new process
 // does. Validation is part of what it measures.
-func unanalysed(b *testing.B, prog []Instruction) *Filter {
+func unanalysed(b *testing.B, prog []bpf.Instruction) *Filter {
 	f, err := NewFilter(prog)
 	if err != nil {
 		b.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
+	"github.com/seccomp-attest/seccomp-attest/pkg/bpf"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 )
 
@@ -464,7 +465,7 @@ func (f *Finding) Call() string {
 
 // allowAll is the program the kernel's behaviour without a filter equals.
 var allowAll = func() *bytecode.Filter {
-	f, err := bytecode.NewFilter([]bytecode.Instruction{{Op: bytecode.ClassRET | bytecode.RetK, K: uint32(bytecode.ActAllow)}})
+	f, err := bytecode.NewFilter([]bpf.Instruction{{Op: bpf.Ret(bpf.RetK), K: uint32(bytecode.ActAllow)}})
 	if err != nil {
 		panic(err) // a constant program
 	}

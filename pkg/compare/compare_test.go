@@ -4,6 +4,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/seccomp-attest/seccomp-attest/pkg/bpf"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 )
 
@@ -20,7 +21,7 @@ func load(t testing.TB, path string) *bytecode.Filter {
 	return f
 }
 
-func prog(t *testing.T, p ...bytecode.Instruction) *bytecode.Filter {
+func prog(t *testing.T, p ...bpf.Instruction) *bytecode.Filter {
 	t.Helper()
 	f, err := bytecode.NewFilter(p)
 	if err != nil {
@@ -29,8 +30,8 @@ func prog(t *testing.T, p ...bytecode.Instruction) *bytecode.Filter {
 	return f
 }
 
-func ret(a bytecode.Action) bytecode.Instruction {
-	return bytecode.Instruction{Op: bytecode.ClassRET | bytecode.RetK, K: uint32(a)}
+func ret(a bytecode.Action) bpf.Instruction {
+	return bpf.Instruction{Op: bpf.Ret(bpf.RetK), K: uint32(a)}
 }
 
 const libseccompFilter = "../bytecode/testdata/libseccomp-x86_64-x32-i386.bpf"
@@ -106,10 +107,10 @@ func TestStackedFilterArgumentCondition(t *testing.T) {
 	ref := load(t, libseccompFilter)
 	// read (0) with args[2] > 100 fails with EIO.
 	second := prog(t,
-		bytecode.Instruction{Op: bytecode.ClassLD | bytecode.ModeABS, K: bytecode.OffsetNr},
-		bytecode.Instruction{Op: bytecode.ClassJMP | bytecode.JmpJEQ, Jt: 0, Jf: 3, K: 0},
-		bytecode.Instruction{Op: bytecode.ClassLD | bytecode.ModeABS, K: bytecode.OffsetArgs + 16},
-		bytecode.Instruction{Op: bytecode.ClassJMP | bytecode.JmpJGT, Jt: 0, Jf: 1, K: 100},
+		bpf.Instruction{Op: bpf.Load(bpf.SizeW, bpf.ModeABS), K: bytecode.OffsetNr},
+		bpf.Instruction{Op: bpf.Jump(bpf.JmpJEQ, bpf.SrcK), Jt: 0, Jf: 3, K: 0},
+		bpf.Instruction{Op: bpf.Load(bpf.SizeW, bpf.ModeABS), K: bytecode.OffsetArgs + 16},
+		bpf.Instruction{Op: bpf.Jump(bpf.JmpJGT, bpf.SrcK), Jt: 0, Jf: 1, K: 100},
 		ret(bytecode.ActErrno|5),
 		ret(bytecode.ActAllow),
 	)
@@ -134,9 +135,9 @@ func TestStackedFilterArgumentCondition(t *testing.T) {
 // confirmed difference.
 func TestApproximateFilterIsNotEquivalent(t *testing.T) {
 	arith := prog(t,
-		bytecode.Instruction{Op: bytecode.ClassLD | bytecode.ModeABS, K: bytecode.OffsetArgs},
-		bytecode.Instruction{Op: bytecode.ClassALU | bytecode.AluADD, K: 1},
-		bytecode.Instruction{Op: bytecode.ClassJMP | bytecode.JmpJEQ, Jt: 0, Jf: 1, K: 0},
+		bpf.Instruction{Op: bpf.Load(bpf.SizeW, bpf.ModeABS), K: bytecode.OffsetArgs},
+		bpf.Instruction{Op: bpf.ALU(bpf.AluADD, bpf.SrcK), K: 1},
+		bpf.Instruction{Op: bpf.Jump(bpf.JmpJEQ, bpf.SrcK), Jt: 0, Jf: 1, K: 0},
 		ret(bytecode.ActErrno|1),
 		ret(bytecode.ActAllow),
 	)

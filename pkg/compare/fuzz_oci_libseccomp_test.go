@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/seccomp-attest/seccomp-attest/internal/filterfuzz"
+	"github.com/seccomp-attest/seccomp-attest/pkg/bpf"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 	"github.com/seccomp-attest/seccomp-attest/pkg/spec"
 )
@@ -103,7 +104,7 @@ func TestOCIRoundTripNeverWeaker(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			inputs := filterfuzz.Inputs([][]bytecode.Instruction{fx.Prog}, []*bytecode.Table{tab}, filterfuzz.InputOptions{Limit: 20000})
+			inputs := filterfuzz.Inputs([][]bpf.Instruction{fx.Prog}, []*bytecode.Table{tab}, filterfuzz.InputOptions{Limit: 20000})
 			filterfuzz.Judge(t, "TestOCIRoundTripNeverWeaker", ociRoundTrip(s, inputs), func() string { return "fixture " + fx.Name })
 		})
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/seccomp-attest/seccomp-attest/internal/filterfuzz"
 	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
+	"github.com/seccomp-attest/seccomp-attest/pkg/bpf"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 )
 
@@ -97,7 +98,7 @@ func archName(d *bytecode.Data) (string, bool) {
 }
 
 // compareStacks runs Stacks and checks its result against the evaluator.
-func compareStacks(t *testing.T, a, b bytecode.Stack, progs [][]bytecode.Instruction, opt filterfuzz.InputOptions) filterfuzz.Problems {
+func compareStacks(t *testing.T, a, b bytecode.Stack, progs [][]bpf.Instruction, opt filterfuzz.InputOptions) filterfuzz.Problems {
 	t.Helper()
 	var ps filterfuzz.Problems
 	start := time.Now()
@@ -189,11 +190,11 @@ func covered(res *Result, d *bytecode.Data, ra, rb bytecode.Action) bool {
 	return false
 }
 
-func describeStacks(a, b [][]bytecode.Instruction) string {
+func describeStacks(a, b [][]bpf.Instruction) string {
 	var w strings.Builder
 	for _, side := range []struct {
 		name  string
-		progs [][]bytecode.Instruction
+		progs [][]bpf.Instruction
 	}{{"A", a}, {"B", b}} {
 		for i, p := range side.progs {
 			fmt.Fprintf(&w, "%s filter %d (oldest first):\n%s", side.name, i, filterfuzz.Describe(p))
@@ -202,7 +203,7 @@ func describeStacks(a, b [][]bytecode.Instruction) string {
 	return w.String()
 }
 
-func stackOf(t *testing.T, progs ...[]bytecode.Instruction) bytecode.Stack {
+func stackOf(t *testing.T, progs ...[]bpf.Instruction) bytecode.Stack {
 	t.Helper()
 	var s bytecode.Stack
 	for _, p := range progs {
@@ -231,7 +232,7 @@ func FuzzCompareMutated(f *testing.F) {
 		}
 		a, b := stackOf(t, fx.Prog), stackOf(t, prog)
 		opt := filterfuzz.InputOptions{Limit: inputLimit(), Salt: filterfuzz.Salt([]byte(name), ops), Focus: m.Focus}
-		ps := compareStacks(t, a, b, [][]bytecode.Instruction{fx.Prog, prog}, opt)
+		ps := compareStacks(t, a, b, [][]bpf.Instruction{fx.Prog, prog}, opt)
 		filterfuzz.Judge(t, "FuzzCompareMutated", ps, func() string {
 			return fmt.Sprintf("A: fixture %s; B: A mutated by %x: %s\nB:\n%s", fx.Name, ops, strings.Join(m.Steps, "; "), filterfuzz.Describe(prog))
 		})
@@ -263,25 +264,25 @@ func FuzzCompareRandom(f *testing.F) {
 			return
 		}
 		pa := filterfuzz.Generate(da[1:], maxCompared)
-		var as, bs [][]bytecode.Instruction
+		var as, bs [][]bpf.Instruction
 		switch da[0] % 3 {
 		case 0:
-			as, bs = [][]bytecode.Instruction{pa}, [][]bytecode.Instruction{filterfuzz.Generate(db, maxCompared)}
+			as, bs = [][]bpf.Instruction{pa}, [][]bpf.Instruction{filterfuzz.Generate(db, maxCompared)}
 		case 1:
 			pb, _, ok := filterfuzz.Mutate(pa, db)
 			if !ok {
 				return
 			}
-			as, bs = [][]bytecode.Instruction{pa}, [][]bytecode.Instruction{pb}
+			as, bs = [][]bpf.Instruction{pa}, [][]bpf.Instruction{pb}
 		case 2:
 			half := len(db) / 2
 			common := filterfuzz.Generate(db[:half], maxCompared/2)
-			as = [][]bytecode.Instruction{common, pa}
-			bs = [][]bytecode.Instruction{common, filterfuzz.Generate(db[half:], maxCompared/2)}
+			as = [][]bpf.Instruction{common, pa}
+			bs = [][]bpf.Instruction{common, filterfuzz.Generate(db[half:], maxCompared/2)}
 		}
 		a, b := stackOf(t, as...), stackOf(t, bs...)
 		opt := filterfuzz.InputOptions{Limit: inputLimit(), Salt: filterfuzz.Salt(da, db)}
-		ps := compareStacks(t, a, b, append(append([][]bytecode.Instruction{}, as...), bs...), opt)
+		ps := compareStacks(t, a, b, append(append([][]bpf.Instruction{}, as...), bs...), opt)
 		filterfuzz.Judge(t, "FuzzCompareRandom", ps, func() string {
 			return fmt.Sprintf("input %x %x\n%s", da, db, describeStacks(as, bs))
 		})
@@ -291,15 +292,15 @@ func FuzzCompareRandom(f *testing.F) {
 // The checks must catch what they are for: the result of one pair read
 // for another fails them.
 func TestCheckResultCatchesWrongResult(t *testing.T) {
-	deny := []bytecode.Instruction{
+	deny := []bpf.Instruction{
 		filterfuzz.LoadWord(bytecode.OffsetNr),
-		{Op: bytecode.ClassJMP | bytecode.JmpJEQ | bytecode.SrcK, Jt: 0, Jf: 1, K: 59},
+		{Op: bpf.Jump(bpf.JmpJEQ, bpf.SrcK), Jt: 0, Jf: 1, K: 59},
 		filterfuzz.Ret(bytecode.ActErrno | 1),
 		filterfuzz.Ret(bytecode.ActAllow),
 	}
-	allow := []bytecode.Instruction{filterfuzz.Ret(bytecode.ActAllow)}
+	allow := []bpf.Instruction{filterfuzz.Ret(bytecode.ActAllow)}
 	a, b := stackOf(t, deny), stackOf(t, allow)
-	inputs := filterfuzz.Inputs([][]bytecode.Instruction{deny}, nil, filterfuzz.InputOptions{})
+	inputs := filterfuzz.Inputs([][]bpf.Instruction{deny}, nil, filterfuzz.InputOptions{})
 	same, err := Stacks(a, a)
 	if err != nil {
 		t.Fatal(err)
@@ -327,8 +328,8 @@ func TestCheckResultCatchesWrongResult(t *testing.T) {
 // was "equivalent" to `ret KILL_THREAD`, its one example (all arguments 0)
 // agreeing; with args[0] = 0x7fff0000 it allows the call.
 func TestUndecidedPairWithAgreeingExampleIsReported(t *testing.T) {
-	killThread := []bytecode.Instruction{filterfuzz.Ret(bytecode.ActKillThread)}
-	argAsAction := []bytecode.Instruction{filterfuzz.LoadWord(bytecode.OffsetArgs), {Op: bytecode.ClassRET | bytecode.RetA}}
+	killThread := []bpf.Instruction{filterfuzz.Ret(bytecode.ActKillThread)}
+	argAsAction := []bpf.Instruction{filterfuzz.LoadWord(bytecode.OffsetArgs), {Op: bpf.Ret(bpf.RetA)}}
 	a, b := stackOf(t, killThread), stackOf(t, argAsAction)
 	res, err := Stacks(a, b)
 	if err != nil {
@@ -338,7 +339,7 @@ func TestUndecidedPairWithAgreeingExampleIsReported(t *testing.T) {
 	if !covered(res, &d, a.Run(&d).Effective(), b.Run(&d).Effective()) {
 		t.Fatalf("no finding for %s (KILL_THREAD -> ALLOW); %d findings", filterfuzz.DataString(&d), len(res.Findings))
 	}
-	inputs := filterfuzz.Inputs([][]bytecode.Instruction{killThread, argAsAction}, nil, filterfuzz.InputOptions{})
+	inputs := filterfuzz.Inputs([][]bpf.Instruction{killThread, argAsAction}, nil, filterfuzz.InputOptions{})
 	if ps := checkResult(a, b, res, inputs); len(ps) > 0 {
 		t.Fatal(ps)
 	}
@@ -350,8 +351,8 @@ func TestUndecidedPairWithAgreeingExampleIsReported(t *testing.T) {
 // with args[0] = 0) and nothing else; with args[0] = 0x7fff0000 it allows
 // the call, so it is weaker, or at least undecided.
 func TestComputedActionPairStaysUndecided(t *testing.T) {
-	errno := []bytecode.Instruction{filterfuzz.Ret(bytecode.ActErrno | 1)}
-	argAsAction := []bytecode.Instruction{filterfuzz.LoadWord(bytecode.OffsetArgs), {Op: bytecode.ClassRET | bytecode.RetA}}
+	errno := []bpf.Instruction{filterfuzz.Ret(bytecode.ActErrno | 1)}
+	argAsAction := []bpf.Instruction{filterfuzz.LoadWord(bytecode.OffsetArgs), {Op: bpf.Ret(bpf.RetA)}}
 	a, b := stackOf(t, errno), stackOf(t, argAsAction)
 	res, err := Stacks(a, b)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/seccomp-attest/seccomp-attest/pkg/bpf"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 )
 
@@ -16,27 +17,27 @@ import (
 // argument and ip words and short forward jumps on them, followed by
 // returns: the shape of the random 51-instruction pair that made diff run
 // for four minutes and grow past 1.5 GB before diff had a budget.
-func randomFilter(rng *rand.Rand, n int) []bytecode.Instruction {
+func randomFilter(rng *rand.Rand, n int) []bpf.Instruction {
 	consts := []uint32{0, 1, 2, 0xffffffff, 0xc000003e, 0x40000000, 0x87, 59, 41, 1000}
-	var prog []bytecode.Instruction
+	var prog []bpf.Instruction
 	for i := range n {
 		left := min(n-i, 8)
 		if rng.IntN(4) == 0 {
 			off := []uint32{bytecode.OffsetNr, bytecode.OffsetArch, 16, 20, 24, 28, 32, 36, 8}[rng.IntN(9)]
-			prog = append(prog, bytecode.Instruction{Op: bytecode.ClassLD | bytecode.SizeW | bytecode.ModeABS, K: off})
+			prog = append(prog, bpf.Instruction{Op: bpf.Load(bpf.SizeW, bpf.ModeABS), K: off})
 			continue
 		}
-		op := []uint16{bytecode.JmpJEQ, bytecode.JmpJGT, bytecode.JmpJGE, bytecode.JmpJSET}[rng.IntN(4)]
+		op := []bpf.JumpOp{bpf.JmpJEQ, bpf.JmpJGT, bpf.JmpJGE, bpf.JmpJSET}[rng.IntN(4)]
 		k := consts[rng.IntN(len(consts))]
 		if rng.IntN(2) == 0 {
 			k = rng.Uint32()
 		}
-		prog = append(prog, bytecode.Instruction{Op: bytecode.ClassJMP | op | bytecode.SrcK, K: k,
+		prog = append(prog, bpf.Instruction{Op: bpf.Jump(op, bpf.SrcK), K: k,
 			Jt: uint8(rng.IntN(left)), Jf: uint8(rng.IntN(left))})
 	}
 	actions := []bytecode.Action{bytecode.ActAllow, bytecode.ActErrno | 2, bytecode.ActKillProcess, bytecode.ActLog, bytecode.ActTrap}
 	for range 9 {
-		prog = append(prog, bytecode.Instruction{Op: bytecode.ClassRET | bytecode.RetK, K: uint32(actions[rng.IntN(len(actions))])})
+		prog = append(prog, bpf.Instruction{Op: bpf.Ret(bpf.RetK), K: uint32(actions[rng.IntN(len(actions))])})
 	}
 	return prog
 }
@@ -121,15 +122,15 @@ func TestStacksPastBudgetIsTooComplex(t *testing.T) {
 // returns a different action at each, so that its paths carry sets of
 // numbers with thousands of intervals.
 func maskedNrFilter(t testing.TB, salt uint32) *bytecode.Filter {
-	prog := []bytecode.Instruction{{Op: bytecode.ClassLD | bytecode.SizeW | bytecode.ModeABS, K: bytecode.OffsetNr}}
+	prog := []bpf.Instruction{{Op: bpf.Load(bpf.SizeW, bpf.ModeABS), K: bytecode.OffsetNr}}
 	actions := []bytecode.Action{bytecode.ActAllow, bytecode.ActErrno | 1, bytecode.ActKillProcess, bytecode.ActLog, bytecode.ActTrap, bytecode.ActErrno | 2}
-	for i := uint32(0); len(prog) < bytecode.MaxInstructions-1; i++ {
+	for i := uint32(0); len(prog) < bpf.MaxInstructions-1; i++ {
 		mask := uint32(1)<<((i*7+salt)%12) | uint32(1)<<((i*5+salt)%31)
 		prog = append(prog,
-			bytecode.Instruction{Op: bytecode.ClassJMP | bytecode.JmpJSET | bytecode.SrcK, K: mask, Jt: 0, Jf: 1},
-			bytecode.Instruction{Op: bytecode.ClassRET | bytecode.RetK, K: uint32(actions[(i+salt)%uint32(len(actions))])})
+			bpf.Instruction{Op: bpf.Jump(bpf.JmpJSET, bpf.SrcK), K: mask, Jt: 0, Jf: 1},
+			bpf.Instruction{Op: bpf.Ret(bpf.RetK), K: uint32(actions[(i+salt)%uint32(len(actions))])})
 	}
-	prog = append(prog, bytecode.Instruction{Op: bytecode.ClassRET | bytecode.RetK, K: uint32(bytecode.ActAllow)})
+	prog = append(prog, bpf.Instruction{Op: bpf.Ret(bpf.RetK), K: uint32(bytecode.ActAllow)})
 	f, err := bytecode.NewFilter(prog)
 	if err != nil {
 		t.Fatal(err)
@@ -141,17 +142,17 @@ func maskedNrFilter(t testing.TB, salt uint32) *bytecode.Filter {
 // levels (a full binary tree: 2^depth paths, each with depth comparisons)
 // and returns a different action at every leaf.
 func argTreeFilter(t testing.TB, depth int, salt uint32) *bytecode.Filter {
-	var prog []bytecode.Instruction
+	var prog []bpf.Instruction
 	actions := []bytecode.Action{bytecode.ActAllow, bytecode.ActErrno | 1, bytecode.ActKillProcess, bytecode.ActLog, bytecode.ActTrap}
 	var build func(level int, id uint32)
 	build = func(level int, id uint32) {
 		if level == depth {
-			prog = append(prog, bytecode.Instruction{Op: bytecode.ClassRET | bytecode.RetK, K: uint32(actions[(id+salt)%uint32(len(actions))])})
+			prog = append(prog, bpf.Instruction{Op: bpf.Ret(bpf.RetK), K: uint32(actions[(id+salt)%uint32(len(actions))])})
 			return
 		}
-		prog = append(prog, bytecode.Instruction{Op: bytecode.ClassLD | bytecode.SizeW | bytecode.ModeABS, K: uint32(bytecode.OffsetArgs + 4*(level%12))})
+		prog = append(prog, bpf.Instruction{Op: bpf.Load(bpf.SizeW, bpf.ModeABS), K: uint32(bytecode.OffsetArgs + 4*(level%12))})
 		jump := len(prog)
-		prog = append(prog, bytecode.Instruction{Op: bytecode.ClassJMP | bytecode.JmpJGT | bytecode.SrcK, K: id*31 + salt})
+		prog = append(prog, bpf.Instruction{Op: bpf.Jump(bpf.JmpJGT, bpf.SrcK), K: id*31 + salt})
 		build(level+1, 2*id)
 		prog[jump].Jf = uint8(len(prog) - jump - 1)
 		build(level+1, 2*id+1)
@@ -198,15 +199,15 @@ func BenchmarkDiffWorstCase(b *testing.B) {
 // joins again with a different A on each side, so that its paths double at
 // each test: the symbolic execution stops at its budget.
 func forkingFilter(t testing.TB) *bytecode.Filter {
-	var prog []bytecode.Instruction
-	for i := uint32(0); len(prog) < bytecode.MaxInstructions-4; i++ {
+	var prog []bpf.Instruction
+	for i := uint32(0); len(prog) < bpf.MaxInstructions-4; i++ {
 		prog = append(prog,
-			bytecode.Instruction{Op: bytecode.ClassLD | bytecode.SizeW | bytecode.ModeABS, K: bytecode.OffsetArgs + 4*(i%12)},
-			bytecode.Instruction{Op: bytecode.ClassJMP | bytecode.JmpJSET | bytecode.SrcK, K: 1 << (i % 32), Jt: 0, Jf: 1},
-			bytecode.Instruction{Op: bytecode.ClassALU | bytecode.AluADD | bytecode.SrcK, K: 1},
-			bytecode.Instruction{Op: bytecode.ClassST, K: i % bytecode.ScratchSlots})
+			bpf.Instruction{Op: bpf.Load(bpf.SizeW, bpf.ModeABS), K: bytecode.OffsetArgs + 4*(i%12)},
+			bpf.Instruction{Op: bpf.Jump(bpf.JmpJSET, bpf.SrcK), K: 1 << (i % 32), Jt: 0, Jf: 1},
+			bpf.Instruction{Op: bpf.ALU(bpf.AluADD, bpf.SrcK), K: 1},
+			bpf.Instruction{Op: bpf.Store, K: i % bpf.ScratchSlots})
 	}
-	prog = append(prog, bytecode.Instruction{Op: bytecode.ClassRET | bytecode.RetK, K: uint32(bytecode.ActAllow)})
+	prog = append(prog, bpf.Instruction{Op: bpf.Ret(bpf.RetK), K: uint32(bytecode.ActAllow)})
 	f, err := bytecode.NewFilter(prog)
 	if err != nil {
 		t.Fatal(err)
@@ -233,7 +234,7 @@ func TestWriteWorstCases(t *testing.T) {
 	for name, p := range pairs {
 		for i, f := range p {
 			path := filepath.Join(dir, fmt.Sprintf("%s.%c.bpf", name, 'a'+i))
-			if err := os.WriteFile(path, bytecode.Encode(f.Instructions()), 0o644); err != nil {
+			if err := os.WriteFile(path, bpf.Encode(f.Instructions()), 0o644); err != nil {
 				t.Fatal(err)
 			}
 		}

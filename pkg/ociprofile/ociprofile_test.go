@@ -4,6 +4,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/seccomp-attest/seccomp-attest/pkg/bpf"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 	"github.com/seccomp-attest/seccomp-attest/pkg/spec"
 )
@@ -26,11 +27,11 @@ func TestWriteWithoutLibseccompSaysUnverified(t *testing.T) {
 
 func readStackStub(t *testing.T) bytecode.Stack {
 	t.Helper()
-	f, err := bytecode.NewFilter([]bytecode.Instruction{
-		{Op: bytecode.ClassLD | bytecode.SizeW | bytecode.ModeABS, K: bytecode.OffsetNr},
-		{Op: bytecode.ClassJMP | bytecode.JmpJEQ | bytecode.SrcK, K: 39, Jf: 1},
-		{Op: bytecode.ClassRET | bytecode.RetK, K: uint32(bytecode.ActAllow)},
-		{Op: bytecode.ClassRET | bytecode.RetK, K: uint32(bytecode.ActErrno | 1)},
+	f, err := bytecode.NewFilter([]bpf.Instruction{
+		{Op: bpf.Load(bpf.SizeW, bpf.ModeABS), K: bytecode.OffsetNr},
+		{Op: bpf.Jump(bpf.JmpJEQ, bpf.SrcK), K: 39, Jf: 1},
+		{Op: bpf.Ret(bpf.RetK), K: uint32(bytecode.ActAllow)},
+		{Op: bpf.Ret(bpf.RetK), K: uint32(bytecode.ActErrno | 1)},
 	})
 	if err != nil {
 		t.Fatal(err)

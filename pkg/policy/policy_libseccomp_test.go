@@ -12,6 +12,7 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/seccomp-attest/seccomp-attest/pkg/bpf"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 	"github.com/seccomp-attest/seccomp-attest/pkg/compare"
 	"github.com/seccomp-attest/seccomp-attest/pkg/spec"
@@ -34,7 +35,7 @@ func fixture(t *testing.T, name string) bytecode.Stack {
 
 func allowAll(t *testing.T) bytecode.Stack {
 	t.Helper()
-	f, err := bytecode.NewFilter([]bytecode.Instruction{{Op: bytecode.ClassRET | bytecode.RetK, K: uint32(bytecode.ActAllow)}})
+	f, err := bytecode.NewFilter([]bpf.Instruction{{Op: bpf.Ret(bpf.RetK), K: uint32(bytecode.ActAllow)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -299,19 +300,19 @@ func TestNotWeakerThanIntended(t *testing.T) {
 // at its budget with bytecode.ErrTooComplex.
 func craftedTooComplex(t *testing.T) bytecode.Stack {
 	t.Helper()
-	var prog []bytecode.Instruction
-	for len(prog) < bytecode.MaxInstructions-2 {
+	var prog []bpf.Instruction
+	for len(prog) < bpf.MaxInstructions-2 {
 		i := len(prog) / 4
 		prog = append(prog,
-			bytecode.Instruction{Op: bytecode.ClassLD | bytecode.SizeW | bytecode.ModeABS, K: uint32(bytecode.OffsetArgs + 4*(i%12))},
-			bytecode.Instruction{Op: bytecode.ClassJMP | bytecode.JmpJSET | bytecode.SrcK, Jt: 0, Jf: 1, K: 1 << (i % 32)},
-			bytecode.Instruction{Op: bytecode.ClassALU | bytecode.AluADD | bytecode.SrcK, K: 1},
-			bytecode.Instruction{Op: bytecode.ClassST, K: uint32(i % bytecode.ScratchSlots)},
+			bpf.Instruction{Op: bpf.Load(bpf.SizeW, bpf.ModeABS), K: uint32(bytecode.OffsetArgs + 4*(i%12))},
+			bpf.Instruction{Op: bpf.Jump(bpf.JmpJSET, bpf.SrcK), Jt: 0, Jf: 1, K: 1 << (i % 32)},
+			bpf.Instruction{Op: bpf.ALU(bpf.AluADD, bpf.SrcK), K: 1},
+			bpf.Instruction{Op: bpf.Store, K: uint32(i % bpf.ScratchSlots)},
 		)
 	}
-	prog = append(prog[:bytecode.MaxInstructions-2],
-		bytecode.Instruction{Op: bytecode.ClassLD | bytecode.SizeW | bytecode.ModeABS, K: bytecode.OffsetNr},
-		bytecode.Instruction{Op: bytecode.ClassRET | bytecode.RetK, K: uint32(bytecode.ActErrno) | 1})
+	prog = append(prog[:bpf.MaxInstructions-2],
+		bpf.Instruction{Op: bpf.Load(bpf.SizeW, bpf.ModeABS), K: bytecode.OffsetNr},
+		bpf.Instruction{Op: bpf.Ret(bpf.RetK), K: uint32(bytecode.ActErrno) | 1})
 	f, err := bytecode.NewFilter(prog)
 	if err != nil {
 		t.Fatal(err)
@@ -344,16 +345,16 @@ func TestFailClosedTooComplex(t *testing.T) {
 // table cannot express, so the analysis marks the path approximate.
 func approximateKexec(t *testing.T) bytecode.Stack {
 	t.Helper()
-	ld := func(off uint32) bytecode.Instruction {
-		return bytecode.Instruction{Op: bytecode.ClassLD | bytecode.SizeW | bytecode.ModeABS, K: off}
+	ld := func(off uint32) bpf.Instruction {
+		return bpf.Instruction{Op: bpf.Load(bpf.SizeW, bpf.ModeABS), K: off}
 	}
-	jeq := func(k uint32, jt, jf uint8) bytecode.Instruction {
-		return bytecode.Instruction{Op: bytecode.ClassJMP | bytecode.JmpJEQ | bytecode.SrcK, K: k, Jt: jt, Jf: jf}
+	jeq := func(k uint32, jt, jf uint8) bpf.Instruction {
+		return bpf.Instruction{Op: bpf.Jump(bpf.JmpJEQ, bpf.SrcK), K: k, Jt: jt, Jf: jf}
 	}
-	ret := func(a bytecode.Action) bytecode.Instruction {
-		return bytecode.Instruction{Op: bytecode.ClassRET | bytecode.RetK, K: uint32(a)}
+	ret := func(a bytecode.Action) bpf.Instruction {
+		return bpf.Instruction{Op: bpf.Ret(bpf.RetK), K: uint32(a)}
 	}
-	f, err := bytecode.NewFilter([]bytecode.Instruction{
+	f, err := bytecode.NewFilter([]bpf.Instruction{
 		ld(bytecode.OffsetArch),
 		jeq(0xc000003e, 1, 0),
 		ret(bytecode.ActKillProcess),
@@ -361,7 +362,7 @@ func approximateKexec(t *testing.T) bytecode.Stack {
 		jeq(246, 1, 0), // kexec_load
 		ret(bytecode.ActErrno | 1),
 		ld(bytecode.OffsetArgs),
-		{Op: bytecode.ClassALU | bytecode.AluADD | bytecode.SrcK, K: 1},
+		{Op: bpf.ALU(bpf.AluADD, bpf.SrcK), K: 1},
 		jeq(0, 0, 1),
 		ret(bytecode.ActAllow),
 		ret(bytecode.ActErrno | 1),

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
+	"github.com/seccomp-attest/seccomp-attest/pkg/bpf"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 )
 
@@ -226,7 +227,7 @@ func TestI386Profile(t *testing.T) {
 // number for every ABI; i386's 101 is ioperm, and x86_64's ptrace number on
 // i386 is something else entirely.
 func TestMissingArchCheck(t *testing.T) {
-	prog := []bytecode.Instruction{
+	prog := []bpf.Instruction{
 		{Op: 0x20, K: 0},                 // ld nr
 		{Op: 0x15, Jt: 0, Jf: 1, K: 101}, // jeq 101
 		{Op: 0x06, K: 0x00050001},        // ERRNO(1)
@@ -251,7 +252,7 @@ func TestMissingArchCheck(t *testing.T) {
 // x32 left open: the filter denies ptrace on x86_64 numbers only and allows
 // x32 numbers (bit 30).
 func TestX32Open(t *testing.T) {
-	prog := []bytecode.Instruction{
+	prog := []bpf.Instruction{
 		{Op: 0x20, K: 4}, // ld arch
 		{Op: 0x15, Jt: 1, Jf: 0, K: arch.X86_64.Audit}, // jeq x86_64
 		{Op: 0x06, K: 0},                 // KILL_THREAD
@@ -277,7 +278,7 @@ func TestX32Open(t *testing.T) {
 
 // io_uring allowed while file and network syscalls are filtered.
 func TestIOUringMultiplexing(t *testing.T) {
-	prog := []bytecode.Instruction{
+	prog := []bpf.Instruction{
 		{Op: 0x20, K: 4},
 		{Op: 0x15, Jt: 1, Jf: 0, K: arch.X86_64.Audit},
 		{Op: 0x06, K: 0},

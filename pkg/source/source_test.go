@@ -13,6 +13,7 @@ import (
 
 	"github.com/seccomp-attest/seccomp-attest/internal/inputfile"
 	"github.com/seccomp-attest/seccomp-attest/internal/inputfile/inputfiletest"
+	"github.com/seccomp-attest/seccomp-attest/pkg/bpf"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 	"github.com/seccomp-attest/seccomp-attest/pkg/spec"
 )
@@ -121,14 +122,14 @@ func TestDetect(t *testing.T) {
 
 // allowAll and denyAll are one-instruction filters.
 var (
-	allowAll = []bytecode.Instruction{{Op: bytecode.ClassRET | bytecode.RetK, K: uint32(bytecode.ActAllow)}}
-	denyAll  = []bytecode.Instruction{{Op: bytecode.ClassRET | bytecode.RetK, K: uint32(bytecode.ActErrno | 1)}}
+	allowAll = []bpf.Instruction{{Op: bpf.Ret(bpf.RetK), K: uint32(bytecode.ActAllow)}}
+	denyAll  = []bpf.Instruction{{Op: bpf.Ret(bpf.RetK), K: uint32(bytecode.ActErrno | 1)}}
 )
 
-func writeFilter(t *testing.T, dir, name string, prog []bytecode.Instruction) string {
+func writeFilter(t *testing.T, dir, name string, prog []bpf.Instruction) string {
 	t.Helper()
 	path := filepath.Join(dir, name)
-	if err := os.WriteFile(path, bytecode.Encode(prog), 0o644); err != nil {
+	if err := os.WriteFile(path, bpf.Encode(prog), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return path
@@ -203,7 +204,7 @@ func TestResolveRefusesHostileFiles(t *testing.T) {
 // "-" reads standard input once for all the sources of a resolver and its
 // copies, and is refused where there is none.
 func TestResolveStandardInput(t *testing.T) {
-	stdin := NewStdin(bytes.NewReader(bytecode.Encode(denyAll)))
+	stdin := NewStdin(bytes.NewReader(bpf.Encode(denyAll)))
 	r := &Resolver{Stdin: stdin}
 	got, err := r.ResolveText(CommandLine, "-")
 	if err != nil || len(got.Stack) != 1 || got.Stack.Run(&bytecode.Data{}) != bytecode.ActErrno|1 {
@@ -217,11 +218,11 @@ func TestResolveStandardInput(t *testing.T) {
 	if _, err := (&Resolver{}).ResolveText(CommandLine, "-"); err == nil || !strings.Contains(err.Error(), "standard input (-) is not read here") {
 		t.Errorf("- without Stdin: %v", err)
 	}
-	long := make([]bytecode.Instruction, bytecode.MaxInstructions+1)
+	long := make([]bpf.Instruction, bpf.MaxInstructions+1)
 	for i := range long {
 		long[i] = allowAll[0]
 	}
-	r = &Resolver{Stdin: NewStdin(bytes.NewReader(bytecode.Encode(long)))}
+	r = &Resolver{Stdin: NewStdin(bytes.NewReader(bpf.Encode(long)))}
 	if _, err := r.ResolveText(CommandLine, "-"); !errors.Is(err, inputfile.ErrTooLarge) || !strings.Contains(err.Error(), inputfile.StdinName) {
 		t.Errorf("- of %d instructions: %v", len(long), err)
 	}

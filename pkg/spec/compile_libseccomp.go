@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
+	"github.com/seccomp-attest/seccomp-attest/pkg/bpf"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 )
 
@@ -307,7 +308,7 @@ func lastSyscalls(p *specs.LinuxSeccomp, arches []libseccomp.ScmpArch) ([]archMa
 
 // export writes libseccomp's program to a memfd (libseccomp 2.5 has no
 // in-memory export) and decodes it.
-func export(filter *libseccomp.ScmpFilter) ([]bytecode.Instruction, error) {
+func export(filter *libseccomp.ScmpFilter) ([]bpf.Instruction, error) {
 	fd, err := unix.MemfdCreate("seccomp-attest-bpf", unix.MFD_CLOEXEC)
 	if err != nil {
 		return nil, fmt.Errorf("memfd_create: %w", err)
@@ -327,5 +328,5 @@ func export(filter *libseccomp.ScmpFilter) ([]bytecode.Instruction, error) {
 	if len(raw) == 0 {
 		return nil, errors.New("libseccomp exported an empty program")
 	}
-	return bytecode.Decode(raw)
+	return bpf.Decode(raw)
 }

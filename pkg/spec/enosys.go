@@ -5,6 +5,7 @@ import (
 	"sort"
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
+	"github.com/seccomp-attest/seccomp-attest/pkg/bpf"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 )
 
@@ -39,7 +40,7 @@ type archMax struct {
 // second stacked filter: a stacked filter would make ENOSYS compete with
 // the profile's own actions by precedence (ERRNO beats ALLOW), while runc's
 // stub runs first and decides alone.
-func enosysStub(maxima []archMax) ([]bytecode.Instruction, error) {
+func enosysStub(maxima []archMax) ([]bpf.Instruction, error) {
 	if len(maxima) == 0 {
 		return nil, nil
 	}
@@ -53,32 +54,34 @@ func enosysStub(maxima []archMax) ([]bytecode.Instruction, error) {
 	}
 	sort.Slice(audits, func(i, j int) bool { return audits[i] < audits[j] })
 
-	var a asm
-	a.emit(bytecode.Instruction{Op: bytecode.ClassLD | bytecode.SizeW | bytecode.ModeABS, K: 4}) // arch
+	var b bpf.Builder
+	b.Emit(bpf.Load(bpf.SizeW, bpf.ModeABS), bytecode.OffsetArch)
 	for _, audit := range audits {
-		a.jump(bytecode.JmpJEQ, audit, "", skip1)
-		a.ja(fmt.Sprintf("arch%#x", audit))
+		sec := fmt.Sprintf("arch%#x", audit)
+		b.JumpIf(bpf.JmpJEQ, audit, "", sec+".other")
+		b.Goto(sec)
+		b.Label(sec + ".other")
 	}
-	a.ja("filter")
+	b.Goto("filter")
 	for _, audit := range audits {
 		ms := byAudit[audit]
 		sec := fmt.Sprintf("arch%#x", audit)
 		enosys, filter := sec+".enosys", sec+".filter"
-		a.label(sec)
-		a.emit(bytecode.Instruction{Op: bytecode.ClassLD | bytecode.SizeW | bytecode.ModeABS, K: 0}) // nr
+		b.Label(sec)
+		b.Emit(bpf.Load(bpf.SizeW, bpf.ModeABS), bytecode.OffsetNr)
 		switch {
 		case len(ms) == 1 && (ms[0].arch == arch.S390 || ms[0].arch == arch.S390X):
-			a.jump(bytecode.JmpJEQ, 0, enosys, "")
-			a.jump(bytecode.JmpJGT, ms[0].max, enosys, filter)
+			b.JumpIf(bpf.JmpJEQ, 0, enosys, "")
+			b.JumpIf(bpf.JmpJGT, ms[0].max, enosys, filter)
 		case len(ms) == 1 && ms[0].arch == arch.X86_64:
 			// x32 numbers (X32SyscallBit set) are not checked.
-			a.jump(bytecode.JmpJSET, arch.X32SyscallBit, filter, "")
-			a.jump(bytecode.JmpJGT, ms[0].max, enosys, filter)
+			b.JumpIf(bpf.JmpJSET, arch.X32SyscallBit, filter, "")
+			b.JumpIf(bpf.JmpJGT, ms[0].max, enosys, filter)
 		case len(ms) == 1 && ms[0].arch == arch.X32:
-			a.jump(bytecode.JmpJSET, arch.X32SyscallBit, "", filter)
-			a.jump(bytecode.JmpJGT, ms[0].max, enosys, filter)
+			b.JumpIf(bpf.JmpJSET, arch.X32SyscallBit, "", filter)
+			b.JumpIf(bpf.JmpJGT, ms[0].max, enosys, filter)
 		case len(ms) == 1:
-			a.jump(bytecode.JmpJGT, ms[0].max, enosys, filter)
+			b.JumpIf(bpf.JmpJGT, ms[0].max, enosys, filter)
 		case len(ms) == 2 && audit == arch.X86_64.Audit:
 			var m64, m32 uint32
 			for _, m := range ms {
@@ -88,93 +91,22 @@ func enosysStub(maxima []archMax) ([]bytecode.Instruction, error) {
 					m64 = m.max
 				}
 			}
-			a.jump(bytecode.JmpJSET, arch.X32SyscallBit, sec+".x32", "")
-			a.jump(bytecode.JmpJGT, m64, enosys, filter)
-			a.label(sec + ".x32")
-			a.jump(bytecode.JmpJGT, m32, enosys, filter)
+			b.JumpIf(bpf.JmpJSET, arch.X32SyscallBit, sec+".x32", "")
+			b.JumpIf(bpf.JmpJGT, m64, enosys, filter)
+			b.Label(sec + ".x32")
+			b.JumpIf(bpf.JmpJGT, m32, enosys, filter)
 		default:
 			return nil, fmt.Errorf("ENOSYS stub: %d ABIs share AUDIT_ARCH %#x; runc handles only x86_64 with x32", len(ms), audit)
 		}
-		a.label(enosys)
-		a.emit(bytecode.Instruction{Op: bytecode.ClassRET | bytecode.RetK, K: uint32(bytecode.ActErrno) | errnoENOSYS})
-		a.label(filter)
-		a.ja("filter")
+		b.Label(enosys)
+		b.Emit(bpf.Ret(bpf.RetK), uint32(bytecode.ActErrno)|errnoENOSYS)
+		b.Label(filter)
+		b.Goto("filter")
 	}
-	a.label("filter")
-	return a.assemble()
-}
-
-// skip1 is a jump target meaning "skip the next instruction".
-const skip1 = "\x00skip1"
-
-// asm is a tiny forward-only assembler with symbolic jump targets.
-type asm struct {
-	prog   []bytecode.Instruction
-	fixups []fixup
-	labels map[string]int
-}
-
-type fixup struct {
-	pc     int
-	jt, jf string // conditional targets ("" = next instruction)
-	ja     string // JA target
-}
-
-func (a *asm) emit(in bytecode.Instruction) { a.prog = append(a.prog, in) }
-
-func (a *asm) label(name string) {
-	if a.labels == nil {
-		a.labels = map[string]int{}
+	b.Label("filter")
+	prog, err := b.Program()
+	if err != nil {
+		return nil, fmt.Errorf("ENOSYS stub: %w", err)
 	}
-	a.labels[name] = len(a.prog)
-}
-
-func (a *asm) jump(op uint16, k uint32, jt, jf string) {
-	a.fixups = append(a.fixups, fixup{pc: len(a.prog), jt: jt, jf: jf})
-	a.emit(bytecode.Instruction{Op: bytecode.ClassJMP | op | bytecode.SrcK, K: k})
-}
-
-func (a *asm) ja(target string) {
-	a.fixups = append(a.fixups, fixup{pc: len(a.prog), ja: target})
-	a.emit(bytecode.Instruction{Op: bytecode.ClassJMP | bytecode.JmpJA})
-}
-
-func (a *asm) assemble() ([]bytecode.Instruction, error) {
-	offset := func(pc int, target string) (uint32, error) {
-		switch target {
-		case "":
-			return 0, nil
-		case skip1:
-			return 1, nil
-		}
-		t, ok := a.labels[target]
-		if !ok || t <= pc {
-			return 0, fmt.Errorf("ENOSYS stub: bad jump target %q at %d", target, pc)
-		}
-		return uint32(t - pc - 1), nil
-	}
-	for _, f := range a.fixups {
-		in := &a.prog[f.pc]
-		if f.ja != "" {
-			k, err := offset(f.pc, f.ja)
-			if err != nil {
-				return nil, err
-			}
-			in.K = k
-			continue
-		}
-		jt, err := offset(f.pc, f.jt)
-		if err != nil {
-			return nil, err
-		}
-		jf, err := offset(f.pc, f.jf)
-		if err != nil {
-			return nil, err
-		}
-		if jt > 255 || jf > 255 {
-			return nil, fmt.Errorf("ENOSYS stub: conditional jump at %d too long", f.pc)
-		}
-		in.Jt, in.Jf = uint8(jt), uint8(jf)
-	}
-	return a.prog, nil
+	return prog, nil
 }

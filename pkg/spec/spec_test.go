@@ -11,6 +11,7 @@ import (
 
 	"github.com/seccomp-attest/seccomp-attest/internal/inputfile/inputfiletest"
 	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
+	"github.com/seccomp-attest/seccomp-attest/pkg/bpf"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 )
 
@@ -323,7 +324,7 @@ func TestEnosysStub(t *testing.T) {
 	}
 	// The program the stub falls through to: KILL_PROCESS, so that every
 	// input shows whether it was decided by the stub.
-	prog := append(stub, bytecode.Instruction{Op: bytecode.ClassRET | bytecode.RetK, K: uint32(bytecode.ActKillProcess)})
+	prog := append(stub, bpf.Instruction{Op: bpf.Ret(bpf.RetK), K: uint32(bytecode.ActKillProcess)})
 	f, err := bytecode.NewFilter(prog)
 	if err != nil {
 		t.Fatal(err)

@@ -21,6 +21,7 @@ import (
 
 	"github.com/seccomp-attest/seccomp-attest/internal/filterfuzz"
 	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
+	"github.com/seccomp-attest/seccomp-attest/pkg/bpf"
 	bc "github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 )
 
@@ -57,7 +58,7 @@ func run(path string, n int) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	inputs := filterfuzz.Inputs([][]bc.Instruction{prog}, []*bc.Table{tab}, filterfuzz.InputOptions{OnlyArch: arch.X86_64.Audit})
+	inputs := filterfuzz.Inputs([][]bpf.Instruction{prog}, []*bc.Table{tab}, filterfuzz.InputOptions{OnlyArch: arch.X86_64.Audit})
 	calls := filterfuzz.KernelInputs(inputs, n)
 	self, err := os.Executable()
 	if err != nil {

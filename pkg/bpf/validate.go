@@ -1,6 +1,12 @@
-package bytecode
+package bpf
 
 import "fmt"
+
+// SeccompDataSize is sizeof(struct seccomp_data), the input of a seccomp
+// filter: seccomp_check_filter refuses loads at or beyond it. The layout
+// of its fields is seccomp's (see bytecode.Data); the size is all the
+// validator needs.
+const SeccompDataSize = 64
 
 // ValidationError says why the kernel would refuse a filter, and where.
 type ValidationError struct {
@@ -38,8 +44,8 @@ func Validate(prog []Instruction) error {
 			return err
 		}
 	}
-	if last := prog[n-1]; last.Op != ClassRET|RetK && last.Op != ClassRET|RetA {
-		return invalid(n-1, "the last instruction must be a return, not %s", opName(last.Op))
+	if last := prog[n-1]; last.Op != Ret(RetK) && last.Op != Ret(RetA) {
+		return invalid(n-1, "the last instruction must be a return, not %s", last.Op.Name())
 	}
 	return checkScratchMemory(prog)
 }
@@ -48,48 +54,48 @@ func Validate(prog []Instruction) error {
 // the classic BPF constraints on its operands.
 func checkInstruction(i, n int, in Instruction) error {
 	switch in.Op {
-	case ClassLD | SizeW | ModeABS:
-		if in.K >= DataSize || in.K%4 != 0 {
-			return invalid(i, "load from offset %d: seccomp_data loads must be 4-byte aligned and below %d", in.K, DataSize)
+	case Load(SizeW, ModeABS):
+		if in.K >= SeccompDataSize || in.K%4 != 0 {
+			return invalid(i, "load from offset %d: seccomp_data loads must be 4-byte aligned and below %d", in.K, SeccompDataSize)
 		}
-	case ClassLD | SizeW | ModeLEN, ClassLDX | SizeW | ModeLEN,
-		ClassLD | ModeIMM, ClassLDX | ModeIMM,
-		ClassRET | RetK, ClassRET | RetA,
-		ClassMISC | MiscTAX, ClassMISC | MiscTXA,
-		ClassALU | AluNEG:
-	case ClassLD | ModeMEM, ClassLDX | ModeMEM, ClassST, ClassSTX:
+	case Load(SizeW, ModeLEN), LoadX(SizeW, ModeLEN),
+		Load(SizeW, ModeIMM), LoadX(SizeW, ModeIMM),
+		Ret(RetK), Ret(RetA),
+		Misc(MiscTAX), Misc(MiscTXA),
+		ALU(AluNEG, SrcK):
+	case Load(SizeW, ModeMEM), LoadX(SizeW, ModeMEM), Store, StoreX:
 		if in.K >= ScratchSlots {
 			return invalid(i, "scratch memory slot %d out of range (0-%d)", in.K, ScratchSlots-1)
 		}
-	case ClassALU | AluADD | SrcK, ClassALU | AluADD | SrcX,
-		ClassALU | AluSUB | SrcK, ClassALU | AluSUB | SrcX,
-		ClassALU | AluMUL | SrcK, ClassALU | AluMUL | SrcX,
-		ClassALU | AluDIV | SrcX,
-		ClassALU | AluAND | SrcK, ClassALU | AluAND | SrcX,
-		ClassALU | AluOR | SrcK, ClassALU | AluOR | SrcX,
-		ClassALU | AluXOR | SrcK, ClassALU | AluXOR | SrcX,
-		ClassALU | AluLSH | SrcX, ClassALU | AluRSH | SrcX:
-	case ClassALU | AluDIV | SrcK:
+	case ALU(AluADD, SrcK), ALU(AluADD, SrcX),
+		ALU(AluSUB, SrcK), ALU(AluSUB, SrcX),
+		ALU(AluMUL, SrcK), ALU(AluMUL, SrcX),
+		ALU(AluDIV, SrcX),
+		ALU(AluAND, SrcK), ALU(AluAND, SrcX),
+		ALU(AluOR, SrcK), ALU(AluOR, SrcX),
+		ALU(AluXOR, SrcK), ALU(AluXOR, SrcX),
+		ALU(AluLSH, SrcX), ALU(AluRSH, SrcX):
+	case ALU(AluDIV, SrcK):
 		if in.K == 0 {
 			return invalid(i, "division by constant zero")
 		}
-	case ClassALU | AluLSH | SrcK, ClassALU | AluRSH | SrcK:
+	case ALU(AluLSH, SrcK), ALU(AluRSH, SrcK):
 		if in.K >= 32 {
 			return invalid(i, "shift by %d (must be below 32)", in.K)
 		}
-	case ClassJMP | JmpJA:
+	case Jump(JmpJA, SrcK):
 		if uint64(in.K) >= uint64(n-i-1) {
 			return invalid(i, "jump by %d goes past the end of the program", in.K)
 		}
-	case ClassJMP | JmpJEQ | SrcK, ClassJMP | JmpJEQ | SrcX,
-		ClassJMP | JmpJGT | SrcK, ClassJMP | JmpJGT | SrcX,
-		ClassJMP | JmpJGE | SrcK, ClassJMP | JmpJGE | SrcX,
-		ClassJMP | JmpJSET | SrcK, ClassJMP | JmpJSET | SrcX:
+	case Jump(JmpJEQ, SrcK), Jump(JmpJEQ, SrcX),
+		Jump(JmpJGT, SrcK), Jump(JmpJGT, SrcX),
+		Jump(JmpJGE, SrcK), Jump(JmpJGE, SrcX),
+		Jump(JmpJSET, SrcK), Jump(JmpJSET, SrcX):
 		if i+int(in.Jt)+1 >= n || i+int(in.Jf)+1 >= n {
 			return invalid(i, "jump target (jt %d, jf %d) past the end of the program", in.Jt, in.Jf)
 		}
 	default:
-		return invalid(i, "%s (opcode 0x%04x) is not allowed in seccomp filters", opName(in.Op), in.Op)
+		return invalid(i, "%s (opcode 0x%04x) is not allowed in seccomp filters", in.Op.Name(), uint16(in.Op))
 	}
 	return nil
 }
@@ -108,13 +114,13 @@ func checkScratchMemory(prog []Instruction) error {
 	for pc, in := range prog {
 		valid &= masks[pc]
 		switch in.Op {
-		case ClassST, ClassSTX:
+		case Store, StoreX:
 			valid |= 1 << in.K
-		case ClassLD | ModeMEM, ClassLDX | ModeMEM:
+		case Load(SizeW, ModeMEM), LoadX(SizeW, ModeMEM):
 			if valid&(1<<in.K) == 0 {
 				return invalid(pc, "reads scratch memory M[%d] before every path to it stores it", in.K)
 			}
-		case ClassJMP | JmpJA:
+		case Jump(JmpJA, SrcK):
 			masks[pc+1+int(in.K)] &= valid
 			valid = all
 		default:
@@ -127,48 +133,3 @@ func checkScratchMemory(prog []Instruction) error {
 	}
 	return nil
 }
-
-// opName names an opcode for error messages, also for opcodes seccomp refuses.
-func opName(op uint16) string {
-	in := Instruction{Op: op}
-	switch in.Class() {
-	case ClassLD, ClassLDX:
-		cls := "ld"
-		if in.Class() == ClassLDX {
-			cls = "ldx"
-		}
-		size := map[uint16]string{SizeW: "w", SizeH: "h", SizeB: "b"}[in.Size()]
-		mode := map[uint16]string{ModeIMM: "imm", ModeABS: "abs", ModeIND: "ind", ModeMEM: "mem", ModeLEN: "len", ModeMSH: "msh"}[in.Mode()]
-		if size == "" {
-			size = "?"
-		}
-		if mode == "" {
-			mode = "?"
-		}
-		return fmt.Sprintf("%s%s %s", cls, size, mode)
-	case ClassST:
-		return "st"
-	case ClassSTX:
-		return "stx"
-	case ClassALU:
-		if name, ok := aluNames[in.AluOp()]; ok {
-			return "alu " + name
-		}
-		return "alu ?"
-	case ClassJMP:
-		if name, ok := jmpNames[in.AluOp()]; ok {
-			return name
-		}
-		return "jmp ?"
-	case ClassRET:
-		return "ret"
-	}
-	return "misc"
-}
-
-var aluNames = map[uint16]string{
-	AluADD: "add", AluSUB: "sub", AluMUL: "mul", AluDIV: "div", AluOR: "or", AluAND: "and",
-	AluLSH: "lsh", AluRSH: "rsh", AluNEG: "neg", AluMOD: "mod", AluXOR: "xor",
-}
-
-var jmpNames = map[uint16]string{JmpJA: "ja", JmpJEQ: "jeq", JmpJGT: "jgt", JmpJGE: "jge", JmpJSET: "jset"}

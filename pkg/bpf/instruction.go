@@ -1,4 +1,4 @@
-package bytecode
+package bpf
 
 import (
 	"encoding/binary"
@@ -7,7 +7,7 @@ import (
 
 // Instruction is one struct sock_filter: {code, jt, jf, k}.
 type Instruction struct {
-	Op uint16
+	Op Opcode
 	Jt uint8
 	Jf uint8
 	K  uint32
@@ -19,83 +19,36 @@ const InstructionSize = 8
 // MaxInstructions is BPF_MAXINSNS, the kernel's limit for one filter.
 const MaxInstructions = 4096
 
-// Classic BPF opcode fields (linux/bpf_common.h).
-const (
-	ClassLD   = 0x00
-	ClassLDX  = 0x01
-	ClassST   = 0x02
-	ClassSTX  = 0x03
-	ClassALU  = 0x04
-	ClassJMP  = 0x05
-	ClassRET  = 0x06
-	ClassMISC = 0x07
-
-	SizeW = 0x00
-	SizeH = 0x08
-	SizeB = 0x10
-
-	ModeIMM = 0x00
-	ModeABS = 0x20
-	ModeIND = 0x40
-	ModeMEM = 0x60
-	ModeLEN = 0x80
-	ModeMSH = 0xa0
-
-	AluADD = 0x00
-	AluSUB = 0x10
-	AluMUL = 0x20
-	AluDIV = 0x30
-	AluOR  = 0x40
-	AluAND = 0x50
-	AluLSH = 0x60
-	AluRSH = 0x70
-	AluNEG = 0x80
-	AluMOD = 0x90
-	AluXOR = 0xa0
-
-	JmpJA   = 0x00
-	JmpJEQ  = 0x10
-	JmpJGT  = 0x20
-	JmpJGE  = 0x30
-	JmpJSET = 0x40
-
-	SrcK = 0x00
-	SrcX = 0x08
-
-	RetK = 0x00
-	RetA = 0x10
-
-	MiscTAX = 0x00
-	MiscTXA = 0x80
-)
-
 // ScratchSlots is BPF_MEMWORDS, the number of scratch memory words.
 const ScratchSlots = 16
 
 // Class returns the instruction class (BPF_CLASS).
-func (in Instruction) Class() uint16 { return in.Op & 0x07 }
+func (in Instruction) Class() Class { return in.Op.Class() }
 
 // Size returns the load size (BPF_SIZE).
-func (in Instruction) Size() uint16 { return in.Op & 0x18 }
+func (in Instruction) Size() Size { return in.Op.Size() }
 
 // Mode returns the addressing mode (BPF_MODE).
-func (in Instruction) Mode() uint16 { return in.Op & 0xe0 }
+func (in Instruction) Mode() Mode { return in.Op.Mode() }
 
-// AluOp returns the ALU or jump operation (BPF_OP).
-func (in Instruction) AluOp() uint16 { return in.Op & 0xf0 }
+// AluOp returns the operation of an ALU instruction (BPF_OP).
+func (in Instruction) AluOp() AluOp { return in.Op.AluOp() }
+
+// JumpOp returns the operation of a jump (BPF_OP).
+func (in Instruction) JumpOp() JumpOp { return in.Op.JumpOp() }
 
 // Src returns the operand source (BPF_SRC): SrcK or SrcX.
-func (in Instruction) Src() uint16 { return in.Op & 0x08 }
+func (in Instruction) Src() Src { return in.Op.Src() }
 
 // RetSrc returns the return value source (BPF_RVAL): RetK or RetA.
-func (in Instruction) RetSrc() uint16 { return in.Op & 0x18 }
+func (in Instruction) RetSrc() RetSrc { return in.Op.RetSrc() }
 
 // MiscOp returns the BPF_MISCOP field.
-func (in Instruction) MiscOp() uint16 { return in.Op & 0xf8 }
+func (in Instruction) MiscOp() MiscOp { return in.Op.MiscOp() }
 
 // IsConditionalJump reports whether the instruction is JEQ, JGT, JGE or JSET.
 func (in Instruction) IsConditionalJump() bool {
-	return in.Class() == ClassJMP && in.AluOp() != JmpJA
+	return in.Class() == ClassJMP && in.JumpOp() != JmpJA
 }
 
 // Decode parses raw struct sock_filter bytes (host byte order, little-endian
@@ -119,7 +72,7 @@ func Decode(raw []byte) ([]Instruction, error) {
 	for i := range prog {
 		b := raw[i*InstructionSize:]
 		prog[i] = Instruction{
-			Op: binary.LittleEndian.Uint16(b[0:2]),
+			Op: Opcode(binary.LittleEndian.Uint16(b[0:2])),
 			Jt: b[2],
 			Jf: b[3],
 			K:  binary.LittleEndian.Uint32(b[4:8]),
@@ -133,7 +86,7 @@ func Encode(prog []Instruction) []byte {
 	raw := make([]byte, len(prog)*InstructionSize)
 	for i, in := range prog {
 		b := raw[i*InstructionSize:]
-		binary.LittleEndian.PutUint16(b[0:2], in.Op)
+		binary.LittleEndian.PutUint16(b[0:2], uint16(in.Op))
 		b[2] = in.Jt
 		b[3] = in.Jf
 		binary.LittleEndian.PutUint32(b[4:8], in.K)
