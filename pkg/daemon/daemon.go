@@ -68,6 +68,14 @@ func Serve(ctx context.Context, l *net.UnixListener, log *logrus.Logger) error {
 	// Checkpoints go to their sink after the answer, from here: a slow
 	// sink must not hold a request (or its work slot).
 	pipeline.ShipInBackground(func(err error) { log.WithError(err).Warn("checkpoint sink") })
+	// poststop answers once its record is durably spooled; the record
+	// goes into the store from here.
+	pipeline.HandOffStops(func(err error) { log.WithError(err).Error("append a stop record to the store") })
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), wire.Backstop)
+		defer cancel()
+		pipeline.FinishHandOffs(ctx)
+	}()
 	// The configurations, policies, keys and logs the requests name stay
 	// loaded from one request to the next, as long as their files do not
 	// change.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/attest"
 	"github.com/seccomp-attest/seccomp-attest/pkg/daemon/wire"
+	"github.com/seccomp-attest/seccomp-attest/pkg/pipeline"
 	"github.com/seccomp-attest/seccomp-attest/pkg/runcargs"
 	"github.com/seccomp-attest/seccomp-attest/pkg/wrapper/front"
 )
@@ -295,6 +296,10 @@ func TestServeFollowsChangedPolicyAndKey(t *testing.T) {
 		if resp.Exit != 0 {
 			t.Fatalf("poststop %s: %+v", id, resp)
 		}
+		// Answered once spooled: in the store once handed on.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		pipeline.FinishHandOffs(ctx)
 		return signedBy(t, filepath.Join(dir, "store"), id)
 	}
 	keyFile := filepath.Join(dir, "keys", attest.PrivateKeyFile)

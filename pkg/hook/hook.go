@@ -104,22 +104,46 @@ func (h *hook) run(ctx context.Context, stdin io.Reader) int {
 		return h.answer(p, fields, out)
 
 	case wire.StagePoststop:
-		out, err := p.RecordStop(ctx, c)
-		if err != nil {
-			// The container is gone: nothing to refuse, but the gap in the
-			// record must be visible.
-			h.log.WithFields(fields).WithError(err).Error("record the container's end")
-			fmt.Fprintf(h.stderr, "seccomp-attest-hook: poststop %s: %v\n", c.ID, err)
-			return exitError
-		}
-		fields["attestation"] = out.Attestation.StorePath
-		if len(out.Warnings) > 0 {
-			fields["warnings"] = out.Warnings
-		}
-		h.log.WithFields(fields).WithField("elapsed", time.Since(h.started).String()).Info("container end recorded")
-		return exitOK
+		return h.recordStop(ctx, p, c, fields)
 	}
 	return exitError
+}
+
+// recordStop records the container's end. Where stop records are handed
+// off (seccomp-attestd), the runtime, which removes the container after
+// poststop, waits only for the record to be durably in the store's spool;
+// in the hook's own process it is appended to the store, with any record
+// a daemon left in the spool.
+func (h *hook) recordStop(ctx context.Context, p *pipeline.Pipeline, c pipeline.Container, fields logrus.Fields) int {
+	failed := func(err error) int {
+		// The container is gone: nothing to refuse, but the gap in the
+		// record must be visible.
+		h.log.WithFields(fields).WithError(err).Error("record the container's end")
+		fmt.Fprintf(h.stderr, "seccomp-attest-hook: poststop %s: %v\n", c.ID, err)
+		return exitError
+	}
+	if pipeline.HandingOffStops() {
+		spooled, err := p.HandOffStop(ctx, c)
+		if err != nil {
+			return failed(err)
+		}
+		fields["spooled"] = spooled
+		h.log.WithFields(fields).WithField("elapsed", time.Since(h.started).String()).Info("container end recorded (handed off to the store)")
+		return exitOK
+	}
+	out, err := p.RecordStop(ctx, c)
+	if err != nil {
+		return failed(err)
+	}
+	fields["attestation"] = out.Attestation.StorePath
+	if err := p.AppendSpooled(ctx); err != nil {
+		out.Warnings = append(out.Warnings, err.Error())
+	}
+	if len(out.Warnings) > 0 {
+		fields["warnings"] = out.Warnings
+	}
+	h.log.WithFields(fields).WithField("elapsed", time.Since(h.started).String()).Info("container end recorded")
+	return exitOK
 }
 
 // ms is d in milliseconds with a resolution of 10 µs.

@@ -115,7 +115,7 @@ records() { # STORE ID EVENT: how many attestations of ID with EVENT
 	register_container podman "$name"
 	podman "${PODMAN_FLAGS[@]}" --hooks-dir "$d" run --rm --name "$name" "${PODMAN_RUN_FLAGS[@]}" localhost/bb:latest true
 	[ "$(grep -c '"fallback"' "$log")" = "$before" ]
-	grep -q '"kind":""' "$BATS_TEST_TMPDIR/daemon.log"
+	grep -q '"kind":"hook"' "$BATS_TEST_TMPDIR/daemon.log"
 }
 
 @test "daemon stopped: docker run through wrapper-runc is checked here and attested" {

@@ -89,6 +89,11 @@ add_hooks() {
 # test's configuration.
 hooks_dir() { hooks_dir_for "$HOOK" "$cfg" "$HOOK_SOCKET"; }
 
+# records_are N ID: the store holds N attestations of container ID.
+records_are() {
+	[ "$(ls "$store"/*-"$2".intoto.jsonl 2>/dev/null | wc -l)" = "$1" ]
+}
+
 predicate() { # FILE
 	jq -r .payload "$1" | base64 -d | jq .predicate
 }
@@ -128,8 +133,9 @@ docker_bundle() { # DIR ARGS...
 	"$SECCOMP_ATTEST" dump --out "$BATS_TEST_TMPDIR/bpf" "$pid" >/dev/null
 	[ "$(jq -r '.effective.threads[0].filters[0].sha256' <<<"$p")" = "$(sha256sum <"$BATS_TEST_TMPDIR/bpf/0.bpf" | cut -d' ' -f1)" ]
 	runc delete -f "$id"
-	# poststop appended the container's end to the chain.
-	[ "$(ls "$store"/*-"$id".intoto.jsonl | wc -l)" = 2 ]
+	# poststop appended the container's end to the chain (seccomp-attestd
+	# answers once the record is spooled, and appends it right after).
+	wait_until records_are 2 "$id"
 	last=$(ls "$store"/*-"$id".intoto.jsonl | tail -1)
 	[ "$(predicate "$last" | jq -r .event)" = stop ]
 	verify_store
@@ -157,7 +163,7 @@ docker_bundle() { # DIR ARGS...
 		runc delete -f "$id"
 	done
 	# Only the first went through the daemon.
-	[ "$(jq -s '[.[] | select(.msg == "answered" and .kind == "")] | length' "$BATS_TEST_TMPDIR/daemon.log")" = 1 ]
+	[ "$(jq -s '[.[] | select(.msg == "answered" and .kind == "hook")] | length' "$BATS_TEST_TMPDIR/daemon.log")" = 1 ]
 	for via in daemon direct; do
 		jq -e '.verdict.result == "pass" and .container.runtime.name == "runc" and .diff.groups[0].equivalent' <<<"${pred[$via]}"
 	done
@@ -342,6 +348,7 @@ docker_bundle() { # DIR ARGS...
 		run timeout 20 bash -c "cd '$b' && $rt run '$id' </dev/null 2>&1"
 		echo "$rt: $output"
 		[ "$status" -eq 0 ]
+		wait_until records_are 2 "$id"
 		files=$(ls "$store"/*-"$id".intoto.jsonl)
 		# start (pass, or error when the process was gone) and stop.
 		first=$(predicate "$(head -1 <<<"$files")")

@@ -1,0 +1,298 @@
+package pipeline
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/seccomp-attest/seccomp-attest/pkg/attest"
+)
+
+// The end of a container holds nothing up but its removal, and the runtime
+// removes it only after poststop answers. In seccomp-attestd poststop
+// therefore answers once its stop record is durably handed off: written
+// and synced into the store's spool directory, one file per record (a
+// single sync, where an attestation in the store costs two and a
+// signature). The daemon appends the spooled records to the store right
+// after, in the background; whoever appends to the store next (the
+// daemon, or a hook in its own process) appends any record a daemon left
+// in the spool when it stopped or crashed. A crash between a record's
+// append and its removal from the spool appends it twice: a stop is
+// never lost, and may be recorded twice.
+
+// SpoolDir is the directory of a store where handed-off stop records
+// wait for the store.
+const SpoolDir = "spool"
+
+// spooledStop is one handed-off stop record: the predicate as RecordStop
+// makes it, time included, and the bundle as it was at poststop (the
+// runtime removes it next).
+type spooledStop struct {
+	Predicate attest.Predicate `json:"predicate"`
+	Bundle    *attest.Bundle   `json:"bundle,omitempty"`
+}
+
+// HandOffStops makes this process answer poststop once the stop record
+// is in the store's spool, and append it to the store from the
+// background: for seccomp-attestd, which outlives its requests. report
+// receives what could not be appended (it stays in the spool).
+func HandOffStops(report func(error)) {
+	handOff.report = report
+	handOff.enabled.Store(true)
+}
+
+// HandingOffStops reports whether HandOffStops was called.
+func HandingOffStops() bool { return handOff.enabled.Load() }
+
+// FinishHandOffs waits until the records handed off so far are in their
+// stores (or have failed), or ctx ends.
+func FinishHandOffs(ctx context.Context) {
+	done := make(chan struct{})
+	go func() {
+		handOff.running.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+}
+
+var handOff = &stopHandOff{stores: map[string]*spoolWriter{}}
+
+type stopHandOff struct {
+	enabled atomic.Bool
+	report  func(error)
+	running sync.WaitGroup
+	mu      sync.Mutex
+	stores  map[string]*spoolWriter
+}
+
+// spoolWriter appends one store's spooled records, one goroutine at a
+// time, with the newest pipeline handed to it (its key is the one
+// configured now).
+type spoolWriter struct {
+	p       *Pipeline
+	running bool
+	again   bool
+}
+
+// kick has p's store's spool appended from the background.
+func (h *stopHandOff) kick(p *Pipeline) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	w, ok := h.stores[p.store.Dir]
+	if !ok {
+		w = &spoolWriter{}
+		h.stores[p.store.Dir] = w
+	}
+	w.p = p
+	if w.running {
+		w.again = true
+		return
+	}
+	w.running = true
+	h.running.Add(1)
+	go func() {
+		defer h.running.Done()
+		for {
+			h.mu.Lock()
+			p := w.p
+			w.again = false
+			h.mu.Unlock()
+			if err := p.AppendSpooled(context.Background()); err != nil && h.report != nil {
+				h.report(err)
+			}
+			h.mu.Lock()
+			if !w.again {
+				w.running = false
+				h.mu.Unlock()
+				return
+			}
+			h.mu.Unlock()
+		}
+	}()
+}
+
+// HandOffStop is RecordStop that answers once the record is durably in
+// the store's spool (HandOffStops), returning the spooled file; the
+// record reaches the store from the background.
+func (p *Pipeline) HandOffStop(ctx context.Context, c Container) (spooled string, err error) {
+	c.Event = EventStop
+	pred := p.basePredicate(&c)
+	pred.Effective = attest.Effective{Threads: []attest.ThreadGroup{}}
+	pred.Policy = nil
+	// The time of the stop, not of the append.
+	pred.Time = time.Now().UTC().Format(time.RFC3339)
+	rec := spooledStop{Predicate: *pred}
+	if c.Bundle != "" {
+		b, err := p.bundle(c.Bundle)
+		switch {
+		case err != nil && errors.Is(err, fs.ErrNotExist):
+			// Recorded without its bundle, as RecordStop does.
+			rec.Predicate.Container.Bundle = c.Bundle
+		case err != nil:
+			return "", err
+		default:
+			rec.Bundle = b.raw
+		}
+	}
+	if p.signer == nil {
+		return "", fmt.Errorf("attestation of %s: no signing key loaded", c.ID)
+	}
+	if err := commitCheck(ctx)(); err != nil {
+		// Whoever asked gave up (it checks in its own process): one
+		// record per container.
+		return "", fmt.Errorf("stop record of %s not handed off: %w", c.ID, err)
+	}
+	data, err := json.Marshal(rec)
+	if err != nil {
+		return "", fmt.Errorf("stop record of %s: %w", c.ID, err)
+	}
+	if spooled, err = spool(filepath.Join(p.store.Dir, SpoolDir), data); err != nil {
+		return "", fmt.Errorf("stop record of %s: %w", c.ID, err)
+	}
+	handOff.kick(p)
+	return spooled, nil
+}
+
+// spool writes data durably as a new file of dir: named by the time, so
+// that records are appended in the order they were handed off.
+func spool(dir string, data []byte) (string, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("spool: %w", err)
+	}
+	var suffix [6]byte
+	rand.Read(suffix[:])
+	path := filepath.Join(dir, fmt.Sprintf("stop-%020d-%s.json", time.Now().UnixNano(), hex.EncodeToString(suffix[:])))
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|unix.O_NOFOLLOW, 0o600)
+	if err != nil {
+		return "", fmt.Errorf("spool: %w", err)
+	}
+	_, werr := f.Write(data)
+	if werr == nil {
+		werr = unix.Fdatasync(int(f.Fd()))
+	}
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		// The new name is durable with its directory.
+		werr = syncDir(dir)
+	}
+	if werr != nil {
+		os.Remove(path)
+		return "", fmt.Errorf("spool %s: %w", path, werr)
+	}
+	return path, nil
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// maxSpooled bounds a spooled record: a predicate and a config.json
+// (at most 4 MiB, docs/limits.md) in JSON.
+const maxSpooled = 16 << 20
+
+// AppendSpooled appends the stop records waiting in the store's spool to
+// the store, oldest first, each signed with p's key and removed from the
+// spool once appended. A record another process is appending is left to
+// it. It stops at the first record the store refuses (it stays for the
+// next try), and when ctx ends.
+func (p *Pipeline) AppendSpooled(ctx context.Context) error {
+	dir := filepath.Join(p.store.Dir, SpoolDir)
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("spool: %w", err)
+	}
+	var names []string
+	for _, e := range entries {
+		if e.Type().IsRegular() && strings.HasPrefix(e.Name(), "stop-") && strings.HasSuffix(e.Name(), ".json") {
+			names = append(names, e.Name())
+		}
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err := p.appendSpooled(ctx, filepath.Join(dir, name)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *Pipeline) appendSpooled(ctx context.Context, path string) error {
+	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NOFOLLOW, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil // appended by another process meanwhile
+	}
+	if err != nil {
+		return fmt.Errorf("spooled stop record: %w", err)
+	}
+	defer f.Close()
+	// Held until the record is appended and removed: a second process
+	// appending the spool skips it, and one that opened it before finds
+	// it removed.
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		return nil
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil || st.Nlink == 0 {
+		return nil
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxSpooled+1))
+	var rec spooledStop
+	if err == nil && len(data) > maxSpooled {
+		err = fmt.Errorf("larger than %d bytes", maxSpooled)
+	}
+	if err == nil {
+		err = json.Unmarshal(data, &rec)
+	}
+	if err != nil {
+		// Not a record this program wrote: kept aside for a person, out
+		// of the way of the records after it.
+		os.Rename(path, path+".bad")
+		return fmt.Errorf("spooled stop record %s (moved to %s.bad): %w", path, filepath.Base(path), err)
+	}
+	res, err := attest.Attest(ctx, attest.Request{Signer: p.signer, Store: p.store, Predicate: rec.Predicate, Bundle: rec.Bundle, NoBundleCopy: true})
+	if err != nil {
+		return fmt.Errorf("append the stop record of %s handed off in %s: %w", rec.Predicate.Container.ID, path, err)
+	}
+	if err := os.Remove(path); err != nil {
+		return fmt.Errorf("stop record of %s appended (%s), but its spooled copy stays: %w", rec.Predicate.Container.ID, res.StorePath, err)
+	}
+	o := &Outcome{Attestation: res}
+	p.ship(ctx, o)
+	if len(o.Warnings) > 0 {
+		return errors.New(strings.Join(o.Warnings, "; "))
+	}
+	if res.CheckpointErr != nil {
+		return res.CheckpointErr
+	}
+	return nil
+}
