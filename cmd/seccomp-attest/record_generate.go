@@ -53,12 +53,18 @@ printed on stderr: clone3 is answered ENOSYS so that the C library falls
 back to clone (whose flags the profile tests), and clone is added for that
 fallback when only clone3 was recorded; the syscalls the recording profile
 let through without asking the recorder (write, exit, exit_group) are
-allowed; the known syscalls numbered above the highest allowed one are named
+allowed; what a recorded in-memory-arguments syscall covers is allowed (openat2
+recorded: open and openat, which it can stand in for anyway); the known
+syscalls numbered above the highest allowed one are named
 with ERRNO(EPERM), so that runc's ENOSYS stub answers ENOSYS only for
 numbers newer than seccomp-attest's syscall tables (and the runtime's
 libseccomp): EPERM for every known syscall the workload did not make.
 A recorded number without a name in the architecture's table is refused
-(--drop-unnamed leaves it out).
+(--drop-unnamed leaves it out), and so is a recording without execve: every
+runtime execs the workload after loading the filter, so no container could
+start. The runtime's other syscalls after the filter (runc init's tail) are
+in a recording made by the recorder and added by nothing else: record with
+the runtime the profile is for (docs/record.md).
 
 --format: oci (a runtime-spec linux.seccomp object, for runc, crun and
 config.json), docker (a Docker/podman profile with archMap, for --security-opt
