@@ -10,6 +10,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/seccomp-attest/seccomp-attest/internal/inputfile/inputfiletest"
+	"github.com/seccomp-attest/seccomp-attest/internal/testfixture"
 	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bpf"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
@@ -281,9 +282,9 @@ func TestBuiltins(t *testing.T) {
 // (test/helpers/docker-profile, Docker's default capabilities) is what
 // builtin:docker-default resolves to on this kernel.
 func TestBuiltinDockerDefaultMatchesFixtureProfile(t *testing.T) {
-	fx, err := Load(filepath.Join(fixtures, "moby-default-v0.2.3.profile.json"), Options{})
+	fx, err := Load(testfixture.Path(t, "moby-default-v0.2.3.profile.json"), Options{})
 	if err != nil {
-		t.Skipf("fixture profile: %v", err)
+		t.Fatal(err)
 	}
 	p, err := Builtin("docker-default", Options{})
 	if err != nil {
@@ -299,8 +300,6 @@ func TestBuiltinDockerDefaultMatchesFixtureProfile(t *testing.T) {
 		}
 	}
 }
-
-const fixtures = "../bytecode/testdata/fixtures"
 
 // The pinned versions named in Source must be the ones go.mod builds.
 func TestPinnedVersions(t *testing.T) {
