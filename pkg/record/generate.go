@@ -2,6 +2,7 @@ package record
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -451,20 +452,10 @@ func cloneRules(uses []use) ([]argCondition, string) {
 		}
 	}
 	var out []argCondition
-	for _, v := range slices.Sorted(mapKeys(combos)) {
+	for _, v := range slices.Sorted(maps.Keys(combos)) {
 		out = append(out, argCondition{{Index: uint(idx), Value: cloneNamespaceFlags, ValueTwo: v, Op: specs.OpMaskedEqual}})
 	}
 	return out, ""
-}
-
-func mapKeys[K comparable, V any](m map[K]V) func(func(K) bool) {
-	return func(yield func(K) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // baseFilter is a base profile's filter and decision table.
@@ -562,11 +553,7 @@ func recordedCalls(name string, x use, c argCondition) []bytecode.Data {
 		return out
 	}
 	for _, a := range c {
-		if a.Op == specs.OpMaskedEqual {
-			d.Args[a.Index] = a.ValueTwo
-		} else {
-			d.Args[a.Index] = a.Value
-		}
+		d.Args[a.Index] = a.Value // SCMP_CMP_EQ
 	}
 	return []bytecode.Data{d}
 }
