@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/seccomp-attest/seccomp-attest/internal/testfixture"
 	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 	"github.com/seccomp-attest/seccomp-attest/pkg/compare"
@@ -33,7 +34,7 @@ func TestWriteNeverWeaker(t *testing.T) {
 	if arch.Native() != arch.X86_64 {
 		t.Skip("the filters were captured on x86_64")
 	}
-	files, _ := filepath.Glob("../bytecode/testdata/fixtures/*.bpf")
+	files := testfixture.Glob(t, "*.bpf")
 	files = append(files, "testdata/libseccomp-drops-write.bpf")
 	if len(files) < 15 {
 		t.Fatalf("%d filters", len(files))
