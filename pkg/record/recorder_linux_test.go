@@ -1,0 +1,305 @@
+package record
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+	"unsafe"
+
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
+)
+
+// childEnv makes the test binary a workload: it loads a notifying filter
+// on its main thread and execs the program the variable names.
+const childEnv = "SECCOMP_ATTEST_RECORD_TEST_CHILD"
+
+func TestMain(m *testing.M) {
+	if prog := os.Getenv(childEnv); prog != "" {
+		os.Exit(runNotifiedChild(strings.Fields(prog)))
+	}
+	os.Exit(m.Run())
+}
+
+// runNotifiedChild loads a filter that notifies every syscall except
+// write, exit and exit_group (any ABI) with a new listener, then execs
+// argv. Nothing is sent anywhere: the test takes the listener from
+// /proc/PID/fd with pidfd_getfd (a notified sendmsg would wait for a
+// listener nobody has yet, the reason runc refuses to notify write).
+func runNotifiedChild(argv []string) int {
+	runtime.LockOSThread()
+	allow := []uint32{1, 60, 231, 0x40000001, 0x4000003c, 0x400000e7}
+	prog := []unix.SockFilter{{Code: unix.BPF_LD | unix.BPF_W | unix.BPF_ABS, K: 0}}
+	for i, nr := range allow {
+		prog = append(prog, unix.SockFilter{Code: unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K, K: nr, Jt: uint8(len(allow) - i)})
+	}
+	prog = append(prog,
+		unix.SockFilter{Code: unix.BPF_RET | unix.BPF_K, K: unix.SECCOMP_RET_USER_NOTIF},
+		unix.SockFilter{Code: unix.BPF_RET | unix.BPF_K, K: unix.SECCOMP_RET_ALLOW})
+	fprog := unix.SockFprog{Len: uint16(len(prog)), Filter: &prog[0]}
+	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+		os.Stderr.WriteString("no_new_privs: " + err.Error() + "\n")
+		return 2
+	}
+	if _, _, e := unix.RawSyscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, unix.SECCOMP_FILTER_FLAG_NEW_LISTENER, uintptr(unsafe.Pointer(&fprog))); e != 0 {
+		os.Stderr.WriteString("seccomp: " + e.Error() + "\n")
+		return 2
+	}
+	// The listener is close-on-exec: after this only the test holds it.
+	err := syscall.Exec(argv[0], argv, os.Environ())
+	os.Stderr.WriteString("exec: " + err.Error() + "\n")
+	return 2
+}
+
+// stealListener takes the seccomp listener of process pid.
+func stealListener(t *testing.T, pid int) int {
+	t.Helper()
+	dir := "/proc/" + strconv.Itoa(pid) + "/fd"
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		ents, _ := os.ReadDir(dir)
+		for _, e := range ents {
+			if link, _ := os.Readlink(filepath.Join(dir, e.Name())); link != "anon_inode:seccomp notify" {
+				continue
+			}
+			n, _ := strconv.Atoi(e.Name())
+			pidfd, err := unix.PidfdOpen(pid, 0)
+			if err != nil {
+				t.Fatalf("pidfd_open: %v", err)
+			}
+			defer unix.Close(pidfd)
+			fd, err := unix.PidfdGetfd(pidfd, n, 0)
+			if err != nil {
+				t.Fatalf("pidfd_getfd: %v", err)
+			}
+			return fd
+		}
+	}
+	t.Fatalf("no seccomp listener appeared in %s", dir)
+	return -1
+}
+
+// sendListener hands fd to the recorder as runc does for listenerPath.
+func sendListener(t *testing.T, socket, id, name string, pid, fd int) {
+	t.Helper()
+	st := specs.ContainerProcessState{
+		Version: specs.Version, Fds: []string{specs.SeccompFdName}, Pid: pid, Metadata: name,
+		State: specs.State{Version: specs.Version, ID: id, Status: specs.StateCreating, Pid: pid},
+	}
+	b, err := json.Marshal(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := net.Dial("unix", socket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, _, err := c.(*net.UnixConn).WriteMsgUnix(b, unix.UnixRights(fd), nil); err != nil {
+		t.Fatal(err)
+	}
+	unix.Close(fd)
+}
+
+// waitEnded reads the recording at path once the recorder has ended it.
+func waitEnded(t *testing.T, path string) *Recording {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			continue
+		}
+		rec, err := Decode(data)
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		if !rec.Ended.IsZero() {
+			return rec
+		}
+	}
+	t.Fatalf("%s: the recording did not end", path)
+	return nil
+}
+
+// startRecorder serves a recorder in a temporary directory until the
+// test ends (or stop is called).
+func startRecorder(t *testing.T) (r *Recorder, socket string, stop func()) {
+	dir := t.TempDir()
+	socket = filepath.Join(dir, "record.sock")
+	l, err := ListenRecorder(socket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := logrus.New()
+	log.SetOutput(testWriter{t})
+	r = &Recorder{Dir: filepath.Join(dir, "recordings"), Version: "test", FlushEvery: 10 * time.Millisecond, Log: log}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Serve(ctx, l) }()
+	stopped := false
+	stop = func() {
+		if !stopped {
+			stopped = true
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("Serve: %v", err)
+			}
+		}
+	}
+	t.Cleanup(stop)
+	return r, socket, stop
+}
+
+// testWriter sends the recorder's log to the test's.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
+
+func needRoot(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root (pidfd_getfd of another process)")
+	}
+}
+
+// buildWorkload compiles test/helpers/record-workload.c.
+func buildWorkload(t *testing.T) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "record-workload")
+	cmd := exec.Command("gcc", "-O2", "-pthread", "-o", out, "../../test/helpers/record-workload.c")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("gcc: %v\n%s", err, b)
+	}
+	return out
+}
+
+func TestRecorderFollowsChildThreadExecAndX32(t *testing.T) {
+	needRoot(t)
+	if runtime.GOARCH != "amd64" {
+		t.Skip("the workload's marker numbers are x86_64's")
+	}
+	workload := buildWorkload(t)
+	r, socket, _ := startRecorder(t)
+
+	var stdout, stderr bytes.Buffer
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), childEnv+"="+workload)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pid := cmd.Process.Pid
+	sendListener(t, socket, "ctr-1", "workload", pid, stealListener(t, pid))
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("workload under the recorder: %v\n%s", err, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "done") {
+		t.Fatalf("the exec'd program did not run: %q %q", stdout.String(), stderr.String())
+	}
+	rec := waitEnded(t, filepath.Join(r.Dir, "workload.json"))
+	if !rec.Complete || rec.Problem != "" {
+		t.Fatalf("recording not complete: %q", rec.Problem)
+	}
+	if rec.Container != "ctr-1" || rec.Recorder == "" || rec.Started.IsZero() || rec.Ended.Before(rec.Started) {
+		t.Errorf("recording's facts: container %q recorder %q started %v ended %v", rec.Container, rec.Recorder, rec.Started, rec.Ended)
+	}
+	if !slices.Equal(rec.Unobserved, UnobservedSyscalls) {
+		t.Errorf("unobserved %v, want %v", rec.Unobserved, UnobservedSyscalls)
+	}
+	x86 := rec.Arches["x86_64"]
+	if x86 == nil {
+		t.Fatalf("nothing recorded under x86_64: %+v", rec.Arches)
+	}
+	for nr, who := range map[uint32]string{111: "getpgrp of the forked child", 99: "sysinfo of the second thread", 100: "times of the exec'd program", 59: "execve", 41: "socket"} {
+		if x86.Syscalls[nr] == nil {
+			t.Errorf("%s (x86_64 %d) not recorded", who, nr)
+		}
+	}
+	if u := x86.Syscalls[41]; u != nil && !slices.Contains(u.Args[0], 1) {
+		t.Errorf("socket's family AF_UNIX not among %v", u.Args[0])
+	}
+	if u := x86.Syscalls[56]; u == nil || len(u.Args[0]) == 0 {
+		t.Errorf("clone (fork) or its flags not recorded: %+v", u)
+	}
+	if x32 := rec.Arches["x32"]; x32 == nil || x32.Syscalls[39] == nil {
+		t.Errorf("x32 getpid not recorded under x32: %+v", rec.Arches)
+	}
+	for _, nr := range []uint32{1, 60, 231} {
+		if x86.Syscalls[nr] != nil {
+			t.Errorf("syscall %d is allowed by the filter, yet recorded", nr)
+		}
+	}
+}
+
+func TestRecorderStoppedMidWorkloadLeavesIncompleteRecording(t *testing.T) {
+	needRoot(t)
+	sleep, err := exec.LookPath("sleep")
+	if err != nil {
+		t.Skip("no sleep program")
+	}
+	r, socket, stop := startRecorder(t)
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), childEnv+"="+sleep+" 2")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pid := cmd.Process.Pid
+	sendListener(t, socket, "ctr-2", "", pid, stealListener(t, pid))
+	path := filepath.Join(r.Dir, "ctr-2.json")
+	// The recording is on disk, marked incomplete, while the workload runs.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		data, err := os.ReadFile(path)
+		if err == nil {
+			rec, err := Decode(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rec.Complete || rec.Problem == "" {
+				t.Fatalf("a recording under way reads complete: %+v", rec)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no recording file while the workload runs")
+		}
+	}
+	stop()
+	// Without its recorder the workload gets ENOSYS from the filter for
+	// every notified call, can still exit, and ends.
+	waitErr := make(chan error, 1)
+	go func() { waitErr <- cmd.Wait() }()
+	select {
+	case <-waitErr:
+	case <-time.After(20 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("the workload did not end after its recorder stopped")
+	}
+	rec := waitEnded(t, path)
+	if rec.Complete || !strings.Contains(rec.Problem, "recorder stopped") {
+		t.Fatalf("recording after the recorder stopped: complete=%v problem=%q", rec.Complete, rec.Problem)
+	}
+}
+
+func TestNotifyStructSizesMatchIoctls(t *testing.T) {
+	// _IOWR('!', 0, struct seccomp_notif), _IOWR('!', 1, struct seccomp_notif_resp)
+	size := func(req uint) uintptr { return uintptr(req>>16) & 0x3fff }
+	if got, want := unsafe.Sizeof(seccompNotif{}), size(unix.SECCOMP_IOCTL_NOTIF_RECV); got != want {
+		t.Errorf("seccomp_notif is %d bytes, the ioctl says %d", got, want)
+	}
+	if got, want := unsafe.Sizeof(seccompNotifResp{}), size(unix.SECCOMP_IOCTL_NOTIF_SEND); got != want {
+		t.Errorf("seccomp_notif_resp is %d bytes, the ioctl says %d", got, want)
+	}
+}

@@ -1,0 +1,70 @@
+/*
+ * record-workload: make marker system calls from every kind of task a
+ * recorder must follow, so a test can check that each was recorded:
+ *
+ *   getpgrp  (x86_64 111)  from a forked, short-lived child
+ *   sysinfo  (x86_64 99)   from a second thread
+ *   getpid   (x32 39)      through the x32 ABI (nr | 0x40000000)
+ *   socket(AF_UNIX, SOCK_STREAM, 0)
+ *   times    (x86_64 100)  from the program this one execs (itself, "exec")
+ *
+ * None of them is made by a libc or a runtime on its own. The x32 call
+ * fails with ENOSYS on kernels without x32 support; seccomp sees it
+ * before that. Prints "done" from the exec'd program, exit status 0 when
+ * every step could be made. Built static so that it runs in the busybox
+ * rootfs.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static void *thread_main(void *arg)
+{
+	(void)arg;
+	char info[256]; /* larger than struct sysinfo */
+	syscall(SYS_sysinfo, info);
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1 && strcmp(argv[1], "exec") == 0) {
+		syscall(SYS_times, NULL);
+		printf("done\n");
+		return 0;
+	}
+	pid_t child = fork();
+	if (child < 0) {
+		perror("fork");
+		return 1;
+	}
+	if (child == 0) {
+		syscall(SYS_getpgrp);
+		_exit(0);
+	}
+	int status;
+	if (waitpid(child, &status, 0) != child || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "record-workload: child failed\n");
+		return 1;
+	}
+	pthread_t t;
+	if (pthread_create(&t, NULL, thread_main, NULL) != 0 || pthread_join(t, NULL) != 0) {
+		fprintf(stderr, "record-workload: thread failed\n");
+		return 1;
+	}
+	syscall(0x40000000 | 39);
+	int s = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (s < 0) {
+		perror("socket");
+		return 1;
+	}
+	close(s);
+	execl("/proc/self/exe", argv[0], "exec", (char *)NULL);
+	perror("exec");
+	return 1;
+}
