@@ -70,7 +70,7 @@ func Serve(ctx context.Context, l *net.UnixListener, log *logrus.Logger) error {
 	pipeline.ShipInBackground(func(err error) { log.WithError(err).Warn("checkpoint sink") })
 	// poststop answers once its record is durably spooled; the record
 	// goes into the store from here.
-	pipeline.HandOffStops(func(err error) { log.WithError(err).Error("append a stop record to the store") })
+	pipeline.HandOffRecords(func(err error) { log.WithError(err).Error("append a stop record to the store") })
 	defer func() {
 		ctx, cancel := context.WithTimeout(context.Background(), wire.Backstop)
 		defer cancel()

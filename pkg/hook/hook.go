@@ -122,7 +122,7 @@ func (h *hook) recordStop(ctx context.Context, p *pipeline.Pipeline, c pipeline.
 		fmt.Fprintf(h.stderr, "seccomp-attest-hook: poststop %s: %v\n", c.ID, err)
 		return exitError
 	}
-	if pipeline.HandingOffStops() {
+	if pipeline.HandingOffRecords() {
 		spooled, err := p.HandOffStop(ctx, c)
 		if err != nil {
 			return failed(err)
@@ -154,13 +154,22 @@ func ms(d time.Duration) float64 { return float64(d/(10*time.Microsecond)) / 100
 // with it), so that is recorded but does not fail the hook; anything else
 // fails closed in enforce mode.
 func (h *hook) readFailed(ctx context.Context, p *pipeline.Pipeline, c pipeline.Container, fields logrus.Fields, cause error) int {
-	out, err := p.RecordFailure(ctx, c, cause)
-	if err == nil {
+	gone := errors.Is(cause, procfilters.ErrNoProcess)
+	if gone && pipeline.HandingOffRecords() {
+		// The answer does not wait for the record: it is the same
+		// whatever the record becomes.
+		if spooled, err := p.HandOffFailure(ctx, c, cause); err == nil {
+			fields["spooled"] = spooled
+		} else {
+			fields["recordError"] = err.Error()
+		}
+	} else if out, err := p.RecordFailure(ctx, c, cause); err == nil {
 		fields["attestation"] = out.Attestation.StorePath
 	} else {
 		fields["recordError"] = err.Error()
 	}
-	if errors.Is(cause, procfilters.ErrNoProcess) {
+	if gone {
+		fields["elapsed"] = time.Since(h.started).String()
 		h.log.WithFields(fields).WithError(cause).Warn("the container's process exited before its filters were read")
 		fmt.Fprintf(h.stderr, "seccomp-attest-hook: %s: %v (recorded)\n", c.ID, cause)
 		return exitOK

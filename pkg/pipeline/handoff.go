@@ -23,40 +23,44 @@ import (
 )
 
 // The end of a container holds nothing up but its removal, and the runtime
-// removes it only after poststop answers. In seccomp-attestd poststop
-// therefore answers once its stop record is durably handed off: written
-// and synced into the store's spool directory, one file per record (a
-// single sync, where an attestation in the store costs two and a
-// signature). The daemon appends the spooled records to the store right
-// after, in the background; whoever appends to the store next (the
-// daemon, or a hook in its own process) appends any record a daemon left
-// in the spool when it stopped or crashed. A crash between a record's
-// append and its removal from the spool appends it twice: a stop is
-// never lost, and may be recorded twice.
+// removes it only after poststop answers; the record of a container whose
+// process exited before its filters could be read changes nothing about
+// the answer either (there is nothing left to refuse). In seccomp-attestd
+// these answer once their record is durably handed off: written and synced
+// into the store's spool directory, one file per record (a single sync,
+// where an attestation in the store costs two and a signature). The daemon
+// appends the spooled records to the store right after, in the
+// background; whoever appends to the store next (the daemon, or a hook in
+// its own process) appends any record a daemon left in the spool when it
+// stopped or crashed. A crash between a record's append and its removal
+// from the spool appends it twice: a record is never lost, and may be
+// appended twice. A handed-off record is not copied into the bundle,
+// which the runtime removes next: the store holds it.
 
-// SpoolDir is the directory of a store where handed-off stop records
-// wait for the store.
+// SpoolDir is the directory of a store where handed-off records wait for
+// the store.
 const SpoolDir = "spool"
 
-// spooledStop is one handed-off stop record: the predicate as RecordStop
-// makes it, time included, and the bundle as it was at poststop (the
-// runtime removes it next).
-type spooledStop struct {
+// spooledRecord is one handed-off record: the predicate as RecordStop or
+// RecordFailure makes it, time included, and the bundle as it was when
+// handed off (the runtime removes it next).
+type spooledRecord struct {
 	Predicate attest.Predicate `json:"predicate"`
 	Bundle    *attest.Bundle   `json:"bundle,omitempty"`
 }
 
-// HandOffStops makes this process answer poststop once the stop record
-// is in the store's spool, and append it to the store from the
-// background: for seccomp-attestd, which outlives its requests. report
-// receives what could not be appended (it stays in the spool).
-func HandOffStops(report func(error)) {
+// HandOffRecords makes this process answer poststop, and poststart for a
+// process gone before its filters were read, once the record is in the
+// store's spool, and append it to the store from the background: for
+// seccomp-attestd, which outlives its requests. report receives what
+// could not be appended (it stays in the spool).
+func HandOffRecords(report func(error)) {
 	handOff.report = report
 	handOff.enabled.Store(true)
 }
 
-// HandingOffStops reports whether HandOffStops was called.
-func HandingOffStops() bool { return handOff.enabled.Load() }
+// HandingOffRecords reports whether HandOffRecords was called.
+func HandingOffRecords() bool { return handOff.enabled.Load() }
 
 // FinishHandOffs waits until the records handed off so far are in their
 // stores (or have failed), or ctx ends.
@@ -129,20 +133,34 @@ func (h *stopHandOff) kick(p *Pipeline) {
 }
 
 // HandOffStop is RecordStop that answers once the record is durably in
-// the store's spool (HandOffStops), returning the spooled file; the
+// the store's spool (HandOffRecords), returning the spooled file; the
 // record reaches the store from the background.
 func (p *Pipeline) HandOffStop(ctx context.Context, c Container) (spooled string, err error) {
 	c.Event = EventStop
 	pred := p.basePredicate(&c)
 	pred.Effective = attest.Effective{Threads: []attest.ThreadGroup{}}
 	pred.Policy = nil
-	// The time of the stop, not of the append.
+	return p.handOff(ctx, &c, pred)
+}
+
+// HandOffFailure is RecordFailure that answers once the record is durably
+// in the store's spool, for a cause that does not change the answer (the
+// process exited before its filters were read).
+func (p *Pipeline) HandOffFailure(ctx context.Context, c Container, cause error) (spooled string, err error) {
+	pred := p.basePredicate(&c)
+	pred.Effective = attest.Effective{Threads: []attest.ThreadGroup{}}
+	pred.Verdict = &attest.Verdict{Result: attest.ResultError, Reasons: []string{cause.Error()}}
+	return p.handOff(ctx, &c, pred)
+}
+
+func (p *Pipeline) handOff(ctx context.Context, c *Container, pred *attest.Predicate) (spooled string, err error) {
+	// The time of the event, not of the append.
 	pred.Time = time.Now().UTC().Format(time.RFC3339)
-	rec := spooledStop{Predicate: *pred}
+	rec := spooledRecord{Predicate: *pred}
 	if c.Bundle != "" {
 		b, err := p.bundle(c.Bundle)
 		switch {
-		case err != nil && errors.Is(err, fs.ErrNotExist):
+		case err != nil && pred.Event == EventStop && errors.Is(err, fs.ErrNotExist):
 			// Recorded without its bundle, as RecordStop does.
 			rec.Predicate.Container.Bundle = c.Bundle
 		case err != nil:
@@ -157,14 +175,14 @@ func (p *Pipeline) HandOffStop(ctx context.Context, c Container) (spooled string
 	if err := commitCheck(ctx)(); err != nil {
 		// Whoever asked gave up (it checks in its own process): one
 		// record per container.
-		return "", fmt.Errorf("stop record of %s not handed off: %w", c.ID, err)
+		return "", fmt.Errorf("record of %s not handed off: %w", c.ID, err)
 	}
 	data, err := json.Marshal(rec)
 	if err != nil {
-		return "", fmt.Errorf("stop record of %s: %w", c.ID, err)
+		return "", fmt.Errorf("record of %s: %w", c.ID, err)
 	}
 	if spooled, err = spool(filepath.Join(p.store.Dir, SpoolDir), data); err != nil {
-		return "", fmt.Errorf("stop record of %s: %w", c.ID, err)
+		return "", fmt.Errorf("record of %s: %w", c.ID, err)
 	}
 	handOff.kick(p)
 	return spooled, nil
@@ -178,7 +196,7 @@ func spool(dir string, data []byte) (string, error) {
 	}
 	var suffix [6]byte
 	rand.Read(suffix[:])
-	path := filepath.Join(dir, fmt.Sprintf("stop-%020d-%s.json", time.Now().UnixNano(), hex.EncodeToString(suffix[:])))
+	path := filepath.Join(dir, fmt.Sprintf("record-%020d-%s.json", time.Now().UnixNano(), hex.EncodeToString(suffix[:])))
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|unix.O_NOFOLLOW, 0o600)
 	if err != nil {
 		return "", fmt.Errorf("spool: %w", err)
@@ -214,7 +232,7 @@ func syncDir(dir string) error {
 // (at most 4 MiB, docs/limits.md) in JSON.
 const maxSpooled = 16 << 20
 
-// AppendSpooled appends the stop records waiting in the store's spool to
+// AppendSpooled appends the records waiting in the store's spool to
 // the store, oldest first, each signed with p's key and removed from the
 // spool once appended. A record another process is appending is left to
 // it. It stops at the first record the store refuses (it stays for the
@@ -230,7 +248,7 @@ func (p *Pipeline) AppendSpooled(ctx context.Context) error {
 	}
 	var names []string
 	for _, e := range entries {
-		if e.Type().IsRegular() && strings.HasPrefix(e.Name(), "stop-") && strings.HasSuffix(e.Name(), ".json") {
+		if e.Type().IsRegular() && strings.HasPrefix(e.Name(), "record-") && strings.HasSuffix(e.Name(), ".json") {
 			names = append(names, e.Name())
 		}
 	}
@@ -252,7 +270,7 @@ func (p *Pipeline) appendSpooled(ctx context.Context, path string) error {
 		return nil // appended by another process meanwhile
 	}
 	if err != nil {
-		return fmt.Errorf("spooled stop record: %w", err)
+		return fmt.Errorf("spooled record: %w", err)
 	}
 	defer f.Close()
 	// Held until the record is appended and removed: a second process
@@ -266,7 +284,7 @@ func (p *Pipeline) appendSpooled(ctx context.Context, path string) error {
 		return nil
 	}
 	data, err := io.ReadAll(io.LimitReader(f, maxSpooled+1))
-	var rec spooledStop
+	var rec spooledRecord
 	if err == nil && len(data) > maxSpooled {
 		err = fmt.Errorf("larger than %d bytes", maxSpooled)
 	}
@@ -277,14 +295,14 @@ func (p *Pipeline) appendSpooled(ctx context.Context, path string) error {
 		// Not a record this program wrote: kept aside for a person, out
 		// of the way of the records after it.
 		os.Rename(path, path+".bad")
-		return fmt.Errorf("spooled stop record %s (moved to %s.bad): %w", path, filepath.Base(path), err)
+		return fmt.Errorf("spooled record %s (moved to %s.bad): %w", path, filepath.Base(path), err)
 	}
 	res, err := attest.Attest(ctx, attest.Request{Signer: p.signer, Store: p.store, Predicate: rec.Predicate, Bundle: rec.Bundle, NoBundleCopy: true})
 	if err != nil {
-		return fmt.Errorf("append the stop record of %s handed off in %s: %w", rec.Predicate.Container.ID, path, err)
+		return fmt.Errorf("append the record of %s handed off in %s: %w", rec.Predicate.Container.ID, path, err)
 	}
 	if err := os.Remove(path); err != nil {
-		return fmt.Errorf("stop record of %s appended (%s), but its spooled copy stays: %w", rec.Predicate.Container.ID, res.StorePath, err)
+		return fmt.Errorf("record of %s appended (%s), but its spooled copy stays: %w", rec.Predicate.Container.ID, res.StorePath, err)
 	}
 	o := &Outcome{Attestation: res}
 	p.ship(ctx, o)

@@ -61,7 +61,7 @@ func verifiedStops(t *testing.T, dir string) map[string]*attest.Predicate {
 // the bundle right after poststop) and the time of the stop, and leaves
 // the spool empty.
 func TestHandOffStop(t *testing.T) {
-	HandOffStops(func(err error) { t.Error(err) })
+	HandOffRecords(func(err error) { t.Error(err) })
 	p, dir := handOffPipeline(t)
 	bundle := filepath.Join(dir, "bundle")
 	if err := os.MkdirAll(bundle, 0o755); err != nil {
@@ -118,7 +118,7 @@ func TestAppendSpooledLeftByADaemon(t *testing.T) {
 		t.Fatalf("the spooled record: %+v", stop)
 	}
 	// A file in the spool that is not a record is set aside, once.
-	bad := filepath.Join(dir, "store", SpoolDir, "stop-1-x.json")
+	bad := filepath.Join(dir, "store", SpoolDir, "record-1-x.json")
 	if err := os.WriteFile(bad, []byte("{"), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -140,4 +140,44 @@ func mustJSON(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// The record of a process gone before its filters were read is handed
+// off the same way, with its verdict and cause.
+func TestHandOffFailure(t *testing.T) {
+	HandOffRecords(func(err error) { t.Error(err) })
+	p, dir := handOffPipeline(t)
+	bundle := filepath.Join(dir, "bundle")
+	if err := os.MkdirAll(bundle, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(bundle, "config.json"), []byte(`{"ociVersion":"1.0.2","process":{"args":["true"]},"linux":{}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.HandOffFailure(context.Background(), Container{ID: "gone", Bundle: bundle, PID: 7}, os.ErrProcessDone); err != nil {
+		t.Fatal(err)
+	}
+	// Without its bundle, a start record is not made (RecordFailure's rule).
+	if _, err := p.HandOffFailure(context.Background(), Container{ID: "nobundle", Bundle: filepath.Join(dir, "none")}, os.ErrProcessDone); err == nil {
+		t.Fatal("a failure record without its bundle was handed off")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	FinishHandOffs(ctx)
+	entries, err := attest.Store{Dir: filepath.Join(dir, "store")}.Entries()
+	if err != nil || len(entries) != 1 {
+		t.Fatalf("store: %v %v", entries, err)
+	}
+	data, err := os.ReadFile(entries[0].Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := attest.DecodeUnverified(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pred := st.Predicate
+	if pred.Event != EventStart || pred.Verdict == nil || pred.Verdict.Result != attest.ResultError || pred.Verdict.Reasons[0] != os.ErrProcessDone.Error() {
+		t.Fatalf("handed-off failure record: %+v", pred)
+	}
 }
