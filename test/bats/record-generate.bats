@@ -251,3 +251,33 @@ run_fg() {
 		[ "$status" -ne 0 ]
 	fi
 }
+
+@test "record generate: the Docker form runs the workload under Docker and denies what it never made" {
+	timeout 20 "$DOCKER" info >/dev/null 2>&1 || skip "no Docker daemon"
+	"$DOCKER" image inspect bb:latest >/dev/null 2>&1 || skip "no bb:latest image (scripts/setup-host.sh loads it)"
+	# Docker runs without noNewPrivileges: runc loads the filter before it
+	# drops privileges, so its tail has these too (strace of runc 1.1.5).
+	WORKLOAD_SYSCALLS+=(capget capset chdir setgid setgroups setuid faccessat2)
+	write_recording "$BATS_TEST_TMPDIR/rec.json"
+	p=$BATS_TEST_TMPDIR/profile.docker.json
+	"$SECCOMP_ATTEST" record generate --format docker -o "$p" "$BATS_TEST_TMPDIR/rec.json"
+	name=$(container_name docker)
+	register_container docker "$name"
+	run "$DOCKER" run --name "$name" --network none --security-opt "seccomp=$p" bb:latest \
+		sh -c 'echo hello >/tmp/f && cat /tmp/f && ls / >/dev/null && echo done'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'hello\ndone')" ]
+	# setpriority was never recorded: renice works without the profile,
+	# not under it.
+	name=$(container_name docker-renice)
+	register_container docker "$name"
+	run "$DOCKER" run --name "$name" --network none bb:latest busybox renice -n 1 -p 1
+	[ "$status" -eq 0 ]
+	name=$(container_name docker-renice-profile)
+	register_container docker "$name"
+	run "$DOCKER" run --name "$name" --network none --security-opt "seccomp=$p" bb:latest busybox renice -n 1 -p 1
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"Operation not permitted"* ]]
+}
