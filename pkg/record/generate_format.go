@@ -84,7 +84,7 @@ func (g *Generated) docker() *mobyseccomp.Seccomp {
 		c := &mobyseccomp.Syscall{LinuxSyscall: s}
 		switch {
 		case s.Action == specs.ActAllow:
-			c.Comment = "recorded"
+			c.Comment = "recorded (or added, as the generator's notes say)"
 		case s.Names[0] == "clone3":
 			c.Comment = "recorded, answered ENOSYS so that the C library falls back to clone, whose namespace flags the profile tests"
 		default:
