@@ -76,14 +76,14 @@ var (
 
 // Assemble reads the text of a filter and returns its instructions.
 // Errors name the line (*Error); the result is not validated (see
-// bytecode.Validate), so that every encoding can be written.
+// bpf.Validate), so that every encoding can be written.
 func Assemble(r io.Reader, opts Options) ([]bpf.Instruction, error) {
 	prog, _, err := AssembleLines(r, opts)
 	return prog, err
 }
 
 // AssembleLines is Assemble that also returns the text line (1-based) of
-// each instruction, to name it in later errors (bytecode.Validate's).
+// each instruction, to name it in later errors (bpf.Validate's).
 func AssembleLines(r io.Reader, opts Options) ([]bpf.Instruction, []int, error) {
 	stmts, labels, archName, err := parse(io.LimitReader(r, MaxTextSize+1))
 	if err != nil {

@@ -139,6 +139,7 @@ func TestAnalyzeAgreesWithEvaluator(t *testing.T) {
 	}
 	for _, path := range realFilters(t) {
 		t.Run(filepath.Base(path), func(t *testing.T) {
+			t.Parallel() // each fixture is its own filter and inputs
 			f := loadFilter(t, path)
 			tab, err := Analyze(f)
 			if err != nil {
@@ -154,15 +155,29 @@ func TestAnalyzeAgreesWithEvaluator(t *testing.T) {
 
 // A second filter as a container's program would stack it: read with a
 // count above 100 fails with EIO, write is killed, the rest allowed.
-var stackedProg = []bpf.Instruction{
-	{Op: bpf.Load(bpf.SizeW, bpf.ModeABS), K: OffsetNr},
-	{Op: bpf.Jump(bpf.JmpJEQ, bpf.SrcK), Jt: 0, Jf: 3, K: 0},    // read
-	{Op: bpf.Load(bpf.SizeW, bpf.ModeABS), K: OffsetArgs + 2*8}, // args[2].lo
-	{Op: bpf.Jump(bpf.JmpJGT, bpf.SrcK), Jt: 0, Jf: 3, K: 100},
-	{Op: bpf.Ret(bpf.RetK), K: uint32(ActErrno | 5)},
-	{Op: bpf.Jump(bpf.JmpJEQ, bpf.SrcK), Jt: 0, Jf: 1, K: 1}, // write
-	{Op: bpf.Ret(bpf.RetK), K: uint32(ActKillProcess)},
-	{Op: bpf.Ret(bpf.RetK), K: uint32(ActAllow)},
+var stackedProg = build(func(b *bpf.Builder) {
+	b.Emit(bpf.Load(bpf.SizeW, bpf.ModeABS), OffsetNr)
+	b.JumpIf(bpf.JmpJEQ, 0, "", "other")                     // read
+	b.Emit(bpf.Load(bpf.SizeW, bpf.ModeABS), OffsetArgs+2*8) // args[2].lo
+	b.JumpIf(bpf.JmpJGT, 100, "", "allow")
+	b.Emit(bpf.Ret(bpf.RetK), uint32(ActErrno|5))
+	b.Label("other")
+	b.JumpIf(bpf.JmpJEQ, 1, "", "allow") // write
+	b.Emit(bpf.Ret(bpf.RetK), uint32(ActKillProcess))
+	b.Label("allow")
+	b.Emit(bpf.Ret(bpf.RetK), uint32(ActAllow))
+})
+
+// build returns the program write puts into a builder; a test program
+// whose labels do not resolve is a bug in the test.
+func build(write func(b *bpf.Builder)) []bpf.Instruction {
+	var b bpf.Builder
+	write(&b)
+	prog, err := b.Program()
+	if err != nil {
+		panic(err)
+	}
+	return prog
 }
 
 func TestAnalyzeStackAgreesWithEvaluator(t *testing.T) {

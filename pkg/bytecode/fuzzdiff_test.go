@@ -221,6 +221,7 @@ func FuzzTableRandom(f *testing.F) {
 func TestTableBoundariesOfFixtures(t *testing.T) {
 	for _, fx := range fixtures(t) {
 		t.Run(fx.Name, func(t *testing.T) {
+			t.Parallel() // each fixture is its own filter and inputs
 			flt, err := bc.NewFilter(fx.Prog)
 			if err != nil {
 				t.Fatal(err)
