@@ -424,11 +424,7 @@ func isCommandFlag(fs flagSet, arg string) bool {
 	if arg == "-" || arg == "--" || !strings.HasPrefix(arg, "-") {
 		return false
 	}
-	name := arg
-	if strings.HasPrefix(name, "--") {
-		name = name[2:]
-	}
-	name = strings.TrimPrefix(name, "-")
+	name := strings.TrimPrefix(strings.TrimPrefix(arg, "--"), "-")
 	name, _, _ = strings.Cut(name, "=")
 	_, ok := fs[name]
 	return ok
