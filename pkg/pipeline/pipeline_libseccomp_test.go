@@ -132,6 +132,15 @@ func TestCapturedDockerDefaultPassesAndIsEquivalentToItsBundle(t *testing.T) {
 	if got := r.Predicate(); got.Intended == nil || got.Policy == nil || got.Policy.Mode != "enforce" || got.Event != EventStart {
 		t.Fatalf("predicate: %+v", got)
 	}
+	// intended.seccompDigest is that of the profile file's linux.seccomp
+	// as seccomp-attest loads it: what a recording attestation names.
+	prof, err := spec.Load(fixtures+"moby-default-v0.2.3.profile.json", spec.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want, _ := attest.SeccompDigest(prof.Seccomp); r.Predicate().Intended.SeccompDigest != want {
+		t.Errorf("intended.seccompDigest %q, want %s", r.Predicate().Intended.SeccompDigest, want)
+	}
 	// The score is the one `seccomp-attest score` gives the same filter.
 	want, err := score.ComputeStack(bytecode.Stack{readFixture(t, "moby-default-v0.2.3.runc.bpf")}, score.Options{})
 	if err != nil {
