@@ -158,7 +158,9 @@ func (p *Pipeline) handOff(ctx context.Context, c *Container, pred *attest.Predi
 	pred.Time = time.Now().UTC().Format(time.RFC3339)
 	rec := spooledRecord{Predicate: *pred}
 	if c.Bundle != "" {
-		b, err := p.bundle(c.Bundle)
+		// The bytes only: a record names config.json by its digest, and
+		// judges nothing in it.
+		b, err := p.rawBundle(c.Bundle)
 		switch {
 		case err != nil && pred.Event == EventStop && errors.Is(err, fs.ErrNotExist):
 			// Recorded without its bundle, as RecordStop does.
@@ -166,7 +168,7 @@ func (p *Pipeline) handOff(ctx context.Context, c *Container, pred *attest.Predi
 		case err != nil:
 			return "", err
 		default:
-			rec.Bundle = b.raw
+			rec.Bundle = b
 		}
 	}
 	if p.signer == nil {
@@ -186,6 +188,15 @@ func (p *Pipeline) handOff(ctx context.Context, c *Container, pred *attest.Predi
 	}
 	handOff.kick(p)
 	return spooled, nil
+}
+
+// rawBundle is the bundle as read for this pipeline already, or read now
+// without parsing its profile.
+func (p *Pipeline) rawBundle(dir string) (*attest.Bundle, error) {
+	if p.lastBundle != nil && p.lastBundle.dir == dir {
+		return p.lastBundle.raw, nil
+	}
+	return attest.ReadBundle(dir)
 }
 
 // spool writes data durably as a new file of dir: named by the time, so
