@@ -1,40 +1,21 @@
 package policy
 
-import (
-	"path/filepath"
-	"strings"
-)
+import "github.com/seccomp-attest/seccomp-attest/pkg/source"
 
 // BaselineFiles lists the files the policy's baselines are read from
 // (profile:FILE, bundle:DIR's config.json, bpf:FILE[,FILE...]), absolute
 // where the policy's own directory is known: a process that keeps the
 // policy and its resolved baselines (seccomp-attestd) reloads it when one
-// of them changes. Builtins have no file.
+// of them changes. Builtins have no file. The files are those
+// resolveBaseline reads (source.Resolver.Files).
 func (p *Policy) BaselineFiles() []string {
+	r := source.Resolver{Dir: p.dir}
 	var files []string
-	for _, src := range p.Baselines {
-		kind, rest, ok := strings.Cut(src, ":")
-		if !ok {
-			continue
-		}
-		switch kind {
-		case "profile":
-			files = append(files, p.resolvePath(rest))
-		case "bundle":
-			files = append(files, filepath.Join(p.resolvePath(rest), "config.json"))
-		case "bpf":
-			for _, f := range strings.Split(rest, ",") {
-				files = append(files, p.resolvePath(f))
-			}
+	for _, text := range p.Baselines {
+		// normalize has parsed every baseline: none fails here.
+		if s, err := source.Baseline.Parse(text); err == nil {
+			files = append(files, r.Files(s)...)
 		}
 	}
 	return files
-}
-
-// resolvePath is a baseline's path as resolveBaseline reads it.
-func (p *Policy) resolvePath(path string) string {
-	if filepath.IsAbs(path) || p.dir == "" {
-		return path
-	}
-	return filepath.Join(p.dir, path)
 }

@@ -81,3 +81,23 @@ func TestBaselinesAreParsedWhenLoaded(t *testing.T) {
 		t.Errorf("missing baseline files refused at load: %v", err)
 	}
 }
+
+// BaselineFiles names the files the baselines are read from, from the
+// policy's directory.
+func TestBaselineFiles(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "b"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p, err := Parse([]byte("baselines: [builtin:docker-default, profile:p.json, bundle:b, 'bpf:0.bpf,/abs/1.bpf']\n"), "t.yaml", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{filepath.Join(dir, "p.json"), filepath.Join(dir, "b", "config.json"), filepath.Join(dir, "0.bpf"), "/abs/1.bpf"}
+	if got := p.BaselineFiles(); strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("%v, want %v", got, want)
+	}
+	if got := Default().BaselineFiles(); len(got) != 0 {
+		t.Errorf("builtins only: %v", got)
+	}
+}
