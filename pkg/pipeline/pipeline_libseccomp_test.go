@@ -14,6 +14,7 @@ import (
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/attest"
 	"github.com/seccomp-attest/seccomp-attest/pkg/attest/schema"
+	"github.com/seccomp-attest/seccomp-attest/pkg/bpf"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 	"github.com/seccomp-attest/seccomp-attest/pkg/config"
 	"github.com/seccomp-attest/seccomp-attest/pkg/procfilters"
@@ -193,8 +194,8 @@ func TestCrunRawFilterAnnotationIsTheIntendedFilter(t *testing.T) {
 	// crun loads run.oci.seccomp_bpf_data instead of linux.seccomp: a
 	// one-instruction RET ALLOW makes the container unconfined in effect
 	// while its config shows Docker's profile.
-	allow := bytecode.Instruction{Op: 0x06, K: 0x7fff0000}
-	raw := bytecode.Encode([]bytecode.Instruction{allow})
+	allow := bpf.Instruction{Op: bpf.Ret(bpf.RetK), K: uint32(bytecode.ActAllow)}
+	raw := bpf.Encode([]bpf.Instruction{allow})
 	ann := map[string]string{"run.oci.seccomp_bpf_data": b64(raw)}
 	p, _ := newPipeline(t, "")
 	b := bundle(t, "moby-default-v0.2.3.profile.json", ann)
