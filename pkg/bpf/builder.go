@@ -58,9 +58,6 @@ func (b *Builder) Goto(label string) {
 	b.Emit(Jump(JmpJA, SrcK), 0)
 }
 
-// Len returns the number of instructions so far.
-func (b *Builder) Len() int { return len(b.prog) }
-
 // Program resolves the jumps and returns the program. Targets must lie
 // ahead of their jump, and a conditional jump reaches at most 255
 // instructions past the next one (use Goto beyond).

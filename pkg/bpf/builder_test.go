@@ -42,14 +42,20 @@ func TestBuilderResolvesLabels(t *testing.T) {
 func TestBuilderLabelAtTheEnd(t *testing.T) {
 	var b Builder
 	b.JumpIf(JmpJSET, 1, "end", "")
+	b.JumpIfX(JmpJGE, "", "end")
 	b.Goto("end")
 	b.Label("end")
 	got, err := b.Program()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got[0].Jt != 1 || got[1].K != 0 {
-		t.Errorf("Program() = %v, want jt 1 and a JA by 0", got)
+	want := []Instruction{
+		{Op: Jump(JmpJSET, SrcK), Jt: 2, K: 1},
+		{Op: Jump(JmpJGE, SrcX), Jf: 1},
+		{Op: Jump(JmpJA, SrcK), K: 0},
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("Program() = %v, want %v", got, want)
 	}
 }
 
