@@ -11,6 +11,7 @@ import (
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 	"github.com/seccomp-attest/seccomp-attest/pkg/ociprofile"
+	"github.com/seccomp-attest/seccomp-attest/pkg/spec"
 )
 
 func init() { subcommands = append(subcommands, newDecompileCommand) }
@@ -95,7 +96,7 @@ clone flags, personality values); on a terminal it colours the actions
 				enc.SetIndent("", "  ")
 				return enc.Encode(tab)
 			case "oci":
-				p, err := ociprofile.Write(src.Stack, tab, bytecode.OCIOptions{})
+				p, err := ociprofile.Write(src.Stack, tab, spec.OCIOptions{})
 				if err != nil && !errors.Is(err, ociprofile.ErrUnverified) {
 					return fmt.Errorf("%s: %w", src.Description, err)
 				}
@@ -115,7 +116,7 @@ clone flags, personality values); on a terminal it colours the actions
 
 // writeApproximations tells where the OCI profile differs from the filter,
 // and that it is never weaker.
-func writeApproximations(w io.Writer, p *bytecode.OCIProfile, unverified error) {
+func writeApproximations(w io.Writer, p *spec.OCIProfile, unverified error) {
 	stricter := 0
 	for _, a := range p.Approximations {
 		fmt.Fprintf(w, "approximated: %s\n", a)

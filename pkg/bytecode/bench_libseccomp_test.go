@@ -1,6 +1,6 @@
 //go:build cgo && libseccomp
 
-package bytecode
+package bytecode_test
 
 import (
 	"slices"
@@ -9,6 +9,9 @@ import (
 
 	"github.com/moby/profiles/seccomp"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
+	"github.com/seccomp-attest/seccomp-attest/pkg/spec"
 )
 
 // dockerDefaultCaps are the capabilities Docker gives a container by default.
@@ -34,13 +37,28 @@ func dockerDefaultProfile(tb testing.TB) *specs.LinuxSeccomp {
 // invocation so that the ratio is measured under the same load:
 //
 //	go test -tags libseccomp -run '^$' -bench 'DockerDefault' -count 10 ./pkg/bytecode
+//
+// compileWithLibseccomp compiles an OCI profile with libseccomp alone, as
+// crun does (spec.Compile; runc would add its ENOSYS stub).
+func compileWithLibseccomp(tb testing.TB, p *specs.LinuxSeccomp) *bytecode.Filter {
+	tb.Helper()
+	stack, err := spec.Compile(p, spec.RuntimeCrun)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if len(stack) != 1 {
+		tb.Fatalf("libseccomp compiled %d filters, want 1", len(stack))
+	}
+	return stack[0]
+}
+
 func BenchmarkAnalyzeDockerDefault(b *testing.B) {
 	f := compileWithLibseccomp(b, dockerDefaultProfile(b))
 	b.ReportMetric(float64(f.Len()), "instructions")
 	b.ResetTimer()
 	prog := f.Instructions()
 	for b.Loop() {
-		if _, err := Analyze(unanalysed(b, prog)); err != nil {
+		if _, err := bytecode.Analyze(bytecode.Unanalysed(b, prog)); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -70,9 +88,9 @@ func BenchmarkDockerDefaultTableVsLibseccomp(b *testing.B) {
 		compileWithLibseccomp(b, p)
 		compile = append(compile, time.Since(start))
 		for range tableRounds {
-			f := unanalysed(b, prog)
+			f := bytecode.Unanalysed(b, prog)
 			start := time.Now()
-			if _, err := Analyze(f); err != nil {
+			if _, err := bytecode.Analyze(f); err != nil {
 				b.Fatal(err)
 			}
 			table = append(table, time.Since(start))
@@ -90,19 +108,19 @@ func BenchmarkDockerDefaultTableVsLibseccomp(b *testing.B) {
 
 func TestDockerDefaultProfileAnalysis(t *testing.T) {
 	f := compileWithLibseccomp(t, dockerDefaultProfile(t))
-	tab, err := Analyze(f)
+	tab, err := bytecode.Analyze(f)
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkDifferential(t, Stack{f}, tab, 100_000)
+	bytecode.CheckDifferential(t, bytecode.Stack{f}, tab, 100_000)
 	// moby/profiles v0.2.3 denies socket(AF_VSOCK) with a 64-bit compare:
 	// the table must show the high word as a way around it.
-	d := Data{Arch: 0xc000003e, Nr: 41, Args: [6]uint64{40}}
-	if a := f.Run(&d); a.Kind() != ActErrno {
+	d := bytecode.Data{Arch: 0xc000003e, Nr: 41, Args: [6]uint64{40}}
+	if a := f.Run(&d); a.Kind() != bytecode.ActErrno {
 		t.Fatalf("socket(AF_VSOCK) = %v, want ERRNO", a)
 	}
 	d.Args[0] = 40 | 1<<32
-	if a := f.Run(&d); a != ActAllow {
+	if a := f.Run(&d); a != bytecode.ActAllow {
 		t.Fatalf("socket(AF_VSOCK|1<<32) = %v, want ALLOW (the kernel truncates, the filter does not)", a)
 	}
 }

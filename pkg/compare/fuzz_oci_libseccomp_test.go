@@ -74,17 +74,18 @@ func ociRoundTrip(s bytecode.Stack, inputs []bytecode.Data) filterfuzz.Problems 
 // fuzzing kills a worker whose iteration takes 10 s as hung.
 const ociTimeLimit = 2 * time.Second
 
-// ociWithin is tab.OCI() given at most limit; past it, it returns took >
-// limit and leaves the decompilation to finish in the background.
-func ociWithin(tab *bytecode.Table, limit time.Duration) (*bytecode.OCIProfile, time.Duration, error) {
+// ociWithin is spec.FromTable(tab, spec.OCIOptions{}) given at most
+// limit; past it, it returns took > limit and leaves the decompilation to
+// finish in the background.
+func ociWithin(tab *bytecode.Table, limit time.Duration) (*spec.OCIProfile, time.Duration, error) {
 	type result struct {
-		p   *bytecode.OCIProfile
+		p   *spec.OCIProfile
 		err error
 	}
 	done := make(chan result, 1)
 	start := time.Now()
 	go func() {
-		p, err := tab.OCI()
+		p, err := spec.FromTable(tab, spec.OCIOptions{})
 		done <- result{p, err}
 	}()
 	select {

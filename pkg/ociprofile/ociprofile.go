@@ -3,8 +3,8 @@
 // the runtime's libseccomp (pkg/spec, as runc and crun do) and diffed with
 // the stack (pkg/compare).
 //
-// bytecode.Table.OCIWith writes only entry shapes libseccomp 2.5.4 was seen
-// to compile as written, but libseccomp has more bugs than those shapes
+// spec.FromTable writes only entry shapes libseccomp 2.5.4 was seen to
+// compile as written, but libseccomp has more bugs than those shapes
 // capture (a conditional rule on an x86-only syscall was seen to turn
 // x86_64 write's rules into the default action). Write therefore compiles
 // the profile, and where the compiled filter lets through what the stack
@@ -40,20 +40,14 @@ var ErrUnverified = errors.New("the profile was not compiled and diffed with the
 // compiled as runc would and diffed with stack: it is then never weaker,
 // and every difference is in its approximations. When it cannot check it
 // returns the profile with an error wrapping ErrUnverified.
-func Write(stack bytecode.Stack, tab *bytecode.Table, opts bytecode.OCIOptions) (*bytecode.OCIProfile, error) {
-	if opts.Known == nil {
-		opts.Known = spec.KnownSyscall
-	}
-	if opts.MaxRules == 0 {
-		opts.MaxRules = spec.MaxRules
-	}
+func Write(stack bytecode.Stack, tab *bytecode.Table, opts spec.OCIOptions) (*spec.OCIProfile, error) {
 	strict := maps.Clone(opts.Strict)
 	if strict == nil {
 		strict = map[string]bool{}
 	}
 	for round := 1; ; round++ {
 		opts.Strict = strict
-		p, err := tab.OCIWith(opts)
+		p, err := spec.FromTable(tab, opts)
 		if err != nil {
 			return nil, err
 		}
@@ -114,7 +108,7 @@ func weakerSyscalls(res *compare.Result, approximate bool) []string {
 // addUnreported adds an approximation for each difference of the runc
 // compilation that the profile does not report yet: what libseccomp makes
 // of the entries differs from what they say.
-func addUnreported(p *bytecode.OCIProfile, res *compare.Result) {
+func addUnreported(p *spec.OCIProfile, res *compare.Result) {
 	for i := range res.Findings {
 		f := &res.Findings[i]
 		if f.Kind != compare.Stricter && f.Kind != compare.Changed {
@@ -127,7 +121,7 @@ func addUnreported(p *bytecode.OCIProfile, res *compare.Result) {
 		if p.Reports(f.Arch, archValue, f.First, f.Last, f.Kind == compare.Stricter) {
 			continue
 		}
-		a := bytecode.Approximation{Arch: f.Arch, Numbers: bytecode.IntervalSet{{First: f.First, Last: f.Last}}, Stricter: f.Kind == compare.Stricter,
+		a := spec.Approximation{Arch: f.Arch, Numbers: bytecode.IntervalSet{{First: f.First, Last: f.Last}}, Stricter: f.Kind == compare.Stricter,
 			Reason: fmt.Sprintf("libseccomp compiles the profile's entries into %v where the filter gives %v (when %s)", f.B, f.A, f.When)}
 		if f.Syscall != "" {
 			a.Syscalls = []string{f.Syscall}

@@ -46,7 +46,7 @@ func TestWriteNeverWeaker(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			p, err := Write(stack, tab, bytecode.OCIOptions{})
+			p, err := Write(stack, tab, spec.OCIOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}

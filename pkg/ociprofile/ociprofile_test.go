@@ -19,7 +19,7 @@ func TestWriteWithoutLibseccompSaysUnverified(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := Write(stack, tab, bytecode.OCIOptions{})
+	p, err := Write(stack, tab, spec.OCIOptions{})
 	if !errors.Is(err, ErrUnverified) || p == nil || p.Seccomp.DefaultAction == "" {
 		t.Fatalf("profile %v, error %v: want a profile and ErrUnverified", p, err)
 	}

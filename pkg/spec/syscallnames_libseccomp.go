@@ -6,7 +6,6 @@ import (
 	libseccomp "github.com/seccomp/libseccomp-golang"
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
-	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 )
 
 // KnownSyscall reports whether this machine's libseccomp, the runtimes'
@@ -16,9 +15,6 @@ import (
 // resolve to pseudo numbers and count as known. Nil in builds without
 // libseccomp.
 var KnownSyscall = knownSyscall
-
-// Profiles decompiled in this build name only what this libseccomp knows.
-func init() { bytecode.DefaultKnownSyscall = knownSyscall }
 
 func knownSyscall(a *arch.Arch, name string, nr uint32) bool {
 	sa, err := libseccomp.GetArchFromString(a.Name)

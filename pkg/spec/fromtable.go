@@ -1,7 +1,8 @@
-package bytecode
+package spec
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
+	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 )
 
 // OCIProfile is a decision table written as an OCI linux.seccomp object
@@ -20,7 +22,7 @@ import (
 type OCIProfile struct {
 	Seccomp specs.LinuxSeccomp
 	// Default is the profile's default action, as the kernel returns it.
-	Default Action
+	Default bytecode.Action
 	// Listed are the architectures the profile names; libseccomp kills
 	// (KILL_THREAD) every call of any other architecture.
 	Listed []*arch.Arch
@@ -35,12 +37,12 @@ type Approximation struct {
 	// Arch is an architecture's name, or "other" for arch values that
 	// belong to no known architecture (then ArchValues holds them).
 	Arch       string
-	ArchValues IntervalSet
+	ArchValues bytecode.IntervalSet
 	// Syscalls names the syscalls concerned; empty for unnamed numbers or
 	// a whole architecture.
 	Syscalls []string
 	// Numbers are the syscall numbers concerned (as in seccomp_data.nr).
-	Numbers IntervalSet
+	Numbers bytecode.IntervalSet
 	// Stricter says the profile denies there some input the table lets
 	// through; otherwise only the deny action (or the permit action)
 	// differs.
@@ -55,7 +57,7 @@ func (a Approximation) String() string {
 	}
 	if len(a.Syscalls) > 0 {
 		where += " " + shortNames(a.Syscalls)
-	} else if len(a.Numbers) > 0 && !(len(a.Numbers) == 1 && a.Numbers[0] == Interval{0, 0xffffffff}) {
+	} else if len(a.Numbers) > 0 && !(len(a.Numbers) == 1 && a.Numbers[0] == bytecode.Interval{First: 0, Last: 0xffffffff}) {
 		where += " numbers " + shortSet(a.Numbers)
 	}
 	effect := "the profile denies with another action there (never weaker)"
@@ -90,7 +92,7 @@ func (p *OCIProfile) Reports(archName string, archValue, first, last uint32, str
 }
 
 // shortSet prints a set of numbers, eliding the middle of long ones.
-func shortSet(s IntervalSet) string {
+func shortSet(s bytecode.IntervalSet) string {
 	const keep = 6
 	if len(s) <= keep {
 		return s.String()
@@ -118,11 +120,12 @@ type OCIOptions struct {
 	// name on an architecture to this number (including through the
 	// socketcall and ipc multiplexers). A profile cannot name a syscall
 	// its reader does not know: such calls get the default action. Nil
-	// means DefaultKnownSyscall, or, when that is nil too, every name of
-	// this project's syscall tables.
+	// means KnownSyscall (this machine's libseccomp), or, in a build
+	// without libseccomp, every name of this project's syscall tables.
 	Known func(a *arch.Arch, name string, nr uint32) bool
 	// MaxRules bounds the libseccomp rules the profile compiles to (one
-	// per syscall name of each entry); 0 means DefaultMaxOCIRules.
+	// per syscall name of each entry); 0 means MaxRules, the most Compile
+	// accepts.
 	MaxRules int
 	// Strict names syscalls whose conditional entries the runtime's
 	// libseccomp was found not to compile as written: they are written
@@ -130,21 +133,12 @@ type OCIOptions struct {
 	Strict map[string]bool
 }
 
-// DefaultMaxOCIRules is the most libseccomp rules a profile may compile to
-// by default: pkg/spec refuses more (spec.MaxRules), and a filter that
-// large does not fit the kernel's 4096 instructions anyway.
-const DefaultMaxOCIRules = 2048
+// allNumbers is every 32-bit value.
+var allNumbers = bytecode.IntervalSet{{First: 0, Last: math.MaxUint32}}
 
-// DefaultKnownSyscall is OCIOptions.Known when none is given: pkg/spec sets
-// it to this machine's libseccomp in builds that have libseccomp.
-var DefaultKnownSyscall func(a *arch.Arch, name string, nr uint32) bool
-
-// OCI writes the table as an OCI profile for a runtime on this machine
-// with DefaultKnownSyscall as its libseccomp.
-func (t *Table) OCI() (*OCIProfile, error) { return t.OCIWith(OCIOptions{}) }
-
-// OCIWith writes the table as an OCI profile for the runtime opts
-// describe.
+// FromTable writes the decision table t as an OCI profile for the runtime
+// opts describe (OCIOptions{}: a runtime on this machine, with this
+// build's libseccomp).
 //
 // The default action is the filter's own action for the numbers it does
 // not name on the native architecture (under runc's ENOSYS stub: the
@@ -159,14 +153,14 @@ func (t *Table) OCI() (*OCIProfile, error) { return t.OCIWith(OCIOptions{}) }
 // architecture is listed only where the rules already written also hold
 // for it; the others (and the ones the filter kills outright) are left
 // out, and libseccomp kills their calls.
-func (t *Table) OCIWith(opts OCIOptions) (*OCIProfile, error) {
-	p := &ociPlanner{table: t, opts: opts, native: opts.Native, segs: map[*arch.Arch][]SyscallRules{},
-		own: map[planKey]*syscallPlan{}, checks: map[checkKey]ruleCheck{}, texts: map[*Rule]string{}, plans: map[string]*namePlan{}, unlisted: map[*arch.Arch]string{}}
+func FromTable(t *bytecode.Table, opts OCIOptions) (*OCIProfile, error) {
+	p := &ociPlanner{table: t, opts: opts, native: opts.Native, segs: map[*arch.Arch][]bytecode.SyscallRules{},
+		own: map[planKey]*syscallPlan{}, checks: map[checkKey]ruleCheck{}, texts: map[*bytecode.Rule]string{}, plans: map[string]*namePlan{}, unlisted: map[*arch.Arch]string{}}
 	if p.native == nil {
 		p.native = arch.Native()
 	}
 	if p.opts.Known == nil {
-		p.opts.Known = DefaultKnownSyscall
+		p.opts.Known = KnownSyscall
 	}
 	if p.native == nil {
 		return nil, fmt.Errorf("this machine's architecture is unknown: no native architecture to write an OCI profile for")
@@ -190,7 +184,7 @@ func (t *Table) OCIWith(opts OCIOptions) (*OCIProfile, error) {
 
 // ociRule is one OCI syscall entry for one syscall.
 type ociRule struct {
-	action Action
+	action bytecode.Action
 	args   []specs.LinuxSeccompArg
 }
 
@@ -199,7 +193,7 @@ type ociRule struct {
 type syscallPlan struct {
 	rules []ociRule
 	// regions says where each non-default action applies, as written.
-	regions  map[Action]argRegion
+	regions  map[bytecode.Action]argRegion
 	exact    bool
 	stricter bool
 	why      []string
@@ -228,7 +222,7 @@ type namePlan struct {
 // of one region of the table share their rule slice), the width, and
 // whether the syscall is write (see representable).
 type planKey struct {
-	rules  *Rule
+	rules  *bytecode.Rule
 	n      int
 	width  uint8
 	write  bool
@@ -243,14 +237,14 @@ type checkKey struct {
 }
 
 type ociPlanner struct {
-	table    *Table
+	table    *bytecode.Table
 	opts     OCIOptions
 	native   *arch.Arch
-	dflt     Action
-	segs     map[*arch.Arch][]SyscallRules
+	dflt     bytecode.Action
+	segs     map[*arch.Arch][]bytecode.SyscallRules
 	own      map[planKey]*syscallPlan
 	checks   map[checkKey]ruleCheck
-	texts    map[*Rule]string
+	texts    map[*bytecode.Rule]string
 	plans    map[string]*namePlan
 	listed   []*arch.Arch
 	unlisted map[*arch.Arch]string // why an architecture is not listed
@@ -261,11 +255,11 @@ type ociPlanner struct {
 // segments returns an architecture's rules over its whole number space,
 // named by its syscall table, whether the filter tests that architecture
 // or lumps it with other arch values.
-func (p *ociPlanner) segments(a *arch.Arch) []SyscallRules {
+func (p *ociPlanner) segments(a *arch.Arch) []bytecode.SyscallRules {
 	if s, ok := p.segs[a]; ok {
 		return s
 	}
-	var out []SyscallRules
+	var out []bytecode.SyscallRules
 	found := false
 	for i := range p.table.Arches {
 		if at := &p.table.Arches[i]; at.Arch == a {
@@ -279,10 +273,10 @@ func (p *ociPlanner) segments(a *arch.Arch) []SyscallRules {
 			if at.Arch != nil || !at.Values.Contains(a.Audit) {
 				continue
 			}
-			space := nrSpace(&ArchTable{Arch: a})
+			space := (&bytecode.ArchTable{Arch: a}).NumberSpace()
 			for _, sr := range at.Syscalls {
-				for _, part := range intersect(IntervalSet{{sr.First, sr.Last}}, space) {
-					out = appendNamed(out, part, a.Syscalls(), sr.Rules)
+				for _, part := range (bytecode.IntervalSet{{First: sr.First, Last: sr.Last}}).Intersect(space) {
+					out = bytecode.AppendNamed(out, part, a.Syscalls(), sr.Rules)
 				}
 			}
 			break
@@ -293,7 +287,7 @@ func (p *ociPlanner) segments(a *arch.Arch) []SyscallRules {
 }
 
 // known reports whether the profile can name this entry on a.
-func (p *ociPlanner) known(a *arch.Arch, sr *SyscallRules) bool {
+func (p *ociPlanner) known(a *arch.Arch, sr *bytecode.SyscallRules) bool {
 	if sr.Name == "" {
 		return false
 	}
@@ -320,7 +314,7 @@ func is32Bit(a *arch.Arch) bool {
 
 // uniform returns the action of an entry whose every input gets one
 // exactly known action.
-func uniform(rules []Rule) (Action, bool) {
+func uniform(rules []bytecode.Rule) (bytecode.Action, bool) {
 	if len(rules) != 1 || rules[0].Approximate {
 		return 0, false
 	}
@@ -329,7 +323,7 @@ func uniform(rules []Rule) (Action, bool) {
 
 // mayPermit reports whether some input may get an action that lets the
 // call through.
-func mayPermit(rules []Rule) bool {
+func mayPermit(rules []bytecode.Rule) bool {
 	for _, r := range rules {
 		if r.AnyAction {
 			return true
@@ -350,14 +344,14 @@ func mayPermit(rules []Rule) bool {
 }
 
 // mayDeny reports whether some input may get an action that denies.
-func mayDeny(rules []Rule) bool {
+func mayDeny(rules []bytecode.Rule) bool {
 	for _, r := range rules {
 		if r.AnyAction {
 			return true
 		}
 		acts := r.Actions
 		if !r.Approximate {
-			acts = []Action{r.Action}
+			acts = []bytecode.Action{r.Action}
 		}
 		for _, a := range acts {
 			if !a.Permits() {
@@ -368,17 +362,15 @@ func mayDeny(rules []Rule) bool {
 	return false
 }
 
-const errnoENOSYS = 38
-
 // enosys is what runc's stub returns for numbers above a profile's
 // highest syscall.
-const enosys = ActErrno | errnoENOSYS
+const enosys = bytecode.ActErrno | errnoENOSYS
 
 // permissiveDefault lists the default actions for which runc adds no
 // ENOSYS stub.
-func permissiveDefault(a Action) bool {
+func permissiveDefault(a bytecode.Action) bool {
 	switch a.Kind() {
-	case ActAllow, ActLog, ActTrace:
+	case bytecode.ActAllow, bytecode.ActLog, bytecode.ActTrace:
 		return true
 	}
 	return false
@@ -386,17 +378,17 @@ func permissiveDefault(a Action) bool {
 
 // representable returns the action an OCI profile can give in place of a
 // (for the syscall name, "" for the default action).
-func representable(a Action, name string) Action {
+func representable(a bytecode.Action, name string) bytecode.Action {
 	a = a.Effective()
 	switch a.Kind() {
-	case ActTrap:
-		return ActTrap // OCI's TRAP has no data
-	case ActErrno:
-		if a.Data() >= maxErrno {
+	case bytecode.ActTrap:
+		return bytecode.ActTrap // OCI's TRAP has no data
+	case bytecode.ActErrno:
+		if a.Data() >= bytecode.MaxErrno {
 			// libseccomp takes errno values up to MAX_ERRNO - 1.
-			return ActErrno | (maxErrno - 1)
+			return bytecode.ActErrno | (bytecode.MaxErrno - 1)
 		}
-	case ActUserNotif:
+	case bytecode.ActUserNotif:
 		if name == "" || name == "write" {
 			// Neither runtime accepts NOTIFY as the default, nor runc
 			// for write; the kernel answers ENOSYS to a notification
@@ -419,8 +411,8 @@ func (p *ociPlanner) chooseDefault() {
 		tail = 1<<32 - 1
 	}
 	top := p.native.MaxNr()
-	count := map[Action]uint64{}
-	denied := map[Action]uint64{}
+	count := map[bytecode.Action]uint64{}
+	denied := map[bytecode.Action]uint64{}
 	for _, sr := range segs {
 		if p.known(p.native, &sr) {
 			continue
@@ -437,20 +429,20 @@ func (p *ociPlanner) chooseDefault() {
 			denied[a] += uint64(sr.Last-sr.First) + 1
 		}
 	}
-	dflt, found := mostNumerous(count, func(Action) bool { return true })
+	dflt, found := mostNumerous(count, func(bytecode.Action) bool { return true })
 	if !found && hasTail && tail <= top {
 		dflt, found = enosys, true
 	}
 	if !found {
-		dflt, found = mostNumerous(denied, func(Action) bool { return true })
+		dflt, found = mostNumerous(denied, func(bytecode.Action) bool { return true })
 	}
 	if !found {
-		dflt = ActErrno | 1
+		dflt = bytecode.ActErrno | 1
 	}
 	if dflt.Permits() && p.deniesUnnamed(segs) {
-		dflt, found = mostNumerous(denied, func(a Action) bool { return !a.Permits() })
+		dflt, found = mostNumerous(denied, func(a bytecode.Action) bool { return !a.Permits() })
 		if !found {
-			dflt = ActErrno | 1
+			dflt = bytecode.ActErrno | 1
 		}
 	}
 	p.dflt = representable(dflt, "")
@@ -461,7 +453,7 @@ func (p *ociPlanner) chooseDefault() {
 // libseccomp kills those by itself as long as x32 is not listed, and
 // consider does not list x32 when the filter denies them under a permit
 // default.
-func (p *ociPlanner) deniesUnnamed(segs []SyscallRules) bool {
+func (p *ociPlanner) deniesUnnamed(segs []bytecode.SyscallRules) bool {
 	for _, sr := range segs {
 		if p.known(p.native, &sr) || !mayDeny(sr.Rules) {
 			continue
@@ -506,8 +498,8 @@ func (p *ociPlanner) enosysTail(a *arch.Arch) (first uint32, ok bool) {
 
 // mostNumerous returns the action with the highest count among those keep
 // accepts (the lowest action value on ties, for stable output).
-func mostNumerous(count map[Action]uint64, keep func(Action) bool) (Action, bool) {
-	var best Action
+func mostNumerous(count map[bytecode.Action]uint64, keep func(bytecode.Action) bool) (bytecode.Action, bool) {
+	var best bytecode.Action
 	var bestN uint64
 	found := false
 	for a, n := range count {
@@ -523,7 +515,7 @@ func mostNumerous(count map[Action]uint64, keep func(Action) bool) (Action, bool
 
 // ownPlan is what the profile would say for one syscall of a, from a's
 // own rules.
-func (p *ociPlanner) ownPlan(a *arch.Arch, sr *SyscallRules) *syscallPlan {
+func (p *ociPlanner) ownPlan(a *arch.Arch, sr *bytecode.SyscallRules) *syscallPlan {
 	strict := p.opts.Strict[sr.Name]
 	k := planKey{&sr.Rules[0], len(sr.Rules), width(a), sr.Name == "write", strict}
 	if sp, ok := p.own[k]; ok {
@@ -535,7 +527,7 @@ func (p *ociPlanner) ownPlan(a *arch.Arch, sr *SyscallRules) *syscallPlan {
 		if p.dflt.Permits() && mayDeny(sr.Rules) {
 			sp = denyAll(sr.Name, sr.Rules, width(a), why)
 		} else {
-			sp = &syscallPlan{regions: map[Action]argRegion{}, why: append(slices.Clone(sp.why), why+": left to the default "+p.dflt.String()),
+			sp = &syscallPlan{regions: map[bytecode.Action]argRegion{}, why: append(slices.Clone(sp.why), why+": left to the default "+p.dflt.String()),
 				stricter: !p.dflt.Permits() && mayPermit(sr.Rules)}
 		}
 	}
@@ -544,7 +536,7 @@ func (p *ociPlanner) ownPlan(a *arch.Arch, sr *SyscallRules) *syscallPlan {
 }
 
 // rulesText is sr.String(), remembered: most syscalls share their rules.
-func (p *ociPlanner) rulesText(sr *SyscallRules) string {
+func (p *ociPlanner) rulesText(sr *bytecode.SyscallRules) string {
 	k := &sr.Rules[0]
 	if s, ok := p.texts[k]; ok {
 		return s
@@ -571,7 +563,7 @@ func (p *ociPlanner) check(rules []ociRule, own *syscallPlan, w uint8) ruleCheck
 // rulesFor is what the profile writes for a syscall of a: its own plan,
 // or nothing when the filter answers it with ENOSYS as runc's stub does
 // (runc compiles the stub back from the profile's highest syscall).
-func (p *ociPlanner) rulesFor(a *arch.Arch, sr *SyscallRules) []ociRule {
+func (p *ociPlanner) rulesFor(a *arch.Arch, sr *bytecode.SyscallRules) []ociRule {
 	if !permissiveDefault(p.dflt) && p.dflt != enosys {
 		if tail, ok := p.enosysTail(a); ok && sr.First >= tail {
 			return nil
@@ -592,7 +584,7 @@ func (p *ociPlanner) planNative() {
 	if reason := p.checkMultiplexers(p.listed, p.plans); reason != "" {
 		// The native architecture is always filtered: say so rather than
 		// leave it out.
-		p.approx = append(p.approx, Approximation{Arch: p.native.Name, Numbers: fullSet, Stricter: true,
+		p.approx = append(p.approx, Approximation{Arch: p.native.Name, Numbers: allNumbers, Stricter: true,
 			Reason: "libseccomp's socketcall/ipc rules here may not match the filter: " + reason})
 	}
 }
@@ -613,7 +605,7 @@ func (p *ociPlanner) consider(a *arch.Arch) {
 		p.unlisted[a] = "the decision table has no rules for it"
 		return
 	}
-	killed, all := Action(0), true
+	killed, all := bytecode.Action(0), true
 	for i, sr := range segs {
 		act, ok := uniform(sr.Rules)
 		if !ok || act.Permits() || i > 0 && act != killed {
@@ -689,7 +681,7 @@ func (p *ociPlanner) isListed(a *arch.Arch) bool { return slices.Contains(p.list
 func (p *ociPlanner) limitRules() {
 	limit := p.opts.MaxRules
 	if limit <= 0 {
-		limit = DefaultMaxOCIRules
+		limit = MaxRules
 	}
 	total := 0
 	names := make([]string, 0, len(p.plans))
@@ -712,7 +704,7 @@ func (p *ociPlanner) limitRules() {
 		var cut []ociRule
 		why := fmt.Sprintf("the profile would compile to more than %d libseccomp rules: left to the default %s", limit, p.dflt)
 		if p.dflt.Permits() {
-			deny, found := Action(0), false
+			deny, found := bytecode.Action(0), false
 			for _, r := range np.rules {
 				if !r.action.Permits() && (!found || r.action.Stronger(deny)) {
 					deny, found = r.action, true
@@ -760,11 +752,11 @@ func (p *ociPlanner) addMarkers() {
 	if permissiveDefault(p.dflt) || p.dflt == enosys {
 		return
 	}
-	countable := func(a *arch.Arch, sr *SyscallRules) bool {
+	countable := func(a *arch.Arch, sr *bytecode.SyscallRules) bool {
 		return sr != nil && p.known(a, sr) && !(multiplexes(a) && multiplexed(sr.Name)) && p.plans[sr.Name] != nil
 	}
 	for _, a := range p.listed {
-		var marker *SyscallRules
+		var marker *bytecode.SyscallRules
 		if tail, ok := p.enosysTail(a); ok {
 			if tail == 0 {
 				continue
@@ -811,7 +803,7 @@ func (p *ociPlanner) stubbed(a *arch.Arch, nr uint32) bool {
 // compiled returns what the compiled profile does for a number of a listed
 // architecture that no rule of the profile names, and the first number
 // above nr where that may change (1<<32 when none).
-func (p *ociPlanner) compiled(a *arch.Arch, nr uint32) (Action, uint64) {
+func (p *ociPlanner) compiled(a *arch.Arch, nr uint32) (bytecode.Action, uint64) {
 	next := uint64(1) << 32
 	limit := func(v uint64) {
 		if v > uint64(nr) && v < next {
@@ -831,7 +823,7 @@ func (p *ociPlanner) compiled(a *arch.Arch, nr uint32) (Action, uint64) {
 		// libseccomp's x86_64 code kills numbers from X32SyscallBit up
 		// when x32 is not filtered.
 		if nr >= arch.X32SyscallBit {
-			return ActKillThread, next
+			return bytecode.ActKillThread, next
 		}
 		limit(arch.X32SyscallBit)
 	}
@@ -851,7 +843,7 @@ func (p *ociPlanner) approximate() {
 			why = "not listed in the profile, so libseccomp kills its calls"
 		}
 		segs := p.segments(a)
-		var numbers IntervalSet
+		var numbers bytecode.IntervalSet
 		stricter := false
 		for _, sr := range segs {
 			act, ok := uniform(sr.Rules)
@@ -860,26 +852,26 @@ func (p *ociPlanner) approximate() {
 				// to its own rules, where no name matches it.
 				if !ok || act != p.dflt {
 					reason := fmt.Sprintf("number %#x passes libseccomp's x86_64 checks and gets %s; the filter gives %s", uint32(x32Passthrough), p.dflt, sr.String())
-					p.approx = append(p.approx, Approximation{Arch: a.Name, Numbers: IntervalSet{{x32Passthrough, x32Passthrough}},
+					p.approx = append(p.approx, Approximation{Arch: a.Name, Numbers: bytecode.IntervalSet{{First: x32Passthrough, Last: x32Passthrough}},
 						Stricter: !p.dflt.Permits() && mayPermit(sr.Rules), Reason: reason})
 				}
 				if sr.First == sr.Last {
 					continue
 				}
 			}
-			if ok && act == ActKillThread {
+			if ok && act == bytecode.ActKillThread {
 				continue
 			}
-			numbers = numbers.Union(IntervalSet{{sr.First, sr.Last}})
+			numbers = numbers.Union(bytecode.IntervalSet{{First: sr.First, Last: sr.Last}})
 			stricter = stricter || mayPermit(sr.Rules)
 		}
 		if len(numbers) > 0 {
 			p.approx = append(p.approx, Approximation{Arch: a.Name, Numbers: numbers, Stricter: stricter, Reason: why})
 		}
 	}
-	var audits IntervalSet
+	var audits bytecode.IntervalSet
 	for _, a := range arch.All {
-		audits = audits.Union(IntervalSet{{a.Audit, a.Audit}})
+		audits = audits.Union(bytecode.IntervalSet{{First: a.Audit, Last: a.Audit}})
 	}
 	for _, at := range p.table.Arches {
 		if at.Arch != nil {
@@ -889,13 +881,13 @@ func (p *ociPlanner) approximate() {
 		if len(values) == 0 {
 			continue
 		}
-		var numbers IntervalSet
+		var numbers bytecode.IntervalSet
 		stricter := false
 		for _, sr := range at.Syscalls {
-			if act, ok := uniform(sr.Rules); ok && act == ActKillThread {
+			if act, ok := uniform(sr.Rules); ok && act == bytecode.ActKillThread {
 				continue
 			}
-			numbers = numbers.Union(IntervalSet{{sr.First, sr.Last}})
+			numbers = numbers.Union(bytecode.IntervalSet{{First: sr.First, Last: sr.Last}})
 			stricter = stricter || mayPermit(sr.Rules)
 		}
 		if len(numbers) > 0 {
@@ -915,7 +907,7 @@ func (p *ociPlanner) approximateListed(a *arch.Arch) {
 	}
 	type group struct {
 		names   []string
-		numbers IntervalSet
+		numbers bytecode.IntervalSet
 	}
 	groups := map[key]*group{}
 	var order []key
@@ -930,7 +922,7 @@ func (p *ociPlanner) approximateListed(a *arch.Arch) {
 		if name != "" {
 			g.names = append(g.names, name)
 		}
-		g.numbers = g.numbers.Union(IntervalSet{{first, last}})
+		g.numbers = g.numbers.Union(bytecode.IntervalSet{{First: first, Last: last}})
 	}
 	segs := p.segments(a)
 	for i := range segs {
@@ -1045,22 +1037,22 @@ func (p *ociPlanner) profile() *OCIProfile {
 
 // ociAction maps a representable action to its OCI name and errno (TRACE
 // data travels in errnoRet too).
-func ociAction(a Action) (specs.LinuxSeccompAction, *uint) {
+func ociAction(a bytecode.Action) (specs.LinuxSeccompAction, *uint) {
 	data := uint(a.Data())
 	switch a.Kind() {
-	case ActKillProcess:
+	case bytecode.ActKillProcess:
 		return specs.ActKillProcess, nil
-	case ActKillThread:
+	case bytecode.ActKillThread:
 		return specs.ActKillThread, nil
-	case ActTrap:
+	case bytecode.ActTrap:
 		return specs.ActTrap, nil
-	case ActErrno:
+	case bytecode.ActErrno:
 		return specs.ActErrno, &data
-	case ActUserNotif:
+	case bytecode.ActUserNotif:
 		return specs.ActNotify, nil
-	case ActTrace:
+	case bytecode.ActTrace:
 		return specs.ActTrace, &data
-	case ActLog:
+	case bytecode.ActLog:
 		return specs.ActLog, nil
 	}
 	return specs.ActAllow, nil

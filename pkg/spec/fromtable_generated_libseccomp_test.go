@@ -1,6 +1,6 @@
 //go:build cgo && libseccomp
 
-package bytecode_test
+package spec
 
 import (
 	"fmt"
@@ -12,7 +12,6 @@ import (
 	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 	"github.com/seccomp-attest/seccomp-attest/pkg/compare"
-	"github.com/seccomp-attest/seccomp-attest/pkg/spec"
 )
 
 // filterGen makes small valid seccomp programs shaped like real filters:
@@ -213,7 +212,7 @@ func TestDecompileOCIGeneratedNeverWeaker(t *testing.T) {
 					t.Logf("program:\n%s", disassembly(prog))
 				}
 			}()
-			for _, runtime := range []string{spec.RuntimeRunc, spec.RuntimeCrun} {
+			for _, runtime := range []string{RuntimeRunc, RuntimeCrun} {
 				p, compiled, res := decompileRoundTrip(t, stack, runtime)
 				for i := range res.Findings {
 					f := &res.Findings[i]
@@ -222,7 +221,7 @@ func TestDecompileOCIGeneratedNeverWeaker(t *testing.T) {
 						t.Fatalf("%s: weaker: %s %s: %v -> %v when %v\n%s", runtime, f.Arch, f.Label(), f.A, f.B, f.When, profileSummary(p))
 					case f.Kind == compare.Undecided && !tab.Approximate:
 						t.Fatalf("%s: undecided on an exact table: %s %s: %v -> %v\n%s", runtime, f.Arch, f.Label(), f.A, f.B, profileSummary(p))
-					case runtime == spec.RuntimeRunc && f.Kind != compare.Undecided && !reportedIn(p, f):
+					case runtime == RuntimeRunc && f.Kind != compare.Undecided && !reportedIn(p, f):
 						t.Fatalf("%s: unreported difference: %s %s %s: %v -> %v when %v (example %+v)\napproximations:\n  %s\n%s",
 							runtime, f.Kind, f.Arch, f.Label(), f.A, f.B, f.When, f.Example, approximationList(p), profileSummary(p))
 					}
@@ -232,7 +231,7 @@ func TestDecompileOCIGeneratedNeverWeaker(t *testing.T) {
 						t.Fatalf("%s: arch %#x nr %#x ip %#x args %#x: the filter gives %v, the profile %v\n%s", runtime, d.Arch, d.Nr, d.InstructionPointer, d.Args, want, got, profileSummary(p))
 					}
 				}
-				if runtime == spec.RuntimeRunc {
+				if runtime == RuntimeRunc {
 					stats[fmt.Sprintf("default %s", p.Seccomp.DefaultAction)]++
 					if len(p.Approximations) == 0 {
 						stats["exact"]++
@@ -247,7 +246,7 @@ func TestDecompileOCIGeneratedNeverWeaker(t *testing.T) {
 	t.Logf("%d generated filters: %v", n, stats)
 }
 
-func approximationList(p *bytecode.OCIProfile) string {
+func approximationList(p *OCIProfile) string {
 	var out []string
 	for _, a := range p.Approximations {
 		out = append(out, a.String())

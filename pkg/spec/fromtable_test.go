@@ -1,4 +1,4 @@
-package bytecode
+package spec
 
 import (
 	"math/rand/v2"
@@ -8,7 +8,9 @@ import (
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/seccomp-attest/seccomp-attest/internal/testfixture"
 	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
+	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 )
 
 // hasValue is the membership test of a value set, the reference for its
@@ -63,7 +65,7 @@ func ociRandomSet(rng *rand.Rand, width uint8) valueSet {
 		}
 		return s
 	}
-	return orderSet(width, cmpOp(rng.IntN(6)), ociRandomValue(rng))
+	return orderSet(width, bytecode.CmpOp(rng.IntN(6)), ociRandomValue(rng))
 }
 
 func ociSamples(rng *rand.Rand, n int) []uint64 {
@@ -143,14 +145,17 @@ func TestOCIConditionBox(t *testing.T) {
 		if i%3 == 0 {
 			width = 32
 		}
-		var cond Condition
+		var cond bytecode.Condition
 		for range 1 + rng.IntN(3) {
-			c := Comparison{Operand: Operand{Arg: rng.IntN(3) - 1, Half: Half(rng.IntN(3))}, Op: cmpOp(rng.IntN(6)), Value: ociRandomValue(rng)}
-			c.Mask = c.fullMask()
+			c := bytecode.Comparison{Operand: bytecode.Operand{Arg: rng.IntN(3) - 1, Half: bytecode.Half(rng.IntN(3))}, Op: bytecode.CmpOp(rng.IntN(6)), Value: ociRandomValue(rng)}
+			c.Mask = ^uint64(0) // every bit of the operand: unmasked
+			if c.Operand.Half != bytecode.Full {
+				c.Mask = 0xffffffff
+			}
 			if rng.IntN(3) == 0 {
 				c.Mask &= ociRandomValue(rng)
 			}
-			if c.Operand.Half != Full {
+			if c.Operand.Half != bytecode.Full {
 				c.Value &= 0xffffffff
 			}
 			cond = append(cond, c)
@@ -161,7 +166,7 @@ func TestOCIConditionBox(t *testing.T) {
 		}
 		for j, v := range samples {
 			w := samples[(j*7+i)%len(samples)]
-			d := Data{InstructionPointer: w, Args: [6]uint64{v, w, v ^ w}}
+			d := bytecode.Data{InstructionPointer: w, Args: [6]uint64{v, w, v ^ w}}
 			holds, in := cond.Holds(&d), b.hasArgs(d.Args)
 			if exact && holds != in || !exact && holds && !in {
 				t.Fatalf("condition %s (exact %v) at args %#x ip %#x: holds %v, box %v", cond, exact, d.Args, d.InstructionPointer, holds, in)
@@ -173,7 +178,7 @@ func TestOCIConditionBox(t *testing.T) {
 // ociEntriesDecide is what libseccomp does with one syscall's entries: the
 // action of the entry that matches (entries of different actions never
 // overlap), else the default.
-func ociEntriesDecide(rules []ociRule, width uint8, dflt Action, args [6]uint64) Action {
+func ociEntriesDecide(rules []ociRule, width uint8, dflt bytecode.Action, args [6]uint64) bytecode.Action {
 	for _, r := range rules {
 		if argsBox(r.args, width).hasArgs(args) {
 			return r.action
@@ -191,22 +196,22 @@ func TestOCIPlanSyscall(t *testing.T) {
 	planned := 0
 	for range 600 {
 		prog := ociArgumentTree(rng, 3)
-		f, err := NewFilter(prog)
+		f, err := bytecode.NewFilter(prog)
 		if err != nil {
 			t.Fatalf("generated an invalid program: %v", err)
 		}
-		tab, err := Analyze(f)
+		tab, err := bytecode.Analyze(f)
 		if err != nil {
 			continue
 		}
 		_, sr := tab.Lookup(arch.X86_64.Audit, 39)
 		for _, width := range []uint8{64, 32} {
-			for _, dflt := range []Action{ActErrno | 1, ActAllow} {
+			for _, dflt := range []bytecode.Action{bytecode.ActErrno | 1, bytecode.ActAllow} {
 				sp := planSyscall("getpid", sr.Rules, width, dflt)
 				planned++
 				for i, v := range samples {
 					w := samples[(i*5+3)%len(samples)]
-					d := Data{Arch: arch.X86_64.Audit, Nr: 39, InstructionPointer: v, Args: [6]uint64{v, w, w ^ v}}
+					d := bytecode.Data{Arch: arch.X86_64.Audit, Nr: 39, InstructionPointer: v, Args: [6]uint64{v, w, w ^ v}}
 					if width == 32 {
 						// 32-bit tasks pass zero-extended arguments.
 						for k := range d.Args {
@@ -217,7 +222,7 @@ func TestOCIPlanSyscall(t *testing.T) {
 					got := ociEntriesDecide(sp.rules, width, dflt, d.Args)
 					if !want.Permits() && got.Permits() || sp.exact && got != representable(want, "getpid") {
 						t.Fatalf("width %d default %v, args %#x ip %#x: filter %v, entries %v (exact %v)\nrules %s\nentries %+v\nwhy %v",
-							width, dflt, d.Args, d.InstructionPointer, want, got, sp.exact, rulesString(sr.Rules), sp.rules, sp.why)
+							width, dflt, d.Args, d.InstructionPointer, want, got, sp.exact, bytecode.RulesString(sr.Rules), sp.rules, sp.why)
 					}
 				}
 			}
@@ -231,41 +236,51 @@ func TestOCIPlanSyscall(t *testing.T) {
 // ociArgumentTree is a program that returns for getpid on x86_64 whatever
 // a random tree of argument (and sometimes instruction pointer) tests
 // says, and ALLOW for everything else.
-func ociArgumentTree(rng *rand.Rand, depth int) []Instruction {
-	var tree func(depth int) []Instruction
-	tree = func(depth int) []Instruction {
+func ociArgumentTree(rng *rand.Rand, depth int) []bytecode.Instruction {
+	var tree func(depth int) []bytecode.Instruction
+	tree = func(depth int) []bytecode.Instruction {
 		if depth == 0 || rng.IntN(4) == 0 {
-			acts := []Action{ActAllow, ActLog, ActErrno | 1, ActErrno | 13, ActKillProcess, ActTrap, ActTrace | 2}
-			return []Instruction{{Op: ClassRET | RetK, K: uint32(acts[rng.IntN(len(acts))])}}
+			acts := []bytecode.Action{bytecode.ActAllow, bytecode.ActLog, bytecode.ActErrno | 1, bytecode.ActErrno | 13, bytecode.ActKillProcess, bytecode.ActTrap, bytecode.ActTrace | 2}
+			return []bytecode.Instruction{{Op: bytecode.ClassRET | bytecode.RetK, K: uint32(acts[rng.IntN(len(acts))])}}
 		}
-		off := uint32(OffsetArgs + 8*rng.IntN(3) + 4*rng.IntN(2))
+		off := uint32(bytecode.OffsetArgs + 8*rng.IntN(3) + 4*rng.IntN(2))
 		if rng.IntN(10) == 0 {
-			off = OffsetIP
+			off = bytecode.OffsetIP
 		}
-		out := []Instruction{{Op: ClassLD | SizeW | ModeABS, K: off}}
+		out := []bytecode.Instruction{{Op: bytecode.ClassLD | bytecode.SizeW | bytecode.ModeABS, K: off}}
 		if rng.IntN(5) == 0 {
-			out = append(out, Instruction{Op: ClassALU | AluAND | SrcK, K: uint32(ociRandomValue(rng))})
+			out = append(out, bytecode.Instruction{Op: bytecode.ClassALU | bytecode.AluAND | bytecode.SrcK, K: uint32(ociRandomValue(rng))})
 		}
 		taken, notTaken := tree(depth-1), tree(depth-1)
-		op := []uint16{JmpJEQ, JmpJGT, JmpJGE, JmpJSET}[rng.IntN(4)]
-		out = append(out, Instruction{Op: Opcode(ClassJMP | op | SrcK), K: uint32(ociRandomValue(rng)), Jf: uint8(len(taken))})
+		op := []uint16{bytecode.JmpJEQ, bytecode.JmpJGT, bytecode.JmpJGE, bytecode.JmpJSET}[rng.IntN(4)]
+		out = append(out, bytecode.Instruction{Op: bytecode.Opcode(bytecode.ClassJMP | op | bytecode.SrcK), K: uint32(ociRandomValue(rng)), Jf: uint8(len(taken))})
 		return append(append(out, taken...), notTaken...)
 	}
 	body := tree(depth)
-	prog := []Instruction{
-		{Op: ClassLD | SizeW | ModeABS, K: OffsetNr},
-		{Op: ClassJMP | JmpJEQ | SrcK, K: 39, Jf: uint8(len(body))},
+	prog := []bytecode.Instruction{
+		{Op: bytecode.ClassLD | bytecode.SizeW | bytecode.ModeABS, K: bytecode.OffsetNr},
+		{Op: bytecode.ClassJMP | bytecode.JmpJEQ | bytecode.SrcK, K: 39, Jf: uint8(len(body))},
 	}
-	return append(append(prog, body...), Instruction{Op: ClassRET | RetK, K: uint32(ActAllow)})
+	return append(append(prog, body...), bytecode.Instruction{Op: bytecode.ClassRET | bytecode.RetK, K: uint32(bytecode.ActAllow)})
 }
 
-func ociProfileOf(t *testing.T, path string) *OCIProfile {
+// fixtureFilter parses the committed fixture filter name.
+func fixtureFilter(t testing.TB, name string) *bytecode.Filter {
 	t.Helper()
-	tab, err := Analyze(loadFilter(t, path))
+	f, err := bytecode.ParseFilter(testfixture.Read(t, name))
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return f
+}
+
+func ociProfileOf(t *testing.T, name string) *OCIProfile {
+	t.Helper()
+	tab, err := bytecode.Analyze(fixtureFilter(t, name))
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := tab.OCIWith(OCIOptions{Native: arch.X86_64})
+	p, err := FromTable(tab, OCIOptions{Native: arch.X86_64})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -287,7 +302,7 @@ func ociEntries(p *OCIProfile, name string) []specs.LinuxSyscall {
 // above the highest syscall), clone allowed when no namespace flag is set,
 // personality for its five values, and the three ABIs Docker lists.
 func TestOCIDockerDefault(t *testing.T) {
-	p := ociProfileOf(t, "testdata/fixtures/docker-default.runc.bpf")
+	p := ociProfileOf(t, "docker-default.runc.bpf")
 	if p.Seccomp.DefaultAction != specs.ActErrno || p.Seccomp.DefaultErrnoRet == nil || *p.Seccomp.DefaultErrnoRet != 1 {
 		t.Errorf("default %s %v, want SCMP_ACT_ERRNO 1", p.Seccomp.DefaultAction, p.Seccomp.DefaultErrnoRet)
 	}
@@ -330,7 +345,7 @@ func TestOCIDefaultActions(t *testing.T) {
 		// default, everything the filter allows listed.
 		"stacked.1.bpf": specs.ActErrno,
 	} {
-		if got := ociProfileOf(t, "testdata/fixtures/"+file).Seccomp.DefaultAction; got != want {
+		if got := ociProfileOf(t, file).Seccomp.DefaultAction; got != want {
 			t.Errorf("%s: default %s, want %s", file, got, want)
 		}
 	}
@@ -340,14 +355,14 @@ func TestOCIDefaultActions(t *testing.T) {
 // kills what is not listed), and arch values nobody lists are reported
 // when the filter does not kill them.
 func TestOCIArchitectures(t *testing.T) {
-	p := ociProfileOf(t, "testdata/fixtures/i386.runc.bpf")
+	p := ociProfileOf(t, "i386.runc.bpf")
 	if want := []specs.Arch{"SCMP_ARCH_X86_64", "SCMP_ARCH_X86"}; !slices.Equal(p.Seccomp.Architectures, want) {
 		t.Errorf("architectures %v, want %v (x32 is killed)", p.Seccomp.Architectures, want)
 	}
 	if len(p.Approximations) != 0 {
 		t.Errorf("approximations: %v", p.Approximations)
 	}
-	p = ociProfileOf(t, "testdata/fixtures/stacked.1.bpf")
+	p = ociProfileOf(t, "stacked.1.bpf")
 	other := false
 	for _, a := range p.Approximations {
 		other = other || a.Arch == "other" && a.Stricter && a.ArchValues.Contains(0)
@@ -361,25 +376,29 @@ func TestOCIArchitectures(t *testing.T) {
 // pointer, and arithmetic on an argument, have no OCI form; the syscall is
 // denied where the filter might deny, and that is reported.
 func TestOCIUnwritableConditionsAreStricter(t *testing.T) {
-	ld := func(off uint32) Instruction { return Instruction{Op: ClassLD | SizeW | ModeABS, K: off} }
-	ret := func(a Action) Instruction { return Instruction{Op: ClassRET | RetK, K: uint32(a)} }
-	for name, body := range map[string][]Instruction{
-		"instruction pointer": {ld(OffsetIP), {Op: ClassJMP | JmpJEQ | SrcK, K: 0x1000, Jf: 1}, ret(ActAllow), ret(ActErrno | 1)},
-		"arithmetic": {ld(OffsetArgs), {Op: ClassALU | AluADD | SrcK, K: 3}, {Op: ClassJMP | JmpJGT | SrcK, K: 10, Jf: 1},
-			ret(ActErrno | 1), ret(ActAllow)},
+	ld := func(off uint32) bytecode.Instruction {
+		return bytecode.Instruction{Op: bytecode.ClassLD | bytecode.SizeW | bytecode.ModeABS, K: off}
+	}
+	ret := func(a bytecode.Action) bytecode.Instruction {
+		return bytecode.Instruction{Op: bytecode.ClassRET | bytecode.RetK, K: uint32(a)}
+	}
+	for name, body := range map[string][]bytecode.Instruction{
+		"instruction pointer": {ld(bytecode.OffsetIP), {Op: bytecode.ClassJMP | bytecode.JmpJEQ | bytecode.SrcK, K: 0x1000, Jf: 1}, ret(bytecode.ActAllow), ret(bytecode.ActErrno | 1)},
+		"arithmetic": {ld(bytecode.OffsetArgs), {Op: bytecode.ClassALU | bytecode.AluADD | bytecode.SrcK, K: 3}, {Op: bytecode.ClassJMP | bytecode.JmpJGT | bytecode.SrcK, K: 10, Jf: 1},
+			ret(bytecode.ActErrno | 1), ret(bytecode.ActAllow)},
 	} {
-		prog := append([]Instruction{ld(OffsetArch), {Op: ClassJMP | JmpJEQ | SrcK, K: arch.X86_64.Audit, Jf: uint8(len(body) + 2)},
-			ld(OffsetNr), {Op: ClassJMP | JmpJEQ | SrcK, K: 39, Jf: uint8(len(body))}}, body...)
-		prog = append(prog, ret(ActAllow), ret(ActKillThread))
-		f, err := NewFilter(prog)
+		prog := append([]bytecode.Instruction{ld(bytecode.OffsetArch), {Op: bytecode.ClassJMP | bytecode.JmpJEQ | bytecode.SrcK, K: arch.X86_64.Audit, Jf: uint8(len(body) + 2)},
+			ld(bytecode.OffsetNr), {Op: bytecode.ClassJMP | bytecode.JmpJEQ | bytecode.SrcK, K: 39, Jf: uint8(len(body))}}, body...)
+		prog = append(prog, ret(bytecode.ActAllow), ret(bytecode.ActKillThread))
+		f, err := bytecode.NewFilter(prog)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		tab, err := Analyze(f)
+		tab, err := bytecode.Analyze(f)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		p, err := tab.OCIWith(OCIOptions{Native: arch.X86_64})
+		p, err := FromTable(tab, OCIOptions{Native: arch.X86_64})
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -400,17 +419,17 @@ func TestOCIUnwritableConditionsAreStricter(t *testing.T) {
 // TestOCIMaskUnderPermitDefault: "deny when (arg & mask) != 0" under an
 // allow default is one entry per bit of the mask.
 func TestOCIMaskUnderPermitDefault(t *testing.T) {
-	rules := []Rule{
-		{When: Condition{{Operand: Operand{Arg: 0, Half: Low}, Op: opNE, Mask: 0x7e020000, Value: 0}}, Action: ActErrno | 1},
-		{Action: ActAllow},
+	rules := []bytecode.Rule{
+		{When: bytecode.Condition{{Operand: bytecode.Operand{Arg: 0, Half: bytecode.Low}, Op: bytecode.OpNE, Mask: 0x7e020000, Value: 0}}, Action: bytecode.ActErrno | 1},
+		{Action: bytecode.ActAllow},
 	}
-	sp := planSyscall("clone", rules, 64, ActAllow)
+	sp := planSyscall("clone", rules, 64, bytecode.ActAllow)
 	if !sp.exact || len(sp.rules) != 7 {
 		t.Fatalf("exact %v, %d entries %+v: want 7 exact single-bit entries", sp.exact, len(sp.rules), sp.rules)
 	}
 	for _, r := range sp.rules {
 		c := r.args[0]
-		if r.action != ActErrno|1 || c.Op != specs.OpMaskedEqual || c.Value != c.ValueTwo || c.Value&(c.Value-1) != 0 || c.Value&0x7e020000 == 0 {
+		if r.action != bytecode.ActErrno|1 || c.Op != specs.OpMaskedEqual || c.Value != c.ValueTwo || c.Value&(c.Value-1) != 0 || c.Value&0x7e020000 == 0 {
 			t.Errorf("entry %+v: want ERRNO(1) when one bit of 0x7e020000 is set", r)
 		}
 	}
@@ -422,24 +441,24 @@ func TestOCILibseccompShapes(t *testing.T) {
 	arg := func(i uint, op specs.LinuxSeccompOperator, v, v2 uint64) specs.LinuxSeccompArg {
 		return specs.LinuxSeccompArg{Index: i, Op: op, Value: v, ValueTwo: v2}
 	}
-	rule := func(a Action, args ...specs.LinuxSeccompArg) ociRule { return ociRule{action: a, args: args} }
+	rule := func(a bytecode.Action, args ...specs.LinuxSeccompArg) ociRule { return ociRule{action: a, args: args} }
 	for name, c := range map[string]struct {
 		rules []ociRule
 		ok    bool
 	}{
-		"Docker's socket": {[]ociRule{rule(ActAllow, arg(0, specs.OpLessThan, 38, 0)), rule(ActAllow, arg(0, specs.OpEqualTo, 39, 0)),
-			rule(ActAllow, arg(0, specs.OpGreaterThan, 40, 0))}, true},
-		"podman's socket": {[]ociRule{rule(ActErrno|22, arg(0, specs.OpEqualTo, 16, 0), arg(2, specs.OpEqualTo, 9, 0)),
-			rule(ActAllow, arg(0, specs.OpNotEqual, 16, 0)), rule(ActAllow, arg(2, specs.OpNotEqual, 9, 0))}, true},
-		"masks only": {[]ociRule{rule(ActAllow, arg(0, specs.OpMaskedEqual, 1<<40, 0), arg(1, specs.OpEqualTo, 1<<33, 0)),
-			rule(ActLog, arg(0, specs.OpMaskedEqual, 1<<40, 1<<40))}, true},
-		"one entry": {[]ociRule{rule(ActErrno|1, arg(1, specs.OpGreaterEqual, 1, 0), arg(2, specs.OpLessThan, 1<<33, 0))}, true},
-		"high words in two order comparisons": {[]ociRule{rule(ActErrno|38, arg(0, specs.OpLessThan, 0x2900000000, 0)),
-			rule(ActAllow, arg(0, specs.OpGreaterThan, 0x28ffffffff, 0))}, false},
-		"the same order comparison, then another argument": {[]ociRule{rule(ActAllow, arg(0, specs.OpGreaterThan, 5, 0), arg(2, specs.OpEqualTo, 0, 0)),
-			rule(ActAllow, arg(0, specs.OpGreaterThan, 5, 0), arg(2, specs.OpEqualTo, 1<<32, 0))}, false},
-		"equalities next to an inequality of the same action": {[]ociRule{rule(ActAllow, arg(0, specs.OpEqualTo, 0, 0), arg(1, specs.OpEqualTo, 0xfffffffe, 0)),
-			rule(ActAllow, arg(1, specs.OpNotEqual, 0xfffffffe, 0))}, false},
+		"Docker's socket": {[]ociRule{rule(bytecode.ActAllow, arg(0, specs.OpLessThan, 38, 0)), rule(bytecode.ActAllow, arg(0, specs.OpEqualTo, 39, 0)),
+			rule(bytecode.ActAllow, arg(0, specs.OpGreaterThan, 40, 0))}, true},
+		"podman's socket": {[]ociRule{rule(bytecode.ActErrno|22, arg(0, specs.OpEqualTo, 16, 0), arg(2, specs.OpEqualTo, 9, 0)),
+			rule(bytecode.ActAllow, arg(0, specs.OpNotEqual, 16, 0)), rule(bytecode.ActAllow, arg(2, specs.OpNotEqual, 9, 0))}, true},
+		"masks only": {[]ociRule{rule(bytecode.ActAllow, arg(0, specs.OpMaskedEqual, 1<<40, 0), arg(1, specs.OpEqualTo, 1<<33, 0)),
+			rule(bytecode.ActLog, arg(0, specs.OpMaskedEqual, 1<<40, 1<<40))}, true},
+		"one entry": {[]ociRule{rule(bytecode.ActErrno|1, arg(1, specs.OpGreaterEqual, 1, 0), arg(2, specs.OpLessThan, 1<<33, 0))}, true},
+		"high words in two order comparisons": {[]ociRule{rule(bytecode.ActErrno|38, arg(0, specs.OpLessThan, 0x2900000000, 0)),
+			rule(bytecode.ActAllow, arg(0, specs.OpGreaterThan, 0x28ffffffff, 0))}, false},
+		"the same order comparison, then another argument": {[]ociRule{rule(bytecode.ActAllow, arg(0, specs.OpGreaterThan, 5, 0), arg(2, specs.OpEqualTo, 0, 0)),
+			rule(bytecode.ActAllow, arg(0, specs.OpGreaterThan, 5, 0), arg(2, specs.OpEqualTo, 1<<32, 0))}, false},
+		"equalities next to an inequality of the same action": {[]ociRule{rule(bytecode.ActAllow, arg(0, specs.OpEqualTo, 0, 0), arg(1, specs.OpEqualTo, 0xfffffffe, 0)),
+			rule(bytecode.ActAllow, arg(1, specs.OpNotEqual, 0xfffffffe, 0))}, false},
 	} {
 		if got := libseccompCompiles(c.rules); got != c.ok {
 			t.Errorf("%s: libseccompCompiles %v, want %v", name, got, c.ok)
@@ -450,12 +469,12 @@ func TestOCILibseccompShapes(t *testing.T) {
 // TestOCIRulesCap: past MaxRules libseccomp rules, the syscalls with the
 // most entries are cut down to the stricter side, and reported.
 func TestOCIRulesCap(t *testing.T) {
-	tab, err := Analyze(loadFilter(t, "testdata/fixtures/docker-default.runc.bpf"))
+	tab, err := bytecode.Analyze(fixtureFilter(t, "docker-default.runc.bpf"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	const limit = 100
-	p, err := tab.OCIWith(OCIOptions{Native: arch.X86_64, MaxRules: limit})
+	p, err := FromTable(tab, OCIOptions{Native: arch.X86_64, MaxRules: limit})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -481,18 +500,18 @@ func TestOCIRulesCap(t *testing.T) {
 // the nearest deny, never a permit.
 func TestOCIRepresentableActions(t *testing.T) {
 	for _, c := range []struct {
-		in   Action
+		in   bytecode.Action
 		name string
-		want Action
+		want bytecode.Action
 	}{
-		{ActErrno | 4095, "read", ActErrno | 4094}, // libseccomp refuses MAX_ERRNO
-		{ActErrno | 5000, "read", ActErrno | 4094}, // the kernel caps it at MAX_ERRNO
-		{ActTrap | 7, "read", ActTrap},
-		{ActUserNotif, "write", ActErrno | 38},
-		{ActUserNotif, "", ActErrno | 38},
-		{ActUserNotif, "read", ActUserNotif},
-		{0x12340000, "read", ActKillProcess}, // unknown: the kernel kills the process
-		{ActTrace | 3, "read", ActTrace | 3},
+		{bytecode.ActErrno | 4095, "read", bytecode.ActErrno | 4094}, // libseccomp refuses MAX_ERRNO
+		{bytecode.ActErrno | 5000, "read", bytecode.ActErrno | 4094}, // the kernel caps it at MAX_ERRNO
+		{bytecode.ActTrap | 7, "read", bytecode.ActTrap},
+		{bytecode.ActUserNotif, "write", bytecode.ActErrno | 38},
+		{bytecode.ActUserNotif, "", bytecode.ActErrno | 38},
+		{bytecode.ActUserNotif, "read", bytecode.ActUserNotif},
+		{0x12340000, "read", bytecode.ActKillProcess}, // unknown: the kernel kills the process
+		{bytecode.ActTrace | 3, "read", bytecode.ActTrace | 3},
 	} {
 		if got := representable(c.in, c.name); got != c.want || c.in.Effective().Permits() == false && got.Permits() {
 			t.Errorf("representable(%v, %q) = %v, want %v", c.in, c.name, got, c.want)

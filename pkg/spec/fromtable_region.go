@@ -1,10 +1,12 @@
-package bytecode
+package spec
 
 import (
 	"math/bits"
 	"slices"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 )
 
 // Sets of argument values, for writing decision-table conditions as OCI
@@ -90,13 +92,13 @@ func (s valueSet) all() bool {
 }
 
 // orderSet is the set of values v with "v op k".
-func orderSet(width uint8, op cmpOp, k uint64) valueSet {
+func orderSet(width uint8, op bytecode.CmpOp, k uint64) valueSet {
 	top := widthMax(width)
 	k &= top
 	switch op {
-	case opEQ:
+	case bytecode.OpEQ:
 		return spanSet(width, k, k)
-	case opNE:
+	case bytecode.OpNE:
 		s := noValues(width)
 		if k > 0 {
 			s.spans = append(s.spans, span{0, k - 1})
@@ -105,19 +107,19 @@ func orderSet(width uint8, op cmpOp, k uint64) valueSet {
 			s.spans = append(s.spans, span{k + 1, top})
 		}
 		return s
-	case opGT:
+	case bytecode.OpGT:
 		if k == top {
 			return noValues(width)
 		}
 		return spanSet(width, k+1, top)
-	case opGE:
+	case bytecode.OpGE:
 		return spanSet(width, k, top)
-	case opLT:
+	case bytecode.OpLT:
 		if k == 0 {
 			return noValues(width)
 		}
 		return spanSet(width, 0, k-1)
-	case opLE:
+	case bytecode.OpLE:
 		return spanSet(width, 0, k)
 	}
 	return valueSet{width: width, broken: true}
@@ -545,7 +547,7 @@ func (r argRegion) disjoint(o argRegion) bool {
 // comparison has no OCI form (the instruction pointer, an order on masked
 // bits, a high word on a 32-bit architecture); the box then drops those
 // comparisons and accepts more than the condition.
-func conditionBox(cond Condition, width uint8) (b box, exact bool) {
+func conditionBox(cond bytecode.Condition, width uint8) (b box, exact bool) {
 	b = allBox(width)
 	exact = true
 	type halves struct {
@@ -564,31 +566,31 @@ func conditionBox(cond Condition, width uint8) (b box, exact bool) {
 		}
 		p := &parts[c.Operand.Arg]
 		half := c.Operand.Half
-		if width == 32 && half != Low {
+		if width == 32 && half != bytecode.Low {
 			exact = false
 			continue
 		}
 		if !c.Masked() {
 			switch half {
-			case Low:
+			case bytecode.Low:
 				p.lo, p.haveLo = intersectValues(p.lo, orderSet(32, c.Op, c.Value)), true
-			case High:
+			case bytecode.High:
 				p.hi, p.haveHi = intersectValues(p.hi, orderSet(32, c.Op, c.Value)), true
 			default:
 				p.masked = intersectValues(p.masked, orderSet(width, c.Op, c.Value))
 			}
 			continue
 		}
-		if c.Op != opEQ && c.Op != opNE {
+		if c.Op != bytecode.OpEQ && c.Op != bytecode.OpNE {
 			exact = false
 			continue
 		}
 		mask, value := c.Mask, c.Value
-		if half == High {
+		if half == bytecode.High {
 			mask, value = mask<<32, value<<32
 		}
 		s := cubeSet(width, cube{mask: mask, bits: value})
-		if c.Op == opNE {
+		if c.Op == bytecode.OpNE {
 			s = s.complement()
 		}
 		p.masked = intersectValues(p.masked, s)
@@ -746,17 +748,17 @@ func argsBox(args []specs.LinuxSeccompArg, width uint8) box {
 		var s valueSet
 		switch a.Op {
 		case specs.OpEqualTo:
-			s = orderSet(width, opEQ, a.Value&top)
+			s = orderSet(width, bytecode.OpEQ, a.Value&top)
 		case specs.OpNotEqual:
-			s = orderSet(width, opNE, a.Value&top)
+			s = orderSet(width, bytecode.OpNE, a.Value&top)
 		case specs.OpGreaterThan:
-			s = orderSet(width, opGT, a.Value&top)
+			s = orderSet(width, bytecode.OpGT, a.Value&top)
 		case specs.OpGreaterEqual:
-			s = orderSet(width, opGE, a.Value&top)
+			s = orderSet(width, bytecode.OpGE, a.Value&top)
 		case specs.OpLessThan:
-			s = orderSet(width, opLT, a.Value&top)
+			s = orderSet(width, bytecode.OpLT, a.Value&top)
 		case specs.OpLessEqual:
-			s = orderSet(width, opLE, a.Value&top)
+			s = orderSet(width, bytecode.OpLE, a.Value&top)
 		case specs.OpMaskedEqual:
 			s = cubeSet(width, cube{mask: a.Value & top, bits: a.ValueTwo & top})
 		default:

@@ -1,6 +1,6 @@
 //go:build cgo && libseccomp
 
-package bytecode_test
+package spec
 
 import (
 	"fmt"
@@ -9,26 +9,26 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/seccomp-attest/seccomp-attest/internal/testfixture"
 	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 	"github.com/seccomp-attest/seccomp-attest/pkg/compare"
-	"github.com/seccomp-attest/seccomp-attest/pkg/spec"
 )
 
 // roundTrip decompiles a stack into an OCI profile for this machine's
 // libseccomp, compiles the profile again as runtime would, and diffs the
 // original (reference) with the compiled profile.
-func decompileRoundTrip(t *testing.T, stack bytecode.Stack, runtime string) (*bytecode.OCIProfile, bytecode.Stack, *compare.Result) {
+func decompileRoundTrip(t *testing.T, stack bytecode.Stack, runtime string) (*OCIProfile, bytecode.Stack, *compare.Result) {
 	t.Helper()
 	tab, err := bytecode.AnalyzeStack(stack)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := tab.OCIWith(bytecode.OCIOptions{Known: spec.KnownSyscall, MaxRules: spec.MaxRules})
+	p, err := FromTable(tab, OCIOptions{Known: KnownSyscall, MaxRules: MaxRules})
 	if err != nil {
 		t.Fatal(err)
 	}
-	compiled, err := spec.Compile(&p.Seccomp, runtime)
+	compiled, err := Compile(&p.Seccomp, runtime)
 	if err != nil {
 		t.Fatalf("%s refuses the decompiled profile: %v\n%s", runtime, err, profileSummary(p))
 	}
@@ -39,7 +39,7 @@ func decompileRoundTrip(t *testing.T, stack bytecode.Stack, runtime string) (*by
 	return p, compiled, res
 }
 
-func profileSummary(p *bytecode.OCIProfile) string {
+func profileSummary(p *OCIProfile) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "default %s, architectures %v\n", p.Seccomp.DefaultAction, p.Seccomp.Architectures)
 	for _, s := range p.Seccomp.Syscalls {
@@ -48,17 +48,10 @@ func profileSummary(p *bytecode.OCIProfile) string {
 	return b.String()
 }
 
-func errnoString(e *uint) any {
-	if e == nil {
-		return "-"
-	}
-	return *e
-}
-
 // covered reports whether an approximation the profile reports accounts
 // for a finding: same architecture (or arch value), overlapping numbers,
 // and "stricter" when the finding is.
-func reportedIn(p *bytecode.OCIProfile, f *compare.Finding) bool {
+func reportedIn(p *OCIProfile, f *compare.Finding) bool {
 	for _, a := range p.Approximations {
 		if a.Arch == "other" {
 			if !strings.HasPrefix(f.Arch, "arch:") || f.Example == nil || !a.ArchValues.Contains(f.Example.Arch) {
@@ -81,11 +74,10 @@ func reportedIn(p *bytecode.OCIProfile, f *compare.Finding) bool {
 }
 
 func fixtureFilters(t *testing.T) []string {
-	files, _ := filepath.Glob("testdata/*.bpf")
-	more, _ := filepath.Glob("testdata/fixtures/*.bpf")
-	files = append(files, more...)
+	files, _ := filepath.Glob("../bytecode/testdata/*.bpf")
+	files = append(files, testfixture.Glob(t, "*.bpf")...)
 	if len(files) < 15 {
-		t.Fatalf("found %d filter fixtures, want every testdata/*.bpf and testdata/fixtures/*.bpf", len(files))
+		t.Fatalf("found %d filter fixtures, want every pkg/bytecode/testdata/*.bpf and %s/*.bpf", len(files), testfixture.Dir)
 	}
 	return files
 }
@@ -105,7 +97,7 @@ func readFixtureFilter(t *testing.T, path string) *bytecode.Filter {
 
 // checkRoundTrip requires the compiled profile to be never weaker than the
 // stack, and every difference to be one the decompiler reported.
-func checkDecompileRoundTrip(t *testing.T, stack bytecode.Stack, runtime string, requireReported bool) (*bytecode.OCIProfile, *compare.Result) {
+func checkDecompileRoundTrip(t *testing.T, stack bytecode.Stack, runtime string, requireReported bool) (*OCIProfile, *compare.Result) {
 	t.Helper()
 	p, _, res := decompileRoundTrip(t, stack, runtime)
 	var bad []string
@@ -143,8 +135,8 @@ func TestDecompileOCINeverWeakerOnFixtures(t *testing.T) {
 	for _, path := range fixtureFilters(t) {
 		t.Run(filepath.Base(path), func(t *testing.T) {
 			stack := bytecode.Stack{readFixtureFilter(t, path)}
-			p, res := checkDecompileRoundTrip(t, stack, spec.RuntimeRunc, true)
-			checkDecompileRoundTrip(t, stack, spec.RuntimeCrun, false)
+			p, res := checkDecompileRoundTrip(t, stack, RuntimeRunc, true)
+			checkDecompileRoundTrip(t, stack, RuntimeCrun, false)
 			t.Logf("default %s, %d architectures, %d entries; %d approximations (%d stricter); runc findings: %d stricter, %d changed",
 				p.Seccomp.DefaultAction, len(p.Listed), len(p.Seccomp.Syscalls), len(p.Approximations), countStricter(p),
 				res.Count(compare.Stricter), res.Count(compare.Changed))
@@ -155,7 +147,7 @@ func TestDecompileOCINeverWeakerOnFixtures(t *testing.T) {
 	}
 }
 
-func countStricter(p *bytecode.OCIProfile) int {
+func countStricter(p *OCIProfile) int {
 	n := 0
 	for _, a := range p.Approximations {
 		if a.Stricter {

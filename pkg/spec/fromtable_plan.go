@@ -1,10 +1,12 @@
-package bytecode
+package spec
 
 import (
 	"fmt"
 	"slices"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 )
 
 // planSyscall writes the rules of one syscall as OCI entries against the
@@ -19,8 +21,8 @@ import (
 //     entries, which libseccomp refuses or resolves arbitrarily).
 //
 // The entries of different actions never overlap.
-func planSyscall(name string, rules []Rule, w uint8, dflt Action) *syscallPlan {
-	sp := &syscallPlan{regions: map[Action]argRegion{}, exact: true}
+func planSyscall(name string, rules []bytecode.Rule, w uint8, dflt bytecode.Action) *syscallPlan {
+	sp := &syscallPlan{regions: map[bytecode.Action]argRegion{}, exact: true}
 	for _, r := range rules {
 		if r.Approximate {
 			return planApproximate(name, rules, w, dflt)
@@ -35,7 +37,7 @@ func planSyscall(name string, rules []Rule, w uint8, dflt Action) *syscallPlan {
 		boxes[i], exact = conditionBox(r.When, w)
 		writable[i] = exact && !boxes[i].broken()
 	}
-	addRegion := func(a Action, r argRegion) {
+	addRegion := func(a bytecode.Action, r argRegion) {
 		if cur, ok := sp.regions[a]; ok {
 			r = cur.union(r)
 		}
@@ -98,7 +100,7 @@ func planSyscall(name string, rules []Rule, w uint8, dflt Action) *syscallPlan {
 		// Exact rules of one syscall are disjoint; if the table says
 		// otherwise, do not let libseccomp choose between them.
 		if denyDefault {
-			return &syscallPlan{regions: map[Action]argRegion{}, why: []string{"its rules overlap: left to the default " + dflt.String()}, stricter: mayPermit(rules)}
+			return &syscallPlan{regions: map[bytecode.Action]argRegion{}, why: []string{"its rules overlap: left to the default " + dflt.String()}, stricter: mayPermit(rules)}
 		}
 		return denyAll(name, rules, w, "its rules overlap")
 	}
@@ -113,7 +115,7 @@ func planSyscall(name string, rules []Rule, w uint8, dflt Action) *syscallPlan {
 		if !denyDefault && mayDeny(rules) {
 			return denyAll(name, rules, w, why)
 		}
-		return &syscallPlan{regions: map[Action]argRegion{}, why: []string{why + ": left to the default " + dflt.String()}, stricter: denyDefault && mayPermit(rules)}
+		return &syscallPlan{regions: map[bytecode.Action]argRegion{}, why: []string{why + ": left to the default " + dflt.String()}, stricter: denyDefault && mayPermit(rules)}
 	}
 	return written
 }
@@ -121,8 +123,8 @@ func planSyscall(name string, rules []Rule, w uint8, dflt Action) *syscallPlan {
 // writeEntries turns the regions of a plan into OCI entries, each region
 // in at most maxRulesPerSyscall entries altogether; cubesOnly writes every
 // set as masked equalities, without order comparisons.
-func writeEntries(sp *syscallPlan, name string, rules []Rule, w uint8, dflt Action, cubesOnly bool) *syscallPlan {
-	out := &syscallPlan{regions: map[Action]argRegion{}, exact: sp.exact, stricter: sp.stricter, why: slices.Clone(sp.why)}
+func writeEntries(sp *syscallPlan, name string, rules []bytecode.Rule, w uint8, dflt bytecode.Action, cubesOnly bool) *syscallPlan {
+	out := &syscallPlan{regions: map[bytecode.Action]argRegion{}, exact: sp.exact, stricter: sp.stricter, why: slices.Clone(sp.why)}
 	denyDefault := !dflt.Permits()
 	total := 0
 	for _, a := range sortedActions(sp.regions) {
@@ -214,7 +216,7 @@ func complementOfBox(rules []ociRule) bool {
 			return false
 		}
 	}
-	var other Action
+	var other bytecode.Action
 	used := map[specs.LinuxSeccompArg]bool{}
 	for i := range rules {
 		r := &rules[i]
@@ -235,16 +237,16 @@ func complementOfBox(rules []ociRule) bool {
 
 // denyAll writes a syscall as one unconditional entry with the strongest
 // deny its rules may return.
-func denyAll(name string, rules []Rule, w uint8, why string) *syscallPlan {
-	deny := Action(0)
+func denyAll(name string, rules []bytecode.Rule, w uint8, why string) *syscallPlan {
+	deny := bytecode.Action(0)
 	found := false
 	for _, r := range rules {
 		acts := r.Actions
 		if !r.Approximate {
-			acts = []Action{r.Action}
+			acts = []bytecode.Action{r.Action}
 		}
 		if r.AnyAction {
-			acts = append(slices.Clone(acts), ActKillProcess)
+			acts = append(slices.Clone(acts), bytecode.ActKillProcess)
 		}
 		for _, a := range acts {
 			a = representable(a, name)
@@ -254,20 +256,20 @@ func denyAll(name string, rules []Rule, w uint8, why string) *syscallPlan {
 		}
 	}
 	if !found {
-		deny = ActErrno | 1
+		deny = bytecode.ActErrno | 1
 	}
-	sp := &syscallPlan{regions: map[Action]argRegion{deny: emptyRegion(w).add(allBox(w))}, rules: []ociRule{{action: deny}}}
+	sp := &syscallPlan{regions: map[bytecode.Action]argRegion{deny: emptyRegion(w).add(allBox(w))}, rules: []ociRule{{action: deny}}}
 	sp.inexact(mayPermit(rules), "%s; the whole syscall is written as %s", why, deny)
 	return sp
 }
 
 // planApproximate writes a syscall whose rules the analysis could not
 // model exactly: the filter may return any of their actions anywhere.
-func planApproximate(name string, rules []Rule, w uint8, dflt Action) *syscallPlan {
-	why := fmt.Sprintf("the filter's rules could not be modelled exactly (%s)", rulesString(rules))
+func planApproximate(name string, rules []bytecode.Rule, w uint8, dflt bytecode.Action) *syscallPlan {
+	why := fmt.Sprintf("the filter's rules could not be modelled exactly (%s)", bytecode.RulesString(rules))
 	if mayDeny(rules) {
 		if !dflt.Permits() {
-			sp := &syscallPlan{regions: map[Action]argRegion{}}
+			sp := &syscallPlan{regions: map[bytecode.Action]argRegion{}}
 			sp.inexact(mayPermit(rules), "%s; left to the default %s", why, dflt)
 			return sp
 		}
@@ -275,7 +277,7 @@ func planApproximate(name string, rules []Rule, w uint8, dflt Action) *syscallPl
 	}
 	// Every input is let through, one way or another.
 	final := representable(rules[len(rules)-1].Action, name)
-	sp := &syscallPlan{regions: map[Action]argRegion{}}
+	sp := &syscallPlan{regions: map[bytecode.Action]argRegion{}}
 	if final != dflt {
 		sp.rules = []ociRule{{action: final}}
 		sp.regions[final] = emptyRegion(w).add(allBox(w))
@@ -284,8 +286,8 @@ func planApproximate(name string, rules []Rule, w uint8, dflt Action) *syscallPl
 	return sp
 }
 
-func sortedActions(m map[Action]argRegion) []Action {
-	out := make([]Action, 0, len(m))
+func sortedActions(m map[bytecode.Action]argRegion) []bytecode.Action {
+	out := make([]bytecode.Action, 0, len(m))
 	for a := range m {
 		out = append(out, a)
 	}
@@ -293,7 +295,7 @@ func sortedActions(m map[Action]argRegion) []Action {
 	return out
 }
 
-func regionsDisjoint(m map[Action]argRegion) bool {
+func regionsDisjoint(m map[bytecode.Action]argRegion) bool {
 	acts := sortedActions(m)
 	for i, a := range acts {
 		for _, b := range acts[i+1:] {
@@ -322,7 +324,7 @@ type ruleCheck struct {
 // rules: the entries must permit only where own permits (deny default) or
 // deny wherever own denies (permit default). own is never weaker than the
 // filter, so neither are sound entries.
-func checkRules(rules []ociRule, own *syscallPlan, w uint8, dflt Action) ruleCheck {
+func checkRules(rules []ociRule, own *syscallPlan, w uint8, dflt bytecode.Action) ruleCheck {
 	if w == 64 && !libseccompCompiles(rules) {
 		// Written for a 32-bit architecture, not compilable here.
 		return ruleCheck{}
@@ -330,7 +332,7 @@ func checkRules(rules []ociRule, own *syscallPlan, w uint8, dflt Action) ruleChe
 	if sameRules(rules, own.rules) {
 		return ruleCheck{sound: true, exact: own.exact, stricter: own.stricter}
 	}
-	got := map[Action]argRegion{}
+	got := map[bytecode.Action]argRegion{}
 	for _, r := range rules {
 		cur, ok := got[r.action]
 		if !ok {
@@ -342,7 +344,7 @@ func checkRules(rules []ociRule, own *syscallPlan, w uint8, dflt Action) ruleChe
 	if !regionsDisjoint(got) {
 		return ruleCheck{}
 	}
-	union := func(m map[Action]argRegion, permit bool) argRegion {
+	union := func(m map[bytecode.Action]argRegion, permit bool) argRegion {
 		u := emptyRegion(w)
 		for a, r := range m {
 			if a.Permits() == permit {
@@ -365,7 +367,7 @@ func checkRules(rules []ociRule, own *syscallPlan, w uint8, dflt Action) ruleChe
 		return ruleCheck{}
 	}
 	c.exact = own.exact
-	same := func(x, y map[Action]argRegion) bool {
+	same := func(x, y map[bytecode.Action]argRegion) bool {
 		for a, r := range x {
 			o, ok := y[a]
 			if !ok {

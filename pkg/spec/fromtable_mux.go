@@ -1,4 +1,4 @@
-package bytecode
+package spec
 
 import (
 	"fmt"
@@ -8,6 +8,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
+	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 )
 
 // libseccomp's multiplexers: on architectures with socketcall and ipc
@@ -114,7 +115,7 @@ func (p *ociPlanner) checkMultiplexers(listed []*arch.Arch, plans map[string]*na
 }
 
 // segmentAt returns the entry of a's rules that holds nr.
-func (p *ociPlanner) segmentAt(a *arch.Arch, nr uint32) *SyscallRules {
+func (p *ociPlanner) segmentAt(a *arch.Arch, nr uint32) *bytecode.SyscallRules {
 	segs := p.segments(a)
 	i := sort.Search(len(segs), func(i int) bool { return segs[i].Last >= nr })
 	if i < len(segs) && segs[i].First <= nr {
