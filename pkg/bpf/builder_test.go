@@ -83,26 +83,3 @@ func TestBuilderErrors(t *testing.T) {
 		}
 	}
 }
-
-// Every opcode names its fields; an ALU operation and a jump with the
-// same bits are told apart by their class.
-func TestOpcodeNames(t *testing.T) {
-	for op, want := range map[Opcode]string{
-		Load(SizeW, ModeABS):  "ldw abs",
-		LoadX(SizeB, ModeMSH): "ldxb msh",
-		Opcode(0x18):          "ld? imm",
-		Opcode(0xe0):          "ldw ?",
-		ALU(AluADD, SrcK):     "alu add",
-		Jump(JmpJA, SrcK):     "ja",
-		Jump(0x50, SrcK):      "jmp ?",
-		ALU(0xf0, SrcX):       "alu ?",
-		Store:                 "st",
-		StoreX:                "stx",
-		Ret(RetA):             "ret",
-		Misc(MiscTXA):         "misc",
-	} {
-		if got := op.Name(); got != want {
-			t.Errorf("Opcode(%#04x).Name() = %q, want %q", uint16(op), got, want)
-		}
-	}
-}

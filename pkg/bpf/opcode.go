@@ -221,6 +221,53 @@ func AluOps() []AluOp {
 	return out
 }
 
+// Apply computes A op v as the kernel does: 32 bits, wrapping; a shift
+// by a register amount uses its low 5 bits, as 32-bit eBPF shifts do
+// (classic BPF runs as eBPF). v must not be 0 for AluDIV (the kernel
+// returns 0 from the program instead: the interpreter's business); an
+// operation the kernel does not define leaves A as it is.
+func (op AluOp) Apply(a, v uint32) uint32 {
+	switch op {
+	case AluADD:
+		return a + v
+	case AluSUB:
+		return a - v
+	case AluMUL:
+		return a * v
+	case AluDIV:
+		return a / v
+	case AluOR:
+		return a | v
+	case AluAND:
+		return a & v
+	case AluXOR:
+		return a ^ v
+	case AluLSH:
+		return a << (v & 31)
+	case AluRSH:
+		return a >> (v & 31)
+	case AluNEG:
+		return -a
+	}
+	return a
+}
+
+// Taken reports whether a conditional jump comparing A with v is taken;
+// false for JA, which compares nothing.
+func (op JumpOp) Taken(a, v uint32) bool {
+	switch op {
+	case JmpJEQ:
+		return a == v
+	case JmpJGT:
+		return a > v
+	case JmpJGE:
+		return a >= v
+	case JmpJSET:
+		return a&v != 0
+	}
+	return false
+}
+
 // Known reports whether op is a jump the kernel defines.
 func (op JumpOp) Known() bool { _, ok := jumpOps[op]; return ok }
 

@@ -183,7 +183,7 @@ func (an *analyzer) alu(st *state, in bpf.Instruction) bool {
 	}
 	switch {
 	case st.a.kind == symConst && operand.kind == symConst:
-		st.a = constSym(alu(op, st.a.k, operand.k))
+		st.a = constSym(op.Apply(st.a.k, operand.k))
 	case st.a.kind == symWord && op == bpf.AluAND && operand.kind == symConst:
 		st.a.mask &= operand.k
 		if st.a.mask == 0 {
@@ -228,7 +228,7 @@ func (an *analyzer) branch(st *state, in bpf.Instruction) (next, fork *state, do
 	}
 	switch {
 	case lhs.kind == symConst && rhs.kind == symConst:
-		if jumpTaken(op, lhs.k, rhs.k) {
+		if op.Taken(lhs.k, rhs.k) {
 			st.pc = taken
 		} else {
 			st.pc = notTaken

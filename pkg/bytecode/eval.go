@@ -104,7 +104,7 @@ func (f *Filter) run(d *Data, path *[]int) Action {
 				// (SECCOMP_RET_KILL_THREAD) on division by X == 0.
 				return 0
 			}
-			a = alu(in.AluOp(), a, operand)
+			a = in.AluOp().Apply(a, operand)
 		case bpf.ClassJMP:
 			if in.JumpOp() == bpf.JmpJA {
 				pc += int(in.K)
@@ -114,7 +114,7 @@ func (f *Filter) run(d *Data, path *[]int) Action {
 			if in.Src() == bpf.SrcX {
 				operand = x
 			}
-			if jumpTaken(in.JumpOp(), a, operand) {
+			if in.JumpOp().Taken(a, operand) {
 				pc += int(in.Jt)
 			} else {
 				pc += int(in.Jf)
@@ -134,48 +134,6 @@ func (f *Filter) run(d *Data, path *[]int) Action {
 	}
 	// Unreachable for a validated program: the last instruction returns.
 	return 0
-}
-
-// alu applies a 32-bit ALU operation as the kernel does (wrapping; shifts by
-// a register amount use its low 5 bits, as 32-bit eBPF shifts do).
-func alu(op bpf.AluOp, a, v uint32) uint32 {
-	switch op {
-	case bpf.AluADD:
-		return a + v
-	case bpf.AluSUB:
-		return a - v
-	case bpf.AluMUL:
-		return a * v
-	case bpf.AluDIV:
-		return a / v
-	case bpf.AluOR:
-		return a | v
-	case bpf.AluAND:
-		return a & v
-	case bpf.AluXOR:
-		return a ^ v
-	case bpf.AluLSH:
-		return a << (v & 31)
-	case bpf.AluRSH:
-		return a >> (v & 31)
-	case bpf.AluNEG:
-		return -a
-	}
-	return a
-}
-
-func jumpTaken(op bpf.JumpOp, a, v uint32) bool {
-	switch op {
-	case bpf.JmpJEQ:
-		return a == v
-	case bpf.JmpJGT:
-		return a > v
-	case bpf.JmpJGE:
-		return a >= v
-	case bpf.JmpJSET:
-		return a&v != 0
-	}
-	return false
 }
 
 // Stack is the list of filters attached to a thread, oldest first (the
