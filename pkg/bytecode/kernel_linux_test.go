@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -78,11 +79,10 @@ func TestKernelLoadHelper(t *testing.T) {
 
 // kernelAccepts asks the running kernel whether it attaches prog as a
 // seccomp filter.
-func kernelAccepts(t *testing.T, dir string, i int, prog []bpf.Instruction) bool {
-	t.Helper()
+func kernelAccepts(dir string, i int, prog []bpf.Instruction) (bool, error) {
 	path := filepath.Join(dir, strconv.Itoa(i)+".bpf")
 	if err := os.WriteFile(path, bpf.Encode(prog), 0o600); err != nil {
-		t.Fatal(err)
+		return false, err
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^TestKernelLoadHelper$", "-test.count=1")
 	// No async preemption: its signal's sigreturn would run on the
@@ -92,14 +92,13 @@ func kernelAccepts(t *testing.T, dir string, i int, prog []bpf.Instruction) bool
 	var exit *exec.ExitError
 	switch {
 	case err == nil:
-		return true
+		return true, nil
 	case errors.As(err, &exit) && exit.ExitCode() == helperRefused+int(syscall.EINVAL):
-		return false
+		return false, nil
 	case errors.As(err, &exit) && exit.ExitCode() > helperRefused:
-		t.Fatalf("seccomp(2) failed with errno %d, not EINVAL: %s", exit.ExitCode()-helperRefused, out)
+		return false, fmt.Errorf("program %d: seccomp(2) failed with errno %d, not EINVAL: %s", i, exit.ExitCode()-helperRefused, out)
 	}
-	t.Fatalf("helper for program %d: %v\n%s", i, err, out)
-	return false
+	return false, fmt.Errorf("helper for program %d: %v\n%s", i, err, out)
 }
 
 // TestValidateAgreesWithKernel loads programs into the running kernel and
@@ -131,10 +130,26 @@ func TestValidateAgreesWithKernel(t *testing.T) {
 	for range n {
 		progs = append(progs, randomProgram(rng))
 	}
+	// A helper process per program, as many at once as there are CPUs.
 	dir := t.TempDir()
+	accepts := make([]bool, len(progs))
+	errs := make([]error, len(progs))
+	var wg sync.WaitGroup
+	running := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for i, p := range progs {
+		running <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-running }()
+			accepts[i], errs[i] = kernelAccepts(dir, i, p)
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
 	accepted := 0
 	for i, p := range progs {
-		kernel := kernelAccepts(t, dir, i, p)
+		kernel := accepts[i]
 		err := bpf.Validate(p)
 		if kernel != (err == nil) {
 			var b []byte
