@@ -42,6 +42,9 @@ type Host struct {
 	// Loader gives the check its configuration, pipeline and log
 	// (pipeline.Cold when nil: everything read for this check).
 	Loader pipeline.Loader
+	// Seize holds a container's init at its exec stop (execstop.Seize
+	// when nil).
+	Seize func(pid int) (InitHolder, error)
 }
 
 // loader is h.Loader, or one that reads everything for this check.

@@ -13,7 +13,28 @@ import (
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/execstop"
 	"github.com/seccomp-attest/seccomp-attest/pkg/pipeline"
+	"github.com/seccomp-attest/seccomp-attest/pkg/procfilters"
 )
+
+// InitHolder holds a container's init at its exec stop, where the filter
+// the kernel enforces is read before the program's first instruction:
+// execstop.Tracer. A test gives one whose init reaches the stop with
+// filters of its choosing, exits, or is let go by a failed start.
+type InitHolder interface {
+	// WaitExec waits for the exec stop and reads the filters there; it
+	// fails with execstop.ErrExited or execstop.ErrAborted (abort closed).
+	WaitExec(ctx context.Context, abort <-chan struct{}) (*procfilters.ProcessFilters, error)
+	// Release lets the init run; ReleaseUnchecked lets it run without a
+	// check (audit mode); Kill ends it before its first instruction.
+	Release() error
+	ReleaseUnchecked() error
+	Kill(ctx context.Context) error
+	// Close kills an init still held.
+	Close() error
+}
+
+// seizeInit holds pid at its exec stop: execstop.Seize.
+func seizeInit(pid int) (InitHolder, error) { return execstop.Seize(pid) }
 
 // start holds the container's init at its exec stop while the real
 // runtime starts it, and lets the program run only if the filter the
@@ -49,7 +70,11 @@ func (w *wrapper) checkedStart(st *ociState, startArgv []string) int {
 	ctx, cancel := w.host.context(time.Duration(cfg.Deadline))
 	defer cancel()
 
-	tr, err := execstop.Seize(c.PID)
+	seize := w.host.Seize
+	if seize == nil {
+		seize = seizeInit
+	}
+	tr, err := seize(c.PID)
 	if err != nil {
 		return w.unchecked(p, c, fmt.Errorf("hold the init at its exec stop: %w", err), nil)
 	}
@@ -130,7 +155,7 @@ func (w *wrapper) stillCreated(st *ociState) bool {
 // unchecked handles a container whose filters could not be read or
 // judged: recorded as an error attestation; refused in enforce mode (fail
 // closed, the held init is killed), let go in audit mode.
-func (w *wrapper) unchecked(p *pipeline.Pipeline, c pipeline.Container, cause error, waitChild func() int, held ...*execstop.Tracer) int {
+func (w *wrapper) unchecked(p *pipeline.Pipeline, c pipeline.Container, cause error, waitChild func() int, held ...InitHolder) int {
 	// Decide the held init first, so that it is not kept stopped while
 	// the failure is recorded.
 	for _, tr := range held {
