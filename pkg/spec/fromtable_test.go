@@ -58,7 +58,8 @@ func ociRandomValue(rng *rand.Rand) uint64 {
 // profile has them.
 func ociRandomSet(rng *rand.Rand, width uint8) valueSet {
 	if rng.IntN(3) == 0 {
-		m := ociRandomValue(rng) | ociRandomValue(rng)
+		a, b := ociRandomValue(rng), ociRandomValue(rng)
+		m := a | b
 		s := cubeSet(width, cube{mask: m, bits: ociRandomValue(rng) & m})
 		if rng.IntN(2) == 0 {
 			s = s.complement()
