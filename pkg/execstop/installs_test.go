@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/seccomp-attest/seccomp-attest/pkg/bpf"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 )
 
@@ -23,11 +24,11 @@ import (
 const installHelperEnv = "EXECSTOP_TEST_INSTALL_MARKER"
 
 // installFilter: ERRNO(7) for getppid, ALLOW for the rest.
-var installFilter = []bytecode.Instruction{
-	{Op: bytecode.ClassLD | bytecode.SizeW | bytecode.ModeABS, K: bytecode.OffsetNr},
-	{Op: bytecode.ClassJMP | bytecode.JmpJEQ, Jf: 1, K: unix.SYS_GETPPID},
-	{Op: bytecode.ClassRET, K: uint32(bytecode.ActErrno | 7)},
-	{Op: bytecode.ClassRET, K: uint32(bytecode.ActAllow)},
+var installFilter = []bpf.Instruction{
+	{Op: bpf.Load(bpf.SizeW, bpf.ModeABS), K: bytecode.OffsetNr},
+	{Op: bpf.Jump(bpf.JmpJEQ, bpf.SrcK), Jf: 1, K: unix.SYS_GETPPID},
+	{Op: bpf.Ret(bpf.RetK), K: uint32(bytecode.ActErrno | 7)},
+	{Op: bpf.Ret(bpf.RetK), K: uint32(bytecode.ActAllow)},
 }
 
 func TestInstallHelper(t *testing.T) {
@@ -39,7 +40,7 @@ func TestInstallHelper(t *testing.T) {
 		time.Sleep(time.Hour)
 	}
 	runtime.LockOSThread()
-	raw := bytecode.Encode(installFilter)
+	raw := bpf.Encode(installFilter)
 	prog := unix.SockFprog{Len: uint16(len(installFilter)), Filter: (*unix.SockFilter)(unsafe.Pointer(&raw[0]))}
 	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 		t.Fatal(err)
@@ -82,7 +83,7 @@ func TestRunToInstallsStopsAtTheInstall(t *testing.T) {
 			continue
 		}
 		found = true
-		if len(th.Filters) != 1 || !bytes.Equal(th.Filters[0].Filter.Bytes(), bytecode.Encode(installFilter)) {
+		if len(th.Filters) != 1 || !bytes.Equal(th.Filters[0].Filter.Bytes(), bpf.Encode(installFilter)) {
 			t.Fatalf("thread %d: %+v", th.TID, th)
 		}
 	}
