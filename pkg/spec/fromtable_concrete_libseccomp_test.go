@@ -7,13 +7,14 @@ import (
 	"testing"
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
+	"github.com/seccomp-attest/seccomp-attest/pkg/bpf"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 )
 
 // interestingValues returns the constants of a program and their
 // neighbours: the values where a filter's behaviour can change (as
 // pkg/bytecode's differential tests choose them).
-func interestingValues(prog []bytecode.Instruction) []uint32 {
+func interestingValues(prog []bpf.Instruction) []uint32 {
 	seen := map[uint32]bool{}
 	var out []uint32
 	add := func(v uint32) {

@@ -7,9 +7,11 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
+	"github.com/seccomp-attest/seccomp-attest/pkg/bpf"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 	"github.com/seccomp-attest/seccomp-attest/pkg/compare"
 )
@@ -60,51 +62,51 @@ func (g *filterGen) action() bytecode.Action {
 	return bytecode.ActAllow
 }
 
-func genRet(a bytecode.Action) bytecode.Instruction {
-	return bytecode.Instruction{Op: bytecode.ClassRET | bytecode.RetK, K: uint32(a)}
+func genRet(a bytecode.Action) bpf.Instruction {
+	return bpf.Instruction{Op: bpf.Ret(bpf.RetK), K: uint32(a)}
 }
 
-func genLoad(off uint32) bytecode.Instruction {
-	return bytecode.Instruction{Op: bytecode.ClassLD | bytecode.SizeW | bytecode.ModeABS, K: off}
+func genLoad(off uint32) bpf.Instruction {
+	return bpf.Instruction{Op: bpf.Load(bpf.SizeW, bpf.ModeABS), K: off}
 }
 
 // branch is "if A op k then taken else notTaken", both blocks ending in a
 // return (forward jumps only, within 255).
-func genBranch(op uint16, k uint32, taken, notTaken []bytecode.Instruction) []bytecode.Instruction {
-	out := []bytecode.Instruction{{Op: bytecode.Opcode(bytecode.ClassJMP | op | bytecode.SrcK), K: k, Jf: uint8(len(taken))}}
+func genBranch(op bpf.JumpOp, k uint32, taken, notTaken []bpf.Instruction) []bpf.Instruction {
+	out := []bpf.Instruction{{Op: bpf.Jump(op, bpf.SrcK), K: k, Jf: uint8(len(taken))}}
 	return append(append(out, taken...), notTaken...)
 }
 
-var jumpOps = []uint16{bytecode.JmpJEQ, bytecode.JmpJGT, bytecode.JmpJGE, bytecode.JmpJSET}
+var jumpOps = []bpf.JumpOp{bpf.JmpJEQ, bpf.JmpJGT, bpf.JmpJGE, bpf.JmpJSET}
 
 // args tests arguments (or the instruction pointer) up to depth more
 // times, then returns.
-func (g *filterGen) args(depth int) []bytecode.Instruction {
+func (g *filterGen) args(depth int) []bpf.Instruction {
 	if depth == 0 || g.rng.IntN(3) == 0 {
-		return []bytecode.Instruction{genRet(g.action())}
+		return []bpf.Instruction{genRet(g.action())}
 	}
 	off := uint32(bytecode.OffsetArgs + 8*g.rng.IntN(3) + 4*g.rng.IntN(2))
 	if g.rng.IntN(12) == 0 {
 		off = bytecode.OffsetIP + 4*uint32(g.rng.IntN(2))
 	}
-	out := []bytecode.Instruction{genLoad(off)}
+	out := []bpf.Instruction{genLoad(off)}
 	switch r := g.rng.IntN(10); {
 	case r == 0:
-		out = append(out, bytecode.Instruction{Op: bytecode.ClassALU | bytecode.AluAND | bytecode.SrcK, K: g.constant()})
+		out = append(out, bpf.Instruction{Op: bpf.ALU(bpf.AluAND, bpf.SrcK), K: g.constant()})
 	case r == 1 && g.approx:
-		out = append(out, bytecode.Instruction{Op: bytecode.ClassALU | bytecode.AluADD | bytecode.SrcK, K: g.constant()})
+		out = append(out, bpf.Instruction{Op: bpf.ALU(bpf.AluADD, bpf.SrcK), K: g.constant()})
 	}
 	op := jumpOps[g.rng.IntN(len(jumpOps))]
 	return append(out, genBranch(op, g.constant(), g.args(depth-1), g.args(depth-1))...)
 }
 
 // numbers dispatches on the syscall number of a (A holds the number).
-func (g *filterGen) numbers(a *arch.Arch, n int) []bytecode.Instruction {
+func (g *filterGen) numbers(a *arch.Arch, n int) []bpf.Instruction {
 	if n == 0 {
-		return []bytecode.Instruction{genRet(g.action())}
+		return []bpf.Instruction{genRet(g.action())}
 	}
 	var k uint32
-	op := uint16(bytecode.JmpJEQ)
+	op := bpf.JmpJEQ
 	switch r := g.rng.IntN(10); {
 	case r < 7:
 		if nr, ok := a.SyscallNr(genNames[g.rng.IntN(len(genNames))]); ok {
@@ -113,41 +115,41 @@ func (g *filterGen) numbers(a *arch.Arch, n int) []bytecode.Instruction {
 	case r == 7:
 		k = []uint32{0x151, 0x3ff0, 0x1d8, 0xffffffff}[g.rng.IntN(4)]
 	case r == 8:
-		op, k = bytecode.JmpJGT, []uint32{0x1c1, 0x1d7, 100, 0x40000223}[g.rng.IntN(4)]
+		op, k = bpf.JmpJGT, []uint32{0x1c1, 0x1d7, 100, 0x40000223}[g.rng.IntN(4)]
 	default:
-		op, k = bytecode.JmpJSET, arch.X32SyscallBit
+		op, k = bpf.JmpJSET, arch.X32SyscallBit
 	}
-	var taken []bytecode.Instruction
-	if op == bytecode.JmpJEQ && g.rng.IntN(2) == 0 {
+	var taken []bpf.Instruction
+	if op == bpf.JmpJEQ && g.rng.IntN(2) == 0 {
 		taken = g.args(3)
 	} else {
-		taken = []bytecode.Instruction{genRet(g.action())}
+		taken = []bpf.Instruction{genRet(g.action())}
 	}
 	// The number is still in A after an argument test only if reloaded.
-	rest := append([]bytecode.Instruction{genLoad(bytecode.OffsetNr)}, g.numbers(a, n-1)...)
+	rest := append([]bpf.Instruction{genLoad(bytecode.OffsetNr)}, g.numbers(a, n-1)...)
 	return genBranch(op, k, taken, rest)
 }
 
 // program returns a whole filter.
-func (g *filterGen) program() []bytecode.Instruction {
-	body := func(a *arch.Arch) []bytecode.Instruction {
-		return append([]bytecode.Instruction{genLoad(bytecode.OffsetNr)}, g.numbers(a, 1+g.rng.IntN(6))...)
+func (g *filterGen) program() []bpf.Instruction {
+	body := func(a *arch.Arch) []bpf.Instruction {
+		return append([]bpf.Instruction{genLoad(bytecode.OffsetNr)}, g.numbers(a, 1+g.rng.IntN(6))...)
 	}
 	if g.rng.IntN(8) == 0 {
 		return body(arch.X86_64) // no arch check at all
 	}
-	other := []bytecode.Instruction{genRet([]bytecode.Action{bytecode.ActKillThread, bytecode.ActKillProcess, bytecode.ActErrno | 1, bytecode.ActAllow}[g.rng.IntN(4)])}
+	other := []bpf.Instruction{genRet([]bytecode.Action{bytecode.ActKillThread, bytecode.ActKillProcess, bytecode.ActErrno | 1, bytecode.ActAllow}[g.rng.IntN(4)])}
 	if g.rng.IntN(2) == 0 {
-		other = genBranch(bytecode.JmpJEQ, arch.X86.Audit, body(arch.X86), other)
+		other = genBranch(bpf.JmpJEQ, arch.X86.Audit, body(arch.X86), other)
 	}
-	return append([]bytecode.Instruction{genLoad(bytecode.OffsetArch)}, genBranch(bytecode.JmpJEQ, arch.X86_64.Audit, body(arch.X86_64), other)...)
+	return append([]bpf.Instruction{genLoad(bytecode.OffsetArch)}, genBranch(bpf.JmpJEQ, arch.X86_64.Audit, body(arch.X86_64), other)...)
 }
 
 // sampleInputs are inputs around the constants of a filter: syscall
 // numbers also around those of the compiled profile, arguments (and the
 // instruction pointer) around the filter's own.
-func sampleInputsAround(prog, compiled []bytecode.Instruction) []bytecode.Data {
-	around := func(progs ...[]bytecode.Instruction) []uint32 {
+func sampleInputsAround(prog, compiled []bpf.Instruction) []bytecode.Data {
+	around := func(progs ...[]bpf.Instruction) []uint32 {
 		values := map[uint32]bool{0: true, 1: true, 0xffffffff: true, arch.X32SyscallBit: true}
 		for _, p := range progs {
 			for _, in := range p {
@@ -192,7 +194,16 @@ func TestDecompileOCIGeneratedNeverWeaker(t *testing.T) {
 	if testing.Short() {
 		n = 40
 	}
+	// The seeds are independent: each its own program, table, profile
+	// and compilers. Only the statistics are shared.
+	var statsMu sync.Mutex
 	stats := map[string]int{}
+	count := func(key string) {
+		statsMu.Lock()
+		defer statsMu.Unlock()
+		stats[key]++
+	}
+	t.Cleanup(func() { t.Logf("%d generated filters: %v", n, stats) })
 	for seed := range uint64(n) {
 		g := &filterGen{rng: rand.New(rand.NewPCG(seed, 13)), approx: seed%5 == 0}
 		prog := g.program()
@@ -203,10 +214,11 @@ func TestDecompileOCIGeneratedNeverWeaker(t *testing.T) {
 		stack := bytecode.Stack{f}
 		tab, err := bytecode.AnalyzeStack(stack)
 		if err != nil {
-			stats["not analysed"]++
+			count("not analysed")
 			continue
 		}
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			t.Parallel()
 			defer func() {
 				if t.Failed() {
 					t.Logf("program:\n%s", disassembly(prog))
@@ -232,18 +244,17 @@ func TestDecompileOCIGeneratedNeverWeaker(t *testing.T) {
 					}
 				}
 				if runtime == RuntimeRunc {
-					stats[fmt.Sprintf("default %s", p.Seccomp.DefaultAction)]++
+					count(fmt.Sprintf("default %s", p.Seccomp.DefaultAction))
 					if len(p.Approximations) == 0 {
-						stats["exact"]++
+						count("exact")
 					}
 					if tab.Approximate {
-						stats["approximate table"]++
+						count("approximate table")
 					}
 				}
 			}
 		})
 	}
-	t.Logf("%d generated filters: %v", n, stats)
 }
 
 func approximationList(p *OCIProfile) string {
@@ -254,7 +265,7 @@ func approximationList(p *OCIProfile) string {
 	return strings.Join(out, "\n  ")
 }
 
-func disassembly(prog []bytecode.Instruction) string {
+func disassembly(prog []bpf.Instruction) string {
 	var b strings.Builder
 	bytecode.WriteDisassembly(&b, prog, bytecode.DisasmOptions{})
 	return b.String()

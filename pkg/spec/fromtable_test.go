@@ -10,6 +10,7 @@ import (
 
 	"github.com/seccomp-attest/seccomp-attest/internal/testfixture"
 	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
+	"github.com/seccomp-attest/seccomp-attest/pkg/bpf"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 )
 
@@ -237,32 +238,32 @@ func TestOCIPlanSyscall(t *testing.T) {
 // ociArgumentTree is a program that returns for getpid on x86_64 whatever
 // a random tree of argument (and sometimes instruction pointer) tests
 // says, and ALLOW for everything else.
-func ociArgumentTree(rng *rand.Rand, depth int) []bytecode.Instruction {
-	var tree func(depth int) []bytecode.Instruction
-	tree = func(depth int) []bytecode.Instruction {
+func ociArgumentTree(rng *rand.Rand, depth int) []bpf.Instruction {
+	var tree func(depth int) []bpf.Instruction
+	tree = func(depth int) []bpf.Instruction {
 		if depth == 0 || rng.IntN(4) == 0 {
 			acts := []bytecode.Action{bytecode.ActAllow, bytecode.ActLog, bytecode.ActErrno | 1, bytecode.ActErrno | 13, bytecode.ActKillProcess, bytecode.ActTrap, bytecode.ActTrace | 2}
-			return []bytecode.Instruction{{Op: bytecode.ClassRET | bytecode.RetK, K: uint32(acts[rng.IntN(len(acts))])}}
+			return []bpf.Instruction{{Op: bpf.Ret(bpf.RetK), K: uint32(acts[rng.IntN(len(acts))])}}
 		}
 		off := uint32(bytecode.OffsetArgs + 8*rng.IntN(3) + 4*rng.IntN(2))
 		if rng.IntN(10) == 0 {
 			off = bytecode.OffsetIP
 		}
-		out := []bytecode.Instruction{{Op: bytecode.ClassLD | bytecode.SizeW | bytecode.ModeABS, K: off}}
+		out := []bpf.Instruction{{Op: bpf.Load(bpf.SizeW, bpf.ModeABS), K: off}}
 		if rng.IntN(5) == 0 {
-			out = append(out, bytecode.Instruction{Op: bytecode.ClassALU | bytecode.AluAND | bytecode.SrcK, K: uint32(ociRandomValue(rng))})
+			out = append(out, bpf.Instruction{Op: bpf.ALU(bpf.AluAND, bpf.SrcK), K: uint32(ociRandomValue(rng))})
 		}
 		taken, notTaken := tree(depth-1), tree(depth-1)
-		op := []uint16{bytecode.JmpJEQ, bytecode.JmpJGT, bytecode.JmpJGE, bytecode.JmpJSET}[rng.IntN(4)]
-		out = append(out, bytecode.Instruction{Op: bytecode.Opcode(bytecode.ClassJMP | op | bytecode.SrcK), K: uint32(ociRandomValue(rng)), Jf: uint8(len(taken))})
+		op := []bpf.JumpOp{bpf.JmpJEQ, bpf.JmpJGT, bpf.JmpJGE, bpf.JmpJSET}[rng.IntN(4)]
+		out = append(out, bpf.Instruction{Op: bpf.Jump(op, bpf.SrcK), K: uint32(ociRandomValue(rng)), Jf: uint8(len(taken))})
 		return append(append(out, taken...), notTaken...)
 	}
 	body := tree(depth)
-	prog := []bytecode.Instruction{
-		{Op: bytecode.ClassLD | bytecode.SizeW | bytecode.ModeABS, K: bytecode.OffsetNr},
-		{Op: bytecode.ClassJMP | bytecode.JmpJEQ | bytecode.SrcK, K: 39, Jf: uint8(len(body))},
+	prog := []bpf.Instruction{
+		{Op: bpf.Load(bpf.SizeW, bpf.ModeABS), K: bytecode.OffsetNr},
+		{Op: bpf.Jump(bpf.JmpJEQ, bpf.SrcK), K: 39, Jf: uint8(len(body))},
 	}
-	return append(append(prog, body...), bytecode.Instruction{Op: bytecode.ClassRET | bytecode.RetK, K: uint32(bytecode.ActAllow)})
+	return append(append(prog, body...), bpf.Instruction{Op: bpf.Ret(bpf.RetK), K: uint32(bytecode.ActAllow)})
 }
 
 // fixtureFilter parses the committed fixture filter name.
@@ -377,19 +378,19 @@ func TestOCIArchitectures(t *testing.T) {
 // pointer, and arithmetic on an argument, have no OCI form; the syscall is
 // denied where the filter might deny, and that is reported.
 func TestOCIUnwritableConditionsAreStricter(t *testing.T) {
-	ld := func(off uint32) bytecode.Instruction {
-		return bytecode.Instruction{Op: bytecode.ClassLD | bytecode.SizeW | bytecode.ModeABS, K: off}
+	ld := func(off uint32) bpf.Instruction {
+		return bpf.Instruction{Op: bpf.Load(bpf.SizeW, bpf.ModeABS), K: off}
 	}
-	ret := func(a bytecode.Action) bytecode.Instruction {
-		return bytecode.Instruction{Op: bytecode.ClassRET | bytecode.RetK, K: uint32(a)}
+	ret := func(a bytecode.Action) bpf.Instruction {
+		return bpf.Instruction{Op: bpf.Ret(bpf.RetK), K: uint32(a)}
 	}
-	for name, body := range map[string][]bytecode.Instruction{
-		"instruction pointer": {ld(bytecode.OffsetIP), {Op: bytecode.ClassJMP | bytecode.JmpJEQ | bytecode.SrcK, K: 0x1000, Jf: 1}, ret(bytecode.ActAllow), ret(bytecode.ActErrno | 1)},
-		"arithmetic": {ld(bytecode.OffsetArgs), {Op: bytecode.ClassALU | bytecode.AluADD | bytecode.SrcK, K: 3}, {Op: bytecode.ClassJMP | bytecode.JmpJGT | bytecode.SrcK, K: 10, Jf: 1},
+	for name, body := range map[string][]bpf.Instruction{
+		"instruction pointer": {ld(bytecode.OffsetIP), {Op: bpf.Jump(bpf.JmpJEQ, bpf.SrcK), K: 0x1000, Jf: 1}, ret(bytecode.ActAllow), ret(bytecode.ActErrno | 1)},
+		"arithmetic": {ld(bytecode.OffsetArgs), {Op: bpf.ALU(bpf.AluADD, bpf.SrcK), K: 3}, {Op: bpf.Jump(bpf.JmpJGT, bpf.SrcK), K: 10, Jf: 1},
 			ret(bytecode.ActErrno | 1), ret(bytecode.ActAllow)},
 	} {
-		prog := append([]bytecode.Instruction{ld(bytecode.OffsetArch), {Op: bytecode.ClassJMP | bytecode.JmpJEQ | bytecode.SrcK, K: arch.X86_64.Audit, Jf: uint8(len(body) + 2)},
-			ld(bytecode.OffsetNr), {Op: bytecode.ClassJMP | bytecode.JmpJEQ | bytecode.SrcK, K: 39, Jf: uint8(len(body))}}, body...)
+		prog := append([]bpf.Instruction{ld(bytecode.OffsetArch), {Op: bpf.Jump(bpf.JmpJEQ, bpf.SrcK), K: arch.X86_64.Audit, Jf: uint8(len(body) + 2)},
+			ld(bytecode.OffsetNr), {Op: bpf.Jump(bpf.JmpJEQ, bpf.SrcK), K: 39, Jf: uint8(len(body))}}, body...)
 		prog = append(prog, ret(bytecode.ActAllow), ret(bytecode.ActKillThread))
 		f, err := bytecode.NewFilter(prog)
 		if err != nil {
