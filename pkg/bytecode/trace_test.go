@@ -7,7 +7,7 @@ import (
 	"github.com/seccomp-attest/seccomp-attest/pkg/bpf"
 )
 
-func mustFilter(t *testing.T, prog ...Instruction) *Filter {
+func mustFilter(t *testing.T, prog ...bpf.Instruction) *Filter {
 	t.Helper()
 	f, err := NewFilter(prog)
 	if err != nil {
