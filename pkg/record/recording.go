@@ -130,12 +130,21 @@ func (r *Recording) Merge(other *Recording) {
 		r.Arches = map[string]*ArchCalls{}
 	}
 	for name, oc := range other.Arches {
+		if oc == nil {
+			continue
+		}
 		ac := r.Arches[name]
 		if ac == nil {
-			ac = &ArchCalls{Syscalls: map[uint32]*SyscallUse{}}
+			ac = &ArchCalls{}
 			r.Arches[name] = ac
 		}
+		if ac.Syscalls == nil {
+			ac.Syscalls = map[uint32]*SyscallUse{}
+		}
 		for nr, ou := range oc.Syscalls {
+			if ou == nil {
+				continue
+			}
 			u := ac.Syscalls[nr]
 			if u == nil {
 				u = &SyscallUse{}
@@ -181,7 +190,11 @@ func (u *SyscallUse) overflow(i int) {
 }
 
 // Decode reads a recording written by encoding/json, refusing unknown
-// fields and architectures.
+// fields and anything a recorder does not write: architectures by other
+// names than arch.Arch.Name (the generator looks them up by that name
+// only), null entries, argument indexes outside 0..5, more than MaxValues
+// values for an argument, and a recording marked complete that names a
+// problem. Argument values are sorted and deduplicated.
 func Decode(data []byte) (*Recording, error) {
 	var r Recording
 	dec := json.NewDecoder(bytes.NewReader(data))
@@ -189,12 +202,40 @@ func Decode(data []byte) (*Recording, error) {
 	if err := dec.Decode(&r); err != nil {
 		return nil, fmt.Errorf("recording: %w", err)
 	}
+	if r.Complete && r.Problem != "" {
+		return nil, fmt.Errorf("recording: marked complete, but names a problem (%s)", r.Problem)
+	}
 	for name, ac := range r.Arches {
-		if _, err := arch.ByName(name); err != nil {
+		a, err := arch.ByName(name)
+		if err != nil {
 			return nil, fmt.Errorf("recording: %w", err)
 		}
-		if ac == nil {
+		if a.Name != name {
+			return nil, fmt.Errorf("recording: arch %q: a recording names architectures as libseccomp does (%q)", name, a.Name)
+		}
+		if ac == nil || ac.Syscalls == nil {
 			return nil, fmt.Errorf("recording: arch %s: no syscalls object", name)
+		}
+		for nr, u := range ac.Syscalls {
+			if u == nil {
+				return nil, fmt.Errorf("recording: arch %s syscall %d: null entry", name, nr)
+			}
+			for i, vs := range u.Args {
+				if i < 0 || i > 5 {
+					return nil, fmt.Errorf("recording: arch %s syscall %d: argument index %d (a syscall has arguments 0 to 5)", name, nr, i)
+				}
+				vs = normalize(vs)
+				if len(vs) > MaxValues {
+					return nil, fmt.Errorf("recording: arch %s syscall %d argument %d: %d values (a recorder keeps at most %d and marks argsOverflow)",
+						name, nr, i, len(vs), MaxValues)
+				}
+				u.Args[i] = vs
+			}
+			for i := range u.ArgsOverflow {
+				if i < 0 || i > 5 {
+					return nil, fmt.Errorf("recording: arch %s syscall %d: argsOverflow index %d (a syscall has arguments 0 to 5)", name, nr, i)
+				}
+			}
 		}
 	}
 	return &r, nil

@@ -3,6 +3,7 @@ package record
 import (
 	"encoding/json"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
@@ -73,5 +74,46 @@ func TestMergeAndRoundTrip(t *testing.T) {
 	}
 	if _, err := Decode([]byte(`{"bogus":1}`)); err == nil {
 		t.Error("unknown field accepted")
+	}
+}
+
+// Decode refuses what no recorder writes, instead of a generator that
+// skips it (an architecture by an alias), panics on it (null entries) or
+// reads it as something else (a complete recording with a problem).
+func TestDecodeRefusesWhatNoRecorderWrites(t *testing.T) {
+	const head = `{"started":"2026-01-01T00:00:00Z","recorder":"t","complete":true,`
+	for _, tc := range []struct{ what, json, want string }{
+		{"alias amd64", `"arches":{"amd64":{"syscalls":{"59":{"count":1}}}}}`, `"x86_64"`},
+		{"OCI name", `"arches":{"SCMP_ARCH_X86_64":{"syscalls":{"59":{"count":1}}}}}`, `"x86_64"`},
+		{"no syscalls object", `"arches":{"x86_64":{}}}`, "no syscalls object"},
+		{"null syscalls", `"arches":{"x86_64":{"syscalls":null}}}`, "no syscalls object"},
+		{"null entry", `"arches":{"x86_64":{"syscalls":{"59":null}}}}`, "null entry"},
+		{"argument index 6", `"arches":{"x86_64":{"syscalls":{"41":{"count":1,"args":{"6":[1]}}}}}}`, "argument index 6"},
+		{"argument index -1", `"arches":{"x86_64":{"syscalls":{"41":{"count":1,"args":{"-1":[1]}}}}}}`, "argument index -1"},
+		{"overflow index 7", `"arches":{"x86_64":{"syscalls":{"41":{"count":1,"argsOverflow":{"7":true}}}}}}`, "argsOverflow index 7"},
+		{"17 values", `"arches":{"x86_64":{"syscalls":{"41":{"count":1,"args":{"0":[0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16]}}}}}}`, "17 values"},
+		{"complete with a problem", `"problem":"lost 3 notifications","arches":{"x86_64":{"syscalls":{"59":{"count":1}}}}}`, "lost 3 notifications"},
+	} {
+		if _, err := Decode([]byte(head + tc.json)); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: err %v, want one saying %s", tc.what, err, tc.want)
+		}
+	}
+	r, err := Decode([]byte(head + `"arches":{"x86_64":{"syscalls":{"41":{"count":2,"args":{"0":[10,2,10]}}}}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Arches["x86_64"].Syscalls[41].Args[0]; !slices.Equal(got, []uint64{2, 10}) {
+		t.Errorf("values %v, want sorted and deduplicated", got)
+	}
+}
+
+// Merge takes recordings built in memory too: an architecture without
+// syscalls or a nil entry adds nothing and does not panic.
+func TestMergeToleratesEmptyEntries(t *testing.T) {
+	a := &Recording{Complete: true, Arches: map[string]*ArchCalls{"x86_64": {}}}
+	b := &Recording{Complete: true, Arches: map[string]*ArchCalls{"x86_64": {Syscalls: map[uint32]*SyscallUse{59: {Count: 1}, 0: nil}}, "x86": nil}}
+	a.Merge(b)
+	if u := a.Arches["x86_64"].Syscalls[59]; u == nil || u.Count != 1 || len(a.Arches["x86_64"].Syscalls) != 1 {
+		t.Errorf("after merge: %+v", a.Arches["x86_64"].Syscalls)
 	}
 }
