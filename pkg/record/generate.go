@@ -118,6 +118,8 @@ func Generate(r *Recording, opts GenerateOptions) (*Generated, error) {
 			nrs = append(nrs, nr)
 		}
 		slices.Sort(nrs)
+		var unnamed []uint32
+		var unnamedCalls uint64
 		for _, nr := range nrs {
 			u := ac.Syscalls[nr]
 			if u == nil {
@@ -130,10 +132,18 @@ func Generate(r *Recording, opts GenerateOptions) (*Generated, error) {
 						"profiles name syscalls, so it cannot be allowed (give --drop-unnamed to leave it out: it then gets ENOSYS under runc, EPERM under crun)",
 						a.Name, nr, a.Name)
 				}
-				g.Notes = append(g.Notes, fmt.Sprintf("left out: arch %s syscall number %d (%d calls) has no name", a.Name, nr, u.Count))
+				unnamed = append(unnamed, nr)
+				unnamedCalls += u.Count
 				continue
 			}
 			byName[name] = append(byName[name], use{arch: a, nr: nr + a.NrBase, u: u})
+		}
+		if len(unnamed) > 0 {
+			// One note per architecture, whatever the recording holds:
+			// the notes go into the attestation, which must stay
+			// readable by verify.
+			g.Notes = append(g.Notes, fmt.Sprintf("left out: arch %s: %d syscall numbers (%d calls) have no name: %s",
+				a.Name, len(unnamed), unnamedCalls, listNumbers(unnamed, 16)))
 		}
 	}
 
@@ -230,10 +240,8 @@ func Generate(r *Recording, opts GenerateOptions) (*Generated, error) {
 	covered := 0
 	for _, name := range names {
 		uses := byName[name]
-		conds, note := argRules(name, uses)
-		if note != "" {
-			g.Notes = append(g.Notes, note)
-		}
+		conds, notes := argRules(name, uses, arches)
+		g.Notes = append(g.Notes, notes...)
 		if base != nil {
 			var all bool
 			if conds, all = base.remaining(name, uses, conds); all {
@@ -319,14 +327,18 @@ func cloneFlagsIndex(a *arch.Arch) int {
 type argCondition = []specs.LinuxSeccompArg
 
 // argRules returns the conditions of the allow rules of one syscall (nil:
-// allow unconditionally) and a note when recorded values were not used.
+// allow unconditionally) and notes on the recorded values not used.
+// arches are the profile's architectures: the rules apply on all of them.
 //
 // An argument is conditioned when every architecture that made the call
-// recorded its values without overflow; a call recorded without values
-// for an index (a recorder that does not record it) leaves that index
-// unconditioned. Each rule is one combination of the recorded values
-// (SCMP_CMP_EQ each), so every recorded call matches some rule and
-// nothing else does.
+// recorded its values without overflow, and its position is the same
+// parameter on every architecture of the profile that has the syscall; a
+// call recorded without values for an index (a recorder that does not
+// record it) leaves that index unconditioned. Each rule is one
+// combination of the recorded values (SCMP_CMP_EQ each), so every
+// recorded call matches some rule, and so does every other combination of
+// values recorded for each argument (the recording keeps values per
+// argument, not per call).
 //
 // clone is the exception: only its namespace flags are tested, with
 // SCMP_CMP_MASKED_EQ on the namespace mask (as Docker's default does), one
@@ -341,9 +353,13 @@ type argCondition = []specs.LinuxSeccompArg
 // value with other high bits matches no rule and gets the default), and a
 // caller passing the same 32-bit value differently extended is denied,
 // which fails closed; the recorded workload passes what it passed.
-func argRules(name string, uses []use) ([]argCondition, string) {
+func argRules(name string, uses []use, arches []*arch.Arch) ([]argCondition, []string) {
 	if name == "clone" {
-		return cloneRules(uses)
+		conds, note := cloneRules(uses, arches)
+		if note != "" {
+			return conds, []string{note}
+		}
+		return conds, nil
 	}
 	indexes := map[int][]uint64{}
 	for i := range 6 {
@@ -360,15 +376,15 @@ func argRules(name string, uses []use) ([]argCondition, string) {
 		if !ok {
 			continue
 		}
-		if sameIndexEverywhere(name, i, uses) {
+		if sameIndexEverywhere(name, i, arches) {
 			vals = normalize(vals)
 			indexes[i] = vals
 		}
 	}
 	if len(indexes) == 0 {
-		return nil, ""
+		return nil, nil
 	}
-	var note string
+	var notes []string
 	for product(indexes) > MaxArgRules {
 		widest := -1
 		for i, vs := range indexes {
@@ -376,12 +392,12 @@ func argRules(name string, uses []use) ([]argCondition, string) {
 				widest = i
 			}
 		}
-		note = fmt.Sprintf("%s: argument %d is not conditioned: with its %d recorded values the rules would pass %d",
-			name, widest, len(indexes[widest]), MaxArgRules)
+		notes = append(notes, fmt.Sprintf("%s: argument %d is not conditioned: with its %d recorded values the rules would pass %d",
+			name, widest, len(indexes[widest]), MaxArgRules))
 		delete(indexes, widest)
 	}
 	if len(indexes) == 0 {
-		return nil, note
+		return nil, notes
 	}
 	keys := make([]int, 0, len(indexes))
 	for i := range indexes {
@@ -398,15 +414,23 @@ func argRules(name string, uses []use) ([]argCondition, string) {
 		}
 		conds = next
 	}
-	return conds, note
+	return conds, notes
 }
 
 // sameIndexEverywhere: an argument position means the same parameter on
-// every recorded architecture (the profile's conditions apply to all).
-func sameIndexEverywhere(name string, i int, uses []use) bool {
-	param := uses[0].arch.ArgName(name, i)
-	for _, x := range uses[1:] {
-		if x.arch.ArgName(name, i) != param {
+// every architecture of the profile that has the syscall (the profile's
+// conditions apply to all of them, also where the syscall was not
+// recorded).
+func sameIndexEverywhere(name string, i int, arches []*arch.Arch) bool {
+	param, first := "", true
+	for _, a := range arches {
+		if _, ok := a.SyscallNr(name); !ok {
+			continue
+		}
+		p := a.ArgName(name, i)
+		if first {
+			param, first = p, false
+		} else if p != param {
 			return false
 		}
 	}
@@ -434,16 +458,23 @@ func product(indexes map[int][]uint64) int {
 	return n
 }
 
-// cloneRules allow the recorded combinations of namespace flags.
-func cloneRules(uses []use) ([]argCondition, string) {
+// cloneRules allow the recorded combinations of namespace flags. The rule
+// applies on every architecture of the profile, so the flags must be at
+// the same position on all of them that have clone, not only on those
+// that recorded it (s390x has them second).
+func cloneRules(uses []use, arches []*arch.Arch) ([]argCondition, string) {
 	idx := cloneFlagsIndex(uses[0].arch)
+	for _, a := range arches {
+		if _, ok := a.SyscallNr("clone"); ok && cloneFlagsIndex(a) != idx {
+			return nil, "clone: its flags are at different positions on the profile's architectures (" + uses[0].arch.Name + " and " + a.Name +
+				"); clone is allowed unconditioned, namespaces included"
+		}
+	}
 	combos := map[uint64]bool{}
 	for _, x := range uses {
 		i := cloneFlagsIndex(x.arch)
 		vs, has := x.u.Args[i]
 		switch {
-		case i != idx:
-			return nil, "clone: its flags are at different positions on the recorded architectures; clone is allowed unconditioned"
 		case !has || len(vs) == 0 || x.u.ArgsOverflow[i]:
 			return nil, "clone: flags not recorded on " + x.arch.Name + "; clone is allowed with any flags, namespaces included"
 		}
@@ -559,6 +590,22 @@ func recordedCalls(name string, x use, c argCondition) []bytecode.Data {
 }
 
 func uintPtr(v uint) *uint { return &v }
+
+// listNumbers writes nrs, at most max of them and how many more.
+func listNumbers(nrs []uint32, max int) string {
+	var b strings.Builder
+	for i, nr := range nrs {
+		if i == max {
+			fmt.Fprintf(&b, " and %d more", len(nrs)-max)
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%d", nr)
+	}
+	return b.String()
+}
 
 // describe names the recorded workload in messages.
 func (r *Recording) describe() string {

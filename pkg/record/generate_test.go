@@ -292,3 +292,69 @@ func TestMergeForgetsHalfRecordedArguments(t *testing.T) {
 		t.Errorf("after merging a call without recorded arguments: args %v overflow %v count %d", u.Args, u.ArgsOverflow, u.Count)
 	}
 }
+
+// A rule applies on every architecture of the profile: clone's flags
+// condition is not put on argument 0 when an architecture of the profile
+// has the stack pointer there (s390x), even if clone was recorded on
+// x86_64 only.
+func TestGenerateCloneRuleWhereFlagsPositionsDiffer(t *testing.T) {
+	r := testRecording(t, append(shellCalls(), call{arch: arch.S390X, name: "execve"}))
+	g, err := Generate(r, GenerateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(g.Seccomp.Architectures, specs.ArchS390X) {
+		t.Fatalf("architectures %v", g.Seccomp.Architectures)
+	}
+	for _, s := range g.Seccomp.Syscalls {
+		if slices.Contains(s.Names, "clone") && len(s.Args) > 0 {
+			t.Errorf("clone rule %+v: on s390x argument %d is the stack pointer, the flags go unchecked", s.Args, s.Args[0].Index)
+		}
+	}
+	if notes := strings.Join(g.Notes, "\n"); !strings.Contains(notes, "clone: its flags are at different positions") || !strings.Contains(notes, "s390x") {
+		t.Errorf("notes %v: want one saying clone is unconditioned because of s390x", g.Notes)
+	}
+}
+
+// Every argument left unconditioned is said, not only the last one.
+func TestGenerateNotesEveryUnconditionedArgument(t *testing.T) {
+	calls := []call{{arch: arch.X86_64, name: "execve"}}
+	for v := range uint64(6) {
+		calls = append(calls, call{arch: arch.X86_64, name: "socket", args: [6]uint64{v + 1, v + 1, v}})
+	}
+	g, err := Generate(testRecording(t, calls), GenerateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	notes := strings.Join(g.Notes, "\n")
+	for _, want := range []string{"socket: argument 2 is not conditioned", "socket: argument 1 is not conditioned"} {
+		if !strings.Contains(notes, want) {
+			t.Errorf("notes %v: want %q", g.Notes, want)
+		}
+	}
+	for _, s := range g.Seccomp.Syscalls {
+		if slices.Contains(s.Names, "socket") && (len(s.Args) != 1 || s.Args[0].Index != 0) {
+			t.Errorf("socket rule %+v, want one on argument 0", s.Args)
+		}
+	}
+}
+
+// Numbers left out by DropUnnamed are summed up in one note per
+// architecture: the notes go into the attestation, which verify reads up
+// to 16 MiB.
+func TestGenerateDropUnnamedNoteIsBounded(t *testing.T) {
+	r := testRecording(t, shellCalls())
+	for nr := uint32(5000); nr < 105000; nr++ {
+		r.Arches["x86_64"].Syscalls[nr] = &SyscallUse{Count: 1}
+	}
+	g, err := Generate(r, GenerateOptions{DropUnnamed: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(strings.Join(g.Notes, "\n")); len(g.Notes) > 3 || n > 4096 {
+		t.Errorf("%d notes, %d bytes", len(g.Notes), n)
+	}
+	if notes := strings.Join(g.Notes, "\n"); !strings.Contains(notes, "100000 syscall numbers (100000 calls)") || !strings.Contains(notes, "5000, 5001") {
+		t.Errorf("notes %v", g.Notes)
+	}
+}
