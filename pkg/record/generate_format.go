@@ -109,7 +109,11 @@ var compatOf = map[*arch.Arch][]*arch.Arch{
 }
 
 // archMap groups the recorded architectures under their 64-bit
-// architecture; a 32-bit ABI recorded without it gets an entry of its own.
+// architecture. A 32-bit ABI recorded without it gets an entry of its own
+// (for a host whose native architecture it is) and is also listed under
+// its 64-bit architecture: Docker takes the entry of the host's native
+// architecture only, and on a 64-bit host the OCI form (whose native
+// architecture libseccomp always adds) allows the 32-bit calls too.
 func archMap(arches []specs.Arch) []mobyseccomp.Architecture {
 	recorded := map[*arch.Arch]specs.Arch{}
 	for _, s := range arches {
@@ -120,18 +124,25 @@ func archMap(arches []specs.Arch) []mobyseccomp.Architecture {
 	grouped := map[*arch.Arch]bool{}
 	var out []mobyseccomp.Architecture
 	for _, a := range arch.All {
-		s, ok := recorded[a]
-		if !ok || grouped[a] {
+		_, isRecorded := recorded[a]
+		if grouped[a] {
 			continue
 		}
-		entry := mobyseccomp.Architecture{Arch: s, SubArches: []specs.Arch{}}
+		entry := mobyseccomp.Architecture{Arch: specs.Arch("SCMP_ARCH_" + strings.ToUpper(a.Name)), SubArches: []specs.Arch{}}
+		if isRecorded {
+			entry.Arch = recorded[a]
+		}
 		for _, c := range arch.All { // in the order of the OCI form
 			if cs, ok := recorded[c]; ok && slices.Contains(compatOf[a], c) {
 				entry.SubArches = append(entry.SubArches, cs)
-				grouped[c] = true
+				if isRecorded {
+					grouped[c] = true
+				}
 			}
 		}
-		out = append(out, entry)
+		if isRecorded || len(entry.SubArches) > 0 {
+			out = append(out, entry)
+		}
 	}
 	return out
 }

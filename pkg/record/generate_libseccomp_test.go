@@ -211,3 +211,41 @@ func TestGenerateWithBase(t *testing.T) {
 		}
 	}
 }
+
+// The Docker form decides as the OCI form on this host also for a
+// recording of a 32-bit ABI without its 64-bit architecture: Docker takes
+// the archMap entry of the host's native architecture only.
+func TestGeneratedDockerFormDecidesLikeOCIFor32BitOnly(t *testing.T) {
+	if arch.Native() != arch.X86_64 {
+		t.Skip("needs an x86_64 host")
+	}
+	for _, a := range []*arch.Arch{arch.X86, arch.X32} {
+		calls := []call{{arch: a, name: "execve"}, {arch: a, name: "read"}, {arch: a, name: "getpid"}}
+		g, err := Generate(testRecording(t, calls), GenerateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var stacks []bytecode.Stack
+		for _, f := range []Format{FormatOCI, FormatDocker} {
+			out, err := g.Encode(f, "x")
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := spec.Parse(out, "generated."+string(f), spec.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := p.Stack(spec.RuntimeRunc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			stacks = append(stacks, s)
+		}
+		for _, c := range append(calls, call{arch: a, name: "mount"}) {
+			d := bytecode.Data{Arch: c.arch.Audit, Nr: nrOf(t, c.arch, c.name)}
+			if oci, docker := stacks[0].Run(&d), stacks[1].Run(&d); oci != docker {
+				t.Errorf("%s %s: OCI form %v, Docker form %v", a, c.name, oci, docker)
+			}
+		}
+	}
+}
