@@ -3,7 +3,10 @@
 // Docker (moby) profile, a podman/CRI-O (containers/common) profile, a
 // Security Profiles Operator SeccompProfile (YAML), or a built-in default —
 // and compiles them into the filters a runtime would
-// load (Compile, which needs -tags libseccomp).
+// load (Compile, which needs -tags libseccomp). The other way, FromTable
+// writes the decision table of a filter as an OCI profile that is never
+// weaker than the filter (see pkg/ociprofile for the profile checked by
+// compiling it again).
 //
 // The loaders use the upstream types and resolvers: specs.LinuxSeccomp from
 // runtime-spec, moby/profiles/seccomp for Docker profiles (includes and
