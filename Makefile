@@ -22,8 +22,12 @@ INSTALL_ENV = DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" HOOKSDIR="$(HOOKSDIR)" BIN
 # (containerd 2.x, crictl, runc 1.5), beside Debian's runtimes.
 STACK    ?= /opt/seccomp-attest-test
 export SECCOMP_ATTEST_STACK := $(STACK)
+# staticcheck, pinned (2026.2.2 knows Go 1.26) and installed from the module
+# proxy on first use, so that a fresh clone runs the same checks.
+STATICCHECK_VERSION := v0.8.2
+STATICCHECK := $(CURDIR)/build/tools/staticcheck-$(STATICCHECK_VERSION)/staticcheck
 
-.PHONY: all build helpers test vet go-test bats bench fuzz demo setup cosign ci install uninstall deb docs cli-docs clean
+.PHONY: all build helpers test vet lint go-test race bats bench fuzz demo setup cosign ci install uninstall deb docs cli-docs clean
 
 all: build
 
@@ -38,7 +42,7 @@ build:
 # Test programs the bats tests and the fixture capture copy into containers
 # (static: the busybox rootfs has no C library).
 helpers: $(HELPERS)/seccomp-stack $(HELPERS)/docker-profile $(HELPERS)/rawsyscall $(HELPERS)/null-hook \
-	$(HELPERS)/seccomp-threads $(HELPERS)/kernel-oracle
+	$(HELPERS)/seccomp-threads $(HELPERS)/kernel-oracle $(HELPERS)/record-workload
 
 $(HELPERS)/seccomp-stack: test/helpers/seccomp-stack.c
 	@mkdir -p $(HELPERS)
@@ -54,6 +58,11 @@ $(HELPERS)/kernel-oracle: test/helpers/kernel-oracle/main.go internal/filterfuzz
 	@mkdir -p $(HELPERS)
 	$(GO) build -o $@ ./test/helpers/kernel-oracle
 
+# Marker syscalls from a child, a thread, x32 and an exec'd image (record tests).
+$(HELPERS)/record-workload: test/helpers/record-workload.c
+	@mkdir -p $(HELPERS)
+	gcc -static -pthread -O2 -Wall -Wextra -o $@ $<
+
 $(HELPERS)/rawsyscall: test/helpers/rawsyscall.c
 	@mkdir -p $(HELPERS)
 	gcc -static -O2 -Wall -Wextra -o $@ $<
@@ -66,7 +75,7 @@ $(HELPERS)/null-hook: test/helpers/null-hook/main.go
 	@mkdir -p $(HELPERS)
 	$(GO) build -o $@ ./test/helpers/null-hook
 
-test: vet go-test bats
+test: lint go-test race bats
 
 # Formatting and go vet on every package (with libseccomp's files): a tree
 # that fails either does not reach the tests.
@@ -75,8 +84,31 @@ vet:
 		if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet -tags libseccomp ./...
 
+# vet, then go.mod and go.sum exactly as go mod tidy leaves them, then
+# staticcheck on both builds (with and without libseccomp's files; -matrix
+# merges them, so that code only one build uses is not reported unused).
+lint: vet $(STATICCHECK)
+	$(GO) mod tidy -diff
+	printf 'libseccomp: -tags=libseccomp\nplain:\n' | $(STATICCHECK) -matrix ./...
+
+$(STATICCHECK):
+	GOBIN=$(dir $@) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
 go-test:
 	$(GO) test $(GOFLAGS_TEST) ./...
+	# containers/common builds its own profile resolver only with its
+	# seccomp tag; pkg/spec's translation must agree with it.
+	$(GO) test -count=1 -tags 'libseccomp seccomp' -run '^TestPodmanResolverAgrees$$' ./pkg/spec
+
+# The Go tests again under the race detector, in their -short form, except
+# RACE_SKIP: the filter analysis, comparison and compilation, where the
+# concurrency is a cache or a pool and whose property tests take minutes
+# under -race (on 2 cores with -short: pkg/bytecode 3m47s, pkg/spec 3m,
+# pkg/compare 1m38s). The daemon, pipeline, tracer, recorder, wrapper,
+# hook and store run under it.
+RACE_SKIP := pkg/bytecode pkg/compare pkg/spec
+race:
+	$(GO) test -race -short $(GOFLAGS_TEST) $$($(GO) list ./... | grep -v -E '/($(subst $(eval) ,|,$(strip $(RACE_SKIP))))$$')
 
 # The hook's and the wrapper's tests run twice: without a daemon (the
 # programs check in their own processes) and answered by seccomp-attestd.
@@ -104,7 +136,9 @@ bench:
 FUZZ_TARGETS := pkg/bytecode:FuzzDecode:150000x pkg/bytecode:FuzzValidate:100000x \
 	pkg/bytecode:FuzzEvaluate:150000x pkg/bytecode:FuzzAnalyze:80000x \
 	pkg/bytecode:FuzzTableMutated:500x pkg/bytecode:FuzzTableRandom:3000x \
-	pkg/compare:FuzzCompareMutated:300x pkg/compare:FuzzCompareRandom:1000x
+	pkg/compare:FuzzCompareMutated:300x pkg/compare:FuzzCompareRandom:1000x \
+	pkg/runcargs:FuzzRuncArgsParse:40000x pkg/policy:FuzzPolicyParse:50000x \
+	pkg/spec:FuzzProfileLoad:15000x
 
 fuzz:
 	$(GO) clean -fuzzcache
