@@ -122,6 +122,29 @@ func runRecordGenerate(cmd *cobra.Command, o *recordGenerateOptions) error {
 	if o.attest && o.output == "" {
 		return fmt.Errorf("--attest needs -o FILE: the attestation's subject is the profile file")
 	}
+	// Writing over an input or over the other output loses evidence: the
+	// recording whose digest the attestation names, or the profile it
+	// signs (an attestation written over its own subject never verifies).
+	if o.output != "" {
+		outputs := []string{o.output}
+		if o.attest {
+			attestOut := o.attestOut
+			if attestOut == "" {
+				attestOut = o.output + ".intoto.jsonl"
+			}
+			if samePath(o.output, attestOut) {
+				return fmt.Errorf("--attest-out %s is the profile's file -o %s: the attestation would replace the profile it signs", attestOut, o.output)
+			}
+			outputs = append(outputs, attestOut)
+		}
+		for _, out := range outputs {
+			for _, in := range o.recordings {
+				if samePath(out, in) {
+					return fmt.Errorf("%s is also a recording to read: writing it would replace the recording", out)
+				}
+			}
+		}
+	}
 	var signer *attest.Signer
 	if o.attest {
 		// Before any work: a missing key is the user's first error.
@@ -214,6 +237,19 @@ func runRecordGenerate(cmd *cobra.Command, o *recordGenerateOptions) error {
 	fmt.Fprintf(cmd.ErrOrStderr(), "seccomp-attest: record generate: attestation %s (profile sha256 %s, seccompDigest %s)\n",
 		attestOut, p.Profile.Digest, seccompDigest)
 	return nil
+}
+
+// samePath reports whether a and b name the same file: the same absolute
+// path, or existing files that are the same (a link, another spelling).
+func samePath(a, b string) bool {
+	aa, errA := filepath.Abs(a)
+	ab, errB := filepath.Abs(b)
+	if errA == nil && errB == nil && aa == ab {
+		return true
+	}
+	sa, errA := os.Stat(a)
+	sb, errB := os.Stat(b)
+	return errA == nil && errB == nil && os.SameFile(sa, sb)
 }
 
 // readRecordings decodes and merges the recording files; each is described

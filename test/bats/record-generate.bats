@@ -281,3 +281,23 @@ run_fg() {
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"Operation not permitted"* ]]
 }
+
+@test "record generate: refuses to write the profile or its attestation over a recording or over each other" {
+	write_recording "$BATS_TEST_TMPDIR/rec.json"
+	cp "$BATS_TEST_TMPDIR/rec.json" "$BATS_TEST_TMPDIR/rec.orig"
+	"$SECCOMP_ATTEST" keygen --out "$keys" >/dev/null
+	cd "$BATS_TEST_TMPDIR"
+	run "$SECCOMP_ATTEST" record generate -o rec.json rec.json
+	echo "$output"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"rec.json is also a recording to read"* ]]
+	run "$SECCOMP_ATTEST" record generate --attest --key "$keys/signing.key" -o p.json --attest-out "$BATS_TEST_TMPDIR/rec.json" rec.json
+	[ "$status" -eq 2 ]
+	cmp rec.json rec.orig
+	# The attestation over its own subject would never verify.
+	run "$SECCOMP_ATTEST" record generate --attest --key "$keys/signing.key" -o p.json --attest-out ./p.json rec.json
+	echo "$output"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"the attestation would replace the profile it signs"* ]]
+	[ ! -e p.json ]
+}
