@@ -11,6 +11,12 @@ import (
 	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
 )
 
+// Where a recorder answers and writes unless told otherwise.
+const (
+	DefaultSocket = "/run/seccomp-attest/record.sock"
+	DefaultDir    = "/var/lib/seccomp-attest/recordings"
+)
+
 // UnobservedSyscalls are the syscalls a recording profile lets through without a
 // notification, so a recording cannot say whether the workload made them;
 // a profile generated from a recording must allow them (every default

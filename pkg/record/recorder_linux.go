@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -126,6 +127,13 @@ func (r *Recorder) log() logrus.FieldLogger {
 // serveConn takes a runtime's container state and listener descriptor,
 // then follows the descriptor until the workload ends.
 func (r *Recorder) serveConn(ctx context.Context, conn *net.UnixConn) {
+	defer func() {
+		// A bug here must not end the recorder: every other workload's
+		// listener dies with it (their syscalls then fail ENOSYS).
+		if p := recover(); p != nil {
+			r.log().WithField("panic", fmt.Sprint(p)).Error("recorder: connection")
+		}
+	}()
 	state, fd, runtime, err := receiveListener(conn)
 	conn.Close()
 	if err != nil {
@@ -146,7 +154,7 @@ func (r *Recorder) serveConn(ctx context.Context, conn *net.UnixConn) {
 
 // receiveListener reads what runc and crun send to listenerPath: the
 // container's state (specs.ContainerProcessState) as JSON with the
-// listener descriptor in SCM_RIGHTS, then the end of the stream. It also
+// listener descriptor in SCM_RIGHTS. It also
 // names the runtime from the peer's executable.
 func receiveListener(conn *net.UnixConn) (*specs.ContainerProcessState, int, string, error) {
 	runtime := peerProgram(conn)
@@ -173,12 +181,16 @@ func receiveListener(conn *net.UnixConn) (*specs.ContainerProcessState, int, str
 				return nil, -1, runtime, perr
 			}
 		}
-		payload = append(payload, buf[:n]...)
+		if n > 0 { // n is -1 with some errors
+			payload = append(payload, buf[:n]...)
+		}
 		if len(payload) > maxState {
 			closeAll()
 			return nil, -1, runtime, fmt.Errorf("container state longer than %d bytes", maxState)
 		}
-		if errors.Is(err, io.EOF) || n == 0 && oobn == 0 && err == nil {
+		// runc 1.1 never closes its end (it closes a dup of it): the
+		// state is complete when it parses, not at the end of the stream.
+		if len(fds) > 0 && json.Valid(payload) || errors.Is(err, io.EOF) || n == 0 && oobn == 0 && err == nil {
 			break
 		}
 		if err != nil {
@@ -244,11 +256,17 @@ func peerProgram(conn *net.UnixConn) string {
 	if cred == nil {
 		return ""
 	}
-	exe, err := os.Readlink("/proc/" + strconv.Itoa(int(cred.Pid)) + "/exe")
+	proc := "/proc/" + strconv.Itoa(int(cred.Pid))
+	if exe, err := os.Readlink(proc + "/exe"); err == nil && filepath.Base(exe) != "/" {
+		return filepath.Base(exe)
+	}
+	// crun's sender runs in the container's mount namespace, where its
+	// executable has no path; its name is still crun's.
+	comm, err := os.ReadFile(proc + "/comm")
 	if err != nil {
 		return ""
 	}
-	return filepath.Base(exe)
+	return strings.TrimSpace(string(comm))
 }
 
 // session is one container's recording, shared by the listeners of its
