@@ -169,14 +169,33 @@ func Generate(r *Recording, opts GenerateOptions) (*Generated, error) {
 	// A syscall that takes in memory what others take in registers does
 	// their work whatever the filter says about them (openat2 opens what
 	// open and openat open): denying them would protect nothing, and score
-	// and check report such a profile. They are added, and said so.
+	// and check report such a profile. They are added, and said so; but
+	// only where that holds on every architecture of the profile (a name
+	// is allowed on all of them): i386's socketcall does not make x86_64's
+	// socket, connect or bind unfilterable, so they are not added for it.
 	for _, m := range knowledge.Default().MemoryArgs {
 		if _, ok := byName[m.Syscall]; !ok || m.Syscall == "clone3" {
 			continue // clone3 is answered ENOSYS below
 		}
-		var added []string
+		var added, notAdded, without []string
 		for _, c := range m.Covers {
 			if _, ok := byName[c]; ok {
+				continue
+			}
+			var lacking []string
+			for _, a := range arches {
+				_, hasCover := a.SyscallNr(c)
+				if _, hasM := a.SyscallNr(m.Syscall); hasCover && !hasM {
+					lacking = append(lacking, a.Name)
+				}
+			}
+			if len(lacking) > 0 {
+				notAdded = append(notAdded, c)
+				for _, n := range lacking {
+					if !slices.Contains(without, n) {
+						without = append(without, n)
+					}
+				}
 				continue
 			}
 			for _, a := range arches {
@@ -191,6 +210,11 @@ func Generate(r *Recording, opts GenerateOptions) (*Generated, error) {
 		if len(added) > 0 {
 			g.Notes = append(g.Notes, fmt.Sprintf("ADDED %s: %s was recorded and does their work with its arguments in memory, out of the filter's reach, "+
 				"so denying them would protect nothing", strings.Join(added, ", "), m.Syscall))
+		}
+		if len(notAdded) > 0 {
+			g.Notes = append(g.Notes, fmt.Sprintf("not added: %s, although %s was recorded and does their work: %s has them without %s, "+
+				"where the filter does bind them (elsewhere they stay denied and protect nothing there; score reports memory-arguments)",
+				strings.Join(notAdded, ", "), m.Syscall, strings.Join(without, ", "), m.Syscall))
 		}
 	}
 

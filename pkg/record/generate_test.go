@@ -358,3 +358,31 @@ func TestGenerateDropUnnamedNoteIsBounded(t *testing.T) {
 		t.Errorf("notes %v", g.Notes)
 	}
 }
+
+// i386's socketcall does the socket calls with its arguments in memory,
+// but only on i386: x86_64's connect, bind or socket are filterable, so a
+// recording of socketcall adds them only to a profile whose every
+// architecture with them has socketcall.
+func TestGenerateMemoryArgumentCoversOnlyWhereTheyAreUnfilterable(t *testing.T) {
+	both := testRecording(t, []call{{arch: arch.X86_64, name: "execve"}, {arch: arch.X86, name: "socketcall"}})
+	g, err := Generate(both, GenerateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	allowed := ruleNames(g.Seccomp, specs.ActAllow)
+	for _, n := range []string{"connect", "bind", "socket", "accept4"} {
+		if slices.Contains(allowed, n) {
+			t.Errorf("%s allowed (on x86_64 too) because i386 called socketcall: %v", n, allowed)
+		}
+	}
+	if notes := strings.Join(g.Notes, "\n"); !strings.Contains(notes, "not added: ") || !strings.Contains(notes, "x86_64 has them without socketcall") {
+		t.Errorf("notes %v", g.Notes)
+	}
+	i386 := testRecording(t, []call{{arch: arch.X86, name: "execve"}, {arch: arch.X86, name: "socketcall"}})
+	if g, err = Generate(i386, GenerateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if allowed := ruleNames(g.Seccomp, specs.ActAllow); !slices.Contains(allowed, "connect") || !slices.Contains(allowed, "socket") {
+		t.Errorf("i386 only: allowed %v, want socketcall's covers", allowed)
+	}
+}
