@@ -145,12 +145,11 @@ answers on --socket; the recording is written when the container ends.`,
 			if err != nil {
 				return fmt.Errorf("record bundle: %w", err)
 			}
-			path := filepath.Join(args[0], "config.json")
-			old, err := replaceSeccomp(path, profile)
+			old, err := record.SetBundleSeccomp(args[0], profile)
 			if err != nil {
 				return fmt.Errorf("record bundle: %w", err)
 			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "seccomp-attest: record bundle: %s records to %s; its previous linux.seccomp was: %s\n", path, f.socket, old)
+			fmt.Fprintf(cmd.ErrOrStderr(), "seccomp-attest: record bundle: %s records to %s; its previous linux.seccomp was: %s\n", args[0], f.socket, compactJSON(old))
 			return nil
 		},
 	}
@@ -158,44 +157,10 @@ answers on --socket; the recording is written when the container ends.`,
 	return cmd
 }
 
-// replaceSeccomp sets linux.seccomp of the config.json at path, keeping
-// every other member as it was, and returns the previous value ("null"
-// when there was none).
-func replaceSeccomp(path string, seccomp json.RawMessage) (string, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return "", err
-	}
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(data, &top); err != nil {
-		return "", fmt.Errorf("%s: %w", path, err)
-	}
-	linux := map[string]json.RawMessage{}
-	if raw, ok := top["linux"]; ok && string(raw) != "null" {
-		if err := json.Unmarshal(raw, &linux); err != nil {
-			return "", fmt.Errorf("%s: linux: %w", path, err)
-		}
-	}
-	old := "null"
-	if raw, ok := linux["seccomp"]; ok {
-		old = compactJSON(raw)
-	}
-	linux["seccomp"] = seccomp
-	if top["linux"], err = json.Marshal(linux); err != nil {
-		return "", err
-	}
-	out, err := json.MarshalIndent(top, "", "\t")
-	if err != nil {
-		return "", err
-	}
-	fi, err := os.Stat(path)
-	if err != nil {
-		return "", err
-	}
-	return old, os.WriteFile(path, append(out, '\n'), fi.Mode().Perm())
-}
-
 func compactJSON(raw json.RawMessage) string {
+	if raw == nil {
+		return "null"
+	}
 	var v any
 	if json.Unmarshal(raw, &v) != nil {
 		return string(raw)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/config"
 	"github.com/seccomp-attest/seccomp-attest/pkg/pipeline"
+	"github.com/seccomp-attest/seccomp-attest/pkg/record"
 	"github.com/seccomp-attest/seccomp-attest/pkg/spec"
 )
 
@@ -99,12 +100,30 @@ func (w *wrapper) staticCheck() (refused error) {
 
 // create checks the bundle, then becomes the real runtime's create.
 func (w *wrapper) create() int {
+	if err := w.restoreListenerPath(); err != nil {
+		w.report.refuse(err)
+		return exitRefused
+	}
 	if err := w.staticCheck(); err != nil {
 		w.report.refuse(err)
 		return exitRefused
 	}
 	w.report.close()
 	return w.rt.exec(w.inv.Argv())
+}
+
+// restoreListenerPath points a recording profile (record profile) that
+// dockerd passed on without its listenerPath at the recorder's socket
+// (docs/record.md); any other bundle is left as it is.
+func (w *wrapper) restoreListenerPath() error {
+	bundle, err := w.bundleDir()
+	if err != nil {
+		return err
+	}
+	if _, err := record.RestoreListenerPath(bundle, record.DefaultSocket); err != nil {
+		return fmt.Errorf("seccomp-attest: container %s: %w", w.opts.ID, err)
+	}
+	return nil
 }
 
 // ociState is what `runtime state ID` prints (runc and crun).
