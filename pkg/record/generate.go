@@ -531,12 +531,24 @@ func (b *baseFilter) allowsAll(uses []use) bool {
 			return false
 		}
 		for _, r := range sr.Rules {
-			if r.Approximate || !r.Action.Permits() {
+			if r.Approximate || !runs(r.Action) {
 				return false
 			}
 		}
 	}
 	return true
+}
+
+// runs reports whether a base's action lets the call run by itself:
+// ALLOW and LOG. TRACE and USER_NOTIF leave it to a tracer or supervisor
+// that may deny it (and without one the call fails with ENOSYS), so a
+// recorded call the base answers so is not "already allowed".
+func runs(a bytecode.Action) bool {
+	switch a.Effective().Kind() {
+	case bytecode.ActAllow, bytecode.ActLog:
+		return true
+	}
+	return false
 }
 
 // remaining drops from conds what the base already allows for the
@@ -583,7 +595,7 @@ func (b *baseFilter) allowsCondition(name string, uses []use, c argCondition) bo
 			}
 		}
 		for _, d := range recordedCalls(name, x, c) {
-			if !b.stack.Run(&d).Permits() {
+			if !runs(b.stack.Run(&d)) {
 				return false
 			}
 		}

@@ -5,6 +5,7 @@ package record
 import (
 	"testing"
 
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 	libseccomp "github.com/seccomp/libseccomp-golang"
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
@@ -247,5 +248,43 @@ func TestGeneratedDockerFormDecidesLikeOCIFor32BitOnly(t *testing.T) {
 				t.Errorf("%s %s: OCI form %v, Docker form %v", a, c.name, oci, docker)
 			}
 		}
+	}
+}
+
+// --base: a syscall the base leaves to a supervisor (SCMP_ACT_NOTIFY) or
+// a tracer (SCMP_ACT_TRACE) is not already allowed: without them it fails
+// with ENOSYS, and a supervisor may deny it.
+func TestGenerateWithBaseThatNotifiesOrTraces(t *testing.T) {
+	base := &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, Architectures: []specs.Arch{specs.ArchX86_64}, ListenerPath: "/run/x.sock",
+		Syscalls: []specs.LinuxSyscall{
+			{Names: []string{"execve", "read"}, Action: specs.ActAllow},
+			{Names: []string{"mount"}, Action: specs.ActNotify},
+			{Names: []string{"unshare"}, Action: specs.ActTrace},
+			{Names: []string{"socket"}, Action: specs.ActNotify, Args: []specs.LinuxSeccompArg{{Index: 0, Value: 40, Op: specs.OpEqualTo}}},
+			{Names: []string{"socket"}, Action: specs.ActAllow, Args: []specs.LinuxSeccompArg{{Index: 0, Value: 1, Op: specs.OpEqualTo}}},
+		}}
+	bs, err := spec.Compile(base, spec.RuntimeCrun)
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := []call{{arch: arch.X86_64, name: "execve"}, {arch: arch.X86_64, name: "read"}, {arch: arch.X86_64, name: "mount"},
+		{arch: arch.X86_64, name: "unshare"}, {arch: arch.X86_64, name: "socket", args: [6]uint64{40, 1, 0}}}
+	g, err := Generate(testRecording(t, calls), GenerateOptions{Base: bs, BaseSource: "notify"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, s := range g.Seccomp.Syscalls {
+		for _, n := range s.Names {
+			got[n] = s.Action == specs.ActAllow
+		}
+	}
+	for _, n := range []string{"mount", "unshare", "socket"} {
+		if !got[n] {
+			t.Errorf("%s, which the base notifies or traces, is not among the additions %v", n, g.Seccomp.Syscalls)
+		}
+	}
+	if got["read"] || got["execve"] {
+		t.Errorf("additions %v hold what the base allows", g.Seccomp.Syscalls)
 	}
 }
