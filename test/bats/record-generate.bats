@@ -301,3 +301,32 @@ run_fg() {
 	[[ "$output" == *"the attestation would replace the profile it signs"* ]]
 	[ ! -e p.json ]
 }
+
+@test "record generate: socket's argument rule under runc: the recorded values run; other values, and the recorded low 32 bits with other high bits, get EPERM" {
+	write_recording "$BATS_TEST_TMPDIR/rec.json"
+	# The workload also opened an AF_UNIX stream socket: socket(1, 1, 0).
+	jq --arg s "$(nr socket)" '.arches.x86_64.syscalls[$s] = {count: 1, args: {"0": [1], "1": [1], "2": [0]}}' \
+		"$BATS_TEST_TMPDIR/rec.json" >"$BATS_TEST_TMPDIR/rec2.json"
+	p=$BATS_TEST_TMPDIR/profile.json
+	"$SECCOMP_ATTEST" record generate -o "$p" "$BATS_TEST_TMPDIR/rec2.json"
+	# args: the call; the kernel's answer without seccomp; under the profile.
+	declare -A want=(
+		["1 1 0"]="domain=1|domain=1"
+		["0x100000001 1 0"]="domain=1|errno=1 "
+		["0xffffffff00000001 1 0"]="domain=1|errno=1 "
+		["2 1 0"]="domain=2|errno=1 "
+		["1 0x100000001 0"]="domain=1|errno=1 "
+	)
+	for args in "${!want[@]}"; do
+		b=$BATS_TEST_TMPDIR/b-$RANDOM
+		# shellcheck disable=SC2086
+		bundle_with "$b" none rawsyscall "$(nr socket)" $args
+		run_fg runc "$b"
+		echo "socket($args) without seccomp: $output"
+		[[ "$output" == *"${want[$args]%%|*}"* ]]
+		set_seccomp "$b" "$p"
+		run_fg runc "$b"
+		echo "socket($args) under the profile: $output"
+		[[ "$output" == *"${want[$args]#*|}"* ]]
+	done
+}
