@@ -216,6 +216,11 @@ func Decode(data []byte) (*Recording, error) {
 		if ac == nil || ac.Syscalls == nil {
 			return nil, fmt.Errorf("recording: arch %s: no syscalls object", name)
 		}
+		if len(ac.Syscalls) == 0 {
+			// A recorder adds an architecture with its first call; an
+			// empty one would put the ABI in the profile for nothing.
+			return nil, fmt.Errorf("recording: arch %s: no syscalls recorded (a profile would allow its ABI for nothing)", name)
+		}
 		for nr, u := range ac.Syscalls {
 			if u == nil {
 				return nil, fmt.Errorf("recording: arch %s syscall %d: null entry", name, nr)
