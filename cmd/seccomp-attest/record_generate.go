@@ -194,12 +194,14 @@ func runRecordGenerate(cmd *cobra.Command, o *recordGenerateOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := attest.WriteFileAtomic(path, out, 0o644); err != nil {
-		return fmt.Errorf("write profile: %w", err)
-	}
 	if !o.attest {
+		if err := attest.WriteFileAtomic(path, out, 0o644); err != nil {
+			return fmt.Errorf("write profile: %w", err)
+		}
 		return nil
 	}
+	// With --attest nothing is written until the attestation is signed
+	// and known to be readable by verify.
 	// The digest of the profile as seccomp-attest loads it, the value a
 	// container's attestation records for its config.json's linux.seccomp.
 	loaded, err := spec.Parse(out, path, spec.Options{})
@@ -227,9 +229,18 @@ func runRecordGenerate(cmd *cobra.Command, o *recordGenerateOptions) error {
 	if err != nil {
 		return err
 	}
+	if max := inputfile.Attestation.Max; int64(len(env)) > max {
+		// The recordings' problems, commands and the notes go into it:
+		// a signed attestation verify cannot read is no evidence.
+		return fmt.Errorf("the recording attestation would be %d bytes, more than verify reads (%s): the recordings' metadata is too large; nothing written",
+			len(env), inputfile.Attestation.Limit)
+	}
 	attestOut := o.attestOut
 	if attestOut == "" {
 		attestOut = path + ".intoto.jsonl"
+	}
+	if err := attest.WriteFileAtomic(path, out, 0o644); err != nil {
+		return fmt.Errorf("write profile: %w", err)
 	}
 	if err := attest.WriteFileAtomic(attestOut, env, 0o644); err != nil {
 		return fmt.Errorf("write attestation: %w", err)

@@ -330,3 +330,16 @@ run_fg() {
 		[[ "$output" == *"${want[$args]#*|}"* ]]
 	done
 }
+
+@test "record generate --attest: an attestation larger than verify reads is refused, and nothing is written" {
+	write_recording "$BATS_TEST_TMPDIR/rec.json"
+	# 7 MB of problem: twice in the predicate (the recording's and the
+	# INCOMPLETE note), then base64 in the envelope.
+	jq '.complete = false | .problem = ("x" * 7000000)' "$BATS_TEST_TMPDIR/rec.json" >"$BATS_TEST_TMPDIR/big.json"
+	"$SECCOMP_ATTEST" keygen --out "$keys" >/dev/null
+	run "$SECCOMP_ATTEST" record generate --allow-incomplete --attest --key "$keys/signing.key" -o "$BATS_TEST_TMPDIR/p.json" "$BATS_TEST_TMPDIR/big.json"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"more than verify reads (16 MiB)"* ]]
+	[ ! -e "$BATS_TEST_TMPDIR/p.json" ]
+	[ ! -e "$BATS_TEST_TMPDIR/p.json.intoto.jsonl" ]
+}
