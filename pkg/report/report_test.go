@@ -5,25 +5,20 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/seccomp-attest/seccomp-attest/internal/testfixture"
 	"github.com/seccomp-attest/seccomp-attest/pkg/attest"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 	"github.com/seccomp-attest/seccomp-attest/pkg/compare"
 )
 
-const fixtures = "../bytecode/testdata/fixtures/"
-
 func readFilter(t *testing.T, name string) ([]byte, *bytecode.Filter) {
 	t.Helper()
-	raw, err := os.ReadFile(fixtures + name)
-	if err != nil {
-		t.Fatal(err)
-	}
+	raw := testfixture.Read(t, name)
 	f, err := bytecode.ParseFilter(raw)
 	if err != nil {
 		t.Fatal(err)

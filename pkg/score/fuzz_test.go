@@ -1,10 +1,9 @@
 package score
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
+	"github.com/seccomp-attest/seccomp-attest/internal/testfixture"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 )
 
@@ -15,11 +14,7 @@ import (
 // semantics, so they must agree).
 func FuzzCompute(f *testing.F) {
 	for _, name := range []string{"moby-default-v0.2.3.runc.bpf", "denylist.runc.bpf", "i386.runc.bpf", "podman-default.crun.bpf"} {
-		raw, err := os.ReadFile(filepath.Join(fixtures, name))
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(raw)
+		f.Add(testfixture.Read(f, name))
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		flt, err := bytecode.ParseFilter(raw)

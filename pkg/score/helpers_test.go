@@ -1,25 +1,18 @@
 package score
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
+	"github.com/seccomp-attest/seccomp-attest/internal/testfixture"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 )
-
-const fixtures = "../bytecode/testdata/fixtures"
 
 // fixtureStack reads captured filters (oldest first).
 func fixtureStack(tb testing.TB, names ...string) bytecode.Stack {
 	tb.Helper()
 	var s bytecode.Stack
 	for _, n := range names {
-		raw, err := os.ReadFile(filepath.Join(fixtures, n))
-		if err != nil {
-			tb.Fatal(err)
-		}
-		f, err := bytecode.ParseFilter(raw)
+		f, err := bytecode.ParseFilter(testfixture.Read(tb, n))
 		if err != nil {
 			tb.Fatalf("%s: %v", n, err)
 		}

@@ -3,10 +3,10 @@
 package score
 
 import (
-	"path/filepath"
 	"slices"
 	"testing"
 
+	"github.com/seccomp-attest/seccomp-attest/internal/testfixture"
 	"github.com/seccomp-attest/seccomp-attest/pkg/spec"
 )
 
@@ -29,7 +29,7 @@ func TestProfileScoresLikeItsCapturedFilter(t *testing.T) {
 		"kill-process.profile.json":        "kill-process.runc.bpf",
 		"i386.profile.json":                "i386.runc.bpf",
 	} {
-		p, err := spec.Load(filepath.Join(fixtures, profile), spec.Options{})
+		p, err := spec.Load(testfixture.Path(t, profile), spec.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
