@@ -4,29 +4,22 @@ package policy
 
 import (
 	"errors"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/seccomp-attest/seccomp-attest/internal/testfixture"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bpf"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 	"github.com/seccomp-attest/seccomp-attest/pkg/compare"
 	"github.com/seccomp-attest/seccomp-attest/pkg/spec"
 )
 
-const fixtures = "../bytecode/testdata/fixtures"
-
 func fixture(t *testing.T, name string) bytecode.Stack {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(fixtures, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := bytecode.ParseFilter(raw)
+	f, err := bytecode.ParseFilter(testfixture.Read(t, name))
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
@@ -269,7 +262,7 @@ func TestAuditPassesWithReasons(t *testing.T) {
 }
 
 func TestNotWeakerThanIntended(t *testing.T) {
-	intended := compileProfile(t, filepath.Join(fixtures, "moby-default-v0.2.3.profile.json"))
+	intended := compileProfile(t, testfixture.Path(t, "moby-default-v0.2.3.profile.json"))
 	// No baselines, so only the intended profile can fail it.
 	p := mustParse(t, "baselines: []\n")
 	if v := evaluate(t, p, Input{Effective: fixture(t, "moby-default-v0.2.3.runc.bpf"), Intended: intended}); v.Result != Pass {
@@ -382,7 +375,7 @@ func TestFailClosedApproximate(t *testing.T) {
 	if err != nil || !tab.Approximate {
 		t.Fatalf("table approximate=%v, err %v", tab != nil && tab.Approximate, err)
 	}
-	intended := compileProfile(t, filepath.Join(fixtures, "denylist.profile.json"))
+	intended := compileProfile(t, testfixture.Path(t, "denylist.profile.json"))
 	for _, tc := range []struct {
 		policy string
 		in     Input
@@ -445,7 +438,7 @@ func TestBaselinesFollowCapabilities(t *testing.T) {
 // runc would.
 func profileVariant(t *testing.T, name string, change func(*specs.LinuxSeccomp)) bytecode.Stack {
 	t.Helper()
-	p, err := spec.Load(filepath.Join(fixtures, name), spec.Options{})
+	p, err := spec.Load(testfixture.Path(t, name), spec.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -463,8 +456,8 @@ func profileVariant(t *testing.T, name string, change func(*specs.LinuxSeccomp))
 // permits it, the intended one denies it); a stacked filter that only
 // tightens passes.
 func TestWeakerVariants(t *testing.T) {
-	moby := compileProfile(t, filepath.Join(fixtures, "moby-default-v0.2.3.profile.json"))
-	denylist := compileProfile(t, filepath.Join(fixtures, "denylist.profile.json"))
+	moby := compileProfile(t, testfixture.Path(t, "moby-default-v0.2.3.profile.json"))
+	denylist := compileProfile(t, testfixture.Path(t, "denylist.profile.json"))
 	onlyIntended := mustParse(t, "baselines: []\n")
 	for _, tc := range []struct {
 		name      string
