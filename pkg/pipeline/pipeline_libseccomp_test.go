@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seccomp-attest/seccomp-attest/internal/testfixture"
 	"github.com/seccomp-attest/seccomp-attest/pkg/attest"
 	"github.com/seccomp-attest/seccomp-attest/pkg/attest/schema"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bpf"
@@ -22,18 +23,13 @@ import (
 	"github.com/seccomp-attest/seccomp-attest/pkg/spec"
 )
 
-const fixtures = "../bytecode/testdata/fixtures/"
-
 // The filters here are real captures (runc 1.1.5 loading moby/profiles
 // v0.2.3's default); only the ptrace read is left out, which the bats
 // tests of the hook and the wrapper exercise on live containers.
 
 func readFixture(t testing.TB, name string) *bytecode.Filter {
 	t.Helper()
-	raw, err := os.ReadFile(fixtures + name)
-	if err != nil {
-		t.Fatal(err)
-	}
+	raw := testfixture.Read(t, name)
 	f, err := bytecode.ParseFilter(raw)
 	if err != nil {
 		t.Fatal(err)
@@ -63,10 +59,7 @@ func bundle(t testing.TB, profile string, annotations map[string]string) string 
 	t.Helper()
 	cfg := map[string]any{"ociVersion": "1.0.2", "process": map[string]any{"args": []string{"sh"}}, "linux": map[string]any{}}
 	if profile != "" {
-		raw, err := os.ReadFile(fixtures + profile)
-		if err != nil {
-			t.Fatal(err)
-		}
+		raw := testfixture.Read(t, profile)
 		cfg["linux"] = map[string]any{"seccomp": json.RawMessage(raw)}
 	}
 	if annotations != nil {
@@ -135,7 +128,7 @@ func TestCapturedDockerDefaultPassesAndIsEquivalentToItsBundle(t *testing.T) {
 	}
 	// intended.seccompDigest is that of the profile file's linux.seccomp
 	// as seccomp-attest loads it: what a recording attestation names.
-	prof, err := spec.Load(fixtures+"moby-default-v0.2.3.profile.json", spec.Options{})
+	prof, err := spec.Load(testfixture.Path(t, "moby-default-v0.2.3.profile.json"), spec.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
