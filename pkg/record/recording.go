@@ -9,7 +9,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
@@ -225,9 +227,17 @@ func Decode(data []byte) (*Recording, error) {
 			if u == nil {
 				return nil, fmt.Errorf("recording: arch %s syscall %d: null entry", name, nr)
 			}
+			kept := ArgsToRecord(a, nr+a.NrBase)
 			for i, vs := range u.Args {
 				if i < 0 || i > 5 {
 					return nil, fmt.Errorf("recording: arch %s syscall %d: argument index %d (a syscall has arguments 0 to 5)", name, nr, i)
+				}
+				if !slices.Contains(kept, i) {
+					// Each would be a condition of the profile: values of
+					// any syscall's arguments made profiles of thousands of
+					// rules that no runtime loads.
+					return nil, fmt.Errorf("recording: arch %s syscall %d: values of argument %d, which a recorder does not keep (it keeps %s)",
+						name, nr, i, recordedParamsText())
 				}
 				vs = normalize(vs)
 				if len(vs) > MaxValues {
@@ -244,4 +254,13 @@ func Decode(data []byte) (*Recording, error) {
 		}
 	}
 	return &r, nil
+}
+
+// recordedParamsText lists RecordedParams for messages.
+func recordedParamsText() string {
+	var parts []string
+	for _, name := range slices.Sorted(maps.Keys(RecordedParams)) {
+		parts = append(parts, name+"'s "+strings.Join(RecordedParams[name], ", "))
+	}
+	return strings.Join(parts, "; ")
 }

@@ -92,12 +92,18 @@ func TestDecodeRefusesWhatNoRecorderWrites(t *testing.T) {
 		{"argument index 6", `"arches":{"x86_64":{"syscalls":{"41":{"count":1,"args":{"6":[1]}}}}}}`, "argument index 6"},
 		{"argument index -1", `"arches":{"x86_64":{"syscalls":{"41":{"count":1,"args":{"-1":[1]}}}}}}`, "argument index -1"},
 		{"overflow index 7", `"arches":{"x86_64":{"syscalls":{"41":{"count":1,"argsOverflow":{"7":true}}}}}}`, "argsOverflow index 7"},
+		{"values of read's fd", `"arches":{"x86_64":{"syscalls":{"0":{"count":1,"args":{"0":[3]}}}}}}`, "values of argument 0, which a recorder does not keep"},
+		{"s390x clone's stack pointer", `"arches":{"s390x":{"syscalls":{"120":{"count":1,"args":{"0":[0]}}}}}}`, "values of argument 0, which a recorder does not keep"},
 		{"17 values", `"arches":{"x86_64":{"syscalls":{"41":{"count":1,"args":{"0":[0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16]}}}}}}`, "17 values"},
 		{"complete with a problem", `"problem":"lost 3 notifications","arches":{"x86_64":{"syscalls":{"59":{"count":1}}}}}`, "lost 3 notifications"},
 	} {
 		if _, err := Decode([]byte(head + tc.json)); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: err %v, want one saying %s", tc.what, err, tc.want)
 		}
+	}
+	// What recorders keep: x32's socket family, s390x's clone flags (argument 1).
+	if _, err := Decode([]byte(head + `"arches":{"x32":{"syscalls":{"41":{"count":1,"args":{"0":[1]}}}},"s390x":{"syscalls":{"120":{"count":1,"args":{"1":[17]}}}}}}`)); err != nil {
+		t.Error(err)
 	}
 	r, err := Decode([]byte(head + `"arches":{"x86_64":{"syscalls":{"41":{"count":2,"args":{"0":[10,2,10]}}}}}}`))
 	if err != nil {
