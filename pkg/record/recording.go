@@ -207,6 +207,12 @@ func Decode(data []byte) (*Recording, error) {
 	if r.Complete && r.Problem != "" {
 		return nil, fmt.Errorf("recording: marked complete, but names a problem (%s)", r.Problem)
 	}
+	for _, name := range r.Unobserved {
+		if !slices.ContainsFunc(arch.All, func(a *arch.Arch) bool { _, ok := a.SyscallNr(name); return ok }) {
+			// The generator would leave it out without a word.
+			return nil, fmt.Errorf("recording: unobserved syscall %q is in no architecture's table", name)
+		}
+	}
 	for name, ac := range r.Arches {
 		a, err := arch.ByName(name)
 		if err != nil {

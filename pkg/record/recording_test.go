@@ -88,6 +88,7 @@ func TestDecodeRefusesWhatNoRecorderWrites(t *testing.T) {
 		{"no syscalls object", `"arches":{"x86_64":{}}}`, "no syscalls object"},
 		{"null syscalls", `"arches":{"x86_64":{"syscalls":null}}}`, "no syscalls object"},
 		{"no syscalls", `"arches":{"x86_64":{"syscalls":{"59":{"count":1}}},"x86":{"syscalls":{}}}}`, "arch x86: no syscalls recorded"},
+		{"unknown unobserved name", `"unobserved":["exit","wirte"],"arches":{"x86_64":{"syscalls":{"59":{"count":1}}}}}`, `unobserved syscall "wirte"`},
 		{"null entry", `"arches":{"x86_64":{"syscalls":{"59":null}}}}`, "null entry"},
 		{"argument index 6", `"arches":{"x86_64":{"syscalls":{"41":{"count":1,"args":{"6":[1]}}}}}}`, "argument index 6"},
 		{"argument index -1", `"arches":{"x86_64":{"syscalls":{"41":{"count":1,"args":{"-1":[1]}}}}}}`, "argument index -1"},
