@@ -13,12 +13,14 @@ import (
 	"os/exec"
 	"runtime"
 	"slices"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/seccomp-attest/seccomp-attest/internal/tracer"
 	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bpf"
 	bc "github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
@@ -143,21 +145,14 @@ func RunKernel(helper *exec.Cmd, prog []bpf.Instruction, calls []bc.Data, timeou
 	if !ok {
 		return nil, fmt.Errorf("the program has RET A or DIV X: the kernel oracle cannot run it")
 	}
-	type result struct {
-		stops []KernelStop
-		err   error
-	}
-	done := make(chan result, 1)
-	go func() {
-		// ptrace ties the tracee to this thread, and Pdeathsig to the
-		// thread that started the child: never unlocked, the thread exits
-		// with the goroutine and takes the child with it.
-		runtime.LockOSThread()
-		stops, err := trace(helper, rewritten, calls, timeout)
-		done <- result{stops, err}
-	}()
-	r := <-done
-	return r.stops, r.err
+	// The tracing thread (internal/tracer) starts the helper too, so that
+	// Pdeathsig ties the helper to it. The helper is never let go: trace
+	// kills it, and should it still run when the thread ends with the run,
+	// PTRACE_O_EXITKILL and Pdeathsig kill it.
+	var stops []KernelStop
+	var err error
+	tracer.Run(func() { stops, err = trace(helper, rewritten, calls, timeout) })
+	return stops, err
 }
 
 func trace(cmd *exec.Cmd, prog []bpf.Instruction, calls []bc.Data, timeout time.Duration) (stops []KernelStop, err error) {
@@ -175,11 +170,20 @@ func trace(cmd *exec.Cmd, prog []bpf.Instruction, calls []bc.Data, timeout time.
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("%w: start helper: %v", ErrKernelUnavailable, err)
 	}
-	watchdog := time.AfterFunc(timeout, func() { cmd.Process.Kill() })
+	// The waits below block: the watchdog bounds them by killing the
+	// helper, whose end they then report (tracer.WaitBlocking).
+	var timedOut atomic.Bool
+	watchdog := time.AfterFunc(timeout, func() {
+		timedOut.Store(true)
+		cmd.Process.Kill()
+	})
 	defer func() {
 		watchdog.Stop()
 		cmd.Process.Kill()
 		cmd.Wait() // the tracer's wait may have reaped it already
+		if err != nil && timedOut.Load() {
+			err = fmt.Errorf("%w (the helper ran past %v and was killed)", err, timeout)
+		}
 		if err != nil && stderr.Len() > 0 {
 			err = fmt.Errorf("%w\nhelper stderr: %s", err, stderr.Bytes())
 		}
@@ -204,9 +208,8 @@ func trace(cmd *exec.Cmd, prog []bpf.Instruction, calls []bc.Data, timeout time.
 	tid := int(binary.LittleEndian.Uint32(tidBuf[:]))
 	// PTRACE_SEIZE takes the options itself: the tracee keeps running, and
 	// PTRACE_SETOPTIONS would need it stopped.
-	opts := uintptr(unix.PTRACE_O_TRACESECCOMP | unix.PTRACE_O_EXITKILL)
-	if _, _, errno := unix.Syscall6(unix.SYS_PTRACE, unix.PTRACE_SEIZE, uintptr(tid), 0, opts, 0, 0); errno != 0 {
-		return nil, fmt.Errorf("%w: PTRACE_SEIZE %d: %v", ErrKernelUnavailable, tid, errno)
+	if err := tracer.Seize(tid, unix.PTRACE_O_TRACESECCOMP|unix.PTRACE_O_EXITKILL); err != nil {
+		return nil, fmt.Errorf("%w: PTRACE_SEIZE %d: %v", ErrKernelUnavailable, tid, err)
 	}
 	if _, err := stdin.Write([]byte{1}); err != nil {
 		return nil, fmt.Errorf("%w: start the calls: %v", ErrKernelUnavailable, err)
@@ -216,8 +219,8 @@ func trace(cmd *exec.Cmd, prog []bpf.Instruction, calls []bc.Data, timeout time.
 	var missed []int // calls that ran without a stop
 	next := 0
 	for {
-		var ws unix.WaitStatus
-		if _, err := unix.Wait4(tid, &ws, unix.WALL, nil); err != nil {
+		_, ws, err := tracer.WaitBlocking(tid)
+		if err != nil {
 			return stops, fmt.Errorf("wait for thread %d: %v", tid, err)
 		}
 		if ws.Exited() || ws.Signaled() {
@@ -239,10 +242,8 @@ func trace(cmd *exec.Cmd, prog []bpf.Instruction, calls []bc.Data, timeout time.
 		if !ws.Stopped() {
 			continue
 		}
-		sig := 0
-		switch {
-		case ws.StopSignal() == syscall.SIGTRAP && ws.TrapCause() == unix.PTRACE_EVENT_SECCOMP:
-			msg, err := unix.PtraceGetEventMsg(tid)
+		if tracer.Event(ws) == unix.PTRACE_EVENT_SECCOMP {
+			msg, err := tracer.EventMsg(tid)
 			if err != nil {
 				return stops, fmt.Errorf("PTRACE_GETEVENTMSG: %v", err)
 			}
@@ -280,13 +281,12 @@ func trace(cmd *exec.Cmd, prog []bpf.Instruction, calls []bc.Data, timeout time.
 					return stops, fmt.Errorf("PTRACE_SETREGS: %v", err)
 				}
 			}
-		case ws.StopSignal() == syscall.SIGTRAP && ws.TrapCause() > 0:
-			// Other ptrace events (PTRACE_EVENT_STOP): resume.
-		default:
-			sig = int(ws.StopSignal()) // a signal for the thread: deliver it
 		}
-		if err := unix.PtraceCont(tid, sig); err != nil {
-			return stops, fmt.Errorf("PTRACE_CONT: %v", err)
+		// On as without a tracer (tracer.Resume): a signal for the thread
+		// is delivered, a group stop stays stopped (until the watchdog),
+		// any other event stop goes on.
+		if err := tracer.Resume(tid, ws); err != nil {
+			return stops, fmt.Errorf("resume thread %d: %v", tid, err)
 		}
 	}
 }
