@@ -29,7 +29,7 @@ func constSym(k uint32) sym { return sym{kind: symConst, k: k} }
 type atom struct {
 	off  uint32
 	mask uint32
-	op   cmpOp
+	op   CmpOp
 	k    uint32
 }
 
@@ -246,12 +246,12 @@ func (an *analyzer) branch(st *state, in bpf.Instruction) (next, fork *state, do
 
 // branchOnWord splits on (word & mask) op k.
 func (an *analyzer) branchOnWord(st *state, w sym, op bpf.JumpOp, k uint32, taken, notTaken int) (next, fork *state, done bool) {
-	mask, cop := w.mask, opEQ
+	mask, cop := w.mask, OpEQ
 	switch op {
 	case bpf.JmpJGT:
-		cop = opGT
+		cop = OpGT
 	case bpf.JmpJGE:
-		cop = opGE
+		cop = OpGE
 	case bpf.JmpJSET:
 		// (w & mask & k) != 0 is the negation of (w & (mask&k)) == 0.
 		mask &= k
@@ -266,11 +266,11 @@ func (an *analyzer) branchOnWord(st *state, w sym, op bpf.JumpOp, k uint32, take
 		var t, f IntervalSet
 		ok, owned := true, true
 		switch {
-		case w.off == OffsetNr && st.nrOwned && mask == 0xffffffff && cop == opEQ:
+		case w.off == OffsetNr && st.nrOwned && mask == 0xffffffff && cop == OpEQ:
 			t, f = set.splitRangeOwned(k, k, &an.sets)
-		case w.off == OffsetNr && st.nrOwned && mask == 0xffffffff && (cop == opGE || cop == opGT && k != 0xffffffff):
+		case w.off == OffsetNr && st.nrOwned && mask == 0xffffffff && (cop == OpGE || cop == OpGT && k != 0xffffffff):
 			lo := k
-			if cop == opGT {
+			if cop == OpGT {
 				lo++
 			}
 			t, f = set.splitRangeOwned(lo, 0xffffffff, &an.sets)
@@ -399,9 +399,9 @@ func feasible(atoms []atom, a atom) bool {
 		// (w & mask) == k with a bit of k outside mask can never hold,
 		// and != always holds.
 		switch a.op {
-		case opEQ:
+		case OpEQ:
 			return false
-		case opGT, opGE:
+		case OpGT, OpGE:
 			if a.k > a.mask {
 				return false
 			}
@@ -410,16 +410,16 @@ func feasible(atoms []atom, a atom) bool {
 	lo, hi := uint64(0), uint64(a.mask)
 	narrow := func(b atom) bool {
 		switch b.op {
-		case opGT:
+		case OpGT:
 			lo = max(lo, uint64(b.k)+1)
-		case opGE:
+		case OpGE:
 			lo = max(lo, uint64(b.k))
-		case opLT:
+		case OpLT:
 			if b.k == 0 {
 				return false
 			}
 			hi = min(hi, uint64(b.k)-1)
-		case opLE:
+		case OpLE:
 			hi = min(hi, uint64(b.k))
 		}
 		return true
@@ -432,12 +432,12 @@ func feasible(atoms []atom, a atom) bool {
 			if !narrow(b) {
 				return false
 			}
-			if b.op == opEQ && a.op == opNE && b.k == a.k || b.op == opNE && a.op == opEQ && b.k == a.k {
+			if b.op == OpEQ && a.op == OpNE && b.k == a.k || b.op == OpNE && a.op == OpEQ && b.k == a.k {
 				return false
 			}
 		}
 		// Two equalities on overlapping masks must agree on shared bits.
-		return !(a.op == opEQ && b.op == opEQ && (a.k^b.k)&a.mask&b.mask != 0)
+		return !(a.op == OpEQ && b.op == OpEQ && (a.k^b.k)&a.mask&b.mask != 0)
 	}
 	for _, b := range atoms {
 		if !check(b) {
@@ -451,7 +451,7 @@ func feasible(atoms []atom, a atom) bool {
 	if hi-lo < 64 {
 		excluded := map[uint64]bool{}
 		collect := func(b atom) {
-			if b.off == a.off && b.mask == a.mask && b.op == opNE {
+			if b.off == a.off && b.mask == a.mask && b.op == OpNE {
 				excluded[uint64(b.k)] = true
 			}
 		}
@@ -471,7 +471,7 @@ func feasible(atoms []atom, a atom) bool {
 		}
 	}
 	outside := func(b atom) bool {
-		return b.off == a.off && b.mask == a.mask && b.op == opEQ && (uint64(b.k) < lo || uint64(b.k) > hi)
+		return b.off == a.off && b.mask == a.mask && b.op == OpEQ && (uint64(b.k) < lo || uint64(b.k) > hi)
 	}
 	if outside(a) {
 		return false

@@ -7,16 +7,17 @@ import (
 	"github.com/seccomp-attest/seccomp-attest/pkg/bpf"
 )
 
-// cmpOp is a comparison operator of a condition.
-type cmpOp uint8
+// CmpOp is the operator of a Comparison (its Op field).
+type CmpOp uint8
 
+// The comparison operators.
 const (
-	opEQ cmpOp = iota
-	opNE
-	opGT
-	opGE
-	opLT
-	opLE
+	OpEQ CmpOp = iota
+	OpNE
+	OpGT
+	OpGE
+	OpLT
+	OpLE
 )
 
 // opSymbols are the C operators of the comparisons, from bpf's name table:
@@ -25,28 +26,28 @@ var opSymbols = func() [6]string {
 	eq, ne := bpf.JmpJEQ.Operators()
 	gt, le := bpf.JmpJGT.Operators()
 	ge, lt := bpf.JmpJGE.Operators()
-	return [...]string{opEQ: eq, opNE: ne, opGT: gt, opGE: ge, opLT: lt, opLE: le}
+	return [...]string{OpEQ: eq, OpNE: ne, OpGT: gt, OpGE: ge, OpLT: lt, OpLE: le}
 }()
 
-func (o cmpOp) String() string { return opSymbols[o] }
+func (o CmpOp) String() string { return opSymbols[o] }
 
-func (o cmpOp) negate() cmpOp {
-	return [...]cmpOp{opEQ: opNE, opNE: opEQ, opGT: opLE, opGE: opLT, opLT: opGE, opLE: opGT}[o]
+func (o CmpOp) negate() CmpOp {
+	return [...]CmpOp{OpEQ: OpNE, OpNE: OpEQ, OpGT: OpLE, OpGE: OpLT, OpLT: OpGE, OpLE: OpGT}[o]
 }
 
-func (o cmpOp) holds(v, k uint64) bool {
+func (o CmpOp) holds(v, k uint64) bool {
 	switch o {
-	case opEQ:
+	case OpEQ:
 		return v == k
-	case opNE:
+	case OpNE:
 		return v != k
-	case opGT:
+	case OpGT:
 		return v > k
-	case opGE:
+	case OpGE:
 		return v >= k
-	case opLT:
+	case OpLT:
 		return v < k
-	case opLE:
+	case OpLE:
 		return v <= k
 	}
 	return false
@@ -106,7 +107,7 @@ func operandAt(off uint32) Operand {
 // For 32-bit halves Mask and Value fit in 32 bits.
 type Comparison struct {
 	Operand Operand
-	Op      cmpOp
+	Op      CmpOp
 	Mask    uint64
 	Value   uint64
 }

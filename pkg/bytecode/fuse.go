@@ -45,34 +45,34 @@ func canonical(off, mask uint32, atoms []atom) Condition {
 	var ne []uint32
 	bounded := false
 	for _, a := range atoms {
-		bounded = bounded || a.op != opEQ && a.op != opNE
+		bounded = bounded || a.op != OpEQ && a.op != OpNE
 		k := a.k
 		switch a.op {
-		case opEQ:
+		case OpEQ:
 			eq, hasEq = k, true
-		case opNE:
+		case OpNE:
 			ne = append(ne, k)
-		case opGT:
+		case OpGT:
 			lo = max(lo, uint64(k)+1)
-		case opGE:
+		case OpGE:
 			lo = max(lo, uint64(k))
-		case opLT:
+		case OpLT:
 			if k == 0 {
 				hi = 0 // infeasible, kept visible below
 				lo = 1
 			} else {
 				hi = min(hi, uint64(k)-1)
 			}
-		case opLE:
+		case OpLE:
 			hi = min(hi, uint64(k))
 		}
 	}
 	op := operandAt(off)
-	cmp := func(o cmpOp, v uint64) Comparison {
+	cmp := func(o CmpOp, v uint64) Comparison {
 		return Comparison{Operand: op, Op: o, Mask: uint64(mask), Value: v}
 	}
 	if hasEq {
-		return Condition{cmp(opEQ, uint64(eq))}
+		return Condition{cmp(OpEQ, uint64(eq))}
 	}
 	// Excluded values at a bound move the bound.
 	slices.Sort(ne)
@@ -93,21 +93,21 @@ func canonical(off, mask uint32, atoms []atom) Condition {
 			if uint64(v) == lo {
 				// Nothing satisfies the atoms: keep the contradiction
 				// visible rather than dropping the exclusion.
-				return Condition{cmp(opEQ, lo), cmp(opNE, lo)}
+				return Condition{cmp(OpEQ, lo), cmp(OpNE, lo)}
 			}
 		}
-		return Condition{cmp(opEQ, lo)}
+		return Condition{cmp(OpEQ, lo)}
 	}
 	var out Condition
 	if lo > 0 {
-		out = append(out, cmp(opGT, lo-1))
+		out = append(out, cmp(OpGT, lo-1))
 	}
 	if hi < uint64(mask) {
-		out = append(out, cmp(opLT, hi+1))
+		out = append(out, cmp(OpLT, hi+1))
 	}
 	for i, v := range ne {
 		if uint64(v) >= lo && uint64(v) <= hi && (i == 0 || ne[i-1] != v) {
-			out = append(out, cmp(opNE, uint64(v)))
+			out = append(out, cmp(OpNE, uint64(v)))
 		}
 	}
 	return out
@@ -123,16 +123,16 @@ func fuseHalves(cond Condition) Condition {
 			continue
 		}
 		used[i] = true
-		if c.Op == opEQ && c.Operand.Half != Full && onlyOne(cond, c.Operand) {
+		if c.Op == OpEQ && c.Operand.Half != Full && onlyOne(cond, c.Operand) {
 			other := Operand{Arg: c.Operand.Arg, Half: Low + High - c.Operand.Half}
 			for j, d := range cond {
-				if !used[j] && d.Op == opEQ && d.Operand == other && onlyOne(cond, other) {
+				if !used[j] && d.Op == OpEQ && d.Operand == other && onlyOne(cond, other) {
 					used[j] = true
 					hi, lo := c, d
 					if c.Operand.Half == Low {
 						hi, lo = d, c
 					}
-					c = Comparison{Operand: Operand{Arg: c.Operand.Arg, Half: Full}, Op: opEQ,
+					c = Comparison{Operand: Operand{Arg: c.Operand.Arg, Half: Full}, Op: OpEQ,
 						Mask: hi.Mask<<32 | lo.Mask, Value: hi.Value<<32 | lo.Value}
 					break
 				}
@@ -189,14 +189,14 @@ func fusePair(a, b Condition) (Condition, bool) {
 		return nil, false
 	}
 	for ai, hiCmp := range a {
-		if hiCmp.Operand.Half != High || (hiCmp.Op != opNE && hiCmp.Op != opGT && hiCmp.Op != opLT) {
+		if hiCmp.Operand.Half != High || (hiCmp.Op != OpNE && hiCmp.Op != OpGT && hiCmp.Op != OpLT) {
 			continue
 		}
 		arg := hiCmp.Operand.Arg
 		var eqHi, loCmp = -1, -1
 		for bi, c := range b {
 			switch {
-			case c.Operand == hiCmp.Operand && c.Op == opEQ && c.Value == hiCmp.Value && c.Mask == hiCmp.Mask:
+			case c.Operand == hiCmp.Operand && c.Op == OpEQ && c.Value == hiCmp.Value && c.Mask == hiCmp.Mask:
 				eqHi = bi
 			case c.Operand == (Operand{Arg: arg, Half: Low}) && c.Op == hiCmp.Op:
 				loCmp = bi
@@ -206,7 +206,7 @@ func fusePair(a, b Condition) (Condition, bool) {
 			continue
 		}
 		lo := b[loCmp]
-		if hiCmp.Op != opNE && (hiCmp.Mask != 0xffffffff || lo.Mask != 0xffffffff) {
+		if hiCmp.Op != OpNE && (hiCmp.Mask != 0xffffffff || lo.Mask != 0xffffffff) {
 			continue
 		}
 		// The rest of both conditions must be the same.

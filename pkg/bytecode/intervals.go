@@ -174,19 +174,19 @@ const maxSplitIntervals = 1024
 // false. It decomposes the set into aligned power-of-two blocks on which
 // the masked value ranges over [fixed, fixed|free]; it returns ok=false when
 // the result would need more than maxSplitIntervals intervals.
-func (s IntervalSet) splitMasked(mask uint32, op cmpOp, k uint32) (t, f IntervalSet, ok bool) {
+func (s IntervalSet) splitMasked(mask uint32, op CmpOp, k uint32) (t, f IntervalSet, ok bool) {
 	if mask == 0xffffffff {
 		switch op {
-		case opEQ:
+		case OpEQ:
 			t, f = s.splitRange(k, k)
 			return t, f, true
-		case opGT:
+		case OpGT:
 			if k == 0xffffffff {
 				return nil, s, true
 			}
 			t, f = s.splitRange(k+1, 0xffffffff)
 			return t, f, true
-		case opGE:
+		case OpGE:
 			t, f = s.splitRange(k, 0xffffffff)
 			return t, f, true
 		}
@@ -237,9 +237,9 @@ func (s IntervalSet) splitMasked(mask uint32, op cmpOp, k uint32) (t, f Interval
 
 // blockVerdict decides (v & mask) op k over a block whose masked values are
 // fixed | (any subset of varying): lo = fixed, hi = fixed|varying.
-func blockVerdict(op cmpOp, lo, hi, varying, k uint32) (allTrue, allFalse bool) {
+func blockVerdict(op CmpOp, lo, hi, varying, k uint32) (allTrue, allFalse bool) {
 	switch op {
-	case opEQ:
+	case OpEQ:
 		if lo == hi {
 			return lo == k, lo != k
 		}
@@ -247,9 +247,9 @@ func blockVerdict(op cmpOp, lo, hi, varying, k uint32) (allTrue, allFalse bool) 
 		// sets no bit outside them and the varying ones.
 		possible := k&^varying == lo
 		return false, !possible
-	case opGT:
+	case OpGT:
 		return lo > k, hi <= k
-	case opGE:
+	case OpGE:
 		return lo >= k, hi < k
 	}
 	panic("blockVerdict: unexpected operator")

@@ -136,16 +136,16 @@ func (c Comparison) atoms() []atom {
 	case High:
 		return []atom{{off: base + 4, mask: uint32(c.Mask), op: c.Op, k: uint32(c.Value)}}
 	}
-	if c.Op == opEQ {
+	if c.Op == OpEQ {
 		return []atom{
-			{off: base, mask: uint32(c.Mask), op: opEQ, k: uint32(c.Value)},
-			{off: base + 4, mask: uint32(c.Mask >> 32), op: opEQ, k: uint32(c.Value >> 32)},
+			{off: base, mask: uint32(c.Mask), op: OpEQ, k: uint32(c.Value)},
+			{off: base + 4, mask: uint32(c.Mask >> 32), op: OpEQ, k: uint32(c.Value >> 32)},
 		}
 	}
 	// Other 64-bit comparisons: aim the high word at the value's high word
 	// and let the low word decide.
 	return []atom{
-		{off: base + 4, mask: uint32(c.Mask >> 32), op: opEQ, k: uint32(c.Value >> 32)},
+		{off: base + 4, mask: uint32(c.Mask >> 32), op: OpEQ, k: uint32(c.Value >> 32)},
 		{off: base, mask: uint32(c.Mask), op: c.Op, k: uint32(c.Value)},
 	}
 }
@@ -181,7 +181,7 @@ func solveWord(atoms []atom) (uint32, bool) {
 	// Bits fixed by masked equalities.
 	var fixedMask, fixedBits uint32
 	for _, a := range atoms {
-		if a.op == opEQ {
+		if a.op == OpEQ {
 			fixedMask |= a.mask
 			fixedBits = fixedBits&^a.mask | a.k&a.mask
 		}

@@ -20,7 +20,7 @@ func nrSpace(at *ArchTable) IntervalSet {
 }
 
 // The numbers of x32 and of x86_64 on x86_64's AUDIT_ARCH value.
-var x32Space, x86_64Space, _ = fullSet.splitMasked(arch.X32SyscallBit, opEQ, arch.X32SyscallBit)
+var x32Space, x86_64Space, _ = fullSet.splitMasked(arch.X32SyscallBit, OpEQ, arch.X32SyscallBit)
 
 // syscallRules lays out the rule lists of one arch table over its number
 // space: runs (ascending) partition the numbers, rules[i] is region i's

@@ -5,19 +5,6 @@ import "github.com/seccomp-attest/seccomp-attest/pkg/arch"
 // What code outside this package needs to write a decision table in
 // another form: pkg/spec writes it as an OCI profile.
 
-// CmpOp is the operator of a Comparison (its Op field).
-type CmpOp = cmpOp
-
-// The comparison operators.
-const (
-	OpEQ = opEQ
-	OpNE = opNE
-	OpGT = opGT
-	OpGE = opGE
-	OpLT = opLT
-	OpLE = opLE
-)
-
 // MaxErrno is MAX_ERRNO: the kernel caps SECCOMP_RET_ERRNO data at this
 // value.
 const MaxErrno = maxErrno
