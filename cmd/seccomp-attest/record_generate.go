@@ -55,7 +55,7 @@ fallback when only clone3 was recorded; the syscalls the recording profile
 let through without asking the recorder (write, exit, exit_group) are
 allowed; what a recorded in-memory-arguments syscall covers is allowed (openat2
 recorded: open and openat, which it can stand in for anyway); the known
-syscalls numbered above the highest allowed one are named
+syscalls not allowed are named
 with ERRNO(EPERM), so that runc's ENOSYS stub answers ENOSYS only for
 numbers newer than seccomp-attest's syscall tables (and the runtime's
 libseccomp): EPERM for every known syscall the workload did not make.

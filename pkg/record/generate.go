@@ -79,8 +79,8 @@ type use struct {
 // Generate turns a recording into a least-privilege profile: default
 // ERRNO(EPERM), every recorded syscall allowed (on the argument values
 // recorded, where few were seen), clone3 answered ENOSYS (see below), and
-// the known syscalls numbered above the highest allowed one named with
-// ERRNO(EPERM) so that runc's ENOSYS stub starts above the syscall table
+// the known syscalls not allowed named with ERRNO(EPERM) (pinNames) so
+// that runc's ENOSYS stub starts above the syscall table
 // this generator knows: runc answers ENOSYS only for numbers newer than
 // the profile, EPERM for every known syscall the workload did not make.
 func Generate(r *Recording, opts GenerateOptions) (*Generated, error) {
@@ -308,24 +308,24 @@ func Generate(r *Recording, opts GenerateOptions) (*Generated, error) {
 	return g, nil
 }
 
-// pinNames are the syscalls each architecture's table knows above the
-// highest allowed one. runc's ENOSYS stub answers ENOSYS above the highest
-// syscall a profile names (whatever the rule's action, and the rule is
-// otherwise dropped since it repeats the default), so naming them keeps
-// EPERM for every syscall this generator knows and leaves ENOSYS to the
-// numbers newer than its tables. x32's own numbers (512 and up, not in
-// the order syscalls were added) count like the others.
+// pinNames are the syscalls each architecture's table knows that are not
+// allowed. runc's ENOSYS stub answers ENOSYS above the highest syscall a
+// profile names that its libseccomp resolves (whatever the rule's action,
+// and the rule is otherwise dropped since it repeats the default), so
+// naming them keeps EPERM for every syscall both this generator and the
+// runtime's libseccomp know, and leaves ENOSYS to the newer numbers.
+// Naming only those above the highest allowed one is not enough: when
+// that one is newer than the runtime's libseccomp, and so are the names
+// above it, the stub starts at the highest allowed one it resolves, and
+// i386's socket calls and SysV IPC, which libseccomp resolves to pseudo
+// numbers there (for socketcall and ipc), count for none: a recorded
+// socket (359) got ENOSYS. x32's own numbers (512 and up) count like the
+// others.
 func pinNames(arches []*arch.Arch, allowed map[string]bool) []string {
 	pin := map[string]bool{}
 	for _, a := range arches {
-		var top uint32
-		for name := range allowed {
-			if nr, ok := a.SyscallNr(name); ok && nr > top {
-				top = nr
-			}
-		}
 		for _, s := range a.Syscalls() {
-			if s.Nr > top && !allowed[s.Name] {
+			if !allowed[s.Name] {
 				pin[s.Name] = true
 			}
 		}

@@ -288,3 +288,41 @@ func TestGenerateWithBaseThatNotifiesOrTraces(t *testing.T) {
 		t.Errorf("additions %v hold what the base allows", g.Seccomp.Syscalls)
 	}
 }
+
+// runc's ENOSYS stub starts at the highest named syscall its libseccomp
+// resolves. An i386 recording whose newest syscall is newer than that
+// libseccomp, with socket (which libseccomp resolves to a pseudo number on
+// i386), still runs socket: the pinned names reach above it.
+func TestGeneratedProfileRecordedI386SocketBelowTheStub(t *testing.T) {
+	x86, err := libseccomp.GetArchFromString("x86")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var unknown string
+	all := arch.X86.Syscalls()
+	for i := len(all) - 1; i >= 0; i-- {
+		if _, err := libseccomp.GetSyscallFromNameByArch(all[i].Name, x86); err != nil {
+			unknown = all[i].Name
+			break
+		}
+	}
+	if unknown == "" {
+		t.Skip("this libseccomp knows every i386 syscall of the table")
+	}
+	calls := []call{{arch: arch.X86_64, name: "execve"}, {arch: arch.X86, name: "execve"},
+		{arch: arch.X86, name: "socket", args: [6]uint64{1, 1, 0}}, {arch: arch.X86, name: unknown}}
+	g, err := Generate(testRecording(t, calls), GenerateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := spec.Compile(g.Seccomp, spec.RuntimeRunc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab, err := bytecode.AnalyzeStack(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := bytecode.Data{Arch: arch.X86.Audit, Nr: nrOf(t, arch.X86, "socket"), Args: [6]uint64{1, 1, 0}}
+	decides(t, spec.RuntimeRunc, s, tab, "i386 socket(AF_UNIX, SOCK_STREAM, 0), recorded with "+unknown, d, bytecode.ActAllow)
+}
