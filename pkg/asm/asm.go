@@ -193,8 +193,6 @@ var (
 	gotoStmt   = lazyRegexp(`^goto (\S+)$`)
 	ifStmt     = lazyRegexp(`^if \((.+)\) goto (\S+?)(?: else goto (\S+))?$`)
 	memOperand = lazyRegexp(`^mem\[(\d+)\]$`)
-	argOperand = lazyRegexp(`^args\[(\d)\]( >> 32)?$`)
-	dataOp     = lazyRegexp(`^data\[(\d+)\]$`)
 	actionArg  = lazyRegexp(`^([A-Z_]+)\((\d+)\)$`)
 )
 
@@ -288,33 +286,12 @@ func (a *assembler) load(toX bool, src string) (bpf.Instruction, error) {
 	return bpf.Instruction{Op: bpf.Load(bpf.SizeW, bpf.ModeABS), K: off}, err
 }
 
-// dataOffset resolves a seccomp_data word as dataName and Scope.ArgWord
-// print it.
+// dataOffset resolves a seccomp_data word as the disassembler prints it:
+// a field (bytecode.ParseDataName) or a parameter of the established
+// syscall (Scope.ArgWord).
 func (a *assembler) dataOffset(src string) (uint32, error) {
-	switch src {
-	case "sys_number":
-		return bc.OffsetNr, nil
-	case "arch":
-		return bc.OffsetArch, nil
-	case "instruction_pointer":
-		return bc.OffsetIP, nil
-	case "instruction_pointer >> 32":
-		return bc.OffsetIP + 4, nil
-	}
-	if m := argOperand().FindStringSubmatch(src); m != nil {
-		i, _ := strconv.Atoi(m[1])
-		if i > 5 {
-			return 0, fmt.Errorf("args[%d]: a system call has 6 arguments", i)
-		}
-		off := uint32(bc.OffsetArgs + 8*i)
-		if m[2] != "" {
-			off += 4
-		}
-		return off, nil
-	}
-	if m := dataOp().FindStringSubmatch(src); m != nil {
-		v, err := strconv.ParseUint(m[1], 10, 32)
-		return uint32(v), err
+	if off, ok, err := bc.ParseDataName(src); ok {
+		return off, err
 	}
 	for off := uint32(bc.OffsetArgs); off < bc.DataSize; off += 4 {
 		if name, ok := a.scope.ArgWord(off); ok && name == src {
@@ -342,11 +319,12 @@ func (a *assembler) aluOperand(op bpf.AluOp, s string) (uint32, error) {
 // jump assembles if (COND) goto T [else goto F]: the condition as
 // describeJump writes it, negated when the taken branch falls through.
 func (a *assembler) jump(cond, thenLabel, elseLabel string) (bpf.Instruction, error) {
-	op, negate, operand, err := parseCondition(cond)
-	if err != nil {
-		return bpf.Instruction{}, err
+	op, negate, operand, ok := bc.ParseJumpCondition(cond)
+	if !ok {
+		return bpf.Instruction{}, fmt.Errorf("condition %q: want A ==, !=, >, <=, >=, < or & an operand", cond)
 	}
 	in := bpf.Instruction{Op: bpf.Jump(op, bpf.SrcK)}
+	var err error
 	if operand == "X" {
 		in.Op = bpf.Jump(op, bpf.SrcX)
 	} else if in.K, err = a.jumpOperand(op, operand); err != nil {
@@ -367,30 +345,6 @@ func (a *assembler) jump(cond, thenLabel, elseLabel string) (bpf.Instruction, er
 	}
 	in.Jt, in.Jf = t, f
 	return in, nil
-}
-
-var conditions = []struct {
-	re     func() *regexp.Regexp
-	op     bpf.JumpOp
-	negate bool
-}{
-	{lazyRegexp(`^A == (.+)$`), bpf.JmpJEQ, false},
-	{lazyRegexp(`^A != (.+)$`), bpf.JmpJEQ, true},
-	{lazyRegexp(`^A > (.+)$`), bpf.JmpJGT, false},
-	{lazyRegexp(`^A <= (.+)$`), bpf.JmpJGT, true},
-	{lazyRegexp(`^A >= (.+)$`), bpf.JmpJGE, false},
-	{lazyRegexp(`^A < (.+)$`), bpf.JmpJGE, true},
-	{lazyRegexp(`^!\(A & (.+)\)$`), bpf.JmpJSET, true},
-	{lazyRegexp(`^A & (.+)$`), bpf.JmpJSET, false},
-}
-
-func parseCondition(cond string) (op bpf.JumpOp, negate bool, operand string, err error) {
-	for _, c := range conditions {
-		if m := c.re().FindStringSubmatch(cond); m != nil {
-			return c.op, c.negate, m[1], nil
-		}
-	}
-	return 0, false, "", fmt.Errorf("condition %q: want A ==, !=, >, <=, >=, < or & an operand", cond)
 }
 
 // jumpOperand resolves what a jump compares A with, as jumpOperand in the

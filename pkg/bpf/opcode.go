@@ -221,6 +221,18 @@ func AluOps() []AluOp {
 	return out
 }
 
+// ConditionalJumps returns the jumps that compare A (every jump but JA),
+// in opcode order.
+func ConditionalJumps() []JumpOp {
+	var out []JumpOp
+	for op := JmpJA; op <= JmpJSET; op += 0x10 {
+		if taken, _ := op.Operators(); taken != "" {
+			out = append(out, op)
+		}
+	}
+	return out
+}
+
 // Apply computes A op v as the kernel does: 32 bits, wrapping; a shift
 // by a register amount uses its low 5 bits, as 32-bit eBPF shifts do
 // (classic BPF runs as eBPF). v must not be 0 for AluDIV (the kernel

@@ -61,3 +61,16 @@ func TestApplyAndTaken(t *testing.T) {
 		}
 	}
 }
+
+func TestConditionalJumps(t *testing.T) {
+	got := ConditionalJumps()
+	want := []JumpOp{JmpJEQ, JmpJGT, JmpJGE, JmpJSET}
+	if len(got) != len(want) {
+		t.Fatalf("ConditionalJumps() = %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("ConditionalJumps()[%d] = %s, want %s", i, got[i].Name(), want[i].Name())
+		}
+	}
+}

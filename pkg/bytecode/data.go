@@ -48,25 +48,3 @@ func (d *Data) Word(off uint32) uint32 {
 	}
 	panic(fmt.Sprintf("seccomp_data offset %d out of range", off))
 }
-
-// WordName names the 32-bit word at offset off for people, for example
-// "nr", "arch", "args[1].hi".
-func WordName(off uint32) string {
-	switch {
-	case off == OffsetNr:
-		return "nr"
-	case off == OffsetArch:
-		return "arch"
-	case off == OffsetIP:
-		return "instruction_pointer.lo"
-	case off == OffsetIP+4:
-		return "instruction_pointer.hi"
-	case off >= OffsetArgs && off < DataSize && off%4 == 0:
-		half := "lo"
-		if (off-OffsetArgs)%8 == 4 {
-			half = "hi"
-		}
-		return fmt.Sprintf("args[%d].%s", (off-OffsetArgs)/8, half)
-	}
-	return fmt.Sprintf("data[%d]", off)
-}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bpf"
@@ -477,43 +478,127 @@ func aluOperand(in bpf.Instruction) string {
 	return fmt.Sprintf("%#x", in.K)
 }
 
-// dataName names a 32-bit word of seccomp_data as seccomp-tools does; the
-// high half of a 64-bit field is written as a shift.
+// The names of the words of seccomp_data, as seccomp-tools writes them:
+// the fields other than the arguments, then args[N]; the high half of a
+// 64-bit field is written as a shift, any other offset as data[N].
+// dataName writes them, ParseDataName (the assembler's) reads them back.
+var dataFields = [...]struct {
+	off  uint32
+	name string
+}{
+	{OffsetNr, "sys_number"},
+	{OffsetArch, "arch"},
+	{OffsetIP, "instruction_pointer"},
+	{OffsetIP + 4, "instruction_pointer >> 32"},
+}
+
+const highHalf = " >> 32"
+
 func dataName(off uint32) string {
-	switch {
-	case off == OffsetNr:
-		return "sys_number"
-	case off == OffsetArch:
-		return "arch"
-	case off == OffsetIP:
-		return "instruction_pointer"
-	case off == OffsetIP+4:
-		return "instruction_pointer >> 32"
-	case off >= OffsetArgs && off < DataSize && off%4 == 0:
-		i := (off - OffsetArgs) / 8
-		if (off-OffsetArgs)%8 == 4 {
-			return fmt.Sprintf("args[%d] >> 32", i)
+	for _, f := range dataFields {
+		if f.off == off {
+			return f.name
 		}
-		return fmt.Sprintf("args[%d]", i)
+	}
+	if off >= OffsetArgs && off < DataSize && off%4 == 0 {
+		name := "args[" + strconv.Itoa(int(off-OffsetArgs)/8) + "]"
+		if (off-OffsetArgs)%8 == 4 {
+			name += highHalf
+		}
+		return name
 	}
 	return fmt.Sprintf("data[%d]", off)
 }
 
+// ParseDataName reads a seccomp_data word as the disassembler names it
+// (A = sys_number, args[1] >> 32, data[60]) and returns its offset. ok is
+// false when s is not of that form; err is set when it is but names no
+// word (args[6]: a syscall has 6 arguments).
+func ParseDataName(s string) (off uint32, ok bool, err error) {
+	for _, f := range dataFields {
+		if f.name == s {
+			return f.off, true, nil
+		}
+	}
+	arg, high := strings.CutSuffix(s, highHalf)
+	if i, found := enclosed(arg, "args["); found && len(i) == 1 && i[0] >= '0' && i[0] <= '9' {
+		n := uint32(i[0] - '0')
+		if n > 5 {
+			return 0, true, fmt.Errorf("args[%d]: a system call has 6 arguments", n)
+		}
+		off = OffsetArgs + 8*n
+		if high {
+			off += 4
+		}
+		return off, true, nil
+	}
+	if i, found := enclosed(s, "data["); found && i != "" && strings.Trim(i, "0123456789") == "" {
+		v, err := strconv.ParseUint(i, 10, 32)
+		return uint32(v), true, err
+	}
+	return 0, false, nil
+}
+
+// enclosed returns what stands in s between prefix and a closing "]".
+func enclosed(s, prefix string) (string, bool) {
+	s, ok := strings.CutPrefix(s, prefix)
+	if !ok {
+		return "", false
+	}
+	return strings.CutSuffix(s, "]")
+}
+
+// jumpCondition writes what a conditional jump tests: A compared with
+// operand by op, or, negated, what holds when it falls through (A != 5;
+// !(A & 8) for JSET, whose negation is no single operator).
+func jumpCondition(op bpf.JumpOp, negate bool, operand string) string {
+	taken, notTaken := op.Operators()
+	switch {
+	case !negate:
+		return "A " + taken + " " + operand
+	case notTaken != "":
+		return "A " + notTaken + " " + operand
+	}
+	return "!(A " + taken + " " + operand + ")"
+}
+
+// conditionForms are the conditions jumpCondition writes, as the text
+// around the operand, for ParseJumpCondition.
+var conditionForms = sync.OnceValue(func() []conditionForm {
+	var forms []conditionForm
+	for _, op := range bpf.ConditionalJumps() {
+		for _, negate := range []bool{false, true} {
+			prefix, suffix, _ := strings.Cut(jumpCondition(op, negate, "\x00"), "\x00")
+			forms = append(forms, conditionForm{op, negate, prefix, suffix})
+		}
+	}
+	return forms
+})
+
+type conditionForm struct {
+	op             bpf.JumpOp
+	negate         bool
+	prefix, suffix string
+}
+
+// ParseJumpCondition reads a condition as the disassembler writes it
+// (A >= 0x10, !(A & CLONE_NEWNS)): the jump's comparison, whether the
+// condition is its negation (the jump's fall-through), and the operand
+// as written; ok is false for any other text.
+func ParseJumpCondition(s string) (op bpf.JumpOp, negate bool, operand string, ok bool) {
+	for _, f := range conditionForms() {
+		if rest, found := strings.CutPrefix(s, f.prefix); found {
+			if operand, found := strings.CutSuffix(rest, f.suffix); found && operand != "" {
+				return f.op, f.negate, operand, true
+			}
+		}
+	}
+	return 0, false, "", false
+}
+
 func describeJump(pc int, in bpf.Instruction, sc Scope) (text, comment string) {
 	operand, comment := jumpOperand(in, sc)
-	cond := func(negate bool) string {
-		if in.JumpOp() == bpf.JmpJSET {
-			if negate {
-				return fmt.Sprintf("!(A & %s)", operand)
-			}
-			return fmt.Sprintf("A & %s", operand)
-		}
-		op, notTaken := in.JumpOp().Operators()
-		if negate {
-			op = notTaken
-		}
-		return fmt.Sprintf("A %s %s", op, operand)
-	}
+	cond := func(negate bool) string { return jumpCondition(in.JumpOp(), negate, operand) }
 	jt, jf := pc+1+int(in.Jt), pc+1+int(in.Jf)
 	switch {
 	case in.Jt == in.Jf:

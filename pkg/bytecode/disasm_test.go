@@ -198,3 +198,39 @@ func TestDisassembleEmpty(t *testing.T) {
 		t.Errorf("got %d lines for an empty program", len(lines))
 	}
 }
+
+// The names the disassembler gives seccomp_data words and the conditions
+// it writes read back to what they were written from (the assembler
+// reads them with these parsers).
+func TestDisassemblerNamesParseBack(t *testing.T) {
+	for off := uint32(0); off < DataSize+8; off += 2 {
+		got, ok, err := ParseDataName(dataName(off))
+		if !ok || err != nil || got != off {
+			t.Errorf("ParseDataName(%q) = %d, %v, %v; want %d", dataName(off), got, ok, err, off)
+		}
+	}
+	for _, s := range []string{"args[6]", "args[9] >> 32"} {
+		if _, ok, err := ParseDataName(s); !ok || err == nil {
+			t.Errorf("ParseDataName(%q): ok %v, err %v; want a refusal", s, ok, err)
+		}
+	}
+	for _, s := range []string{"family", "args[10]", "args[1]>>32", "sys_number >> 32", "data[]", "data[0x10]"} {
+		if _, ok, _ := ParseDataName(s); ok {
+			t.Errorf("ParseDataName(%q) took it for a seccomp_data word", s)
+		}
+	}
+	for _, op := range bpf.ConditionalJumps() {
+		for _, negate := range []bool{false, true} {
+			text := jumpCondition(op, negate, "0x10")
+			gotOp, gotNegate, operand, ok := ParseJumpCondition(text)
+			if !ok || gotOp != op || gotNegate != negate || operand != "0x10" {
+				t.Errorf("ParseJumpCondition(%q) = %v, %v, %q, %v", text, gotOp.Name(), gotNegate, operand, ok)
+			}
+		}
+	}
+	for _, s := range []string{"A = 5", "A ==", "X == 5", "A &= 5", "!(A & 5"} {
+		if _, _, _, ok := ParseJumpCondition(s); ok {
+			t.Errorf("ParseJumpCondition(%q) took it for a condition", s)
+		}
+	}
+}
