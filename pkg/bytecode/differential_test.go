@@ -6,31 +6,9 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/seccomp-attest/seccomp-attest/internal/bpftest"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bpf"
 )
-
-// interestingValues returns the constants of a program and their
-// neighbours: the values where a filter's behaviour can change.
-func interestingValues(prog []bpf.Instruction) []uint32 {
-	seen := map[uint32]bool{}
-	var out []uint32
-	add := func(v uint32) {
-		if !seen[v] {
-			seen[v] = true
-			out = append(out, v)
-		}
-	}
-	for _, v := range []uint32{0, 1, 0x7fffffff, 0x80000000, 0xffffffff, 0x40000000} {
-		add(v)
-	}
-	for _, in := range prog {
-		add(in.K - 1)
-		add(in.K)
-		add(in.K + 1)
-		add(in.K | 0x40000000)
-	}
-	return out
-}
 
 // checkDifferential compares the decision table with the concrete
 // evaluator on n inputs: every arch value the program tests, every syscall
@@ -43,7 +21,7 @@ func checkDifferential(t *testing.T, s Stack, tab *Table, n int) {
 	for _, f := range s {
 		prog = append(prog, f.prog...)
 	}
-	vals := interestingValues(prog)
+	vals := bpftest.InterestingValues(prog)
 	var archValues []uint32
 	for _, at := range tab.Arches {
 		for _, iv := range at.Values {

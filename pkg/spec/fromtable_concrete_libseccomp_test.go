@@ -6,34 +6,10 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/seccomp-attest/seccomp-attest/internal/bpftest"
 	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
-	"github.com/seccomp-attest/seccomp-attest/pkg/bpf"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 )
-
-// interestingValues returns the constants of a program and their
-// neighbours: the values where a filter's behaviour can change (as
-// pkg/bytecode's differential tests choose them).
-func interestingValues(prog []bpf.Instruction) []uint32 {
-	seen := map[uint32]bool{}
-	var out []uint32
-	add := func(v uint32) {
-		if !seen[v] {
-			seen[v] = true
-			out = append(out, v)
-		}
-	}
-	for _, v := range []uint32{0, 1, 0x7fffffff, 0x80000000, 0xffffffff, 0x40000000} {
-		add(v)
-	}
-	for _, in := range prog {
-		add(in.K - 1)
-		add(in.K)
-		add(in.K + 1)
-		add(in.K | 0x40000000)
-	}
-	return out
-}
 
 // TestDecompileOCIRoundTripConcrete runs each fixture and its decompiled
 // profile, compiled by libseccomp alone (as crun does: no ENOSYS stub), on
@@ -65,7 +41,7 @@ func TestDecompileOCIRoundTripConcrete(t *testing.T) {
 			for _, f := range compiled {
 				prog = append(prog, f.Instructions()...)
 			}
-			vals := interestingValues(prog)
+			vals := bpftest.InterestingValues(prog)
 			arches := []uint32{0, arch.X86.Audit, arch.AArch64.Audit, arch.X86_64.Audit}
 			// Every value as a number, a sample of them as arguments.
 			argVals := vals
