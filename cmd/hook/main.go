@@ -7,8 +7,8 @@
 // It is small on purpose: a container start waits for it. It parses its
 // arguments into a request (wire.HookRequest), hands it with the state to
 // seccomp-attestd over a unix socket (/run/seccomp-attest/hook.sock, or
-// --socket=PATH) and exits with the daemon's answer; the daemon reads the filters, judges them and writes
-// the attestation (pkg/hook). Without a daemon, it becomes seccomp-attestd
+// --socket=PATH) and exits with the daemon's answer; the daemon reads the
+// filters, judges them and writes the attestation (pkg/hook). Without a daemon, it becomes seccomp-attestd
 // running this one hook (`seccomp-attestd hook`): the same work, in this
 // process. See docs/hook.md.
 package main

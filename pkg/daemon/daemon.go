@@ -68,9 +68,9 @@ func Serve(ctx context.Context, l *net.UnixListener, log *logrus.Logger) error {
 	// Checkpoints go to their sink after the answer, from here: a slow
 	// sink must not hold a request (or its work slot).
 	pipeline.ShipInBackground(func(err error) { log.WithError(err).Warn("checkpoint sink") })
-	// poststop answers once its record is durably spooled; the record
-	// goes into the store from here.
-	pipeline.HandOffRecords(func(err error) { log.WithError(err).Error("append a stop record to the store") })
+	// poststop, and poststart for a process already gone, answer once
+	// their record is durably spooled; it goes into the store from here.
+	pipeline.HandOffRecords(func(err error) { log.WithError(err).Error("append a handed-off record to the store") })
 	defer func() {
 		ctx, cancel := context.WithTimeout(context.Background(), wire.Backstop)
 		defer cancel()
@@ -235,6 +235,9 @@ func serveConn(ctx context.Context, conn *net.UnixConn, work chan struct{}, warm
 				resp.Exec = &wire.Exec{Path: h.Exec.Path, Argv: h.Exec.Argv}
 			}
 			return resp
+		}
+		if req.Kind != wire.KindHook && req.Kind != wire.KindWrapper {
+			return wire.Response{Exit: exitError, Stderr: fmt.Sprintf("seccomp-attestd: unknown request kind %s\n", req.Kind)}
 		}
 		return wire.Response{Exit: exitError, Stderr: fmt.Sprintf("seccomp-attestd: a %s request without its %s part\n", req.Kind, req.Kind)}
 	}()
