@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -176,7 +177,10 @@ func runRecordGenerate(cmd *cobra.Command, o *recordGenerateOptions) error {
 		return err
 	}
 	for _, n := range g.Notes {
-		fmt.Fprintf(os.Stderr, "seccomp-attest: record generate: %s\n", n)
+		// A note can carry a recording's own text (its problem): escaped,
+		// it cannot forge lines of this output.
+		q := strconv.Quote(n)
+		fmt.Fprintf(cmd.ErrOrStderr(), "seccomp-attest: record generate: %s\n", q[1:len(q)-1])
 	}
 	name := o.name
 	if name == "" && o.output != "" {
