@@ -72,7 +72,10 @@ func Serve(ctx context.Context, l *net.UnixListener, log *logrus.Logger) error {
 	// their record is durably spooled; it goes into the store from here.
 	pipeline.HandOffRecords(func(err error) { log.WithError(err).Error("append a handed-off record to the store") })
 	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), wire.Backstop)
+		// Within systemd's stop timeout (15 s) after the requests under
+		// way (at most wire.Backstop); what is left stays in the spool
+		// for the next daemon.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		pipeline.FinishHandOffs(ctx)
 	}()
