@@ -735,6 +735,14 @@ func (b box) argRules(cubesOnly bool) ([][]specs.LinuxSeccompArg, bool) {
 	return out, true
 }
 
+// ociOrders are the OCI operators that compare an argument with a value,
+// as the table's comparison operators.
+var ociOrders = map[specs.LinuxSeccompOperator]bytecode.CmpOp{
+	specs.OpEqualTo: bytecode.OpEQ, specs.OpNotEqual: bytecode.OpNE,
+	specs.OpGreaterThan: bytecode.OpGT, specs.OpGreaterEqual: bytecode.OpGE,
+	specs.OpLessThan: bytecode.OpLT, specs.OpLessEqual: bytecode.OpLE,
+}
+
 // argsBox is what libseccomp makes of a rule's comparisons at this width:
 // values and masks are truncated to the low word on 32-bit architectures;
 // the comparisons of one rule must all hold.
@@ -746,20 +754,11 @@ func argsBox(args []specs.LinuxSeccompArg, width uint8) box {
 			return box{valueSet{width: width, broken: true}}
 		}
 		var s valueSet
-		switch a.Op {
-		case specs.OpEqualTo:
-			s = orderSet(width, bytecode.OpEQ, a.Value&top)
-		case specs.OpNotEqual:
-			s = orderSet(width, bytecode.OpNE, a.Value&top)
-		case specs.OpGreaterThan:
-			s = orderSet(width, bytecode.OpGT, a.Value&top)
-		case specs.OpGreaterEqual:
-			s = orderSet(width, bytecode.OpGE, a.Value&top)
-		case specs.OpLessThan:
-			s = orderSet(width, bytecode.OpLT, a.Value&top)
-		case specs.OpLessEqual:
-			s = orderSet(width, bytecode.OpLE, a.Value&top)
-		case specs.OpMaskedEqual:
+		op, isOrder := ociOrders[a.Op]
+		switch {
+		case isOrder:
+			s = orderSet(width, op, a.Value&top)
+		case a.Op == specs.OpMaskedEqual:
 			s = cubeSet(width, cube{mask: a.Value & top, bits: a.ValueTwo & top})
 		default:
 			s = valueSet{width: width, broken: true}
