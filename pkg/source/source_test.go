@@ -259,8 +259,12 @@ func TestResolveIntendedProfiles(t *testing.T) {
 		t.Errorf("bundle: of a bare profile: %v", err)
 	}
 	_, err = (&Resolver{}).ResolveText(CommandLine, filepath.Join(specTestdata, "malformed.json"))
-	if err == nil || !strings.Contains(err.Error(), "malformed.json:5:3") {
+	if err == nil || !strings.Contains(err.Error(), "malformed.json:5:3") || !strings.Contains(err.Error(), "invalid JSON") {
 		t.Errorf("malformed profile: %v", err)
+	}
+	_, err = (&Resolver{}).ResolveText(CommandLine, "profile:"+filepath.Join(specTestdata, "unknown.json"))
+	if err == nil || !strings.Contains(err.Error(), "unknown format") {
+		t.Errorf("profile: of an unknown format: %v", err)
 	}
 	_, err = (&Resolver{Runtime: "youki"}).ResolveText(CommandLine, "builtin:docker-default")
 	if err == nil || !strings.Contains(err.Error(), `unknown runtime "youki"`) {
