@@ -55,7 +55,9 @@ type spooledRecord struct {
 // seccomp-attestd, which outlives its requests. report receives what
 // could not be appended (it stays in the spool).
 func HandOffRecords(report func(error)) {
+	handOff.mu.Lock()
 	handOff.report = report
+	handOff.mu.Unlock()
 	handOff.enabled.Store(true)
 }
 
@@ -115,11 +117,11 @@ func (h *stopHandOff) kick(p *Pipeline) {
 		defer h.running.Done()
 		for {
 			h.mu.Lock()
-			p := w.p
+			p, report := w.p, h.report
 			w.again = false
 			h.mu.Unlock()
-			if err := p.AppendSpooled(context.Background()); err != nil && h.report != nil {
-				h.report(err)
+			if err := p.AppendSpooled(context.Background()); err != nil && report != nil {
+				report(err)
 			}
 			h.mu.Lock()
 			if !w.again {
