@@ -5,10 +5,12 @@
 // cmd/wrapper-runc), not for loading the policy, the key and the analysis
 // code:
 //
-//	seccomp-attestd serve [--socket PATH] [--debug]
+//	seccomp-attestd serve [--socket PATH] [--debug] [--record-socket PATH [--record-dir DIR]]
 //	    answer the hook and wrapper-runc on PATH (default
 //	    /run/seccomp-attest/hook.sock) until SIGTERM or SIGINT; requests
-//	    under way finish first (--debug logs each answer with its time)
+//	    under way finish first (--debug logs each answer with its time);
+//	    with --record-socket, also answer the seccomp notifications of
+//	    containers under a recording profile (docs/record.md)
 //
 //	seccomp-attestd wrapper-runc [--argv0=NAME] [--self=PATH] -- ARGS...
 //	    wrapper-runc's check of create, start and run in this process:
@@ -38,14 +40,16 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"github.com/seccomp-attest/seccomp-attest/internal/version"
 	"github.com/seccomp-attest/seccomp-attest/pkg/config"
 	"github.com/seccomp-attest/seccomp-attest/pkg/daemon"
 	"github.com/seccomp-attest/seccomp-attest/pkg/daemon/wire"
 	"github.com/seccomp-attest/seccomp-attest/pkg/hook"
+	"github.com/seccomp-attest/seccomp-attest/pkg/record"
 	"github.com/seccomp-attest/seccomp-attest/pkg/wrapper"
 )
 
-const usage = `usage: seccomp-attestd serve [--socket PATH] [--debug]
+const usage = `usage: seccomp-attestd serve [--socket PATH] [--debug] [--record-socket PATH [--record-dir DIR]]
        seccomp-attestd wrapper-runc [--argv0=NAME] [--self=PATH] -- ARGS...
        seccomp-attestd hook [--runtime-pid N] [hook flags] STAGE < state.json
 `
@@ -111,6 +115,8 @@ func serve(args []string) int {
 	fs := flag.NewFlagSet("seccomp-attestd serve", flag.ContinueOnError)
 	socket := fs.String("socket", wire.DefaultSocket, "unix socket to answer hooks on")
 	debug := fs.Bool("debug", false, "log every answer with its time")
+	recordSocket := fs.String("record-socket", "", "also record containers under a recording profile whose listenerPath is PATH (docs/record.md; "+record.DefaultSocket+" is the profiles' default)")
+	recordDir := fs.String("record-dir", record.DefaultDir, "where --record-socket writes recordings")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -131,6 +137,25 @@ func serve(args []string) int {
 	defer os.Remove(*socket)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	if *recordSocket != "" {
+		rl, err := record.ListenRecorder(*recordSocket)
+		if err != nil {
+			log.WithError(err).Error("listen")
+			return 1
+		}
+		defer os.Remove(*recordSocket)
+		r := &record.Recorder{Dir: *recordDir, Version: version.String(), Log: log}
+		recorded := make(chan struct{})
+		go func() {
+			defer close(recorded)
+			if err := r.Serve(ctx, rl); err != nil {
+				log.WithError(err).Error("record")
+			}
+		}()
+		// Recordings under way end (incomplete) before the daemon does.
+		defer func() { <-recorded }()
+		log.WithFields(logrus.Fields{"socket": *recordSocket, "dir": *recordDir}).Info("recording")
+	}
 	log.WithFields(logrus.Fields{"socket": *socket, "pid": os.Getpid()}).Info("serving the hook and wrapper-runc")
 	if err := daemon.Serve(ctx, l, log); err != nil {
 		log.WithError(err).Error("serve")
