@@ -13,11 +13,16 @@
  * before that. Prints "done" from the exec'd program, exit status 0 when
  * every step could be made. Built static so that it runs in the busybox
  * rootfs.
+ *
+ *   record-workload getpid N   N getpid calls; prints loop_ns=T, the time
+ *                              they took (bench/record.sh)
  */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -31,8 +36,23 @@ static void *thread_main(void *arg)
 	return NULL;
 }
 
+static long long now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts); /* vDSO: not a syscall seccomp sees */
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 3 && strcmp(argv[1], "getpid") == 0) {
+		long n = atol(argv[2]);
+		long long t0 = now_ns();
+		for (long i = 0; i < n; i++)
+			syscall(SYS_getpid);
+		printf("loop_ns=%lld\n", now_ns() - t0);
+		return 0;
+	}
 	if (argc > 1 && strcmp(argv[1], "exec") == 0) {
 		syscall(SYS_times, NULL);
 		printf("done\n");
