@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+
+	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 )
 
 // Dir is the fixture directory, relative to the module root.
@@ -67,6 +69,22 @@ func Read(tb testing.TB, name string) []byte {
 		tb.Fatalf("committed fixture %s: %v", name, err)
 	}
 	return data
+}
+
+// ReadFilter reads and parses the raw filter at path (a fixture's, from
+// Path or Glob, or one of a package's own testdata), failing the test when
+// it cannot.
+func ReadFilter(tb testing.TB, path string) *bytecode.Filter {
+	tb.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	f, err := bytecode.ParseFilter(raw)
+	if err != nil {
+		tb.Fatalf("%s: %v", path, err)
+	}
+	return f
 }
 
 // Glob returns the paths of the fixtures matching pattern (filepath.Match

@@ -3,6 +3,7 @@ package compare
 import (
 	"testing"
 
+	"github.com/seccomp-attest/seccomp-attest/internal/testfixture"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 )
 
@@ -13,8 +14,8 @@ import (
 //	go test -run '^$' -bench DiffDockerDefault -count 6 ./pkg/compare
 func BenchmarkDiffDockerDefaultRuncVsCrun(b *testing.B) {
 	const dir = "../bytecode/testdata/fixtures/"
-	runc := bytecode.Stack{load(b, dir+"docker-default.runc.bpf")}
-	crun := bytecode.Stack{load(b, dir+"docker-default.crun.bpf")}
+	runc := bytecode.Stack{testfixture.ReadFilter(b, dir+"docker-default.runc.bpf")}
+	crun := bytecode.Stack{testfixture.ReadFilter(b, dir+"docker-default.crun.bpf")}
 	b.ReportAllocs()
 	for b.Loop() {
 		res, err := Stacks(unanalysed(b, runc), unanalysed(b, crun))

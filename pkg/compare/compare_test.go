@@ -1,25 +1,12 @@
 package compare
 
 import (
-	"os"
 	"testing"
 
+	"github.com/seccomp-attest/seccomp-attest/internal/testfixture"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bpf"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 )
-
-func load(t testing.TB, path string) *bytecode.Filter {
-	t.Helper()
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := bytecode.ParseFilter(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f
-}
 
 func prog(t *testing.T, p ...bpf.Instruction) *bytecode.Filter {
 	t.Helper()
@@ -37,7 +24,7 @@ func ret(a bytecode.Action) bpf.Instruction {
 const libseccompFilter = "../bytecode/testdata/libseccomp-x86_64-x32-i386.bpf"
 
 func TestSameFilterIsEquivalent(t *testing.T) {
-	f := load(t, libseccompFilter)
+	f := testfixture.ReadFilter(t, libseccompFilter)
 	res, err := Stacks(bytecode.Stack{f}, bytecode.Stack{f})
 	if err != nil {
 		t.Fatal(err)
@@ -58,7 +45,7 @@ func find(res *Result, arch, name string, k Kind) *Finding {
 }
 
 func TestAllowAllIsWeakerWithConfirmedExamples(t *testing.T) {
-	ref := load(t, libseccompFilter)
+	ref := testfixture.ReadFilter(t, libseccompFilter)
 	allowAll := prog(t, ret(bytecode.ActAllow))
 	res, err := Stacks(bytecode.Stack{ref}, bytecode.Stack{allowAll})
 	if err != nil {
@@ -104,7 +91,7 @@ func TestAllowAllIsWeakerWithConfirmedExamples(t *testing.T) {
 }
 
 func TestStackedFilterArgumentCondition(t *testing.T) {
-	ref := load(t, libseccompFilter)
+	ref := testfixture.ReadFilter(t, libseccompFilter)
 	// read (0) with args[2] > 100 fails with EIO.
 	second := prog(t,
 		bpf.Instruction{Op: bpf.Load(bpf.SizeW, bpf.ModeABS), K: bytecode.OffsetNr},
@@ -160,7 +147,7 @@ func TestApproximateFilterIsNotEquivalent(t *testing.T) {
 // default errno is ENOSYS already, so its two captures are equivalent.
 func TestCapturedRuncVsCrun(t *testing.T) {
 	const dir = "../bytecode/testdata/fixtures/"
-	res, err := Stacks(bytecode.Stack{load(t, dir+"docker-default.runc.bpf")}, bytecode.Stack{load(t, dir+"docker-default.crun.bpf")})
+	res, err := Stacks(bytecode.Stack{testfixture.ReadFilter(t, dir+"docker-default.runc.bpf")}, bytecode.Stack{testfixture.ReadFilter(t, dir+"docker-default.crun.bpf")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +166,7 @@ func TestCapturedRuncVsCrun(t *testing.T) {
 	if find(res, "x86_64", "set_mempolicy_home_node", Changed) == nil || named == 0 {
 		t.Errorf("the syscalls newer than the profile are not reported as changed (%d named)", named)
 	}
-	res, err = Stacks(bytecode.Stack{load(t, dir+"podman-default.runc.bpf")}, bytecode.Stack{load(t, dir+"podman-default.crun.bpf")})
+	res, err = Stacks(bytecode.Stack{testfixture.ReadFilter(t, dir+"podman-default.runc.bpf")}, bytecode.Stack{testfixture.ReadFilter(t, dir+"podman-default.crun.bpf")})
 	if err != nil || !res.Equivalent() {
 		t.Fatalf("podman runc vs crun: %v, %d findings", err, len(res.Findings))
 	}

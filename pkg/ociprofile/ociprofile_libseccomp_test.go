@@ -3,7 +3,6 @@
 package ociprofile
 
 import (
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -13,19 +12,6 @@ import (
 	"github.com/seccomp-attest/seccomp-attest/pkg/compare"
 	"github.com/seccomp-attest/seccomp-attest/pkg/spec"
 )
-
-func readStack(t *testing.T, path string) bytecode.Stack {
-	t.Helper()
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := bytecode.ParseFilter(raw)
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return bytecode.Stack{f}
-}
 
 // Every captured filter, and a filter whose profile libseccomp 2.5.4
 // miscompiles, comes back never weaker, compiled as runc and as crun
@@ -41,7 +27,7 @@ func TestWriteNeverWeaker(t *testing.T) {
 	}
 	for _, path := range files {
 		t.Run(filepath.Base(path), func(t *testing.T) {
-			stack := readStack(t, path)
+			stack := bytecode.Stack{testfixture.ReadFilter(t, path)}
 			tab, err := bytecode.AnalyzeStack(stack)
 			if err != nil {
 				t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/seccomp-attest/seccomp-attest/internal/bpftest"
+	"github.com/seccomp-attest/seccomp-attest/internal/testfixture"
 	"github.com/seccomp-attest/seccomp-attest/pkg/arch"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
 )
@@ -24,7 +25,7 @@ func TestDecompileOCIRoundTripConcrete(t *testing.T) {
 	for _, path := range fixtureFilters(t) {
 		t.Run(filepath.Base(path), func(t *testing.T) {
 			t.Parallel()
-			orig := readFixtureFilter(t, path)
+			orig := testfixture.ReadFilter(t, path)
 			tab, err := bytecode.Analyze(orig)
 			if err != nil {
 				t.Fatal(err)

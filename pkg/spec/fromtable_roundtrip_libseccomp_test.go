@@ -4,7 +4,6 @@ package spec
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -82,19 +81,6 @@ func fixtureFilters(t *testing.T) []string {
 	return files
 }
 
-func readFixtureFilter(t *testing.T, path string) *bytecode.Filter {
-	t.Helper()
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := bytecode.ParseFilter(raw)
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return f
-}
-
 // checkRoundTrip requires the compiled profile to be never weaker than the
 // stack, and every difference to be one the decompiler reported.
 func checkDecompileRoundTrip(t *testing.T, stack bytecode.Stack, runtime string, requireReported bool) (*OCIProfile, *compare.Result) {
@@ -134,7 +120,7 @@ func TestDecompileOCINeverWeakerOnFixtures(t *testing.T) {
 	}
 	for _, path := range fixtureFilters(t) {
 		t.Run(filepath.Base(path), func(t *testing.T) {
-			stack := bytecode.Stack{readFixtureFilter(t, path)}
+			stack := bytecode.Stack{testfixture.ReadFilter(t, path)}
 			p, res := checkDecompileRoundTrip(t, stack, RuntimeRunc, true)
 			checkDecompileRoundTrip(t, stack, RuntimeCrun, false)
 			t.Logf("default %s, %d architectures, %d entries; %d approximations (%d stricter); runc findings: %d stricter, %d changed",
