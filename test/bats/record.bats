@@ -222,3 +222,29 @@ record_and_run_back_bundle() { # RUNTIME
 	echo "$output"
 	[ "$status" -ne 0 ]
 }
+
+@test "record: containerd (ctr run --seccomp-profile) keeps listenerPath" {
+	local sock=/run/docker/containerd/containerd.sock ns=sa-record id
+	[ -S "$sock" ] && command -v ctr >/dev/null || skip "no containerd (Docker's) or ctr"
+	command -v podman >/dev/null || skip "no podman to export the image"
+	if ! ctr -a "$sock" -n "$ns" images ls -q | grep -qx localhost/bb:latest; then
+		podman save --format oci-archive -o "$BATS_TEST_TMPDIR/bb.tar" localhost/bb:latest
+		ctr -a "$sock" -n "$ns" images import --base-name localhost/bb "$BATS_TEST_TMPDIR/bb.tar"
+	fi
+	start_recorder
+	"$SECCOMP_ATTEST" record profile --socket "$socket" --name ctr -o "$BATS_TEST_TMPDIR/rec.json"
+	id=$(container_name ctr)
+	run timeout 120 ctr -a "$sock" -n "$ns" run --rm --seccomp --seccomp-profile "$BATS_TEST_TMPDIR/rec.json" \
+		--mount "type=bind,src=$workload_helper,dst=/bin/record-workload,options=rbind:ro" localhost/bb:latest "$id" sh -c "$WORKLOAD"
+	echo "ctr: $output"
+	[ "$status" -eq 0 ]
+	check_recording "$out/ctr.json"
+	"$SECCOMP_ATTEST" record generate -o "$BATS_TEST_TMPDIR/p.json" "$out/ctr.json"
+	run timeout 120 ctr -a "$sock" -n "$ns" run --rm --seccomp --seccomp-profile "$BATS_TEST_TMPDIR/p.json" \
+		--mount "type=bind,src=$workload_helper,dst=/bin/record-workload,options=rbind:ro" \
+		--mount "type=bind,src=$HELPERS/rawsyscall,dst=/bin/rawsyscall,options=rbind:ro" localhost/bb:latest "$id-back" sh -c "$WORKLOAD; $DENIED; true"
+	echo "ctr under the generated profile: $output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *done* ]]
+	[ "$(grep -c 'errno=1 ' <<<"$output")" -eq 3 ]
+}
