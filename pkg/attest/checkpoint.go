@@ -97,12 +97,8 @@ func VerifyCheckpoint(ctx context.Context, file string, data []byte, v *Verifier
 	if len(st.Subject) != 1 || st.Subject[0].Name != cp.File || st.Subject[0].Digest["sha256"] != cp.SHA256 {
 		return nil, fmt.Errorf("checkpoint %s: its subject is not the attestation it names (%s)", file, cp.HeadRef)
 	}
-	fp, err := Fingerprint(v.pub)
-	if err != nil {
-		return nil, err
-	}
-	if cp.Host.KeyFingerprint != fp {
-		return nil, fmt.Errorf("checkpoint %s: host.keyFingerprint %s is not the fingerprint of key %s (%s)", file, cp.Host.KeyFingerprint, v.name(), fp)
+	if err := v.checkFingerprint(cp.Host.KeyFingerprint); err != nil {
+		return nil, fmt.Errorf("checkpoint %s: %w", file, err)
 	}
 	return cp, nil
 }

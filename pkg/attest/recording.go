@@ -209,12 +209,7 @@ func verifyRecording(r *Report, payload []byte, v *Verifier) {
 	if !p.Profile.Complete {
 		r.note("the profile was generated from an incomplete recording")
 	}
-	fp, err := Fingerprint(v.pub)
-	if err != nil {
+	if err := v.checkFingerprint(p.Host.KeyFingerprint); err != nil {
 		r.problem("%v", err)
-		return
-	}
-	if p.Host.KeyFingerprint != fp {
-		r.problem("host.keyFingerprint %s is not the fingerprint of key %s (%s)", p.Host.KeyFingerprint, v.name(), fp)
 	}
 }

@@ -291,12 +291,20 @@ func checkBreakSubject(r *Report, st *Statement) {
 }
 
 func checkKey(r *Report, p *Predicate, v *Verifier) {
+	if err := v.checkFingerprint(p.Host.KeyFingerprint); err != nil {
+		r.problem("%v", err)
+	}
+}
+
+// checkFingerprint says why fingerprint, the host.keyFingerprint of an
+// attestation or a checkpoint, is not that of the verifying key.
+func (v *Verifier) checkFingerprint(fingerprint string) error {
 	fp, err := Fingerprint(v.pub)
 	if err != nil {
-		r.problem("%v", err)
-		return
+		return err
 	}
-	if p.Host.KeyFingerprint != fp {
-		r.problem("host.keyFingerprint %s is not the fingerprint of key %s (%s)", p.Host.KeyFingerprint, v.name(), fp)
+	if fingerprint != fp {
+		return fmt.Errorf("host.keyFingerprint %s is not the fingerprint of key %s (%s)", fingerprint, v.name(), fp)
 	}
+	return nil
 }
