@@ -81,16 +81,22 @@ func ociSamples(rng *rand.Rand, n int) []uint64 {
 	return out
 }
 
+// ociWidth is the argument width of the i-th random case: every third is
+// a 32-bit architecture's.
+func ociWidth(i int) uint8 {
+	if i%3 == 0 {
+		return 32
+	}
+	return 64
+}
+
 // TestOCIValueSetOperations checks intersection, union, complement, the
 // cube form and the OCI comparisons written for a set against membership.
 func TestOCIValueSetOperations(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	samples := ociSamples(rng, 200)
 	for i := range 800 {
-		width := uint8(64)
-		if i%3 == 0 {
-			width = 32
-		}
+		width := ociWidth(i)
 		a, b := ociRandomSet(rng, width), ociRandomSet(rng, width)
 		and, or, not, cubes := intersectValues(a, b), unionValues(a, b), a.complement(), a.toCubes()
 		alts, altsOK := and.comparisons(0, false)
@@ -143,10 +149,7 @@ func TestOCIConditionBox(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	samples := ociSamples(rng, 60)
 	for i := range 3000 {
-		width := uint8(64)
-		if i%3 == 0 {
-			width = 32
-		}
+		width := ociWidth(i)
 		var cond bytecode.Condition
 		for range 1 + rng.IntN(3) {
 			c := bytecode.Comparison{Operand: bytecode.Operand{Arg: rng.IntN(3) - 1, Half: bytecode.Half(rng.IntN(3))}, Op: bytecode.CmpOp(rng.IntN(6)), Value: ociRandomValue(rng)}
