@@ -44,7 +44,7 @@ const inProgress = "the workload has not ended yet; if this stays, the recorder 
 // loads the filter, sends the container's state and the filter's
 // listener descriptor, and the recorder answers every notified syscall
 // CONTINUE after adding it to the container's Recording, written to
-// Dir/NAME.json: at once with Complete=false, again every FlushEvery while
+// Dir/NAME.json: at once (beside the first answers) with Complete=false, again every FlushEvery while
 // the workload runs, and with Complete=true when the container's last
 // recorded process has ended.
 type Recorder struct {
@@ -336,9 +336,6 @@ func (r *Recorder) join(st *specs.ContainerProcessState, runtime string) (*sessi
 		rec.Command = cfg.Process.Args
 	}
 	s := &session{r: r, id: id, path: filepath.Join(r.Dir, name+".json"), rec: rec, followers: 1, flushDone: make(chan struct{})}
-	if err := s.write(false); err != nil {
-		return nil, err
-	}
 	if r.sessions == nil {
 		r.sessions = map[string]*session{}
 	}
@@ -439,6 +436,15 @@ func (s *session) flushLoop() {
 	every := s.r.FlushEvery
 	if every <= 0 {
 		every = time.Second
+	}
+	// The first write is here, not in join: the container's first
+	// notified call waits for the listener to be followed, and the write
+	// need not be on that path.
+	if err := s.write(false); err != nil {
+		s.r.log().WithError(err).WithField("file", s.path).Error("recorder: cannot write the recording")
+		s.mu.Lock()
+		s.problems = append(s.problems, err.Error())
+		s.mu.Unlock()
 	}
 	t := time.NewTicker(every)
 	defer t.Stop()
