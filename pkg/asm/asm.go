@@ -409,25 +409,26 @@ func (a *assembler) offset(s string) (uint8, error) {
 	return uint8(pos - a.pc - 1), nil
 }
 
-// actionNames are the action words Action.String writes, plus
+// actionKind reads an action word as Action.String writes it, and
 // seccomp-tools' KILL for KILL_THREAD.
-var actionNames = map[string]bc.Action{
-	"KILL_PROCESS": bc.ActKillProcess, "KILL_THREAD": bc.ActKillThread, "KILL": bc.ActKillThread,
-	"USER_NOTIF": bc.ActUserNotif, "LOG": bc.ActLog, "ALLOW": bc.ActAllow,
-	"TRAP": bc.ActTrap, "ERRNO": bc.ActErrno, "TRACE": bc.ActTrace,
+func actionKind(name string) (bc.Action, bool) {
+	if name == "KILL" {
+		return bc.ActKillThread, true
+	}
+	return bc.ActionKind(name)
 }
 
 func parseAction(s string) (uint32, error) {
 	if v, err := number(s); err == nil {
 		return v, nil
 	}
-	if a, ok := actionNames[s]; ok && a != bc.ActTrap && a != bc.ActErrno && a != bc.ActTrace {
+	if a, ok := actionKind(s); ok && !a.TakesData() {
 		return uint32(a), nil
 	}
 	if m := actionArg().FindStringSubmatch(s); m != nil {
-		a, ok := actionNames[m[1]]
+		a, ok := actionKind(m[1])
 		data, err := strconv.ParseUint(m[2], 10, 16)
-		if ok && err == nil && (a == bc.ActTrap || a == bc.ActErrno || a == bc.ActTrace) {
+		if ok && err == nil && a.TakesData() {
 			return uint32(a) | uint32(data), nil
 		}
 		if m[1] == "UNKNOWN" {

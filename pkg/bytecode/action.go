@@ -30,14 +30,59 @@ func (a Action) Kind() Action { return a & actionMask }
 // Data returns the 16-bit data of the action (errno, trap or trace value).
 func (a Action) Data() uint16 { return uint16(a & dataMask) }
 
+// actionKinds are the actions the kernel defines, with their names as in
+// seccomp-tools and the OCI specification (without the SCMP_ACT_ prefix).
+var actionKinds = [...]struct {
+	kind Action
+	name string
+}{
+	{ActKillProcess, "KILL_PROCESS"},
+	{ActKillThread, "KILL_THREAD"},
+	{ActTrap, "TRAP"},
+	{ActErrno, "ERRNO"},
+	{ActUserNotif, "USER_NOTIF"},
+	{ActTrace, "TRACE"},
+	{ActLog, "LOG"},
+	{ActAllow, "ALLOW"},
+}
+
 // Known reports whether the action is one the kernel defines. The kernel
 // treats an unknown action as KILL_PROCESS.
 func (a Action) Known() bool {
+	_, ok := a.kindName()
+	return ok
+}
+
+// kindName is the name of the action's kind, if the kernel defines it.
+func (a Action) kindName() (string, bool) {
+	kind := a.Kind()
+	for _, k := range actionKinds {
+		if k.kind == kind {
+			return k.name, true
+		}
+	}
+	return "", false
+}
+
+// TakesData reports whether the action's data matters: the errno of
+// ERRNO, the values TRAP and TRACE pass on.
+func (a Action) TakesData() bool {
 	switch a.Kind() {
-	case ActKillProcess, ActKillThread, ActTrap, ActErrno, ActUserNotif, ActTrace, ActLog, ActAllow:
+	case ActErrno, ActTrap, ActTrace:
 		return true
 	}
 	return false
+}
+
+// ActionKind returns the action a name of Action.Name names (without
+// its data).
+func ActionKind(name string) (Action, bool) {
+	for _, k := range actionKinds {
+		if k.name == name {
+			return k.kind, true
+		}
+	}
+	return 0, false
 }
 
 // Effective returns the action the kernel actually takes for this return
@@ -80,32 +125,16 @@ func (a Action) Permits() bool {
 // Name returns the action's name without data, as in seccomp-tools and the
 // OCI specification (without the SCMP_ACT_ prefix).
 func (a Action) Name() string {
-	switch a.Kind() {
-	case ActKillProcess:
-		return "KILL_PROCESS"
-	case ActKillThread:
-		return "KILL_THREAD"
-	case ActTrap:
-		return "TRAP"
-	case ActErrno:
-		return "ERRNO"
-	case ActUserNotif:
-		return "USER_NOTIF"
-	case ActTrace:
-		return "TRACE"
-	case ActLog:
-		return "LOG"
-	case ActAllow:
-		return "ALLOW"
+	if name, ok := a.kindName(); ok {
+		return name
 	}
 	return fmt.Sprintf("UNKNOWN(0x%08x)", uint32(a))
 }
 
-// String formats the action with its data where the data matters, for
-// example "ERRNO(1)" or "ALLOW".
+// String formats the action with its data where the data matters
+// (TakesData), for example "ERRNO(1)" or "ALLOW".
 func (a Action) String() string {
-	switch a.Kind() {
-	case ActErrno, ActTrap, ActTrace:
+	if a.TakesData() {
 		return fmt.Sprintf("%s(%d)", a.Name(), a.Data())
 	}
 	return a.Name()

@@ -234,3 +234,19 @@ func TestDisassemblerNamesParseBack(t *testing.T) {
 		}
 	}
 }
+
+// Every action the kernel defines is named once: its name reads back.
+func TestActionNamesParseBack(t *testing.T) {
+	for _, k := range actionKinds {
+		a := k.kind | 7
+		if got, ok := ActionKind(a.Name()); !ok || got != k.kind {
+			t.Errorf("ActionKind(%q) = %v, %v", a.Name(), got, ok)
+		}
+		if !a.Known() {
+			t.Errorf("%s is not Known", a.Name())
+		}
+	}
+	if _, ok := ActionKind("UNKNOWN"); ok || Action(0x12340000).Known() {
+		t.Error("an unknown action has a kind")
+	}
+}
