@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -54,6 +56,16 @@ func (vc *verdictCache) key(p *Pipeline, c *Container, in *intended, groups []pr
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "build %s\npolicy %s mode %s\nkernel %s\nruntime %s\n", build, p.policyDigest, p.policy.Mode, kernelRelease(), c.runtime())
+	// The policy's digest is of its own file: the files its baselines
+	// name are judged by too, and an edited baseline must not be answered
+	// by the verdict of the old one.
+	for _, f := range p.policy.BaselineFiles() {
+		d, ok := baselineDigest(f)
+		if !ok {
+			return ""
+		}
+		fmt.Fprintf(&b, "baseline %q %s\n", f, d)
+	}
 	if in != nil {
 		fmt.Fprintf(&b, "intended %s\n", in.digest)
 	} else {
@@ -85,6 +97,30 @@ func (vc *verdictCache) key(p *Pipeline, c *Container, in *intended, groups []pr
 		}
 	}
 	return sha256Hex([]byte(b.String()))
+}
+
+// maxBaselineFile bounds the baseline file the key reads: a bundle's
+// config.json (docs/limits.md), above any profile or raw filter.
+const maxBaselineFile = 4 << 20
+
+// baselineDigest is the digest of a baseline's file as it is now, or
+// "missing" (the check then fails on its own, and failures are not
+// cached); ok is false for a file that cannot be pinned down (too large,
+// unreadable): nothing is cached then.
+func baselineDigest(path string) (digest string, ok bool) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "missing", true
+	}
+	if err != nil {
+		return "", false
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxBaselineFile+1))
+	if err != nil || len(data) > maxBaselineFile {
+		return "", false
+	}
+	return sha256Hex(data), true
 }
 
 func (vc *verdictCache) path(key string) string { return filepath.Join(vc.dir, key+".json") }

@@ -1,0 +1,52 @@
+//go:build libseccomp
+
+package pipeline
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/seccomp-attest/seccomp-attest/pkg/attest"
+	"github.com/seccomp-attest/seccomp-attest/pkg/config"
+)
+
+// A policy's verdicts depend on its baselines' files as well as on its
+// own: a baseline edited to deny what the container's profile allows must
+// refuse the next container, not answer with the verdict cached under the
+// old baseline (the policy file, and so its digest, did not change).
+func TestVerdictCacheFollowsBaselineFiles(t *testing.T) {
+	dir := t.TempDir()
+	profile, polPath := filepath.Join(dir, "base.json"), filepath.Join(dir, "policy.yaml")
+	writeFile(t, profile, `{"defaultAction":"SCMP_ACT_ALLOW","architectures":["SCMP_ARCH_X86_64"],"syscalls":[]}`, 0o644)
+	writeFile(t, polPath, "mode: enforce\nbaselines: [\"profile:base.json\"]\n", 0o644)
+	b := filepath.Join(dir, "bundle")
+	if err := os.Mkdir(b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(b, "config.json"), `{"ociVersion":"1.0.2","process":{"args":["true"]},"linux":{"seccomp":{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X86_64"],"syscalls":[{"names":["read","write","exit","exit_group","kexec_load"],"action":"SCMP_ACT_ALLOW"}]}}}`, 0o644)
+	cfg := config.Default()
+	cfg.Key = filepath.Join(dir, "keys", attest.PrivateKeyFile)
+	cfg.Store = filepath.Join(dir, "store")
+	cfg.Policy = polPath
+	check := func() string {
+		t.Helper()
+		p, err := New(cfg, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := p.CheckIntended(context.Background(), Container{ID: "c1", Bundle: b})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.Verdict.Result
+	}
+	if got := check(); got != "pass" {
+		t.Fatalf("under an allow-all baseline: %s, want pass", got)
+	}
+	writeFile(t, profile, `{"defaultAction":"SCMP_ACT_ALLOW","architectures":["SCMP_ARCH_X86_64"],"syscalls":[{"names":["kexec_load"],"action":"SCMP_ACT_ERRNO"}]}`, 0o644)
+	if got := check(); got != "fail" {
+		t.Fatalf("the baseline now denies kexec_load, which the profile allows: %s, want fail (a verdict cached under the old baseline)", got)
+	}
+}
