@@ -207,6 +207,9 @@ func spool(dir string, data []byte) (string, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", fmt.Errorf("spool: %w", err)
 	}
+	if err := checkSpoolDir(dir); err != nil {
+		return "", err
+	}
 	var suffix [6]byte
 	rand.Read(suffix[:])
 	path := filepath.Join(dir, fmt.Sprintf("record-%020d-%s.json", time.Now().UnixNano(), hex.EncodeToString(suffix[:])))
@@ -259,6 +262,10 @@ func (p *Pipeline) AppendSpooled(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("spool: %w", err)
 	}
+	if err := checkSpoolDir(dir); err != nil {
+		// What is there may have been put there by anyone: not signed.
+		return err
+	}
 	var names []string
 	for _, e := range entries {
 		if e.Type().IsRegular() && strings.HasPrefix(e.Name(), "record-") && strings.HasSuffix(e.Name(), ".json") {
@@ -304,6 +311,9 @@ func (p *Pipeline) appendSpooled(ctx context.Context, path string) error {
 	if err == nil {
 		err = json.Unmarshal(data, &rec)
 	}
+	if err == nil {
+		err = handedOffKind(&rec.Predicate)
+	}
 	if err != nil {
 		// Not a record this program wrote: kept aside for a person, out
 		// of the way of the records after it.
@@ -327,3 +337,65 @@ func (p *Pipeline) appendSpooled(ctx context.Context, path string) error {
 	}
 	return nil
 }
+
+// checkSpoolDir refuses a spool whose records this process did not
+// necessarily write: whatever JSON is there gets signed with the host's
+// key. The spool must be a directory of its own (not a symbolic link),
+// owned by this process's user, and writable by nobody else.
+func checkSpoolDir(dir string) error {
+	var st unix.Stat_t
+	if err := unix.Lstat(dir, &st); err != nil {
+		return fmt.Errorf("spool: %w", err)
+	}
+	switch {
+	case st.Mode&unix.S_IFMT == unix.S_IFLNK:
+		return fmt.Errorf("spool %s is a symbolic link: refused (records there are not necessarily this program's)", dir)
+	case st.Mode&unix.S_IFMT != unix.S_IFDIR:
+		return fmt.Errorf("spool %s is not a directory: refused", dir)
+	case int(st.Uid) != os.Geteuid():
+		return fmt.Errorf("spool %s belongs to uid %d, not %d: refused (records there are not necessarily this program's)", dir, st.Uid, os.Geteuid())
+	case st.Mode&0o022 != 0:
+		return fmt.Errorf("spool %s has mode %04o, writable by others: refused (records there are not necessarily this program's)", dir, st.Mode&0o7777)
+	}
+	return nil
+}
+
+// handedOffKind refuses a spooled record of a kind that is never handed
+// off: only stop records and the error records of a process gone before
+// its filters were read wait in the spool, so a start record that passed
+// (a forged one) is never signed from there.
+func handedOffKind(pred *attest.Predicate) error {
+	threads := len(pred.Effective.Threads)
+	switch {
+	case pred.Event == EventStop && threads == 0 && pred.Verdict == nil:
+		return nil
+	case pred.Event != EventStop && threads == 0 && pred.Verdict != nil && pred.Verdict.Result == attest.ResultError:
+		return nil
+	}
+	verdict := "none"
+	if pred.Verdict != nil {
+		verdict = pred.Verdict.Result
+	}
+	return fmt.Errorf("not a record that is handed off (event %q, verdict %s, %d thread groups): only stop records and errors are", pred.Event, verdict, threads)
+}
+
+// SpoolHolds reports whether the spool of the store at dir holds records
+// waiting for the store.
+func SpoolHolds(dir string) bool {
+	entries, err := os.ReadDir(filepath.Join(dir, SpoolDir))
+	if err != nil {
+		return false
+	}
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), "record-") && strings.HasSuffix(e.Name(), ".json") {
+			return true
+		}
+	}
+	return false
+}
+
+// AppendSpooledInBackground has the records waiting in p's store's spool
+// appended from the background, as after a hand-off (HandOffRecords): a
+// daemon that starts appends what the one before it left, rather than
+// waiting for the next container to stop.
+func (p *Pipeline) AppendSpooledInBackground() { handOff.kick(p) }

@@ -1,0 +1,106 @@
+package pipeline
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/seccomp-attest/seccomp-attest/pkg/attest"
+)
+
+// A spool that is a symbolic link, or that others may write, may hold
+// records this program never wrote: nothing is spooled there and nothing
+// there is signed.
+func TestSpoolOfOthersIsRefused(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		setup func(t *testing.T, spool string)
+	}{
+		{"symlink", func(t *testing.T, spool string) {
+			elsewhere := t.TempDir()
+			if err := os.Symlink(elsewhere, spool); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"writable by others", func(t *testing.T, spool string) {
+			if err := os.Mkdir(spool, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(spool, 0o777); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, dir := handOffPipeline(t)
+			spoolDir := filepath.Join(dir, "store", SpoolDir)
+			if err := os.MkdirAll(filepath.Dir(spoolDir), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			tc.setup(t, spoolDir)
+			if _, err := p.HandOffStop(context.Background(), Container{ID: "c"}); err == nil || !strings.Contains(err.Error(), "refused") {
+				t.Fatalf("handed off into %s: %v", tc.name, err)
+			}
+			pred := p.basePredicate(&Container{ID: "planted", Event: EventStop})
+			pred.Effective, pred.Policy = attest.Effective{Threads: []attest.ThreadGroup{}}, nil
+			pred.Time = "2026-01-02T03:04:05Z"
+			planted := filepath.Join(spoolDir, "record-1-planted.json")
+			if err := os.WriteFile(planted, []byte(`{"predicate":`+mustJSON(t, pred)+`}`), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := p.AppendSpooled(context.Background()); err == nil || !strings.Contains(err.Error(), "refused") {
+				t.Fatalf("appended the spool of %s: %v", tc.name, err)
+			}
+			if _, err := os.Stat(planted); err != nil {
+				t.Fatalf("the planted record: %v", err)
+			}
+			if stops := verifiedStops(t, dir); len(stops) != 0 {
+				t.Fatalf("signed what was planted: %v", stops)
+			}
+		})
+	}
+}
+
+// Only stop records and the errors of a process gone before its filters
+// were read are handed off: a start record that passed, found in the
+// spool, is forged, and is set aside rather than signed.
+func TestSpooledStartRecordIsNotSigned(t *testing.T) {
+	p, dir := handOffPipeline(t)
+	pred := p.basePredicate(&Container{ID: "forged"})
+	pred.Effective = attest.Effective{Threads: []attest.ThreadGroup{}}
+	pred.Verdict = &attest.Verdict{Result: attest.ResultPass}
+	pred.Time = "2026-01-02T03:04:05Z"
+	forged := filepath.Join(dir, "store", SpoolDir, "record-1-forged.json")
+	if err := os.MkdirAll(filepath.Dir(forged), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(forged, []byte(`{"predicate":`+mustJSON(t, pred)+`}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.AppendSpooled(context.Background()); err == nil {
+		t.Fatal("a spooled start record that passed was not reported")
+	}
+	entries, err := attest.Store{Dir: filepath.Join(dir, "store")}.Entries()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 0 {
+		t.Fatalf("the store holds %d attestations: the forged record was signed", len(entries))
+	}
+	if _, err := os.Stat(forged + ".bad"); err != nil {
+		t.Fatalf("not set aside: %v", err)
+	}
+	// What the daemon does hand off still goes through.
+	if _, err := p.HandOffFailure(context.Background(), Container{ID: "gone"}, os.ErrProcessDone); err != nil {
+		t.Fatal(err)
+	}
+	FinishHandOffs(context.Background())
+	if err := p.AppendSpooled(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if entries, _ := (attest.Store{Dir: filepath.Join(dir, "store")}).Entries(); len(entries) != 1 {
+		t.Fatalf("the failure record: %d attestations, want 1", len(entries))
+	}
+}
