@@ -5,10 +5,13 @@
 // cmd/wrapper-runc), not for loading the policy, the key and the analysis
 // code:
 //
-//	seccomp-attestd serve [--socket PATH] [--debug] [--record-socket PATH [--record-dir DIR]]
+//	seccomp-attestd serve [--socket PATH] [--debug] [--config FILE]... [--record-socket PATH [--record-dir DIR]]
 //	    answer the hook and wrapper-runc on PATH (default
 //	    /run/seccomp-attest/hook.sock) until SIGTERM or SIGINT; requests
 //	    under way finish first (--debug logs each answer with its time);
+//	    at start, the records a killed daemon left in the spool of the
+//	    store of each FILE (default: the default configuration) are
+//	    appended;
 //	    with --record-socket, also answer the seccomp notifications of
 //	    containers under a recording profile (docs/record.md)
 //
@@ -34,6 +37,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -49,7 +53,7 @@ import (
 	"github.com/seccomp-attest/seccomp-attest/pkg/wrapper"
 )
 
-const usage = `usage: seccomp-attestd serve [--socket PATH] [--debug] [--record-socket PATH [--record-dir DIR]]
+const usage = `usage: seccomp-attestd serve [--socket PATH] [--debug] [--config FILE]... [--record-socket PATH [--record-dir DIR]]
        seccomp-attestd wrapper-runc [--argv0=NAME] [--self=PATH] -- ARGS...
        seccomp-attestd hook [--runtime-pid N] [hook flags] STAGE < state.json
 `
@@ -117,6 +121,12 @@ func serve(args []string) int {
 	debug := fs.Bool("debug", false, "log every answer with its time")
 	recordSocket := fs.String("record-socket", "", "also record containers under a recording profile whose listenerPath is PATH (docs/record.md; "+record.DefaultSocket+" is the profiles' default)")
 	recordDir := fs.String("record-dir", record.DefaultDir, "where --record-socket writes recordings")
+	var configs []string
+	fs.Func("config", "a configuration whose store's spool is appended at start (repeatable; default: the default configuration)", func(v string) error {
+		abs, err := filepath.Abs(v)
+		configs = append(configs, abs)
+		return err
+	})
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -157,7 +167,7 @@ func serve(args []string) int {
 		log.WithFields(logrus.Fields{"socket": *recordSocket, "dir": *recordDir}).Info("recording")
 	}
 	log.WithFields(logrus.Fields{"socket": *socket, "pid": os.Getpid()}).Info("serving the hook and wrapper-runc")
-	if err := daemon.Serve(ctx, l, log); err != nil {
+	if err := daemon.Serve(ctx, l, log, configs...); err != nil {
 		log.WithError(err).Error("serve")
 		return 1
 	}

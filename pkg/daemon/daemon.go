@@ -59,7 +59,12 @@ func Listen(path string) (*net.UnixListener, error) {
 // wrapper's process, on the stdio it sent. Only root (or the daemon's own
 // user) may ask: a request names files the daemon then reads and writes,
 // and containers it holds and may kill.
-func Serve(ctx context.Context, l *net.UnixListener, log *logrus.Logger) error {
+//
+// Records a daemon left in a store's spool (it was killed after it
+// answered) are appended from the background at start, for the stores
+// of configs (configuration files; none: the default configuration),
+// rather than at the next hand-off to that store, which may never come.
+func Serve(ctx context.Context, l *net.UnixListener, log *logrus.Logger, configs ...string) error {
 	// At most this many requests are worked on at once; the others wait
 	// their turn, acknowledged and beating. CPU-bound checks beyond the
 	// machine's processors only slow each other down, and would delay the
@@ -84,6 +89,7 @@ func Serve(ctx context.Context, l *net.UnixListener, log *logrus.Logger) error {
 	// change.
 	warm := pipeline.NewWarm(pipeline.Options{ToolVersion: version.String()})
 	defer warm.Close()
+	drainSpools(warm, configs, log)
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	go func() {
@@ -123,6 +129,33 @@ func Serve(ctx context.Context, l *net.UnixListener, log *logrus.Logger) error {
 			}()
 			serveConn(ctx, conn, work, warm, log)
 		}()
+	}
+}
+
+// drainSpools has the records left in the spools of the stores configs
+// name (none: the default configuration's) appended from the background.
+// A store whose spool is empty is not touched (no key is loaded, or
+// generated, for it).
+func drainSpools(warm *pipeline.Warm, configs []string, log *logrus.Logger) {
+	if len(configs) == 0 {
+		configs = []string{""}
+	}
+	for _, path := range configs {
+		cfg, err := warm.Config(path)
+		if err != nil {
+			log.WithError(err).WithField("config", path).Error("append the records left in the spool: configuration")
+			continue
+		}
+		if !pipeline.SpoolHolds(cfg.Store) {
+			continue
+		}
+		p, err := warm.Pipeline(cfg)
+		if err != nil {
+			log.WithError(err).WithField("store", cfg.Store).Error("append the records left in the spool")
+			continue
+		}
+		log.WithField("store", cfg.Store).Info("appending the records a daemon left in the spool")
+		p.AppendSpooledInBackground()
 	}
 }
 
