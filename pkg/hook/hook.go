@@ -122,18 +122,22 @@ func (h *hook) recordStop(ctx context.Context, p *pipeline.Pipeline, c pipeline.
 		fmt.Fprintf(h.stderr, "seccomp-attest-hook: poststop %s: %v\n", c.ID, err)
 		return exitError
 	}
+	var handOffErr error
 	if pipeline.HandingOffRecords() {
 		spooled, err := p.HandOffStop(ctx, c)
-		if err != nil {
-			return failed(err)
+		if err == nil {
+			fields["spooled"] = spooled
+			h.log.WithFields(fields).WithField("elapsed", time.Since(h.started).String()).Info("container end recorded (handed off to the store)")
+			return exitOK
 		}
-		fields["spooled"] = spooled
-		h.log.WithFields(fields).WithField("elapsed", time.Since(h.started).String()).Info("container end recorded (handed off to the store)")
-		return exitOK
+		// Not handed off (a spool refused, no room for it): the record
+		// goes to the store now, as in the hook's own process.
+		handOffErr = err
+		fields["handOffError"] = err.Error()
 	}
 	out, err := p.RecordStop(ctx, c)
 	if err != nil {
-		return failed(err)
+		return failed(errors.Join(handOffErr, err))
 	}
 	fields["attestation"] = out.Attestation.StorePath
 	if err := p.AppendSpooled(ctx); err != nil {
@@ -155,23 +159,33 @@ func ms(d time.Duration) float64 { return float64(d/(10*time.Microsecond)) / 100
 // fails closed in enforce mode.
 func (h *hook) readFailed(ctx context.Context, p *pipeline.Pipeline, c pipeline.Container, fields logrus.Fields, cause error) int {
 	gone := errors.Is(cause, procfilters.ErrNoProcess)
+	handedOff := false
 	if gone && pipeline.HandingOffRecords() {
 		// The answer does not wait for the record: it is the same
 		// whatever the record becomes.
 		if spooled, err := p.HandOffFailure(ctx, c, cause); err == nil {
-			fields["spooled"] = spooled
+			fields["spooled"], handedOff = spooled, true
+		} else {
+			// Not handed off: written now, as in the hook's own process.
+			fields["handOffError"] = err.Error()
+		}
+	}
+	recorded := handedOff
+	if !handedOff {
+		if out, err := p.RecordFailure(ctx, c, cause); err == nil {
+			fields["attestation"], recorded = out.Attestation.StorePath, true
 		} else {
 			fields["recordError"] = err.Error()
 		}
-	} else if out, err := p.RecordFailure(ctx, c, cause); err == nil {
-		fields["attestation"] = out.Attestation.StorePath
-	} else {
-		fields["recordError"] = err.Error()
 	}
 	if gone {
 		fields["elapsed"] = time.Since(h.started).String()
 		h.log.WithFields(fields).WithError(cause).Warn("the container's process exited before its filters were read")
-		fmt.Fprintf(h.stderr, "seccomp-attest-hook: %s: %v (recorded)\n", c.ID, cause)
+		if recorded {
+			fmt.Fprintf(h.stderr, "seccomp-attest-hook: %s: %v (recorded)\n", c.ID, cause)
+		} else {
+			fmt.Fprintf(h.stderr, "seccomp-attest-hook: %s: %v (NOT recorded: %s)\n", c.ID, cause, fields["recordError"])
+		}
 		return exitOK
 	}
 	return h.failMode(p, fields, fmt.Errorf("read the effective filters: %w", cause))

@@ -203,3 +203,20 @@ records() { # STORE ID EVENT: how many attestations of ID with EVENT
 	grep '"refused a request"' "$BATS_TEST_TMPDIR/daemon.log" | jq -e '.uid == 65534 and .pid > 0'
 	rm -rf "$d"
 }
+
+@test "daemon: a poststop whose spool is refused (a symbolic link) is written to the store, nothing is signed from the link's target" {
+	start_daemon "$socket" "$BATS_TEST_TMPDIR/daemon.log"
+	b=$BATS_TEST_TMPDIR/bundle
+	mkdir -p "$b" "$store" "$BATS_TEST_TMPDIR/elsewhere"
+	echo '{"ociVersion":"1.0.2","process":{"args":["true"]},"root":{"path":"rootfs"},"linux":{}}' >"$b/config.json"
+	ln -s "$BATS_TEST_TMPDIR/elsewhere" "$store/spool"
+	run "$HOOK" --socket="$socket" --config "$cfg" poststop <<<"{\"ociVersion\":\"1.0.2\",\"id\":\"spoollink\",\"status\":\"stopped\",\"pid\":0,\"bundle\":\"$b\"}"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(records "$store" spoollink stop)" = 1 ]
+	[ -z "$(ls -A "$BATS_TEST_TMPDIR/elsewhere")" ]
+	grep '"handOffError"' "$log" | grep -q 'symbolic link'
+	run "$SECCOMP_ATTEST" verify --store "$store" --key "$keys/signing.pub"
+	echo "$output"
+	[ "$status" -eq 0 ]
+}
