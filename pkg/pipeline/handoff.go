@@ -67,13 +67,14 @@ func HandingOffRecords() bool { return handOff.enabled.Load() }
 // FinishHandOffs waits until the records handed off so far are in their
 // stores (or have failed), or ctx ends.
 func FinishHandOffs(ctx context.Context) {
-	done := make(chan struct{})
-	go func() {
-		handOff.running.Wait()
-		close(done)
-	}()
+	handOff.mu.Lock()
+	idle := handOff.idle
+	handOff.mu.Unlock()
+	if idle == nil {
+		return
+	}
 	select {
-	case <-done:
+	case <-idle:
 	case <-ctx.Done():
 	}
 }
@@ -83,9 +84,14 @@ var handOff = &stopHandOff{stores: map[string]*spoolWriter{}}
 type stopHandOff struct {
 	enabled atomic.Bool
 	report  func(error)
-	running sync.WaitGroup
-	mu      sync.Mutex
-	stores  map[string]*spoolWriter
+	// active counts the appenders running; idle, made when the first
+	// starts, is closed when the last ends (nil: none runs). Not a
+	// WaitGroup: a retry starts an appender whenever its timer fires,
+	// also while FinishHandOffs waits.
+	active int
+	idle   chan struct{}
+	mu     sync.Mutex
+	stores map[string]*spoolWriter
 }
 
 // spoolWriter appends one store's spooled records, one goroutine at a
@@ -95,7 +101,14 @@ type spoolWriter struct {
 	p       *Pipeline
 	running bool
 	again   bool
+	// retry: a try failed and another is due after spoolRetry.
+	retry *time.Timer
 }
+
+// spoolRetry is how long after a failed append (a full disk, say) the
+// spool is appended again, when no hand-off to that store comes sooner:
+// a record left there must not wait for the next container to stop.
+var spoolRetry = 30 * time.Second
 
 // kick has p's store's spool appended from the background.
 func (h *stopHandOff) kick(p *Pipeline) {
@@ -112,20 +125,40 @@ func (h *stopHandOff) kick(p *Pipeline) {
 		return
 	}
 	w.running = true
-	h.running.Add(1)
+	if h.active == 0 {
+		h.idle = make(chan struct{})
+	}
+	h.active++
 	go func() {
-		defer h.running.Done()
 		for {
 			h.mu.Lock()
 			p, report := w.p, h.report
 			w.again = false
+			if w.retry != nil {
+				w.retry.Stop()
+				w.retry = nil
+			}
 			h.mu.Unlock()
-			if err := p.AppendSpooled(context.Background()); err != nil && report != nil {
+			err := p.AppendSpooled(context.Background())
+			if err != nil && report != nil {
 				report(err)
 			}
 			h.mu.Lock()
 			if !w.again {
 				w.running = false
+				if h.active--; h.active == 0 {
+					close(h.idle)
+					h.idle = nil
+				}
+				if err != nil && w.retry == nil {
+					w.retry = time.AfterFunc(spoolRetry, func() {
+						h.mu.Lock()
+						p := w.p
+						w.retry = nil
+						h.mu.Unlock()
+						h.kick(p)
+					})
+				}
 				h.mu.Unlock()
 				return
 			}

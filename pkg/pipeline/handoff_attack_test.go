@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/attest"
 )
@@ -102,5 +103,42 @@ func TestSpooledStartRecordIsNotSigned(t *testing.T) {
 	}
 	if entries, _ := (attest.Store{Dir: filepath.Join(dir, "store")}).Entries(); len(entries) != 1 {
 		t.Fatalf("the failure record: %d attestations, want 1", len(entries))
+	}
+}
+
+// A record whose append failed (the store's disk was full) is appended
+// again from the background, without waiting for another container to
+// stop.
+func TestFailedAppendOfTheSpoolIsRetried(t *testing.T) {
+	old := spoolRetry
+	spoolRetry = 50 * time.Millisecond
+	t.Cleanup(func() { spoolRetry = old })
+	// The failure is expected: reported nowhere.
+	HandOffRecords(func(error) {})
+	p, dir := handOffPipeline(t)
+	lock := filepath.Join(dir, "store", ".lock")
+	// A store that cannot be appended to for now.
+	if err := os.MkdirAll(lock, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	spooled, err := p.HandOffStop(context.Background(), Container{ID: "later"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	FinishHandOffs(context.Background())
+	if _, err := os.Stat(spooled); err != nil {
+		t.Fatalf("the store refused it, yet it left the spool: %v", err)
+	}
+	if err := os.Remove(lock); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if _, err := os.Stat(spooled); os.IsNotExist(err) {
+			break
+		}
+	}
+	FinishHandOffs(context.Background())
+	if verifiedStops(t, dir)["later"] == nil {
+		t.Fatal("the record stayed in the spool once the store could take it")
 	}
 }
