@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/seccomp-attest/seccomp-attest/internal/inputfile"
 	"github.com/seccomp-attest/seccomp-attest/pkg/attest"
 	"github.com/seccomp-attest/seccomp-attest/pkg/attest/schema"
+	"github.com/seccomp-attest/seccomp-attest/pkg/pipeline"
 	"github.com/seccomp-attest/seccomp-attest/pkg/policy"
 )
 
@@ -43,6 +45,9 @@ elsewhere (copied off the host, or sent by the configured checkpoint
 sink): the store must still hold the attestation it names, unchanged,
 with an unbroken chain after it. This detects truncation, rewriting or a
 fork since the checkpoint even when the store looks whole (docs/checkpoints.md).
+With --store, records seccomp-attestd handed off (STORE/spool) and has
+not appended yet are listed as not yet in the chain, and spool files it
+set aside (.bad) as never appended: the exit status judges the chain.
 --policy FILE requires every verdict to come from that policy file.
 Attestation files are read up to 16 MiB each, the key up to 64 KiB; they
 must be regular files (docs/limits.md).
@@ -130,6 +135,9 @@ chain is broken, the store was cut short, rewritten or records a break).`,
 				out.Chain.Problems = []string{}
 			}
 			out.Chain.Checked = len(links)
+			if o.storeDir != "" {
+				out.Spool = readSpool(o.storeDir)
+			}
 			out.Valid, out.Passing = len(files) > 0, true
 			for _, r := range out.Files {
 				out.Valid = out.Valid && r.Valid()
@@ -176,6 +184,33 @@ type verifyOutput struct {
 		Checked  int      `json:"checked"`
 		Problems []string `json:"problems"`
 	} `json:"chain"`
+	// Spool is what waits outside the chain in a store's spool
+	// (--store): records seccomp-attestd handed off and has not appended
+	// yet, and files it set aside as no record of its own (.bad).
+	Spool *spoolState `json:"spool,omitempty"`
+}
+
+type spoolState struct {
+	Waiting  []string `json:"waiting"`
+	SetAside []string `json:"setAside"`
+}
+
+// readSpool lists the store's spool; nil when there is none.
+func readSpool(store string) *spoolState {
+	entries, err := os.ReadDir(filepath.Join(store, pipeline.SpoolDir))
+	if err != nil {
+		return nil
+	}
+	st := &spoolState{Waiting: []string{}, SetAside: []string{}}
+	for _, e := range entries {
+		switch name := e.Name(); {
+		case strings.HasPrefix(name, "record-") && strings.HasSuffix(name, ".json"):
+			st.Waiting = append(st.Waiting, name)
+		case strings.HasPrefix(name, "record-") && strings.HasSuffix(name, ".bad"):
+			st.SetAside = append(st.SetAside, name)
+		}
+	}
+	return st
 }
 
 type fileJSON struct {
@@ -267,5 +302,15 @@ func writeVerifyText(w io.Writer, out *verifyOutput) {
 		fmt.Fprintf(w, "chain: ok (%d attestations)\n", out.Chain.Checked)
 	default:
 		fmt.Fprintf(w, "chain: BROKEN\n     %s\n", strings.Join(out.Chain.Problems, "\n     "))
+	}
+	if sp := out.Spool; sp != nil {
+		if n := len(sp.Waiting); n > 0 {
+			// Not in the chain yet: the chain being whole says nothing
+			// of them.
+			fmt.Fprintf(w, "spool: %d handed-off record(s) NOT YET IN THE CHAIN (seccomp-attestd appends them; verify again later): %s\n", n, strings.Join(sp.Waiting, " "))
+		}
+		if n := len(sp.SetAside); n > 0 {
+			fmt.Fprintf(w, "spool: %d file(s) set aside as no record of seccomp-attestd's, never appended: %s\n", n, strings.Join(sp.SetAside, " "))
+		}
 	}
 }

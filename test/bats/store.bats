@@ -221,3 +221,18 @@ seq_of() { # FILE: the chain sequence inside
 	verify_store
 	[ "$status" -eq 0 ]
 }
+
+@test "store: records waiting in the spool, and files set aside there, are named by verify --store: a whole chain says nothing of them" {
+	append c1
+	mkdir -m 700 "$store/spool"
+	echo '{}' >"$store/spool/record-00000000000000000001-aaaa.json"
+	echo '{' >"$store/spool/record-00000000000000000002-bbbb.json.bad"
+	verify_store
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"chain: ok (1 attestations)"* ]]
+	[[ "$output" == *"spool: 1 handed-off record(s) NOT YET IN THE CHAIN"*"record-00000000000000000001-aaaa.json"* ]]
+	[[ "$output" == *"spool: 1 file(s) set aside"*"record-00000000000000000002-bbbb.json.bad"* ]]
+	verify_store --format json
+	[ "$(jq -r '.spool.waiting | length' <<<"$output")" = 1 ]
+	[ "$(jq -r '.spool.setAside[0]' <<<"$output")" = record-00000000000000000002-bbbb.json.bad ]
+}
