@@ -75,6 +75,16 @@ do_install() {
 			sed "s|$HOOK_IN_JSON|$LIBEXECDIR/seccomp-attest-hook|" "$f" >"$d$HOOKSDIR/${f##*/}"
 			chmod 0644 "$d$HOOKSDIR/${f##*/}"
 		done
+		# The recording precreate hook (podman only) goes to a directory of
+		# its own, never to HOOKSDIR: CRI-O, buildah and NRI's hook
+		# injector read HOOKSDIR too and refuse the whole directory when a
+		# file names the precreate stage (docs/record.md).
+		for f in hooks.d/record/*.json; do
+			[ -e "$f" ] || continue
+			install -d -m 0755 "$d$DATADIR/seccomp-attest/record/hooks.d"
+			sed "s|$HOOK_IN_JSON|$LIBEXECDIR/seccomp-attest-hook|" "$f" >"$d$DATADIR/seccomp-attest/record/hooks.d/${f##*/}"
+			chmod 0644 "$d$DATADIR/seccomp-attest/record/hooks.d/${f##*/}"
+		done
 	else
 		log "no hook built ($BIN/seccomp-attest-hook) or no hooks.d/*.json: hook not installed"
 	fi

@@ -3,7 +3,8 @@
 # and Docker (wrapper-runc) through seccomp user notification, generate a
 # least-privilege profile from the recording, run the workload back under
 # it (it succeeds; unshare, mount and keyctl, which it never made, are
-# denied), and compare the profile with Docker's default. A recorder that
+# denied); podman records on the annotation alone through the precreate
+# hook (hooks.d), and compare the profile with Docker's default. A recorder that
 # dies mid-workload leaves an incomplete recording and a container that
 # ends.
 
@@ -11,6 +12,7 @@ load helpers
 
 WRAPPER=${WRAPPER:-$BATS_TEST_DIRNAME/../../bin/wrapper-runc}
 DAEMON=${DAEMON:-$BATS_TEST_DIRNAME/../../bin/seccomp-attestd}
+HOOK=${HOOK:-$BATS_TEST_DIRNAME/../../bin/seccomp-attest-hook}
 REGISTER=$BATS_TEST_DIRNAME/../../packaging/docker/register.sh
 RDIR=$TEST_DIR/record
 
@@ -163,6 +165,85 @@ record_and_run_back_bundle() { # RUNTIME
 			--security-opt "seccomp=$BATS_TEST_TMPDIR/pod-$rt.json" -v "$HELPERS/rawsyscall:/bin/rawsyscall:ro" \
 			localhost/bb:latest sh -c "$DENIED"
 		echo "unshare, mount, keyctl under the generated profile: $output"
+		[ "$(grep -c 'errno=1 ' <<<"$output")" -eq 3 ]
+	done
+}
+
+# record_hooks_dir: the shipped precreate hooks.d file, running the built
+# hook and naming this test's recorder socket.
+record_hooks_dir() {
+	local d=$BATS_TEST_TMPDIR/hooks.d
+	mkdir -p "$d"
+	jq --arg h "$HOOK" --arg s "--record-socket=$socket" \
+		'.hook.path = $h | .hook.args = (.hook.args[:1] + [$s] + .hook.args[1:])' \
+		"$BATS_TEST_DIRNAME/../../hooks.d/record/seccomp-attest-record-precreate.json" >"$d/seccomp-attest-record-precreate.json"
+	echo "$d"
+}
+
+# podman_config NAME: the config.json podman gave the runtime.
+podman_config() {
+	echo "/var/lib/containers/storage/overlay-containers/$(podman "${PODMAN_FLAGS[@]}" inspect -f '{{.Id}}' "$1")/userdata/config.json"
+}
+
+@test "record: podman, the annotation alone selects recording (precreate hook, runc and crun); fails closed without a recorder" {
+	command -v podman >/dev/null || skip "no podman"
+	[ -x "$HOOK" ] || skip "build first: make build"
+	local d rt name cfg
+	d=$(record_hooks_dir)
+	mkdir -p "$BATS_TEST_TMPDIR/marks"
+
+	# No recorder: refused before the runtime runs, with the reason on
+	# podman's standard error; the workload never ran.
+	name=$(container_name hook-norec)
+	register_container podman "$name"
+	run timeout 120 podman "${PODMAN_FLAGS[@]}" --runtime runc --hooks-dir "$d" run --rm --name "$name" "${PODMAN_RUN_FLAGS[@]}" \
+		--annotation seccomp-attest.dev/record=norec -v "$BATS_TEST_TMPDIR/marks:/marks" localhost/bb:latest touch /marks/ran
+	echo "podman without a recorder: $output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"precreate"* ]]
+	[[ "$output" == *"no recorder answers at $socket"*"refusing to start a container asked to be recorded"* ]]
+	[ ! -e "$BATS_TEST_TMPDIR/marks/ran" ]
+
+	start_recorder
+	# An invalid name is refused too.
+	run timeout 120 podman "${PODMAN_FLAGS[@]}" --runtime runc --hooks-dir "$d" run --rm "${PODMAN_RUN_FLAGS[@]}" \
+		--annotation seccomp-attest.dev/record=../x -v "$BATS_TEST_TMPDIR/marks:/marks" localhost/bb:latest touch /marks/ran
+	echo "podman with an invalid name: $output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *'annotation seccomp-attest.dev/record="../x"'* ]]
+	[ ! -e "$BATS_TEST_TMPDIR/marks/ran" ]
+
+	# Without the annotation the hook does not run: podman's own profile.
+	name=$(container_name hook-plain)
+	register_container podman "$name"
+	podman "${PODMAN_FLAGS[@]}" --runtime runc --hooks-dir "$d" run --name "$name" "${PODMAN_RUN_FLAGS[@]}" localhost/bb:latest true
+	cfg=$(podman_config "$name")
+	jq -e '.linux.seccomp.listenerPath == null and .linux.seccomp.defaultAction == "SCMP_ACT_ERRNO" and ([.linux.seccomp.syscalls[] | select(.action == "SCMP_ACT_NOTIFY")] | length == 0)' "$cfg"
+	podman "${PODMAN_FLAGS[@]}" rm -f -t 0 "$name" >/dev/null
+	[ -z "$(ls "$out")" ]
+
+	for rt in runc crun; do
+		command -v "$rt" >/dev/null || continue
+		name=$(container_name "hook-$rt")
+		register_container podman "$name"
+		run timeout 120 podman "${PODMAN_FLAGS[@]}" --runtime "$rt" --hooks-dir "$d" run --name "$name" "${PODMAN_RUN_FLAGS[@]}" \
+			--annotation "seccomp-attest.dev/record=hook-$rt" \
+			-v "$workload_helper:/bin/record-workload:ro" localhost/bb:latest sh -c "$WORKLOAD"
+		echo "podman $rt, annotation only: $output"
+		[ "$status" -eq 0 ]
+		[[ "$output" == *done* ]]
+		cfg=$(podman_config "$name")
+		jq -e --arg s "$socket" --arg n "hook-$rt" '.linux.seccomp.listenerPath == $s and .linux.seccomp.listenerMetadata == $n' "$cfg"
+		podman "${PODMAN_FLAGS[@]}" rm -f -t 0 "$name" >/dev/null
+		check_recording "$out/hook-$rt.json"
+		jq -e --arg rt "$rt" '.runtime == $rt' "$out/hook-$rt.json"
+		"$SECCOMP_ATTEST" record generate --format docker -o "$BATS_TEST_TMPDIR/hook-$rt.json" "$out/hook-$rt.json"
+		run timeout 120 podman "${PODMAN_FLAGS[@]}" --runtime "$rt" --hooks-dir "$d" run --rm "${PODMAN_RUN_FLAGS[@]}" \
+			--security-opt "seccomp=$BATS_TEST_TMPDIR/hook-$rt.json" -v "$workload_helper:/bin/record-workload:ro" \
+			-v "$HELPERS/rawsyscall:/bin/rawsyscall:ro" localhost/bb:latest sh -c "$WORKLOAD; $DENIED; true"
+		echo "podman $rt under the generated profile: $output"
+		[ "$status" -eq 0 ]
+		[[ "$output" == *done* ]]
 		[ "$(grep -c 'errno=1 ' <<<"$output")" -eq 3 ]
 	done
 }
