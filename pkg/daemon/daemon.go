@@ -184,8 +184,12 @@ func serveConn(ctx context.Context, conn *net.UnixConn, work chan struct{}, warm
 		// program hears it rather than a broken pipe), and who asked
 		// goes to the log.
 		conn.SetReadDeadline(started.Add(requestWindow))
-		_, received, _ := readRequest(conn)
+		_, received, release, rerr := readRequest(conn)
+		release()
 		files = received
+		if errors.Is(rerr, errLargeBusy) {
+			return
+		}
 		entry := log.WithError(err)
 		var rp *refusedPeer
 		if errors.As(err, &rp) {
@@ -196,8 +200,15 @@ func serveConn(ctx context.Context, conn *net.UnixConn, work chan struct{}, warm
 		return
 	}
 	conn.SetReadDeadline(started.Add(requestWindow))
-	body, received, err := readRequest(conn)
+	body, received, release, err := readRequest(conn)
+	defer release()
 	files = received
+	if errors.Is(err, errLargeBusy) {
+		// Closed unanswered: the program checks in its own process, as
+		// with a swamped daemon.
+		log.Warn("dropped a request: " + err.Error())
+		return
+	}
 	if errors.Is(err, errNoRequest) {
 		// A probe (another daemon checking the socket is taken), or a
 		// program that died before it asked.
@@ -359,13 +370,50 @@ func heartbeat(conn *net.UnixConn) (stop func()) {
 	}
 }
 
+// largeRequests holds a slot for each request being read or worked on
+// that is larger than smallRequest: a state is a few hundred bytes, but
+// wire.MaxRequest allows 8 MiB, and sixty connections sending that much
+// at once took the daemon to 1 GiB. Beyond the slots a large request is
+// closed unanswered (errLargeBusy), and the program checks in its own
+// process.
+var largeRequests = make(chan struct{}, 4)
+
+// smallRequest is what any request may take without a slot: one read.
+const smallRequest = 64 << 10
+
+// errLargeBusy: a large request found every slot of largeRequests taken.
+var errLargeBusy = errors.New("a large request while the daemon reads or works on as many as it takes")
+
 // readRequest reads a request, one line of JSON, with the descriptors
 // that came with it (at most maxFiles; more are closed and refused).
-func readRequest(conn *net.UnixConn) ([]byte, []*os.File, error) {
+// release gives back the slot of a large request (largeRequests) once
+// the request is done with.
+func readRequest(conn *net.UnixConn) (body []byte, files []*os.File, release func(), err error) {
+	release = func() {}
+	large := false
+	defer func() {
+		if large {
+			release = sync.OnceFunc(func() { <-largeRequests })
+		}
+	}()
+	body, files, err = readRequestLine(conn, func() bool {
+		select {
+		case largeRequests <- struct{}{}:
+			large = true
+			return true
+		default:
+			return false
+		}
+	})
+	return body, files, release, err
+}
+
+func readRequestLine(conn *net.UnixConn, grow func() bool) ([]byte, []*os.File, error) {
 	var body []byte
 	var files []*os.File
-	buf := make([]byte, 64<<10)
+	buf := make([]byte, smallRequest)
 	oob := make([]byte, unix.CmsgSpace(maxFiles*4))
+	granted := false
 	for {
 		n, oobn, _, _, err := conn.ReadMsgUnix(buf, oob)
 		if oobn > 0 {
@@ -378,6 +426,11 @@ func readRequest(conn *net.UnixConn) ([]byte, []*os.File, error) {
 			}
 			if len(files) > maxFiles {
 				return nil, files, fmt.Errorf("%d descriptors, at most %d", len(files), maxFiles)
+			}
+		}
+		if n > 0 && len(body)+n > smallRequest && !granted {
+			if granted = grow(); !granted {
+				return nil, files, errLargeBusy
 			}
 		}
 		if n > 0 { // n is -1 on a timeout

@@ -1,0 +1,53 @@
+package daemon
+
+import (
+	"bytes"
+	"net"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/seccomp-attest/seccomp-attest/pkg/daemon/wire"
+)
+
+// Connections that each send megabytes without ending their request
+// (a program gone wrong, a flood) do not all get buffered: beyond the
+// slots for large requests the daemon closes them at once, unanswered
+// (the programs check in their own processes), and small requests are
+// answered all the while.
+func TestServeBoundsLargeRequests(t *testing.T) {
+	sock := serveOn(t)
+	const n = 10
+	var closedEarly atomic.Int32
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := net.Dial("unix", sock)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer c.Close()
+			go c.Write(bytes.Repeat([]byte("x"), 1<<20))
+			c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			b := make([]byte, 1)
+			if _, err := c.Read(b); err != nil && time.Since(start) < time.Second {
+				// Closed without a byte of answer, before the request window.
+				closedEarly.Add(1)
+			}
+		}()
+	}
+	time.Sleep(200 * time.Millisecond)
+	resp := ask(t, sock, hookRequest(wire.HookRequest{Stage: "prestop"}))
+	if resp.Exit == 0 {
+		t.Fatalf("a small request while large ones are read: %+v", resp)
+	}
+	wg.Wait()
+	if got, want := closedEarly.Load(), int32(n-cap(largeRequests)); got < want {
+		t.Fatalf("%d of %d large requests closed at once, want at least %d (the others buffered)", got, n, want)
+	}
+}
