@@ -2,7 +2,9 @@ package daemon
 
 import (
 	"bytes"
+	"errors"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -49,5 +51,40 @@ func TestServeBoundsLargeRequests(t *testing.T) {
 	wg.Wait()
 	if got, want := closedEarly.Load(), int32(n-cap(largeRequests)); got < want {
 		t.Fatalf("%d of %d large requests closed at once, want at least %d (the others buffered)", got, n, want)
+	}
+}
+
+// Connections beyond maxConns are closed at once, unread: a flood of
+// connections that never finish their requests holds at most maxConns
+// of them until the request window passes, and a program then checks in
+// its own process.
+func TestServeBoundsOpenConnections(t *testing.T) {
+	old := maxConns
+	maxConns = 8
+	t.Cleanup(func() { maxConns = old })
+	sock := serveOn(t)
+	var conns []net.Conn
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for range maxConns {
+		c, err := net.Dial("unix", sock)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Write([]byte("{"))
+		conns = append(conns, c)
+	}
+	time.Sleep(100 * time.Millisecond)
+	c, err := net.Dial("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetReadDeadline(time.Now().Add(time.Second))
+	if _, err := c.Read(make([]byte, 1)); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("connection %d: %v, want it closed at once", maxConns+1, err)
 	}
 }
