@@ -67,10 +67,12 @@ check_recording() {
 	echo "$output"
 	[ "$status" -eq 0 ]
 	jq -e '.complete == true and .recorder != "" and .started != null and .ended != null and (.command | length > 0)' "$1"
-	# getpgrp (forked child), sysinfo (thread), times (exec'd), execve, socket; x32 getpid
+	# getpgrp (forked child), sysinfo (thread), times (exec'd), execve, socket; x32 getpid; i386 getpid
 	jq -e '.arches.x86_64.syscalls | has("111") and has("99") and has("100") and has("59") and has("41")' "$1"
 	jq -e '.arches.x86_64.syscalls["41"].args["0"] | index(1) != null' "$1" # AF_UNIX
 	jq -e '.arches.x32.syscalls | has("39")' "$1"
+	# i386 getpid (int $0x80), under its own arch
+	jq -e '.arches.x86.syscalls | has("20")' "$1"
 }
 
 # run_back RUNTIME DIR PROFILE: the workload succeeds under PROFILE, and

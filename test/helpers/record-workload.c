@@ -5,6 +5,7 @@
  *   getpgrp  (x86_64 111)  from a forked, short-lived child
  *   sysinfo  (x86_64 99)   from a second thread
  *   getpid   (x32 39)      through the x32 ABI (nr | 0x40000000)
+ *   getpid   (i386 20)     through int $0x80, the i386 ABI
  *   socket(AF_UNIX, SOCK_STREAM, 0)
  *   times    (x86_64 100)  from the program this one execs (itself, "exec")
  *
@@ -43,6 +44,16 @@ static long long now_ns(void)
 	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+/* i386_getpid makes getpid through the i386 ABI (int $0x80, number 20 in
+ * eax), which seccomp sees under AUDIT_ARCH_I386; the kernel runs it when
+ * it has IA32 emulation (CONFIG_IA32_EMULATION). */
+static void i386_getpid(void)
+{
+	long ret;
+	__asm__ volatile("int $0x80" : "=a"(ret) : "a"(20L) : "memory");
+	(void)ret;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "getpid") == 0) {
@@ -78,6 +89,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	syscall(0x40000000 | 39);
+	i386_getpid();
 	int s = socket(AF_UNIX, SOCK_STREAM, 0);
 	if (s < 0) {
 		perror("socket");
