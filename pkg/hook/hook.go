@@ -125,6 +125,11 @@ func (h *hook) recordStop(ctx context.Context, p *pipeline.Pipeline, c pipeline.
 	var handOffErr error
 	if pipeline.HandingOffRecords() {
 		spooled, err := p.HandOffStop(ctx, c)
+		if err != nil && ctx.Err() != nil {
+			// Abandoned (the hook records it in its own process) or
+			// out of time: the store would refuse it as well.
+			return failed(err)
+		}
 		if err == nil {
 			fields["spooled"] = spooled
 			h.log.WithFields(fields).WithField("elapsed", time.Since(h.started).String()).Info("container end recorded (handed off to the store)")
@@ -171,7 +176,13 @@ func (h *hook) readFailed(ctx context.Context, p *pipeline.Pipeline, c pipeline.
 		}
 	}
 	recorded := handedOff
-	if !handedOff {
+	switch {
+	case handedOff:
+	case fields["handOffError"] != nil && ctx.Err() != nil:
+		// Abandoned (the hook records it in its own process) or out of
+		// time: the store would refuse it as well.
+		fields["recordError"] = fields["handOffError"]
+	default:
 		if out, err := p.RecordFailure(ctx, c, cause); err == nil {
 			fields["attestation"], recorded = out.Attestation.StorePath, true
 		} else {
