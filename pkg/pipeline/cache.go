@@ -130,6 +130,11 @@ func (vc *verdictCache) get(key string) (cached, bool) {
 	if key == "" {
 		return v, false
 	}
+	if checkPrivateDir(vc.dir, "verdict cache") != nil {
+		// Entries anyone may have written are verdicts nobody judged:
+		// every check is a miss.
+		return v, false
+	}
 	data, err := os.ReadFile(vc.path(key))
 	if err != nil || json.Unmarshal(data, &v) != nil || v.Result == "" {
 		return cached{}, false
@@ -160,7 +165,7 @@ func (vc *verdictCache) put(key string, v cached) {
 	if err != nil {
 		return
 	}
-	if err := os.MkdirAll(vc.dir, 0o700); err != nil {
+	if err := os.MkdirAll(vc.dir, 0o700); err != nil || checkPrivateDir(vc.dir, "verdict cache") != nil {
 		return
 	}
 	tmp, err := os.CreateTemp(vc.dir, ".tmp-*")

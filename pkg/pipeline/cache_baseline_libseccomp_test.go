@@ -50,3 +50,50 @@ func TestVerdictCacheFollowsBaselineFiles(t *testing.T) {
 		t.Fatalf("the baseline now denies kexec_load, which the profile allows: %s, want fail (a verdict cached under the old baseline)", got)
 	}
 }
+
+// A verdict cache that others may write (or a symbolic link to one)
+// holds verdicts nobody judged: a forged "pass" there must not answer
+// for a profile the policy refuses.
+func TestVerdictCacheOthersMayWriteIsNotRead(t *testing.T) {
+	dir := t.TempDir()
+	polPath := filepath.Join(dir, "policy.yaml")
+	writeFile(t, polPath, "mode: enforce\nbaselines: []\ndenySyscalls: [kexec_load]\n", 0o644)
+	b := filepath.Join(dir, "bundle")
+	if err := os.Mkdir(b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(b, "config.json"), `{"ociVersion":"1.0.2","process":{"args":["true"]},"linux":{"seccomp":{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X86_64"],"syscalls":[{"names":["read","write","exit","exit_group","kexec_load"],"action":"SCMP_ACT_ALLOW"}]}}}`, 0o644)
+	cfg := config.Default()
+	cfg.Key = filepath.Join(dir, "keys", attest.PrivateKeyFile)
+	cfg.Store = filepath.Join(dir, "store")
+	cfg.Policy = polPath
+	check := func() string {
+		t.Helper()
+		p, err := New(cfg, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := p.CheckIntended(context.Background(), Container{ID: "c1", Bundle: b})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.Verdict.Result
+	}
+	if got := check(); got != "fail" {
+		t.Fatalf("kexec_load allowed against a policy denying it: %s", got)
+	}
+	cache := filepath.Join(cfg.Store, "cache")
+	entries, _ := filepath.Glob(filepath.Join(cache, "*.json"))
+	if len(entries) == 0 {
+		t.Fatal("no cache entry written")
+	}
+	for _, e := range entries {
+		writeFile(t, e, `{"result":"pass","groups":[{"reasons":[]}]}`, 0o644)
+	}
+	if err := os.Chmod(cache, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if got := check(); got != "fail" {
+		t.Fatalf("a forged entry in a cache writable by others answered: %s", got)
+	}
+}

@@ -373,22 +373,32 @@ func (p *Pipeline) appendSpooled(ctx context.Context, path string) error {
 
 // checkSpoolDir refuses a spool whose records this process did not
 // necessarily write: whatever JSON is there gets signed with the host's
-// key. The spool must be a directory of its own (not a symbolic link),
-// owned by this process's user, and writable by nobody else.
+// key.
 func checkSpoolDir(dir string) error {
+	if err := checkPrivateDir(dir, "spool"); err != nil {
+		return fmt.Errorf("%w (records there are not necessarily this program's)", err)
+	}
+	return nil
+}
+
+// checkPrivateDir refuses a directory of the store whose files this
+// process did not necessarily write (the spool, the verdict cache): it
+// must be a directory of its own (not a symbolic link), owned by this
+// process's user, and writable by nobody else.
+func checkPrivateDir(dir, what string) error {
 	var st unix.Stat_t
 	if err := unix.Lstat(dir, &st); err != nil {
-		return fmt.Errorf("spool: %w", err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	switch {
 	case st.Mode&unix.S_IFMT == unix.S_IFLNK:
-		return fmt.Errorf("spool %s is a symbolic link: refused (records there are not necessarily this program's)", dir)
+		return fmt.Errorf("%s %s is a symbolic link: refused", what, dir)
 	case st.Mode&unix.S_IFMT != unix.S_IFDIR:
-		return fmt.Errorf("spool %s is not a directory: refused", dir)
+		return fmt.Errorf("%s %s is not a directory: refused", what, dir)
 	case int(st.Uid) != os.Geteuid():
-		return fmt.Errorf("spool %s belongs to uid %d, not %d: refused (records there are not necessarily this program's)", dir, st.Uid, os.Geteuid())
+		return fmt.Errorf("%s %s belongs to uid %d, not %d: refused", what, dir, st.Uid, os.Geteuid())
 	case st.Mode&0o022 != 0:
-		return fmt.Errorf("spool %s has mode %04o, writable by others: refused (records there are not necessarily this program's)", dir, st.Mode&0o7777)
+		return fmt.Errorf("%s %s has mode %04o, writable by others: refused", what, dir, st.Mode&0o7777)
 	}
 	return nil
 }
