@@ -306,16 +306,30 @@ func (p *Pipeline) AppendSpooled(ctx context.Context) error {
 		}
 	}
 	slices.Sort(names)
+	var setAside []error
 	for _, name := range names {
 		if ctx.Err() != nil {
-			return nil
+			return errors.Join(setAside...)
 		}
 		if err := p.appendSpooled(ctx, filepath.Join(dir, name)); err != nil {
-			return err
+			var aside *setAsideError
+			if errors.As(err, &aside) {
+				// Out of the way now: the records after it go on.
+				setAside = append(setAside, err)
+				continue
+			}
+			return errors.Join(append(setAside, err)...)
 		}
 	}
-	return nil
+	return errors.Join(setAside...)
 }
+
+// setAsideError is a spooled file that is no record to append, moved
+// aside (.bad).
+type setAsideError struct{ err error }
+
+func (e *setAsideError) Error() string { return e.err.Error() }
+func (e *setAsideError) Unwrap() error { return e.err }
 
 func (p *Pipeline) appendSpooled(ctx context.Context, path string) error {
 	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NOFOLLOW, 0)
@@ -350,8 +364,10 @@ func (p *Pipeline) appendSpooled(ctx context.Context, path string) error {
 	if err != nil {
 		// Not a record this program wrote: kept aside for a person, out
 		// of the way of the records after it.
-		os.Rename(path, path+".bad")
-		return fmt.Errorf("spooled record %s (moved to %s.bad): %w", path, filepath.Base(path), err)
+		if rerr := os.Rename(path, path+".bad"); rerr != nil {
+			return fmt.Errorf("spooled record %s (could not be moved aside: %v): %w", path, rerr, err)
+		}
+		return &setAsideError{fmt.Errorf("spooled record %s (moved to %s.bad): %w", path, filepath.Base(path), err)}
 	}
 	res, err := attest.Attest(ctx, attest.Request{Signer: p.signer, Store: p.store, Predicate: rec.Predicate, Bundle: rec.Bundle, NoBundleCopy: true})
 	if err != nil {

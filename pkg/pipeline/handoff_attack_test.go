@@ -142,3 +142,28 @@ func TestFailedAppendOfTheSpoolIsRetried(t *testing.T) {
 		t.Fatal("the record stayed in the spool once the store could take it")
 	}
 }
+
+// A spooled file that is no record (torn, planted) is set aside without
+// holding up the records after it: they are appended in the same pass.
+func TestSpooledBadFileDoesNotHoldUpTheRest(t *testing.T) {
+	p, dir := handOffPipeline(t)
+	spoolDir := filepath.Join(dir, "store", SpoolDir)
+	if err := os.MkdirAll(spoolDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(spoolDir, "record-0-torn.json"), []byte(`{"predicate":`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pred := p.basePredicate(&Container{ID: "after", Event: EventStop})
+	pred.Effective, pred.Policy = attest.Effective{Threads: []attest.ThreadGroup{}}, nil
+	pred.Time = "2026-01-02T03:04:05Z"
+	if _, err := spool(spoolDir, []byte(`{"predicate":`+mustJSON(t, pred)+`}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.AppendSpooled(context.Background()); err == nil || !strings.Contains(err.Error(), "moved to") {
+		t.Fatalf("the torn file: %v", err)
+	}
+	if verifiedStops(t, dir)["after"] == nil {
+		t.Fatal("the record after a torn file waited for another pass")
+	}
+}
