@@ -52,15 +52,15 @@ const (
 var errListenerStopped = errors.New("the recorder stopped before the workload ended")
 
 // followListener answers every notification of the seccomp listener fd
-// with SECCOMP_USER_NOTIF_FLAG_CONTINUE (the kernel then runs the syscall
-// as if the filter had allowed it) after passing it to record, until the
-// filter has no task left (nil) or stopFd becomes readable
-// (errListenerStopped).
+// after passing it to answer: SECCOMP_USER_NOTIF_FLAG_CONTINUE (the kernel
+// then runs the syscall as if the filter had allowed it) when answer
+// returns 0, else the call fails with that errno; until the filter has no
+// task left (nil) or stopFd becomes readable (errListenerStopped).
 //
 // A blocked SECCOMP_IOCTL_NOTIF_RECV is not woken when the filter's last
 // task exits (only poll sees that, as POLLHUP), so the descriptor is
 // polled before each receive.
-func followListener(fd, stopFd int, record func(*seccompData)) error {
+func followListener(fd, stopFd int, answer func(*seccompData) unix.Errno) error {
 	_ = ioctlPtr(fd, seccompIoctlNotifSetFlags, seccompUserNotifFdSyncWakeUp)
 	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}, {Fd: int32(stopFd), Events: unix.POLLIN}}
 	var (
@@ -96,8 +96,10 @@ func followListener(fd, stopFd int, record func(*seccompData)) error {
 			}
 			return fmt.Errorf("SECCOMP_IOCTL_NOTIF_RECV: %w", err)
 		}
-		record(&n.Data)
 		resp = seccompNotifResp{ID: n.ID, Flags: unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE}
+		if e := answer(&n.Data); e != 0 {
+			resp = seccompNotifResp{ID: n.ID, Error: -int32(e)}
+		}
 		// ENOENT here means the task was interrupted by a signal while
 		// waiting: the call was still made and recorded, and is notified
 		// again if restarted.
@@ -107,17 +109,25 @@ func followListener(fd, stopFd int, record func(*seccompData)) error {
 	}
 }
 
+// rawIoctl is the ioctl system call (a test makes it fail EINTR).
+var rawIoctl = func(fd int, req uint, arg uintptr) unix.Errno {
+	_, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), uintptr(req), arg)
+	return e
+}
+
 func ioctlPtr(fd int, req uint, arg uintptr) error {
 	for {
-		_, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), uintptr(req), arg)
+		e := rawIoctl(fd, req, arg)
 		switch e {
 		case 0:
 			return nil
 		case unix.EINTR:
-			// Only the receive waits; retrying it is safe.
-			if req == unix.SECCOMP_IOCTL_NOTIF_RECV {
-				continue
-			}
+			// A signal interrupted the wait for the notification (RECV)
+			// or for the filter's notify_lock (RECV, SEND: the kernel's
+			// mutex_lock_interruptible, contended by the notifying
+			// tasks): nothing was done, and retrying is safe. Giving up
+			// on SEND instead dropped the whole listener.
+			continue
 		}
 		return e
 	}

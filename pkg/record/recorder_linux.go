@@ -142,8 +142,16 @@ func (r *Recorder) serveConn(ctx context.Context, conn *net.UnixConn) {
 	}
 	s, err := r.join(state, runtime)
 	if err != nil {
+		r.log().WithError(err).WithField("id", state.State.ID).Error("recorder: cannot record; the container's calls fail ENOSYS")
+		// Closing the listener is not enough: runc's init holds a copy
+		// of it until a notified read is answered, and would wait for
+		// that answer forever (and runc run with it). Every call fails
+		// ENOSYS instead, as with no listener, until the tasks are gone.
+		err = followUntil(ctx, fd, func(*seccompData) unix.Errno { return unix.ENOSYS })
 		unix.Close(fd)
-		r.log().WithError(err).WithField("id", state.State.ID).Error("recorder: cannot record")
+		if err != nil && err != errListenerStopped {
+			r.log().WithError(err).WithField("id", state.State.ID).Error("recorder: refusing")
+		}
 		return
 	}
 	r.log().WithFields(logrus.Fields{"id": state.State.ID, "pid": state.Pid, "file": s.path}).Info("recording")
@@ -393,6 +401,12 @@ func joinProblems(ps []string) string {
 // follow answers the listener fd until the workload's processes under it
 // have ended or ctx is done.
 func (s *session) follow(ctx context.Context, fd int) error {
+	return followUntil(ctx, fd, s.add)
+}
+
+// followUntil answers the listener fd with answer until its tasks have
+// ended (nil) or ctx is done (errListenerStopped).
+func followUntil(ctx context.Context, fd int, answer func(*seccompData) unix.Errno) error {
 	stopFd, err := unix.Eventfd(0, unix.EFD_CLOEXEC)
 	if err != nil {
 		return fmt.Errorf("eventfd: %w", err)
@@ -401,11 +415,12 @@ func (s *session) follow(ctx context.Context, fd int) error {
 	one := []byte{1, 0, 0, 0, 0, 0, 0, 0}
 	stop := context.AfterFunc(ctx, func() { unix.Write(stopFd, one) })
 	defer stop()
-	return followListener(fd, stopFd, s.add)
+	return followListener(fd, stopFd, answer)
 }
 
-// add records one notified call.
-func (s *session) add(d *seccompData) {
+// add records one notified call; the call goes on (CONTINUE) whatever
+// happens here.
+func (s *session) add(d *seccompData) unix.Errno {
 	nr := uint32(d.Nr)
 	var recordArgs []int
 	if a := arch.ForNr(d.Arch, nr); a != nil {
@@ -419,15 +434,16 @@ func (s *session) add(d *seccompData) {
 		p := err.Error()
 		for _, have := range s.problems {
 			if have == p {
-				return
+				return 0
 			}
 		}
 		if len(s.problems) < 8 {
 			s.problems = append(s.problems, p)
 		}
-		return
+		return 0
 	}
 	s.dirty = true
+	return 0
 }
 
 // flushLoop writes the recording while the workload runs, so that what a

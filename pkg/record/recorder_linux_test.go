@@ -303,3 +303,74 @@ func TestNotifyStructSizesMatchIoctls(t *testing.T) {
 		t.Errorf("seccomp_notif_resp is %d bytes, the ioctl says %d", got, want)
 	}
 }
+
+// A container the recorder refuses to record (here: a name that is no
+// file name) must not hang: the task that loaded the filter may hold the
+// listener itself (runc's init does until a notified read is answered; the
+// test's child does until its notified execve), so closing the recorder's
+// copy left its call waiting forever. Its calls fail ENOSYS instead.
+func TestRecorderRefusalDoesNotHangTheWorkload(t *testing.T) {
+	needRoot(t)
+	r, socket, _ := startRecorder(t)
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), childEnv+"=/bin/true")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pid := cmd.Process.Pid
+	sendListener(t, socket, "ctr-refused", "../escape", pid, stealListener(t, pid))
+	waitErr := make(chan error, 1)
+	go func() { waitErr <- cmd.Wait() }()
+	select {
+	case err := <-waitErr:
+		if err == nil || !strings.Contains(stderr.String(), "function not implemented") {
+			t.Fatalf("refused workload: %v, stderr %q (want its execve to fail ENOSYS)", err, stderr.String())
+		}
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("the workload of a refused container hung")
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(r.Dir), "escape.json")); err == nil {
+		t.Fatal("a recording was written outside the directory")
+	}
+}
+
+// SECCOMP_IOCTL_NOTIF_SEND fails EINTR when a signal arrives while it
+// waits for the filter's lock; the answer must be sent again, not the
+// listener (and the container's recording) given up.
+func TestFollowListenerRetriesInterruptedSend(t *testing.T) {
+	needRoot(t)
+	sent := 0
+	orig := rawIoctl
+	rawIoctl = func(fd int, req uint, arg uintptr) unix.Errno {
+		if req == unix.SECCOMP_IOCTL_NOTIF_SEND {
+			if sent++; sent%2 == 1 {
+				return unix.EINTR
+			}
+		}
+		return orig(fd, req, arg)
+	}
+	defer func() { rawIoctl = orig }()
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), childEnv+"=/bin/true")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	fd := stealListener(t, cmd.Process.Pid)
+	defer unix.Close(fd)
+	stopFd, err := unix.Eventfd(0, unix.EFD_CLOEXEC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(stopFd)
+	calls := 0
+	if err := followListener(fd, stopFd, func(*seccompData) unix.Errno { calls++; return 0 }); err != nil {
+		cmd.Process.Kill()
+		t.Fatalf("followListener: %v", err)
+	}
+	if err := cmd.Wait(); err != nil || calls == 0 {
+		t.Fatalf("workload: %v after %d calls", err, calls)
+	}
+}
