@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -54,7 +55,7 @@ type Recorder struct {
 	Log        logrus.FieldLogger
 
 	mu       sync.Mutex
-	sessions map[string]*session // by container ID
+	sessions map[string]*session // by file
 	wg       sync.WaitGroup
 }
 
@@ -296,15 +297,7 @@ type session struct {
 // join returns the container's session, starting it (and its file) for
 // the container's first listener.
 func (r *Recorder) join(st *specs.ContainerProcessState, runtime string) (*session, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	id := st.State.ID
-	if s := r.sessions[id]; s != nil {
-		s.mu.Lock()
-		s.followers++
-		s.mu.Unlock()
-		return s, nil
-	}
 	cfg := readBundleConfig(st.State.Bundle)
 	annotations := map[string]string{}
 	if cfg != nil {
@@ -325,6 +318,21 @@ func (r *Recorder) join(st *specs.ContainerProcessState, runtime string) (*sessi
 	if !ValidName(name) {
 		return nil, fmt.Errorf("recording name %q (listenerMetadata, annotation %s or container id): not a file name", name, NameAnnotation)
 	}
+	path := filepath.Join(r.Dir, name+".json")
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	// Sessions are by file: a runc exec joins its container's, and a
+	// second container under the same name (replicas of one profile or
+	// annotation) joins the first one's instead of replacing its file.
+	if s := r.sessions[path]; s != nil {
+		s.mu.Lock()
+		s.followers++
+		if !slices.Contains(strings.Split(s.rec.Container, ","), id) {
+			s.rec.Container += "," + id
+		}
+		s.mu.Unlock()
+		return s, nil
+	}
 	rec := &Recording{
 		Container:  id,
 		Runtime:    runtime,
@@ -343,11 +351,11 @@ func (r *Recorder) join(st *specs.ContainerProcessState, runtime string) (*sessi
 	if cfg != nil && cfg.Process != nil {
 		rec.Command = cfg.Process.Args
 	}
-	s := &session{r: r, id: id, path: filepath.Join(r.Dir, name+".json"), rec: rec, followers: 1, flushDone: make(chan struct{})}
+	s := &session{r: r, id: id, path: path, rec: rec, followers: 1, flushDone: make(chan struct{})}
 	if r.sessions == nil {
 		r.sessions = map[string]*session{}
 	}
-	r.sessions[id] = s
+	r.sessions[path] = s
 	go s.flushLoop()
 	return s, nil
 }
@@ -363,7 +371,7 @@ func (r *Recorder) leave(s *session, err error) {
 	s.followers--
 	last := s.followers == 0
 	if last {
-		delete(r.sessions, s.id)
+		delete(r.sessions, s.path)
 		close(s.flushDone)
 		s.ended = true
 		s.rec.Ended = time.Now().UTC()

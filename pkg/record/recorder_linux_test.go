@@ -374,3 +374,35 @@ func TestFollowListenerRetriesInterruptedSend(t *testing.T) {
 		t.Fatalf("workload: %v after %d calls", err, calls)
 	}
 }
+
+// Two containers recorded under one name at once (replicas of one
+// annotation or profile --name) share the file: each session used to
+// write it, and the one that ended last replaced the other's recording,
+// calls and all.
+func TestRecorderSameNameContainersShareOneRecording(t *testing.T) {
+	needRoot(t)
+	sleep, err := exec.LookPath("sleep")
+	if err != nil {
+		t.Skip("no sleep program")
+	}
+	r, socket, _ := startRecorder(t)
+	var cmds []*exec.Cmd
+	for i, prog := range []string{sleep + " 1", "/bin/true"} {
+		cmd := exec.Command(os.Args[0])
+		cmd.Env = append(os.Environ(), childEnv+"="+prog)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		cmds = append(cmds, cmd)
+		sendListener(t, socket, "ctr-same-"+strconv.Itoa(i), "same", cmd.Process.Pid, stealListener(t, cmd.Process.Pid))
+	}
+	rec := waitEnded(t, filepath.Join(r.Dir, "same.json"))
+	for _, cmd := range cmds {
+		if err := cmd.Wait(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if execs := rec.Arches["x86_64"].Syscalls[59]; !rec.Complete || execs == nil || execs.Count < 2 || rec.Container != "ctr-same-0,ctr-same-1" {
+		t.Fatalf("recording of two containers named alike: complete %v, container %q, execve %+v (want both containers' execve)", rec.Complete, rec.Container, execs)
+	}
+}

@@ -20,7 +20,7 @@ import (
 // Recording is one recorded workload, or the merge of several.
 type Recording struct {
 	// Container and workload, for the record and its attestation.
-	Container string    `json:"container,omitempty"`
+	Container string    `json:"container,omitempty"` // IDs, comma-separated when several containers shared the recording's name
 	Runtime   string    `json:"runtime,omitempty"`
 	Image     string    `json:"image,omitempty"`
 	Command   []string  `json:"command,omitempty"`
