@@ -31,6 +31,9 @@ type Request struct {
 	// Commit, when set, is asked just before the attestation is written,
 	// under the store's lock (Store.Commit).
 	Commit func() error
+	// Committed, when set, is called once the attestation is durably in
+	// the store, before its checkpoint is written (Store.Committed).
+	Committed func()
 }
 
 // Result says where an attestation went.
@@ -84,7 +87,7 @@ func Attest(ctx context.Context, req Request) (*Result, error) {
 	// The store signs its checkpoint and any record of a break with the
 	// same key, for the same host and tool.
 	store := req.Store
-	store.Signer, store.Host, store.Tool, store.Commit = req.Signer, p.Host, p.Tool, req.Commit
+	store.Signer, store.Host, store.Tool, store.Commit, store.Committed = req.Signer, p.Host, p.Tool, req.Commit, req.Committed
 	a, err := store.append(p.Container.ID, func(c Chain) ([]byte, error) {
 		p.Chain = c
 		env, err := Sign(ctx, NewStatement(&p, config), req.Signer)

@@ -45,6 +45,12 @@ type Store struct {
 	// attestation is written: an error (the check was given up, its
 	// answer already went out) writes nothing.
 	Commit func() error
+	// Committed, when set, is called under the store's lock once the
+	// attestation and the head that names it are durable, before the
+	// checkpoint is signed and written: what must not outlive the append
+	// (a handed-off record's spooled copy) goes then, not after the
+	// checkpoint, which a crash would leave to be appended twice.
+	Committed func()
 }
 
 var (
@@ -165,6 +171,9 @@ func (s Store) append(containerID string, build func(Chain) ([]byte, error)) (ap
 	}
 	if err := s.commit(lock, boot, tip, ref, data); err != nil {
 		return appended{}, err
+	}
+	if s.Committed != nil {
+		s.Committed()
 	}
 	a := appended{path: filepath.Join(s.Dir, ref.File)}
 	a.checkpoint, a.checkpointErr = s.writeCheckpoint(ref)

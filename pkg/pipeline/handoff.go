@@ -369,12 +369,21 @@ func (p *Pipeline) appendSpooled(ctx context.Context, path string) error {
 		}
 		return &setAsideError{fmt.Errorf("spooled record %s (moved to %s.bad): %w", path, filepath.Base(path), err)}
 	}
-	res, err := attest.Attest(ctx, attest.Request{Signer: p.signer, Store: p.store, Predicate: rec.Predicate, Bundle: rec.Bundle, NoBundleCopy: true})
+	// The spooled copy goes as soon as the record is durably in the
+	// store, before the checkpoint is signed and written: a crash in
+	// between appends it again at the next pass.
+	var removeErr error
+	removed := false
+	res, err := attest.Attest(ctx, attest.Request{Signer: p.signer, Store: p.store, Predicate: rec.Predicate, Bundle: rec.Bundle, NoBundleCopy: true,
+		Committed: func() { removed, removeErr = true, os.Remove(path) }})
 	if err != nil {
 		return fmt.Errorf("append the record of %s handed off in %s: %w", rec.Predicate.Container.ID, path, err)
 	}
-	if err := os.Remove(path); err != nil {
-		return fmt.Errorf("record of %s appended (%s), but its spooled copy stays: %w", rec.Predicate.Container.ID, res.StorePath, err)
+	if !removed {
+		removeErr = os.Remove(path)
+	}
+	if removeErr != nil {
+		return fmt.Errorf("record of %s appended (%s), but its spooled copy stays: %w", rec.Predicate.Container.ID, res.StorePath, removeErr)
 	}
 	o := &Outcome{Attestation: res}
 	p.ship(ctx, o)
