@@ -166,7 +166,17 @@ func (r *Recorder) serveConn(ctx context.Context, conn *net.UnixConn) {
 // listener descriptor in SCM_RIGHTS. It also
 // names the runtime from the peer's executable.
 func receiveListener(conn *net.UnixConn) (*specs.ContainerProcessState, int, string, error) {
-	runtime := peerProgram(conn)
+	cred := peerCred(conn)
+	if cred == nil {
+		return nil, -1, "", errors.New("no peer credentials")
+	}
+	// The socket's mode (0600) is the first gate; this one holds when
+	// the mode does not (a --socket in a directory others can reach, the
+	// moment between bind and chmod under umask 0).
+	if cred.Uid != 0 && int(cred.Uid) != os.Geteuid() {
+		return nil, -1, "", fmt.Errorf("peer pid %d uid %d: only root or the recorder's user may hand over a listener", cred.Pid, cred.Uid)
+	}
+	runtime := peerProgram(cred)
 	conn.SetDeadline(time.Now().Add(5 * time.Second))
 	const maxState = 1 << 20
 	var (
@@ -228,6 +238,12 @@ func receiveListener(conn *net.UnixConn) (*specs.ContainerProcessState, int, str
 	fd := fds[at]
 	fds = append(fds[:at], fds[at+1:]...)
 	closeAll()
+	// Anything else (a pipe whose writer is closed reads as a workload
+	// that ended at once) would make a complete, empty recording.
+	if link, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(fd)); err != nil || link != "anon_inode:seccomp notify" {
+		unix.Close(fd)
+		return nil, -1, runtime, fmt.Errorf("container %s: the descriptor sent is not a seccomp listener (%s)", st.State.ID, link)
+	}
 	if st.State.ID == "" {
 		unix.Close(fd)
 		return nil, -1, runtime, errors.New("container state without an id")
@@ -251,20 +267,22 @@ func parseRights(oob []byte) ([]int, error) {
 	return fds, nil
 }
 
-// peerProgram is the base name of the connecting process's executable
-// (runc, crun), or "".
-func peerProgram(conn *net.UnixConn) string {
+// peerCred is the connecting process's credentials, or nil.
+func peerCred(conn *net.UnixConn) *unix.Ucred {
 	raw, err := conn.SyscallConn()
 	if err != nil {
-		return ""
+		return nil
 	}
 	var cred *unix.Ucred
 	raw.Control(func(fd uintptr) {
 		cred, _ = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED)
 	})
-	if cred == nil {
-		return ""
-	}
+	return cred
+}
+
+// peerProgram is the base name of the connecting process's executable
+// (runc, crun), or "".
+func peerProgram(cred *unix.Ucred) string {
 	proc := "/proc/" + strconv.Itoa(int(cred.Pid))
 	if exe, err := os.Readlink(proc + "/exe"); err == nil && filepath.Base(exe) != "/" {
 		return filepath.Base(exe)

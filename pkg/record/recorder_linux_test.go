@@ -406,3 +406,75 @@ func TestRecorderSameNameContainersShareOneRecording(t *testing.T) {
 		t.Fatalf("recording of two containers named alike: complete %v, container %q, execve %+v (want both containers' execve)", rec.Complete, rec.Container, execs)
 	}
 }
+
+// sendState connects to socket on a thread whose effective uid is uid
+// and sends a container state with fd.
+func sendState(t *testing.T, socket string, uid int, id, name string, fd int) {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread() // the thread ends with the goroutine: its uid goes with it
+		if _, _, e := unix.RawSyscall(unix.SYS_SETRESUID, ^uintptr(0), uintptr(uid), ^uintptr(0)); e != 0 {
+			done <- e
+			return
+		}
+		st := specs.ContainerProcessState{Version: specs.Version, Fds: []string{specs.SeccompFdName}, Metadata: name,
+			State: specs.State{Version: specs.Version, ID: id, Status: specs.StateCreating}}
+		b, _ := json.Marshal(st)
+		c, err := net.Dial("unix", socket)
+		if err != nil {
+			done <- err
+			return
+		}
+		defer c.Close()
+		_, _, err = c.(*net.UnixConn).WriteMsgUnix(b, unix.UnixRights(fd), nil)
+		done <- err
+	}()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A peer that is not root (the socket's mode let it in) or that sends
+// a descriptor other than a seccomp listener makes no recording: a pipe
+// whose writer is closed read as a workload that had ended at once, and
+// the recorder wrote NAME.json complete and empty over a real one.
+func TestRecorderRefusesForeignPeersAndNonListeners(t *testing.T) {
+	needRoot(t)
+	r, socket, _ := startRecorder(t)
+	if err := os.Chmod(socket, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	for d := filepath.Dir(socket); d != os.TempDir() && d != "/"; d = filepath.Dir(d) {
+		os.Chmod(d, 0o755) // t.TempDir's are 0700
+	}
+	for _, c := range []struct {
+		uid  int
+		name string
+		fd   func() int
+	}{
+		{0, "pipe", func() int {
+			var p [2]int
+			unix.Pipe2(p[:], unix.O_CLOEXEC)
+			unix.Close(p[1])
+			return p[0]
+		}},
+		{65534, "nobody", func() int {
+			cmd := exec.Command(os.Args[0])
+			cmd.Env = append(os.Environ(), childEnv+"=/bin/true")
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+			return stealListener(t, cmd.Process.Pid)
+		}},
+	} {
+		fd := c.fd()
+		sendState(t, socket, c.uid, "ctr-"+c.name, c.name, fd)
+		unix.Close(fd)
+		time.Sleep(300 * time.Millisecond)
+		if data, err := os.ReadFile(filepath.Join(r.Dir, c.name+".json")); err == nil {
+			t.Errorf("uid %d sending %s made a recording: %s", c.uid, c.name, data)
+		}
+	}
+}
