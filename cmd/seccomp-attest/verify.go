@@ -204,7 +204,7 @@ func readSpool(store string) *spoolState {
 	st := &spoolState{Waiting: []string{}, SetAside: []string{}}
 	for _, e := range entries {
 		switch name := e.Name(); {
-		case strings.HasPrefix(name, "record-") && strings.HasSuffix(name, ".json"):
+		case strings.HasPrefix(name, "record-") && (strings.HasSuffix(name, ".json") || strings.HasSuffix(name, ".json.committing")):
 			st.Waiting = append(st.Waiting, name)
 		case strings.HasPrefix(name, "record-") && strings.HasSuffix(name, ".bad"):
 			st.SetAside = append(st.SetAside, name)

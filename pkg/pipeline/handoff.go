@@ -32,9 +32,12 @@ import (
 // appends the spooled records to the store right after, in the
 // background; whoever appends to the store next (the daemon, or a hook in
 // its own process) appends any record a daemon left in the spool when it
-// stopped or crashed. A crash between a record's append and its removal
-// from the spool appends it twice: a record is never lost, and may be
-// appended twice. A handed-off record is not copied into the bundle,
+// stopped or crashed. Just before a record is written to the store its
+// spooled copy is marked (renamed .committing, synced); it is removed once
+// the record is durable. A crash in between leaves the mark, and the next
+// pass looks for the record in the store (same container, event and time)
+// before appending it: a record is never lost, nor appended twice. A
+// handed-off record is not copied into the bundle,
 // which the runtime removes next: the store holds it.
 
 // SpoolDir is the directory of a store where handed-off records wait for
@@ -301,7 +304,7 @@ func (p *Pipeline) AppendSpooled(ctx context.Context) error {
 	}
 	var names []string
 	for _, e := range entries {
-		if e.Type().IsRegular() && strings.HasPrefix(e.Name(), "record-") && strings.HasSuffix(e.Name(), ".json") {
+		if e.Type().IsRegular() && isSpooledName(e.Name()) {
 			names = append(names, e.Name())
 		}
 	}
@@ -322,6 +325,40 @@ func (p *Pipeline) AppendSpooled(ctx context.Context) error {
 		}
 	}
 	return errors.Join(setAside...)
+}
+
+// committingSuffix marks a spooled copy whose record's append began: it
+// may be in the store already (AppendSpooled looks before appending it).
+const committingSuffix = ".committing"
+
+// isSpooledName tells a spooled record's file.
+func isSpooledName(name string) bool {
+	return strings.HasPrefix(name, "record-") && (strings.HasSuffix(name, ".json") || strings.HasSuffix(name, ".json"+committingSuffix))
+}
+
+// inStore reports whether the store holds pred already: an attestation
+// of the same container (the store's file names carry its id) recording
+// the same event at the same time.
+func (p *Pipeline) inStore(pred *attest.Predicate) bool {
+	id := pred.Container.ID
+	if id == "" || strings.ContainsAny(id, "*?[\\/") {
+		return false
+	}
+	files, _ := filepath.Glob(filepath.Join(p.store.Dir, "*-"+id+".intoto.jsonl"))
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		st, err := attest.DecodeUnverified(data)
+		if err != nil {
+			continue
+		}
+		if got := st.Predicate; got.Container.ID == id && got.Event == pred.Event && got.Time == pred.Time {
+			return true
+		}
+	}
+	return false
 }
 
 // setAsideError is a spooled file that is no record to append, moved
@@ -369,18 +406,39 @@ func (p *Pipeline) appendSpooled(ctx context.Context, path string) error {
 		}
 		return &setAsideError{fmt.Errorf("spooled record %s (moved to %s.bad): %w", path, filepath.Base(path), err)}
 	}
-	// The spooled copy goes as soon as the record is durably in the
-	// store, before the checkpoint is signed and written: a crash in
-	// between appends it again at the next pass.
+	if strings.HasSuffix(path, committingSuffix) && p.inStore(&rec.Predicate) {
+		// Appended by a process that stopped before it removed this
+		// copy.
+		if err := os.Remove(path); err != nil {
+			return fmt.Errorf("record of %s in the store, but its spooled copy stays: %w", rec.Predicate.Container.ID, err)
+		}
+		return nil
+	}
+	// Under the store's lock, just before the write, the copy is marked
+	// as being appended (a crash from there on leaves it marked, and the
+	// next pass looks for it in the store before appending it); it goes
+	// as soon as the record is durably in the store, before the
+	// checkpoint is signed and written.
 	var removeErr error
 	removed := false
+	current := path
+	commit := func() error {
+		if strings.HasSuffix(current, committingSuffix) {
+			return nil
+		}
+		if err := os.Rename(current, current+committingSuffix); err != nil {
+			return fmt.Errorf("mark the spooled copy: %w", err)
+		}
+		current += committingSuffix
+		return syncDir(filepath.Dir(current))
+	}
 	res, err := attest.Attest(ctx, attest.Request{Signer: p.signer, Store: p.store, Predicate: rec.Predicate, Bundle: rec.Bundle, NoBundleCopy: true,
-		Committed: func() { removed, removeErr = true, os.Remove(path) }})
+		Commit: commit, Committed: func() { removed, removeErr = true, os.Remove(current) }})
 	if err != nil {
 		return fmt.Errorf("append the record of %s handed off in %s: %w", rec.Predicate.Container.ID, path, err)
 	}
 	if !removed {
-		removeErr = os.Remove(path)
+		removeErr = os.Remove(current)
 	}
 	if removeErr != nil {
 		return fmt.Errorf("record of %s appended (%s), but its spooled copy stays: %w", rec.Predicate.Container.ID, res.StorePath, removeErr)
@@ -455,7 +513,7 @@ func SpoolHolds(dir string) bool {
 		return false
 	}
 	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), "record-") && strings.HasSuffix(e.Name(), ".json") {
+		if isSpooledName(e.Name()) {
 			return true
 		}
 	}

@@ -167,3 +167,42 @@ func TestSpooledBadFileDoesNotHoldUpTheRest(t *testing.T) {
 		t.Fatal("the record after a torn file waited for another pass")
 	}
 }
+
+// A process killed after it appended a spooled record, before it removed
+// the copy, leaves the copy marked as being appended: the next pass finds
+// the record in the store and removes the copy instead of appending it
+// twice; a marked copy whose record never reached the store is appended.
+func TestSpooledCopyMarkedCommittingIsAppendedOnce(t *testing.T) {
+	p, dir := handOffPipeline(t)
+	spoolDir := filepath.Join(dir, "store", SpoolDir)
+	record := func(id string) []byte {
+		pred := p.basePredicate(&Container{ID: id, Event: EventStop})
+		pred.Effective, pred.Policy = attest.Effective{Threads: []attest.ThreadGroup{}}, nil
+		pred.Time = "2026-01-02T03:04:05Z"
+		return []byte(`{"predicate":` + mustJSON(t, pred) + `}`)
+	}
+	path, err := spool(spoolDir, record("appended"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.AppendSpooled(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// The crash: the copy is back, marked.
+	if err := os.WriteFile(path+committingSuffix, record("appended"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(spoolDir, "record-9-never.json"+committingSuffix), record("never"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.AppendSpooled(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	stops := verifiedStops(t, dir) // fails on two stops of one container
+	if stops["appended"] == nil || stops["never"] == nil {
+		t.Fatalf("stops: %v", stops)
+	}
+	if left, _ := os.ReadDir(spoolDir); len(left) != 0 {
+		t.Fatalf("left in the spool: %v", left)
+	}
+}
