@@ -290,6 +290,18 @@ const maxSpooled = 16 << 20
 // it. It stops at the first record the store refuses (it stays for the
 // next try), and when ctx ends.
 func (p *Pipeline) AppendSpooled(ctx context.Context) error {
+	return p.appendSpooledUntil(ctx, time.Time{})
+}
+
+// AppendSpooledFor is AppendSpooled that begins no record once d has
+// passed: a hook in its own process, which the runtime waits for, takes
+// a bounded share of what a crashed daemon left (a record costs a
+// signature and several syncs) and leaves the rest to the next append.
+func (p *Pipeline) AppendSpooledFor(ctx context.Context, d time.Duration) error {
+	return p.appendSpooledUntil(ctx, time.Now().Add(d))
+}
+
+func (p *Pipeline) appendSpooledUntil(ctx context.Context, until time.Time) error {
 	dir := filepath.Join(p.store.Dir, SpoolDir)
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -311,7 +323,7 @@ func (p *Pipeline) AppendSpooled(ctx context.Context) error {
 	slices.Sort(names)
 	var setAside []error
 	for _, name := range names {
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || (!until.IsZero() && !time.Now().Before(until)) {
 			return errors.Join(setAside...)
 		}
 		if err := p.appendSpooled(ctx, filepath.Join(dir, name)); err != nil {

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -204,5 +205,32 @@ func TestSpooledCopyMarkedCommittingIsAppendedOnce(t *testing.T) {
 	}
 	if left, _ := os.ReadDir(spoolDir); len(left) != 0 {
 		t.Fatalf("left in the spool: %v", left)
+	}
+}
+
+// AppendSpooledFor begins no record once its time has passed: what is
+// left waits in the spool for the next append.
+func TestAppendSpooledForIsBounded(t *testing.T) {
+	p, dir := handOffPipeline(t)
+	spoolDir := filepath.Join(dir, "store", SpoolDir)
+	for i := range 3 {
+		pred := p.basePredicate(&Container{ID: fmt.Sprintf("c%d", i), Event: EventStop})
+		pred.Effective, pred.Policy = attest.Effective{Threads: []attest.ThreadGroup{}}, nil
+		pred.Time = "2026-01-02T03:04:05Z"
+		if _, err := spool(spoolDir, []byte(`{"predicate":`+mustJSON(t, pred)+`}`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.AppendSpooledFor(context.Background(), 0); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(verifiedStops(t, dir)); n != 0 {
+		t.Fatalf("%d records begun after the time passed", n)
+	}
+	if err := p.AppendSpooledFor(context.Background(), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(verifiedStops(t, dir)); n != 3 {
+		t.Fatalf("%d of 3 records appended within a minute", n)
 	}
 }
