@@ -139,26 +139,35 @@ func (r *Recorder) serveConn(ctx context.Context, conn *net.UnixConn) {
 	conn.Close()
 	if err != nil {
 		r.log().WithError(err).Error("recorder: a runtime's connection")
+		r.refuse(ctx, fd)
 		return
 	}
 	s, err := r.join(state, runtime)
 	if err != nil {
 		r.log().WithError(err).WithField("id", state.State.ID).Error("recorder: cannot record; the container's calls fail ENOSYS")
-		// Closing the listener is not enough: runc's init holds a copy
-		// of it until a notified read is answered, and would wait for
-		// that answer forever (and runc run with it). Every call fails
-		// ENOSYS instead, as with no listener, until the tasks are gone.
-		err = followUntil(ctx, fd, func(*seccompData) unix.Errno { return unix.ENOSYS })
-		unix.Close(fd)
-		if err != nil && err != errListenerStopped {
-			r.log().WithError(err).WithField("id", state.State.ID).Error("recorder: refusing")
-		}
+		r.refuse(ctx, fd)
 		return
 	}
 	r.log().WithFields(logrus.Fields{"id": state.State.ID, "pid": state.Pid, "file": s.path}).Info("recording")
 	err = s.follow(ctx, fd)
 	unix.Close(fd)
 	r.leave(s, err)
+}
+
+// refuse answers every call notified to the listener fd (if >= 0) ENOSYS
+// until its tasks are gone or ctx is done, then closes it. Closing it at
+// once is not enough: runc's init holds a copy of it until a notified
+// read is answered, and would wait for that answer forever (and runc run
+// with it); ENOSYS is what the calls get with no listener.
+func (r *Recorder) refuse(ctx context.Context, fd int) {
+	if fd < 0 {
+		return
+	}
+	err := followUntil(ctx, fd, func(*seccompData) unix.Errno { return unix.ENOSYS })
+	unix.Close(fd)
+	if err != nil && err != errListenerStopped {
+		r.log().WithError(err).Error("recorder: refusing a listener")
+	}
 }
 
 // receiveListener reads what runc and crun send to listenerPath: the
@@ -185,10 +194,21 @@ func receiveListener(conn *net.UnixConn) (*specs.ContainerProcessState, int, str
 		buf     = make([]byte, 64<<10)
 		oob     = make([]byte, unix.CmsgSpace(4*4))
 	)
+	// A state the recorder cannot take still came with the runtime's
+	// listener: closing it would leave runc's init (which holds a copy
+	// until a notified read is answered) waiting forever, so the first
+	// seccomp listener among the descriptors is returned with the error,
+	// for serveConn to answer ENOSYS.
+	listener := -1
 	closeAll := func() {
 		for _, fd := range fds {
+			if listener < 0 && isListener(fd) {
+				listener = fd
+				continue
+			}
 			unix.Close(fd)
 		}
+		fds = nil
 	}
 	for {
 		n, oobn, _, _, err := conn.ReadMsgUnix(buf, oob)
@@ -197,7 +217,7 @@ func receiveListener(conn *net.UnixConn) (*specs.ContainerProcessState, int, str
 			fds = append(fds, got...)
 			if perr != nil {
 				closeAll()
-				return nil, -1, runtime, perr
+				return nil, listener, runtime, perr
 			}
 		}
 		if n > 0 { // n is -1 with some errors
@@ -205,7 +225,7 @@ func receiveListener(conn *net.UnixConn) (*specs.ContainerProcessState, int, str
 		}
 		if len(payload) > maxState {
 			closeAll()
-			return nil, -1, runtime, fmt.Errorf("container state longer than %d bytes", maxState)
+			return nil, listener, runtime, fmt.Errorf("container state longer than %d bytes", maxState)
 		}
 		// runc 1.1 never closes its end (it closes a dup of it): the
 		// state is complete when it parses, not at the end of the stream.
@@ -214,13 +234,13 @@ func receiveListener(conn *net.UnixConn) (*specs.ContainerProcessState, int, str
 		}
 		if err != nil {
 			closeAll()
-			return nil, -1, runtime, fmt.Errorf("reading the container state: %w", err)
+			return nil, listener, runtime, fmt.Errorf("reading the container state: %w", err)
 		}
 	}
 	var st specs.ContainerProcessState
 	if err := json.Unmarshal(payload, &st); err != nil {
 		closeAll()
-		return nil, -1, runtime, fmt.Errorf("container state: %w", err)
+		return nil, listener, runtime, fmt.Errorf("container state: %w", err)
 	}
 	at := -1
 	for i, name := range st.Fds {
@@ -233,22 +253,33 @@ func receiveListener(conn *net.UnixConn) (*specs.ContainerProcessState, int, str
 	}
 	if at < 0 || at >= len(fds) {
 		closeAll()
-		return nil, -1, runtime, fmt.Errorf("container %s: no %s among %d descriptors (names %v)", st.State.ID, specs.SeccompFdName, len(fds), st.Fds)
+		return nil, listener, runtime, fmt.Errorf("container %s: no %s among %d descriptors (names %v)", st.State.ID, specs.SeccompFdName, len(fds), st.Fds)
 	}
 	fd := fds[at]
 	fds = append(fds[:at], fds[at+1:]...)
 	closeAll()
 	// Anything else (a pipe whose writer is closed reads as a workload
 	// that ended at once) would make a complete, empty recording.
-	if link, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(fd)); err != nil || link != "anon_inode:seccomp notify" {
+	if !isListener(fd) {
 		unix.Close(fd)
-		return nil, -1, runtime, fmt.Errorf("container %s: the descriptor sent is not a seccomp listener (%s)", st.State.ID, link)
+		return nil, listener, runtime, fmt.Errorf("container %s: the descriptor named %s is not a seccomp listener", st.State.ID, specs.SeccompFdName)
 	}
 	if st.State.ID == "" {
-		unix.Close(fd)
-		return nil, -1, runtime, errors.New("container state without an id")
+		if listener >= 0 {
+			unix.Close(listener)
+		}
+		return nil, fd, runtime, errors.New("container state without an id")
+	}
+	if listener >= 0 {
+		unix.Close(listener) // a second listener: not the one named
 	}
 	return &st, fd, runtime, nil
+}
+
+// isListener reports whether fd is a seccomp user notification listener.
+func isListener(fd int) bool {
+	link, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(fd))
+	return err == nil && link == "anon_inode:seccomp notify"
 }
 
 func parseRights(oob []byte) ([]int, error) {

@@ -427,8 +427,9 @@ func sendState(t *testing.T, socket string, uid int, id, name string, fd int) {
 			return
 		}
 		defer c.Close()
-		_, _, err = c.(*net.UnixConn).WriteMsgUnix(b, unix.UnixRights(fd), nil)
-		done <- err
+		// The recorder may refuse the peer before it has written.
+		c.(*net.UnixConn).WriteMsgUnix(b, unix.UnixRights(fd), nil)
+		done <- nil
 	}()
 	if err := <-done; err != nil {
 		t.Fatal(err)
@@ -475,6 +476,43 @@ func TestRecorderRefusesForeignPeersAndNonListeners(t *testing.T) {
 		time.Sleep(300 * time.Millisecond)
 		if data, err := os.ReadFile(filepath.Join(r.Dir, c.name+".json")); err == nil {
 			t.Errorf("uid %d sending %s made a recording: %s", c.uid, c.name, data)
+		}
+	}
+}
+
+// A state the recorder cannot read (here: not JSON; also too long, cut
+// off, without an id) still came with the runtime's listener, which the
+// runtime's init may hold too: closing it left the workload waiting
+// forever, as with a refused name. Its calls fail ENOSYS instead.
+func TestRecorderUnreadableStateDoesNotHangTheWorkload(t *testing.T) {
+	needRoot(t)
+	_, socket, _ := startRecorder(t)
+	for _, state := range []string{"not json", `{"ociVersion":"1.0.2","fds":["seccompFd"],"pid":1,"state":{"ociVersion":"1.0.2","id":"","status":"creating"}}`} {
+		cmd := exec.Command(os.Args[0])
+		cmd.Env = append(os.Environ(), childEnv+"=/bin/true")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		fd := stealListener(t, cmd.Process.Pid)
+		c, err := net.Dial("unix", socket)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := c.(*net.UnixConn).WriteMsgUnix([]byte(state), unix.UnixRights(fd), nil); err != nil {
+			t.Fatal(err)
+		}
+		unix.Close(fd)
+		c.Close()
+		waitErr := make(chan error, 1)
+		go func() { waitErr <- cmd.Wait() }()
+		select {
+		case err := <-waitErr:
+			if err == nil {
+				t.Fatalf("state %q: the workload ran", state)
+			}
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			t.Fatalf("state %q: the workload hung", state)
 		}
 	}
 }
