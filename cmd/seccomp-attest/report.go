@@ -90,6 +90,9 @@ OUT "-" writes to stdout; otherwise OUT is replaced atomically.`,
 					heads := attest.Store{Dir: o.storeDir}.ReadHeads(cmd.Context(), opts.Verifier)
 					opts.Heads = &heads
 				}
+				if sp := readSpool(o.storeDir); sp != nil {
+					opts.Spooled, opts.SetAside = sp.Waiting, sp.SetAside
+				}
 				entries, err := attest.Store{Dir: o.storeDir}.Entries()
 				if err != nil {
 					return fmt.Errorf("report: %w", err)

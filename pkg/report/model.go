@@ -31,6 +31,9 @@ type Page struct {
 	// only); ChainChecked says it was checked.
 	ChainChecked  bool
 	ChainProblems []string
+	// Spooled and SetAside name the files of the store's spool: records
+	// handed off and not yet in the chain, and files set aside (.bad).
+	Spooled, SetAside []string
 
 	hasKnowledge bool
 }
@@ -177,10 +180,13 @@ type Options struct {
 	// Heads, with Store, is what the store said of its newest
 	// attestation before it was listed: the chain is also compared with
 	// its head and signed checkpoint.
-	Heads     *attest.StoreHeads
-	Knowledge Knowledge
-	Title     string
-	Generated string
+	Heads *attest.StoreHeads
+	// Spooled and SetAside, with Store: the files of the store's spool
+	// (Page.Spooled, Page.SetAside).
+	Spooled, SetAside []string
+	Knowledge         Knowledge
+	Title             string
+	Generated         string
 }
 
 // Build turns attestation files into a page. A file that cannot be
@@ -189,7 +195,7 @@ type Options struct {
 // invalid.
 func Build(ctx context.Context, inputs []Input, opts Options) (*Page, error) {
 	page := &Page{Title: opts.Title, Generated: opts.Generated, KeyChecked: opts.KeyName,
-		hasKnowledge: opts.Knowledge != nil}
+		Spooled: opts.Spooled, SetAside: opts.SetAside, hasKnowledge: opts.Knowledge != nil}
 	cache := tableCache{}
 	var links []attest.Link
 	for i, in := range inputs {

@@ -222,7 +222,7 @@ seq_of() { # FILE: the chain sequence inside
 	[ "$status" -eq 0 ]
 }
 
-@test "store: records waiting in the spool, and files set aside there, are named by verify --store: a whole chain says nothing of them" {
+@test "store: records waiting in the spool, and files set aside there, are named by verify --store and report: a whole chain says nothing of them" {
 	append c1
 	mkdir -m 700 "$store/spool"
 	echo '{}' >"$store/spool/record-00000000000000000001-aaaa.json"
@@ -235,4 +235,8 @@ seq_of() { # FILE: the chain sequence inside
 	verify_store --format json
 	[ "$(jq -r '.spool.waiting | length' <<<"$output")" = 1 ]
 	[ "$(jq -r '.spool.setAside[0]' <<<"$output")" = record-00000000000000000002-bbbb.json.bad ]
+	"$SECCOMP_ATTEST" report --store "$store" --key "$keys/signing.pub" --html "$BATS_TEST_TMPDIR/r.html"
+	grep -q 'Store chain: unbroken' "$BATS_TEST_TMPDIR/r.html"
+	grep -q 'Not yet in the chain:</b> 1 record' "$BATS_TEST_TMPDIR/r.html"
+	grep -q 'record-00000000000000000002-bbbb.json.bad' "$BATS_TEST_TMPDIR/r.html"
 }
