@@ -70,6 +70,17 @@ func (h *hook) run(ctx context.Context, stdin io.Reader) int {
 	// that is missing or unusable must refuse the container before it is
 	// created, not be found at poststart, after it ran.
 	p, err := h.loader.Pipeline(h.cfg)
+	if err != nil && h.stage == wire.StagePoststop {
+		// A stop record names no policy: a policy that cannot be read
+		// (edited into an error, removed) must not leave the end of a
+		// container unrecorded. Any other error (the key) stays.
+		stopOnly := *h.cfg
+		stopOnly.Policy = "builtin:default"
+		if sp, serr := h.loader.Pipeline(&stopOnly); serr == nil {
+			fields["policyError"] = err.Error()
+			p, err = sp, nil
+		}
+	}
 	if err != nil {
 		return h.fail(fields, err)
 	}
