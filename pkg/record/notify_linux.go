@@ -64,9 +64,19 @@ func followListener(fd, stopFd int, answer func(*seccompData) unix.Errno) error 
 	_ = ioctlPtr(fd, seccompIoctlNotifSetFlags, seccompUserNotifFdSyncWakeUp)
 	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}, {Fd: int32(stopFd), Events: unix.POLLIN}}
 	var (
-		n    seccompNotif
-		resp seccompNotifResp
+		n       seccompNotif
+		resp    seccompNotifResp
+		pending bool // n received, not answered
 	)
+	defer func() {
+		// A panic in answer must not leave the task waiting for an
+		// answer nobody will send (a task holding its own copy of the
+		// listener, as runc's init does, would wait forever): it goes on.
+		if pending {
+			resp = seccompNotifResp{ID: n.ID, Flags: unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE}
+			_ = ioctlPtr(fd, unix.SECCOMP_IOCTL_NOTIF_SEND, uintptr(unsafe.Pointer(&resp)))
+		}
+	}()
 	for {
 		fds[0].Revents, fds[1].Revents = 0, 0
 		if _, err := unix.Poll(fds, -1); err != nil {
@@ -96,6 +106,7 @@ func followListener(fd, stopFd int, answer func(*seccompData) unix.Errno) error 
 			}
 			return fmt.Errorf("SECCOMP_IOCTL_NOTIF_RECV: %w", err)
 		}
+		pending = true
 		resp = seccompNotifResp{ID: n.ID, Flags: unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE}
 		if e := answer(&n.Data); e != 0 {
 			resp = seccompNotifResp{ID: n.ID, Error: -int32(e)}
@@ -103,7 +114,9 @@ func followListener(fd, stopFd int, answer func(*seccompData) unix.Errno) error 
 		// ENOENT here means the task was interrupted by a signal while
 		// waiting: the call was still made and recorded, and is notified
 		// again if restarted.
-		if err := ioctlPtr(fd, unix.SECCOMP_IOCTL_NOTIF_SEND, uintptr(unsafe.Pointer(&resp))); err != nil && err != unix.ENOENT {
+		err := ioctlPtr(fd, unix.SECCOMP_IOCTL_NOTIF_SEND, uintptr(unsafe.Pointer(&resp)))
+		pending = false
+		if err != nil && err != unix.ENOENT {
 			return fmt.Errorf("SECCOMP_IOCTL_NOTIF_SEND: %w", err)
 		}
 	}

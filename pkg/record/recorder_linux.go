@@ -128,11 +128,19 @@ func (r *Recorder) log() logrus.FieldLogger {
 // serveConn takes a runtime's container state and listener descriptor,
 // then follows the descriptor until the workload ends.
 func (r *Recorder) serveConn(ctx context.Context, conn *net.UnixConn) {
+	fd := -1
+	var s *session
 	defer func() {
 		// A bug here must not end the recorder: every other workload's
-		// listener dies with it (their syscalls then fail ENOSYS).
+		// listener dies with it (their syscalls then fail ENOSYS). Nor
+		// may it keep this one's listener open unanswered (its workload
+		// would wait forever) or its recording in progress.
 		if p := recover(); p != nil {
 			r.log().WithField("panic", fmt.Sprint(p)).Error("recorder: connection")
+			if s != nil {
+				r.leave(s, fmt.Errorf("recorder error: %v", p))
+			}
+			r.refuse(ctx, fd)
 		}
 	}()
 	state, fd, runtime, err := receiveListener(conn)
@@ -142,7 +150,7 @@ func (r *Recorder) serveConn(ctx context.Context, conn *net.UnixConn) {
 		r.refuse(ctx, fd)
 		return
 	}
-	s, err := r.join(state, runtime)
+	s, err = r.join(state, runtime)
 	if err != nil {
 		r.log().WithError(err).WithField("id", state.State.ID).Error("recorder: cannot record; the container's calls fail ENOSYS")
 		r.refuse(ctx, fd)
@@ -151,7 +159,10 @@ func (r *Recorder) serveConn(ctx context.Context, conn *net.UnixConn) {
 	r.log().WithFields(logrus.Fields{"id": state.State.ID, "pid": state.Pid, "file": s.path}).Info("recording")
 	err = s.follow(ctx, fd)
 	unix.Close(fd)
-	r.leave(s, err)
+	fd = -1
+	sess := s
+	s = nil
+	r.leave(sess, err)
 }
 
 // refuse answers every call notified to the listener fd (if >= 0) ENOSYS

@@ -516,3 +516,64 @@ func TestRecorderUnreadableStateDoesNotHangTheWorkload(t *testing.T) {
 		}
 	}
 }
+
+// panicHook panics when the recorder logs msg.
+type panicHook struct{ msg string }
+
+func (panicHook) Levels() []logrus.Level { return logrus.AllLevels }
+func (h panicHook) Fire(e *logrus.Entry) error {
+	if e.Message == h.msg {
+		panic("injected")
+	}
+	return nil
+}
+
+// A bug (a panic) while a container is followed is recovered so that the
+// recorder goes on; it also kept the container's listener open and
+// unanswered (the workload waited forever) and its recording in
+// progress. Now the recording ends incomplete, the call received when
+// the panic struck goes on, and the rest fail ENOSYS.
+func TestRecorderPanicReleasesTheWorkload(t *testing.T) {
+	needRoot(t)
+	r, socket, _ := startRecorder(t)
+	r.Log.(*logrus.Logger).AddHook(panicHook{"recording"})
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), childEnv+"=/bin/true")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sendListener(t, socket, "ctr-panic", "", cmd.Process.Pid, stealListener(t, cmd.Process.Pid))
+	waitErr := make(chan error, 1)
+	go func() { waitErr <- cmd.Wait() }()
+	select {
+	case <-waitErr:
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("the workload hung after a recorder panic")
+	}
+	if rec := waitEnded(t, filepath.Join(r.Dir, "ctr-panic.json")); rec.Complete || !strings.Contains(rec.Problem, "injected") {
+		t.Fatalf("recording after a panic: complete %v, problem %q", rec.Complete, rec.Problem)
+	}
+
+	// A panic while a notification is received and not answered.
+	cmd = exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), childEnv+"=/bin/true")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	fd := stealListener(t, cmd.Process.Pid)
+	stopFd, _ := unix.Eventfd(0, unix.EFD_CLOEXEC)
+	defer unix.Close(stopFd)
+	func() {
+		defer func() { recover() }()
+		followListener(fd, stopFd, func(*seccompData) unix.Errno { panic("injected") })
+	}()
+	unix.Close(fd)
+	go func() { waitErr <- cmd.Wait() }()
+	select {
+	case <-waitErr:
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("a notification received when the recorder panicked was never answered")
+	}
+}
