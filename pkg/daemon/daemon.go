@@ -166,6 +166,15 @@ func drainSpools(warm *pipeline.Warm, configs []string, log *logrus.Logger) {
 		}
 		p, err := warm.Pipeline(cfg)
 		if err != nil {
+			// Appending needs the key and the store, not the policy
+			// (the records name theirs already).
+			keyOnly := *cfg
+			keyOnly.Policy = "builtin:default"
+			if kp, kerr := warm.Pipeline(&keyOnly); kerr == nil {
+				p, err = kp, nil
+			}
+		}
+		if err != nil {
 			log.WithError(err).WithField("store", cfg.Store).Error("append the records left in the spool")
 			continue
 		}

@@ -22,7 +22,10 @@ func TestServeAppendsWhatAKilledDaemonLeftInTheSpool(t *testing.T) {
 	dir := t.TempDir()
 	store := filepath.Join(dir, "store")
 	cfgPath := filepath.Join(dir, "config.yaml")
-	writeTestFile(t, cfgPath, "store: "+store+"\nkey: "+filepath.Join(dir, "keys", attest.PrivateKeyFile)+"\n")
+	// A policy that cannot be read does not keep the records out: they
+	// name theirs already.
+	writeTestFile(t, filepath.Join(dir, "policy.yaml"), "mode: enforec\n")
+	writeTestFile(t, cfgPath, "store: "+store+"\nkey: "+filepath.Join(dir, "keys", attest.PrivateKeyFile)+"\npolicy: "+filepath.Join(dir, "policy.yaml")+"\n")
 	pred := attest.Predicate{Event: pipeline.EventStop, Container: attest.Container{ID: "left"},
 		Effective: attest.Effective{Threads: []attest.ThreadGroup{}},
 		Tool:      attest.Tool{Name: pipeline.ToolName, Version: "test"}, Time: "2026-01-02T03:04:05Z"}
