@@ -306,6 +306,25 @@ podman_config() {
 	[ "$status" -ne 0 ]
 }
 
+@test "record: a container the recorder refuses (its name is no file name) fails at once instead of hanging runc run" {
+	local dir=$BATS_TEST_TMPDIR/bundle id
+	start_recorder
+	record_bundle "$dir" sh -c 'echo ran'
+	"$SECCOMP_ATTEST" record bundle --socket "$socket" "$dir"
+	jq '.annotations["seccomp-attest.dev/record"] = "../escape"' "$dir/config.json" >"$dir/c" && mv "$dir/c" "$dir/config.json"
+	id=$(container_name refused)
+	register_container runc "$id"
+	# The recorder closed the listener; runc init holds its own copy until
+	# a notified read is answered, and waited forever (even on SIGTERM).
+	run bash -c "cd '$dir' && timeout -s KILL 20 runc run '$id' </dev/null"
+	echo "refused: $status $output"
+	[ "$status" -ne 137 ]
+	[ "$status" -ne 0 ]
+	[[ "$output" != *ran* ]]
+	[ ! -e "$BATS_TEST_TMPDIR/escape.json" ]
+	grep -q 'cannot record' "$BATS_TEST_TMPDIR/serve.log"
+}
+
 @test "record: containerd (ctr run --seccomp-profile) keeps listenerPath" {
 	local sock=/run/docker/containerd/containerd.sock ns=sa-record id
 	[ -S "$sock" ] && command -v ctr >/dev/null || skip "no containerd (Docker's) or ctr"
