@@ -591,11 +591,17 @@ func readBundleConfig(bundle string) *specs.Spec {
 	if bundle == "" {
 		return nil
 	}
-	f, err := os.Open(filepath.Join(bundle, "config.json"))
+	// Non-blocking, and regular files only: a FIFO put in place of
+	// config.json blocked the open forever, and with it the container
+	// (its listener unanswered).
+	f, err := os.OpenFile(filepath.Join(bundle, "config.json"), os.O_RDONLY|unix.O_NONBLOCK, 0)
 	if err != nil {
 		return nil
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		return nil
+	}
 	var cfg specs.Spec
 	if err := json.NewDecoder(io.LimitReader(f, 16<<20)).Decode(&cfg); err != nil {
 		return nil

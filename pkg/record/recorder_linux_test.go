@@ -577,3 +577,50 @@ func TestRecorderPanicReleasesTheWorkload(t *testing.T) {
 		t.Fatal("a notification received when the recorder panicked was never answered")
 	}
 }
+
+// A bundle whose config.json is a FIFO (nobody writes it) must not stop
+// the recorder from following the container: opening it blocked forever.
+func TestRecorderBundleConfigFIFODoesNotBlock(t *testing.T) {
+	needRoot(t)
+	r, socket, _ := startRecorder(t)
+	bundle := t.TempDir()
+	if err := unix.Mkfifo(filepath.Join(bundle, "config.json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), childEnv+"=/bin/true")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	fd := stealListener(t, cmd.Process.Pid)
+	st := specs.ContainerProcessState{Version: specs.Version, Fds: []string{specs.SeccompFdName}, Pid: cmd.Process.Pid,
+		State: specs.State{Version: specs.Version, ID: "ctr-fifo", Status: specs.StateCreating, Bundle: bundle}}
+	b, _ := json.Marshal(st)
+	c, err := net.Dial("unix", socket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := c.(*net.UnixConn).WriteMsgUnix(b, unix.UnixRights(fd), nil); err != nil {
+		t.Fatal(err)
+	}
+	unix.Close(fd)
+	c.Close()
+	waitErr := make(chan error, 1)
+	go func() { waitErr <- cmd.Wait() }()
+	select {
+	case err := <-waitErr:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		// The recorder's goroutine stays in open(2): give it a writer.
+		if w, err := os.OpenFile(filepath.Join(bundle, "config.json"), os.O_WRONLY, 0); err == nil {
+			w.Close()
+		}
+		t.Fatal("the workload hung: the recorder blocked opening a FIFO config.json")
+	}
+	if rec := waitEnded(t, filepath.Join(r.Dir, "ctr-fifo.json")); !rec.Complete {
+		t.Fatalf("recording: %+v", rec)
+	}
+}
