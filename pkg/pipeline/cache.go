@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -56,6 +57,9 @@ func (vc *verdictCache) key(p *Pipeline, c *Container, in *intended, groups []pr
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "build %s\npolicy %s mode %s\nkernel %s\nruntime %s\n", build, p.policyDigest, p.policy.Mode, kernelRelease(), c.runtime())
+	// The intended profile is compiled by the libseccomp this process
+	// loaded, a shared library that upgrades apart from this program.
+	fmt.Fprintf(&b, "libseccomp %s\n", libseccompIdentity())
 	// The policy's digest is of its own file: the files its baselines
 	// name are judged by too, and an edited baseline must not be answered
 	// by the verdict of the old one.
@@ -193,6 +197,24 @@ func buildIdentity() string {
 	}
 	return fmt.Sprintf("%s %d %d", exe, st.Size(), st.ModTime().UnixNano())
 }
+
+// libseccompIdentity names the libseccomp this process mapped (device,
+// inode and path, from /proc/self/maps: the file it loaded, even if an
+// upgrade has replaced it since), "none" when it has none mapped.
+var libseccompIdentity = sync.OnceValue(func() string {
+	data, err := os.ReadFile("/proc/self/maps")
+	if err != nil {
+		return "unknown"
+	}
+	for line := range strings.SplitSeq(string(data), "\n") {
+		// address perms offset dev inode path
+		f := strings.Fields(line)
+		if len(f) >= 6 && strings.Contains(filepath.Base(f[5]), "libseccomp") {
+			return strings.Join(f[3:], " ")
+		}
+	}
+	return "none"
+})
 
 func kernelRelease() string {
 	var u unix.Utsname

@@ -6,6 +6,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/seccomp-attest/seccomp-attest/pkg/attest"
@@ -95,5 +96,22 @@ func TestVerdictCacheOthersMayWriteIsNotRead(t *testing.T) {
 	}
 	if got := check(); got != "fail" {
 		t.Fatalf("a forged entry in a cache writable by others answered: %s", got)
+	}
+}
+
+// The intended profile is compiled by a shared libseccomp that upgrades
+// apart from this program: another library is another key.
+func TestVerdictCacheKeyNamesLibseccomp(t *testing.T) {
+	if id := libseccompIdentity(); !strings.Contains(id, "libseccomp") {
+		t.Fatalf("libseccomp mapped by this test: %q", id)
+	}
+	p, _ := newPipeline(t, "")
+	c := Container{ID: "c", Runtime: "runc"}
+	before := p.cache.key(p, &c, nil, nil)
+	old := libseccompIdentity
+	libseccompIdentity = func() string { return "08:01 4242 /usr/lib/libseccomp.so.2.6.0" }
+	t.Cleanup(func() { libseccompIdentity = old })
+	if after := p.cache.key(p, &c, nil, nil); after == before || after == "" {
+		t.Fatalf("same key with another libseccomp: %q", after)
 	}
 }
