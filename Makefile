@@ -137,7 +137,7 @@ FUZZ_TARGETS := pkg/bytecode:FuzzDecode:150000x pkg/bytecode:FuzzValidate:100000
 	pkg/bytecode:FuzzEvaluate:150000x pkg/bytecode:FuzzAnalyze:80000x \
 	pkg/bytecode:FuzzTableMutated:500x pkg/bytecode:FuzzTableRandom:3000x \
 	pkg/compare:FuzzCompareMutated:300x pkg/compare:FuzzCompareRandom:1000x \
-	pkg/runcargs:FuzzRuncArgsParse:60000x pkg/policy:FuzzPolicyParse:60000x \
+	internal/runcargs:FuzzRuncArgsParse:60000x pkg/policy:FuzzPolicyParse:60000x \
 	pkg/spec:FuzzProfileLoad:40000x
 
 fuzz:

@@ -8,7 +8,7 @@
 // arguments into a request (wire.HookRequest), hands it with the state to
 // seccomp-attestd over a unix socket (/run/seccomp-attest/hook.sock, or
 // --socket=PATH) and exits with the daemon's answer; the daemon reads the
-// filters, judges them and writes the attestation (pkg/hook). Without a daemon, it becomes seccomp-attestd
+// filters, judges them and writes the attestation (internal/hook). Without a daemon, it becomes seccomp-attestd
 // running this one hook (`seccomp-attestd hook`): the same work, in this
 // process. See docs/hook.md.
 //
@@ -31,7 +31,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/seccomp-attest/seccomp-attest/pkg/daemon/wire"
+	"github.com/seccomp-attest/seccomp-attest/internal/daemon/wire"
 )
 
 const exitError = 2

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/seccomp-attest/seccomp-attest/pkg/daemon/wire"
+	"github.com/seccomp-attest/seccomp-attest/internal/daemon/wire"
 )
 
 // buildPair builds this program and seccomp-attestd side by side, as they

@@ -7,12 +7,12 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/seccomp-attest/seccomp-attest/internal/config"
+	"github.com/seccomp-attest/seccomp-attest/internal/procscan"
 	"github.com/seccomp-attest/seccomp-attest/internal/version"
 	"github.com/seccomp-attest/seccomp-attest/pkg/attest"
-	"github.com/seccomp-attest/seccomp-attest/pkg/config"
 	"github.com/seccomp-attest/seccomp-attest/pkg/pipeline"
 	"github.com/seccomp-attest/seccomp-attest/pkg/procfilters"
-	"github.com/seccomp-attest/seccomp-attest/pkg/procscan"
 	"github.com/seccomp-attest/seccomp-attest/pkg/source"
 )
 

@@ -12,8 +12,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/seccomp-attest/seccomp-attest/internal/execstop"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
-	"github.com/seccomp-attest/seccomp-attest/pkg/execstop"
 )
 
 // programDump is the JSON form of dump -- CMD: the run, then each process

@@ -14,9 +14,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/seccomp-attest/seccomp-attest/internal/inputfile"
+	"github.com/seccomp-attest/seccomp-attest/internal/procscan"
 	"github.com/seccomp-attest/seccomp-attest/pkg/attest"
 	"github.com/seccomp-attest/seccomp-attest/pkg/attest/schema"
-	"github.com/seccomp-attest/seccomp-attest/pkg/procscan"
 )
 
 func init() { subcommands = append(subcommands, newPsCommand) }

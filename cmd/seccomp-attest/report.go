@@ -9,9 +9,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/seccomp-attest/seccomp-attest/internal/inputfile"
+	"github.com/seccomp-attest/seccomp-attest/internal/report"
 	"github.com/seccomp-attest/seccomp-attest/pkg/attest"
 	"github.com/seccomp-attest/seccomp-attest/pkg/knowledge"
-	"github.com/seccomp-attest/seccomp-attest/pkg/report"
 )
 
 func init() { subcommands = append(subcommands, newReportCommand) }

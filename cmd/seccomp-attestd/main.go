@@ -1,5 +1,5 @@
 // Command seccomp-attestd does the work of seccomp-attest's OCI hook
-// (pkg/hook) and of wrapper-runc's create and start checks (pkg/wrapper)
+// (internal/hook) and of wrapper-runc's create and start checks (internal/wrapper)
 // in a process that is already running when a container starts, so that
 // a start pays only for the small hook and wrapper programs (cmd/hook,
 // cmd/wrapper-runc), not for loading the policy, the key and the analysis
@@ -44,13 +44,13 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"github.com/seccomp-attest/seccomp-attest/internal/config"
+	"github.com/seccomp-attest/seccomp-attest/internal/daemon"
+	"github.com/seccomp-attest/seccomp-attest/internal/daemon/wire"
+	"github.com/seccomp-attest/seccomp-attest/internal/hook"
 	"github.com/seccomp-attest/seccomp-attest/internal/version"
-	"github.com/seccomp-attest/seccomp-attest/pkg/config"
-	"github.com/seccomp-attest/seccomp-attest/pkg/daemon"
-	"github.com/seccomp-attest/seccomp-attest/pkg/daemon/wire"
-	"github.com/seccomp-attest/seccomp-attest/pkg/hook"
+	"github.com/seccomp-attest/seccomp-attest/internal/wrapper"
 	"github.com/seccomp-attest/seccomp-attest/pkg/record"
-	"github.com/seccomp-attest/seccomp-attest/pkg/wrapper"
 )
 
 const usage = `usage: seccomp-attestd serve [--socket PATH] [--debug] [--config FILE]... [--record-socket PATH [--record-dir DIR]]

@@ -1,6 +1,6 @@
 // Command wrapper-runc stands in for runc (or crun) and refuses to start
 // containers whose effective seccomp filter is weaker than the policy
-// (pkg/wrapper; register it as a Docker runtime, packaging/docker).
+// (internal/wrapper; register it as a Docker runtime, packaging/docker).
 //
 // This program is small on purpose: Docker runs the runtime several times
 // per container (create, start, delete, delete), and the commands it does
@@ -22,9 +22,9 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/seccomp-attest/seccomp-attest/pkg/daemon/wire"
-	"github.com/seccomp-attest/seccomp-attest/pkg/runcargs"
-	"github.com/seccomp-attest/seccomp-attest/pkg/wrapper/front"
+	"github.com/seccomp-attest/seccomp-attest/internal/daemon/wire"
+	"github.com/seccomp-attest/seccomp-attest/internal/runcargs"
+	"github.com/seccomp-attest/seccomp-attest/internal/wrapper/front"
 )
 
 const exitError = 2

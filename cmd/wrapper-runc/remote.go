@@ -9,10 +9,10 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/seccomp-attest/seccomp-attest/internal/daemon/wire"
+	"github.com/seccomp-attest/seccomp-attest/internal/runcargs"
 	"github.com/seccomp-attest/seccomp-attest/internal/runtimemsg"
-	"github.com/seccomp-attest/seccomp-attest/pkg/daemon/wire"
-	"github.com/seccomp-attest/seccomp-attest/pkg/runcargs"
-	"github.com/seccomp-attest/seccomp-attest/pkg/wrapper/front"
+	"github.com/seccomp-attest/seccomp-attest/internal/wrapper/front"
 )
 
 // checked has create, start and run checked. create and start go to

@@ -1,7 +1,7 @@
 // Package nriplugin is seccomp-attest's NRI plugin: it adds the OCI hook
 // (cmd/hook) at createRuntime, poststart and poststop to every container a
 // CRI runtime (containerd, CRI-O) creates, as hooks.d does for podman. The
-// hook does the work (pkg/hook, through seccomp-attestd and pkg/pipeline);
+// hook does the work (internal/hook, through seccomp-attestd and pkg/pipeline);
 // the plugin only tells the runtime to run it.
 package nriplugin
 

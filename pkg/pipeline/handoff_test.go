@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seccomp-attest/seccomp-attest/internal/config"
 	"github.com/seccomp-attest/seccomp-attest/pkg/attest"
-	"github.com/seccomp-attest/seccomp-attest/pkg/config"
 )
 
 func handOffPipeline(t *testing.T) (*Pipeline, string) {

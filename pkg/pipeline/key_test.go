@@ -5,8 +5,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/seccomp-attest/seccomp-attest/internal/config"
 	"github.com/seccomp-attest/seccomp-attest/pkg/attest"
-	"github.com/seccomp-attest/seccomp-attest/pkg/config"
 )
 
 // The first containers on a new host start together, and each one's hook

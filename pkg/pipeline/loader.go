@@ -3,7 +3,7 @@ package pipeline
 import (
 	"github.com/sirupsen/logrus"
 
-	"github.com/seccomp-attest/seccomp-attest/pkg/config"
+	"github.com/seccomp-attest/seccomp-attest/internal/config"
 )
 
 // Loader gives a check (a hook stage, wrapper-runc's create or start) its

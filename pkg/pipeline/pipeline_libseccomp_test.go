@@ -12,12 +12,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seccomp-attest/seccomp-attest/internal/config"
 	"github.com/seccomp-attest/seccomp-attest/internal/testfixture"
 	"github.com/seccomp-attest/seccomp-attest/pkg/attest"
 	"github.com/seccomp-attest/seccomp-attest/pkg/attest/schema"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bpf"
 	"github.com/seccomp-attest/seccomp-attest/pkg/bytecode"
-	"github.com/seccomp-attest/seccomp-attest/pkg/config"
 	"github.com/seccomp-attest/seccomp-attest/pkg/procfilters"
 	"github.com/seccomp-attest/seccomp-attest/pkg/score"
 	"github.com/seccomp-attest/seccomp-attest/pkg/spec"

@@ -13,7 +13,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/seccomp-attest/seccomp-attest/pkg/config"
+	"github.com/seccomp-attest/seccomp-attest/internal/config"
 )
 
 // CheckpointMediaType is how a checkpoint is sent to an HTTP sink: one

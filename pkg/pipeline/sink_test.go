@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/seccomp-attest/seccomp-attest/pkg/config"
+	"github.com/seccomp-attest/seccomp-attest/internal/config"
 )
 
 // An HTTP sink gets the checkpoint as it is, with its media type; a sink

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/seccomp-attest/seccomp-attest/internal/config"
 	"github.com/seccomp-attest/seccomp-attest/pkg/attest"
-	"github.com/seccomp-attest/seccomp-attest/pkg/config"
 )
 
 // The end of a container is recorded even when its bundle is gone by the

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seccomp-attest/seccomp-attest/internal/config"
 	"github.com/seccomp-attest/seccomp-attest/pkg/attest"
-	"github.com/seccomp-attest/seccomp-attest/pkg/config"
 )
 
 // settleAtOnce makes every file count as settled the moment it is read

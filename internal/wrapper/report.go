@@ -6,11 +6,11 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"github.com/seccomp-attest/seccomp-attest/internal/config"
+	"github.com/seccomp-attest/seccomp-attest/internal/runcargs"
 	"github.com/seccomp-attest/seccomp-attest/internal/runtimemsg"
-	"github.com/seccomp-attest/seccomp-attest/pkg/config"
+	"github.com/seccomp-attest/seccomp-attest/internal/wrapper/front"
 	"github.com/seccomp-attest/seccomp-attest/pkg/pipeline"
-	"github.com/seccomp-attest/seccomp-attest/pkg/runcargs"
-	"github.com/seccomp-attest/seccomp-attest/pkg/wrapper/front"
 )
 
 // reporter puts the wrapper's answers where people look: a refusal goes,

@@ -11,7 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/seccomp-attest/seccomp-attest/pkg/execstop"
+	"github.com/seccomp-attest/seccomp-attest/internal/execstop"
 	"github.com/seccomp-attest/seccomp-attest/pkg/pipeline"
 	"github.com/seccomp-attest/seccomp-attest/pkg/procfilters"
 )

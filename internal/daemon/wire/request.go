@@ -8,8 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/seccomp-attest/seccomp-attest/pkg/runcargs"
-	"github.com/seccomp-attest/seccomp-attest/pkg/wrapper/front"
+	"github.com/seccomp-attest/seccomp-attest/internal/runcargs"
+	"github.com/seccomp-attest/seccomp-attest/internal/wrapper/front"
 )
 
 // Kind says what a Request asks for.
@@ -169,8 +169,8 @@ func absFrom(dir, p string) string {
 }
 
 // WrapperRequest is wrapper-runc's create or start, as the wrapper
-// program parsed its command line (pkg/runcargs) and found the real
-// runtime (pkg/wrapper/front): the daemon never parses the arguments. The
+// program parsed its command line (internal/runcargs) and found the real
+// runtime (internal/wrapper/front): the daemon never parses the arguments. The
 // tokens of the command line travel only to be handed to the real
 // runtime unchanged.
 type WrapperRequest struct {
@@ -195,7 +195,7 @@ type WrapperRequest struct {
 	Dir string   `json:"dir,omitempty"`
 }
 
-// Invocation is the request's command line, parsed, as pkg/runcargs
+// Invocation is the request's command line, parsed, as internal/runcargs
 // gives it.
 func (r *WrapperRequest) Invocation() *runcargs.Invocation {
 	inv := &runcargs.Invocation{Global: r.Global, GlobalArgs: r.GlobalArgs, Command: r.Command, Args: r.Args, Extra: map[string]string{}}

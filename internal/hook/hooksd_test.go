@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/seccomp-attest/seccomp-attest/pkg/config"
-	"github.com/seccomp-attest/seccomp-attest/pkg/daemon/wire"
+	"github.com/seccomp-attest/seccomp-attest/internal/config"
+	"github.com/seccomp-attest/seccomp-attest/internal/daemon/wire"
 
 	hooks "github.com/containers/common/pkg/hooks"
 	rspec "github.com/opencontainers/runtime-spec/specs-go"

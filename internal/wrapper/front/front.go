@@ -3,7 +3,7 @@
 // with that runtime. The wrapper program (cmd/wrapper-runc) is small so
 // that the commands it only passes on (state, delete, kill...) cost a
 // container little; this package keeps it that way (standard library,
-// x/sys/unix and pkg/runcargs).
+// x/sys/unix and internal/runcargs).
 package front
 
 import (
@@ -17,7 +17,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/seccomp-attest/seccomp-attest/pkg/runcargs"
+	"github.com/seccomp-attest/seccomp-attest/internal/runcargs"
 )
 
 // The wrapper's own flags, removed before the real runtime sees argv.

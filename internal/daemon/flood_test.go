@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/seccomp-attest/seccomp-attest/pkg/daemon/wire"
+	"github.com/seccomp-attest/seccomp-attest/internal/daemon/wire"
 )
 
 // Connections that each send megabytes without ending their request

@@ -26,10 +26,10 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"github.com/seccomp-attest/seccomp-attest/internal/config"
+	"github.com/seccomp-attest/seccomp-attest/internal/daemon/wire"
 	"github.com/seccomp-attest/seccomp-attest/internal/runtimemsg"
 	"github.com/seccomp-attest/seccomp-attest/internal/version"
-	"github.com/seccomp-attest/seccomp-attest/pkg/config"
-	"github.com/seccomp-attest/seccomp-attest/pkg/daemon/wire"
 	"github.com/seccomp-attest/seccomp-attest/pkg/pipeline"
 )
 

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/seccomp-attest/seccomp-attest/internal/wrapper/front"
 	"github.com/seccomp-attest/seccomp-attest/pkg/spec"
-	"github.com/seccomp-attest/seccomp-attest/pkg/wrapper/front"
 )
 
 // createdState must agree with `runc state` on a real created container,

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/seccomp-attest/seccomp-attest/internal/version"
+	"github.com/seccomp-attest/seccomp-attest/internal/wrapper/front"
 	"github.com/seccomp-attest/seccomp-attest/pkg/pipeline"
-	"github.com/seccomp-attest/seccomp-attest/pkg/wrapper/front"
 )
 
 // Host is the process a wrapper-runc invocation is for: the wrapper

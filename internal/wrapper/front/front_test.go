@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/seccomp-attest/seccomp-attest/pkg/runcargs"
+	"github.com/seccomp-attest/seccomp-attest/internal/runcargs"
 )
 
 func TestStripWrapperFlags(t *testing.T) {

@@ -73,7 +73,7 @@ var ErrStalled = errors.New("stalled mid-request")
 
 // Request is one hook run, or one wrapper-runc check: Kind says which of
 // Hook and Wrapper it carries. The programs parse their command lines
-// into these (ParseHookArgs, pkg/runcargs); the daemon acts on the typed
+// into these (ParseHookArgs, internal/runcargs); the daemon acts on the typed
 // fields and never sees an argument vector.
 type Request struct {
 	Kind    Kind            `json:"kind"`

@@ -2,7 +2,7 @@
 // stands in for runc (or crun) and refuses containers whose effective
 // seccomp filter is weaker than the policy.
 //
-// It parses runc's command line exactly (pkg/runcargs) and, for every
+// It parses runc's command line exactly (internal/runcargs) and, for every
 // command but create, run and start, executes the real runtime in its
 // place with the same argv minus its own flags, so stdout, exit codes, fds
 // and signals are the runtime's own:
@@ -25,9 +25,9 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/seccomp-attest/seccomp-attest/pkg/daemon/wire"
-	"github.com/seccomp-attest/seccomp-attest/pkg/runcargs"
-	"github.com/seccomp-attest/seccomp-attest/pkg/wrapper/front"
+	"github.com/seccomp-attest/seccomp-attest/internal/daemon/wire"
+	"github.com/seccomp-attest/seccomp-attest/internal/runcargs"
+	"github.com/seccomp-attest/seccomp-attest/internal/wrapper/front"
 )
 
 // The wrapper's own flags, removed before the real runtime sees argv.

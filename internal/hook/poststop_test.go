@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/seccomp-attest/seccomp-attest/pkg/daemon/wire"
+	"github.com/seccomp-attest/seccomp-attest/internal/daemon/wire"
 	"github.com/seccomp-attest/seccomp-attest/pkg/pipeline"
 )
 

@@ -1,5 +1,5 @@
 // Package daemon is seccomp-attestd's server: it answers the OCI hook
-// program (pkg/hook) and wrapper-runc's create and start (pkg/wrapper) on
+// program (internal/hook) and wrapper-runc's create and start (internal/wrapper) on
 // a unix socket, with the same code they would run in their own
 // processes, so that a container start does not pay for loading it.
 package daemon
@@ -21,11 +21,11 @@ import (
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
+	"github.com/seccomp-attest/seccomp-attest/internal/daemon/wire"
+	"github.com/seccomp-attest/seccomp-attest/internal/hook"
 	"github.com/seccomp-attest/seccomp-attest/internal/version"
-	"github.com/seccomp-attest/seccomp-attest/pkg/daemon/wire"
-	"github.com/seccomp-attest/seccomp-attest/pkg/hook"
+	"github.com/seccomp-attest/seccomp-attest/internal/wrapper"
 	"github.com/seccomp-attest/seccomp-attest/pkg/pipeline"
-	"github.com/seccomp-attest/seccomp-attest/pkg/wrapper"
 )
 
 // Listen makes the daemon's socket at path: its directory is created

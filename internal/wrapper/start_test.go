@@ -7,11 +7,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/seccomp-attest/seccomp-attest/pkg/daemon/wire"
-	"github.com/seccomp-attest/seccomp-attest/pkg/execstop"
+	"github.com/seccomp-attest/seccomp-attest/internal/daemon/wire"
+	"github.com/seccomp-attest/seccomp-attest/internal/execstop"
+	"github.com/seccomp-attest/seccomp-attest/internal/runcargs"
+	"github.com/seccomp-attest/seccomp-attest/internal/wrapper/front"
 	"github.com/seccomp-attest/seccomp-attest/pkg/procfilters"
-	"github.com/seccomp-attest/seccomp-attest/pkg/runcargs"
-	"github.com/seccomp-attest/seccomp-attest/pkg/wrapper/front"
 )
 
 // fakeInit is an init held at its exec stop that the test scripts: what
