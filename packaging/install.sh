@@ -82,7 +82,7 @@ do_install() {
 		for f in hooks.d/record/*.json; do
 			[ -e "$f" ] || continue
 			install -d -m 0755 "$d$DATADIR/seccomp-attest/record/hooks.d"
-			sed "s|$HOOK_IN_JSON|$LIBEXECDIR/seccomp-attest-hook|" "$f" >"$d$DATADIR/seccomp-attest/record/hooks.d/${f##*/}"
+			sed "s|\"/usr/bin/seccomp-attest\"|\"$BINDIR/seccomp-attest\"|" "$f" >"$d$DATADIR/seccomp-attest/record/hooks.d/${f##*/}"
 			chmod 0644 "$d$DATADIR/seccomp-attest/record/hooks.d/${f##*/}"
 		done
 	else

@@ -11,11 +11,6 @@
 // filters, judges them and writes the attestation (internal/hook). Without a daemon, it becomes seccomp-attestd
 // running this one hook (`seccomp-attestd hook`): the same work, in this
 // process. See docs/hook.md.
-//
-// At podman's precreate stage (hooks.d/record/seccomp-attest-record-precreate.json,
-// only for containers annotated seccomp-attest.dev/record) it does
-// something else, in its own process: it gives the container's
-// configuration the recording profile (precreate.go, docs/record.md).
 package main
 
 import (
@@ -41,9 +36,6 @@ func main() {
 }
 
 func run(argv []string) int {
-	if isPrecreate(argv) {
-		return precreate(argv, os.Stdin, os.Stdout, os.Stderr)
-	}
 	// The command line is parsed here, once: the daemon gets the request
 	// it says, and a command line that is not one is answered without it.
 	cwd, _ := os.Getwd()

@@ -1,7 +1,9 @@
 package record
 
 import (
+	"regexp"
 	"slices"
+	"strings"
 	"testing"
 
 	specs "github.com/opencontainers/runtime-spec/specs-go"
@@ -92,6 +94,23 @@ func TestArgsToRecordPerArch(t *testing.T) {
 		slices.Sort(got)
 		if !slices.Equal(got, c.want) {
 			t.Errorf("%s %s: %v, want %v", c.a, c.name, got, c.want)
+		}
+	}
+}
+
+// ValidName accepts exactly what the file-name rule says: 1 to 128 of
+// [A-Za-z0-9_.-], not starting with a dot or a dash (checked against the
+// rule written as a regular expression).
+func TestValidName(t *testing.T) {
+	rule := regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
+	names := []string{"", "a", "web-1", "..", ".hidden", "-x", "_x", "a/b", "../evil", "a b", "ü", "a\x00", "x.json",
+		strings.Repeat("a", 128), strings.Repeat("a", 129)}
+	for c := range 256 {
+		names = append(names, string([]byte{'a', byte(c)}), string([]byte{byte(c)}))
+	}
+	for _, n := range names {
+		if got, want := ValidName(n), rule.MatchString(n); got != want {
+			t.Errorf("ValidName(%q) = %v, want %v", n, got, want)
 		}
 	}
 }

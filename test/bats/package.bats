@@ -51,7 +51,7 @@ teardown() {
 		# The recording precreate hook: its own directory, not the hooks.d
 		# CRI-O and buildah read.
 		j=$d/usr/local/share/seccomp-attest/record/hooks.d/seccomp-attest-record-precreate.json
-		[ "$(jq -r .hook.path "$j")" = /usr/local/libexec/seccomp-attest/seccomp-attest-hook ]
+		[ "$(jq -r .hook.path "$j")" = /usr/local/bin/seccomp-attest ]
 		[ "$(jq -c .stages "$j")" = '["precreate"]' ]
 		[ -z "$(grep -rl precreate "$d/etc/containers/oci/hooks.d")" ]
 	fi

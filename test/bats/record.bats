@@ -172,12 +172,12 @@ record_and_run_back_bundle() { # RUNTIME
 }
 
 # record_hooks_dir: the shipped precreate hooks.d file, running the built
-# hook and naming this test's recorder socket.
+# seccomp-attest and naming this test's recorder socket.
 record_hooks_dir() {
 	local d=$BATS_TEST_TMPDIR/hooks.d
 	mkdir -p "$d"
-	jq --arg h "$HOOK" --arg s "--record-socket=$socket" \
-		'.hook.path = $h | .hook.args = (.hook.args[:1] + [$s] + .hook.args[1:])' \
+	jq --arg h "$SECCOMP_ATTEST" --arg s "--record-socket=$socket" \
+		'.hook.path = $h | .hook.args += [$s]' \
 		"$BATS_TEST_DIRNAME/../../hooks.d/record/seccomp-attest-record-precreate.json" >"$d/seccomp-attest-record-precreate.json"
 	echo "$d"
 }
