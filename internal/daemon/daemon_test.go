@@ -118,27 +118,7 @@ func TestServeAnswersLikeTheHook(t *testing.T) {
 // A request that is not one is refused, and the daemon goes on serving.
 func TestServeRefusesGarbage(t *testing.T) {
 	sock := serveOn(t)
-	conn, err := wire.Dial(sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn.Write([]byte("{not a request\n"))
-	ack := make([]byte, 1)
-	if _, err := io.ReadFull(conn, ack); err != nil || ack[0] != wire.Ack {
-		t.Fatalf("no acknowledgement: %q %v", ack, err)
-	}
-	conn.Write([]byte{wire.Go})
-	rc, _ := conn.SyscallConn()
-	rc.Control(func(fd uintptr) { shutdownWrite(int(fd)) })
-	body, err := io.ReadAll(conn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn.Close()
-	var resp wire.Response
-	if err := json.Unmarshal(bytes.TrimLeft(body, string(wire.Heartbeat)), &resp); err != nil {
-		t.Fatal(err)
-	}
+	resp := askRaw(t, sock, "{not a request")
 	if resp.Exit != exitError || !strings.Contains(resp.Stderr, "not one") {
 		t.Errorf("garbage: %+v", resp)
 	}

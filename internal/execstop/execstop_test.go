@@ -125,6 +125,17 @@ func createContainer(t *testing.T) *container {
 	return c
 }
 
+// createSeized is createContainer with its init seized.
+func createSeized(t *testing.T) (*container, *Tracer) {
+	t.Helper()
+	c := createContainer(t)
+	tr, err := Seize(c.pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, tr
+}
+
 // start runs `runc start` in the background; the returned channel gets
 // its result.
 func (c *container) start() <-chan error {
@@ -193,11 +204,7 @@ func waitExec(t *testing.T, tr *Tracer) *procfilters.ProcessFilters {
 }
 
 func TestReleaseAtExecRunsTheProgram(t *testing.T) {
-	c := createContainer(t)
-	tr, err := Seize(c.pid)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, tr := createSeized(t)
 	defer tr.Close()
 	started := c.start()
 	pf := waitExec(t, tr)
@@ -227,11 +234,7 @@ func TestReleaseAtExecRunsTheProgram(t *testing.T) {
 }
 
 func TestKillAtExecNothingRuns(t *testing.T) {
-	c := createContainer(t)
-	tr, err := Seize(c.pid)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, tr := createSeized(t)
 	defer tr.Close()
 	started := c.start()
 	waitExec(t, tr)
@@ -251,11 +254,7 @@ func TestKillAtExecNothingRuns(t *testing.T) {
 }
 
 func TestAbortBeforeExecLeavesTheContainerCreated(t *testing.T) {
-	c := createContainer(t)
-	tr, err := Seize(c.pid)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, tr := createSeized(t)
 	abort := make(chan struct{})
 	close(abort)
 	if _, err := tr.WaitExec(context.Background(), abort); !errors.Is(err, ErrAborted) {
@@ -281,11 +280,7 @@ func TestAbortBeforeExecLeavesTheContainerCreated(t *testing.T) {
 }
 
 func TestDeadlineThenCloseKills(t *testing.T) {
-	c := createContainer(t)
-	tr, err := Seize(c.pid)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, tr := createSeized(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	if _, err := tr.WaitExec(ctx, nil); !errors.Is(err, context.DeadlineExceeded) {
@@ -301,11 +296,7 @@ func TestDeadlineThenCloseKills(t *testing.T) {
 }
 
 func TestExitBeforeExec(t *testing.T) {
-	c := createContainer(t)
-	tr, err := Seize(c.pid)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, tr := createSeized(t)
 	defer tr.Close()
 	if out, err := exec.Command("runc", "kill", c.id, "KILL").CombinedOutput(); err != nil {
 		t.Fatalf("runc kill: %v\n%s", err, out)
@@ -437,11 +428,7 @@ func (t *Tracer) stepToExecStop() (bool, error) {
 // An exec stop WaitExec did not report is never let go by Release: the
 // program would run unchecked. Close then kills it.
 func TestReleaseRefusesAnUncheckedExec(t *testing.T) {
-	c := createContainer(t)
-	tr, err := Seize(c.pid)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, tr := createSeized(t)
 	started := c.start()
 	runToExecStop(t, tr)
 	if err := <-started; err != nil {
@@ -462,11 +449,7 @@ func TestReleaseRefusesAnUncheckedExec(t *testing.T) {
 // Aborting once the exec stop is there still reports the exec stop: a
 // start that failed after letting the init go does not skip the check.
 func TestAbortAfterExecReportsTheExecStop(t *testing.T) {
-	c := createContainer(t)
-	tr, err := Seize(c.pid)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, tr := createSeized(t)
 	defer tr.Close()
 	started := c.start()
 	runToExecStop(t, tr)

@@ -22,16 +22,32 @@ func TestVerdictCacheFollowsBaselineFiles(t *testing.T) {
 	profile, polPath := filepath.Join(dir, "base.json"), filepath.Join(dir, "policy.yaml")
 	writeFile(t, profile, `{"defaultAction":"SCMP_ACT_ALLOW","architectures":["SCMP_ARCH_X86_64"],"syscalls":[]}`, 0o644)
 	writeFile(t, polPath, "mode: enforce\nbaselines: [\"profile:base.json\"]\n", 0o644)
+	_, check := kexecBundle(t, dir, polPath)
+	if got := check(); got != "pass" {
+		t.Fatalf("under an allow-all baseline: %s, want pass", got)
+	}
+	writeFile(t, profile, `{"defaultAction":"SCMP_ACT_ALLOW","architectures":["SCMP_ARCH_X86_64"],"syscalls":[{"names":["kexec_load"],"action":"SCMP_ACT_ERRNO"}]}`, 0o644)
+	if got := check(); got != "fail" {
+		t.Fatalf("the baseline now denies kexec_load, which the profile allows: %s, want fail (a verdict cached under the old baseline)", got)
+	}
+}
+
+// kexecBundle is a bundle whose profile allows kexec_load, and a
+// configuration with policy polPath and its key and store in dir; check
+// judges the bundle's intended profile with a new pipeline each time (as
+// one hook process each would).
+func kexecBundle(t *testing.T, dir, polPath string) (cfg *config.Config, check func() string) {
+	t.Helper()
 	b := filepath.Join(dir, "bundle")
 	if err := os.Mkdir(b, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	writeFile(t, filepath.Join(b, "config.json"), `{"ociVersion":"1.0.2","process":{"args":["true"]},"linux":{"seccomp":{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X86_64"],"syscalls":[{"names":["read","write","exit","exit_group","kexec_load"],"action":"SCMP_ACT_ALLOW"}]}}}`, 0o644)
-	cfg := config.Default()
+	cfg = config.Default()
 	cfg.Key = filepath.Join(dir, "keys", attest.PrivateKeyFile)
 	cfg.Store = filepath.Join(dir, "store")
 	cfg.Policy = polPath
-	check := func() string {
+	return cfg, func() string {
 		t.Helper()
 		p, err := New(cfg, Options{})
 		if err != nil {
@@ -42,13 +58,6 @@ func TestVerdictCacheFollowsBaselineFiles(t *testing.T) {
 			t.Fatal(err)
 		}
 		return out.Verdict.Result
-	}
-	if got := check(); got != "pass" {
-		t.Fatalf("under an allow-all baseline: %s, want pass", got)
-	}
-	writeFile(t, profile, `{"defaultAction":"SCMP_ACT_ALLOW","architectures":["SCMP_ARCH_X86_64"],"syscalls":[{"names":["kexec_load"],"action":"SCMP_ACT_ERRNO"}]}`, 0o644)
-	if got := check(); got != "fail" {
-		t.Fatalf("the baseline now denies kexec_load, which the profile allows: %s, want fail (a verdict cached under the old baseline)", got)
 	}
 }
 
@@ -59,27 +68,7 @@ func TestVerdictCacheOthersMayWriteIsNotRead(t *testing.T) {
 	dir := t.TempDir()
 	polPath := filepath.Join(dir, "policy.yaml")
 	writeFile(t, polPath, "mode: enforce\nbaselines: []\ndenySyscalls: [kexec_load]\n", 0o644)
-	b := filepath.Join(dir, "bundle")
-	if err := os.Mkdir(b, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	writeFile(t, filepath.Join(b, "config.json"), `{"ociVersion":"1.0.2","process":{"args":["true"]},"linux":{"seccomp":{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X86_64"],"syscalls":[{"names":["read","write","exit","exit_group","kexec_load"],"action":"SCMP_ACT_ALLOW"}]}}}`, 0o644)
-	cfg := config.Default()
-	cfg.Key = filepath.Join(dir, "keys", attest.PrivateKeyFile)
-	cfg.Store = filepath.Join(dir, "store")
-	cfg.Policy = polPath
-	check := func() string {
-		t.Helper()
-		p, err := New(cfg, Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		out, err := p.CheckIntended(context.Background(), Container{ID: "c1", Bundle: b})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return out.Verdict.Result
-	}
+	cfg, check := kexecBundle(t, dir, polPath)
 	if got := check(); got != "fail" {
 		t.Fatalf("kexec_load allowed against a policy denying it: %s", got)
 	}
